@@ -1,0 +1,137 @@
+//! The composition root of TimeTracker: settings, logging and wiring of the
+//! library crates into a running server, shared by `main` and the tests.
+//!
+//! Only this crate names concrete implementations; the libraries it wires
+//! know nothing about processes, files of settings or the environment.
+
+pub mod settings;
+
+use std::net::{SocketAddr, TcpListener};
+
+use anyhow::Context;
+use tt_http::{AppState, HttpSettings};
+use tt_persistence::Pool;
+
+pub use settings::Settings;
+
+/// The app version.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Everything needed to serve, prepared before the server starts.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The bound listener (port 0 already resolved).
+    pub listener: TcpListener,
+    /// The address actually bound.
+    pub addr: SocketAddr,
+    /// The application state.
+    pub state: AppState,
+    /// Worker threads.
+    pub workers: usize,
+}
+
+/// Opens the database (migrating it), loads the secret and binds the port.
+/// Fails with a clear message on any problem, before serving anything.
+pub fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
+    std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+        format!("cannot create data directory {}", settings.data_dir.display())
+    })?;
+    let secret_key = settings::load_or_create_secret(settings)?;
+    let pool = open_database(settings)?;
+    let listener = TcpListener::bind((settings.bind_addr.as_str(), settings.port))
+        .with_context(|| format!("cannot listen on {}:{}", settings.bind_addr, settings.port))?;
+    let addr = listener.local_addr()?;
+    let http = HttpSettings {
+        secret_key,
+        cookie_secure: settings.cookie_secure,
+        session_ttl: settings.session_ttl(),
+        login_max_failures: settings.login_max_failures,
+        login_window: std::time::Duration::from_secs(settings.login_window_minutes * 60),
+        ..HttpSettings::default()
+    };
+    let workers = if settings.workers == 0 {
+        std::thread::available_parallelism().map(usize::from).unwrap_or(2)
+    } else {
+        settings.workers
+    };
+    Ok(Prepared { listener, addr, state: AppState::new(pool, http), workers })
+}
+
+/// Connects to the configured database and brings it to the current schema.
+pub fn open_database(settings: &Settings) -> anyhow::Result<Pool> {
+    let url = settings.database_url();
+    Pool::connect_and_migrate(&url, settings.db_pool_size)
+        .with_context(|| format!("cannot open database {}", settings.database_url_redacted()))
+}
+
+/// Serves until the process is told to stop (SIGINT/SIGTERM).
+pub async fn serve(prepared: Prepared) -> anyhow::Result<()> {
+    tracing::info!(addr = %prepared.addr, "listening");
+    tt_http::serve(prepared.state, prepared.listener, prepared.workers)?.await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// A server running on its own thread, for tests and embedding.
+#[derive(Debug)]
+pub struct Background {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    handle: actix_web::dev::ServerHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Background {
+    /// Starts the server from `settings` on a new thread with its own runtime.
+    pub fn start(settings: &Settings) -> anyhow::Result<Self> {
+        let prepared = prepare(settings)?;
+        let addr = prepared.addr;
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = std::thread::Builder::new().name("tt-server".into()).spawn(move || {
+            let sys = actix_web::rt::System::new();
+            sys.block_on(async move {
+                match tt_http::serve(prepared.state, prepared.listener, prepared.workers) {
+                    Ok(server) => {
+                        let _ = tx.send(Ok(server.handle()));
+                        let _ = server.await;
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                    }
+                }
+            });
+        })?;
+        let handle = rx.recv().context("server thread ended early")??;
+        Ok(Background { addr, handle, thread: Some(thread) })
+    }
+
+    /// Stops the server gracefully and waits for its thread.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        if let Some(thread) = self.thread.take() {
+            let handle = self.handle.clone();
+            let _ = std::thread::spawn(move || {
+                actix_web::rt::System::new().block_on(handle.stop(true));
+            })
+            .join();
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// Installs console logging (the structured file log comes with the
+/// observability work).
+pub fn init_logging(settings: &Settings) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&settings.log_level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}

@@ -1,0 +1,146 @@
+//! `timetracker`: the server and its command-line tools.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use timetracker::{Settings, VERSION};
+use tt_domain::{Password, Role, Username};
+
+#[derive(Parser)]
+#[command(name = "timetracker", version, about = "Self-hosted time tracking with privacy-first telemetry")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Bring the database to the current schema and exit.
+    Migrate,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Inspect the configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Print the version and the kind of build.
+    Version,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user. The password comes from --password-file or, if not
+    /// given, from the first line of standard input.
+    Create {
+        /// Login name.
+        #[arg(long)]
+        username: String,
+        /// Make the user an administrator.
+        #[arg(long)]
+        admin: bool,
+        /// Optional e-mail address.
+        #[arg(long)]
+        email: Option<String>,
+        /// File whose first line is the password.
+        #[arg(long)]
+        password_file: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print the effective settings, secrets redacted.
+    Show,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Version = command {
+        println!("timetracker {VERSION} (self-hosted build)");
+        return Ok(());
+    }
+    let settings = Settings::from_process_env()?;
+    match command {
+        Command::Serve => {
+            timetracker::init_logging(&settings);
+            let prepared = timetracker::prepare(&settings)?;
+            eprintln!("TimeTracker {VERSION} listening on http://{}", prepared.addr);
+            actix_web::rt::System::new().block_on(timetracker::serve(prepared))
+        }
+        Command::Migrate => {
+            std::fs::create_dir_all(&settings.data_dir).ok();
+            let mut conn = tt_persistence::establish(&settings.database_url())
+                .with_context(|| format!("cannot open {}", settings.database_url_redacted()))?;
+            let n = tt_persistence::run_migrations(&mut conn)?;
+            println!("{n} migration(s) applied; the schema is current");
+            Ok(())
+        }
+        Command::User { command: UserCommand::Create { username, admin, email, password_file } } => {
+            let username = Username::parse(&username)?;
+            let email = email.as_deref().map(tt_domain::Email::parse).transpose()?;
+            let raw = read_password(password_file.as_deref())?;
+            let password = Password::parse(&raw)?;
+            let hash = tt_http::hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let pool = timetracker::open_database(&settings)?;
+            let mut conn = pool.get()?;
+            let role = if admin { Role::Admin } else { Role::User };
+            let user = tt_persistence::users::create(
+                &mut conn,
+                &tt_persistence::users::NewUser {
+                    username: &username,
+                    email: email.as_ref(),
+                    password_hash: &hash,
+                    role,
+                },
+            )?;
+            println!("created {} user {} (id {})", role, user.username, user.id);
+            Ok(())
+        }
+        Command::Config { command: ConfigCommand::Show } => {
+            print!("{}", settings.to_redacted_toml()?);
+            Ok(())
+        }
+        Command::Version => Ok(()),
+    }
+}
+
+fn read_password(file: Option<&std::path::Path>) -> anyhow::Result<String> {
+    let text = match file {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read password file {}", path.display()))?,
+        None => {
+            let stdin = std::io::stdin();
+            if stdin.is_terminal() {
+                eprint!("password (input is shown; prefer --password-file): ");
+            }
+            let mut line = String::new();
+            stdin.lock().read_line(&mut line).context("cannot read password from stdin")?;
+            line
+        }
+    };
+    let password = text.lines().next().unwrap_or("").to_owned();
+    if password.is_empty() {
+        bail!("no password given (first line of the file or of standard input)");
+    }
+    Ok(password)
+}

@@ -1,0 +1,320 @@
+//! One `Settings` struct: built-in defaults < `config/*.toml` < environment.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+
+/// A secret value: redacted in `Debug`, `Display` and serialisation.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+
+    /// The secret itself; call only where it is used.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(if self.0.is_empty() { "" } else { "***" })
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Secret)
+    }
+}
+
+/// Every setting of the server. Field docs are the reference for operators.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Database URL (`DATABASE_URL`): `postgres://…` for PostgreSQL, else a
+    /// SQLite file path (`sqlite://` prefix optional). Default:
+    /// `<data_dir>/timetracker.db`.
+    pub database_url: Option<String>,
+    /// Address to listen on (`BIND_ADDR`).
+    pub bind_addr: String,
+    /// Port to listen on (`PORT`); 0 picks a free port.
+    pub port: u16,
+    /// Directory for the database, the secret key and installation data
+    /// (`DATA_DIR`).
+    pub data_dir: PathBuf,
+    /// Directory for log files (`LOG_DIR`).
+    pub log_dir: PathBuf,
+    /// Key that signs and encrypts session cookies (`SECRET_KEY`, at least
+    /// 64 characters). Generated once and stored in `<data_dir>/secret_key`
+    /// when not set.
+    pub secret_key: Secret,
+    /// Whether session cookies are marked `Secure` (`COOKIE_SECURE`). Browsers
+    /// accept them on `http://localhost`; set `false` only to serve plain HTTP
+    /// to other hosts.
+    pub cookie_secure: bool,
+    /// Login session lifetime in hours (`SESSION_TTL_HOURS`).
+    pub session_ttl_hours: u64,
+    /// Failed logins per username or address before a lock-out
+    /// (`LOGIN_MAX_FAILURES`).
+    pub login_max_failures: u32,
+    /// Lock-out window in minutes (`LOGIN_WINDOW_MINUTES`).
+    pub login_window_minutes: u64,
+    /// Maximum database connections (`DB_POOL_SIZE`).
+    pub db_pool_size: u32,
+    /// HTTP worker threads (`WORKERS`); 0 means one per CPU.
+    pub workers: usize,
+    /// Log filter, e.g. `info` or `tt_http=debug,info` (`LOG_LEVEL`).
+    pub log_level: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            database_url: None,
+            bind_addr: "127.0.0.1".into(),
+            port: 8080,
+            data_dir: PathBuf::from("data"),
+            log_dir: PathBuf::from("logs"),
+            secret_key: Secret::default(),
+            cookie_secure: true,
+            session_ttl_hours: 12,
+            login_max_failures: 10,
+            login_window_minutes: 15,
+            db_pool_size: 8,
+            workers: 0,
+            log_level: "info".into(),
+        }
+    }
+}
+
+/// Environment variable → settings key. The one list of what the
+/// environment can set.
+pub const ENV_VARS: &[(&str, &str)] = &[
+    ("DATABASE_URL", "database_url"),
+    ("BIND_ADDR", "bind_addr"),
+    ("PORT", "port"),
+    ("DATA_DIR", "data_dir"),
+    ("LOG_DIR", "log_dir"),
+    ("SECRET_KEY", "secret_key"),
+    ("COOKIE_SECURE", "cookie_secure"),
+    ("SESSION_TTL_HOURS", "session_ttl_hours"),
+    ("LOGIN_MAX_FAILURES", "login_max_failures"),
+    ("LOGIN_WINDOW_MINUTES", "login_window_minutes"),
+    ("DB_POOL_SIZE", "db_pool_size"),
+    ("WORKERS", "workers"),
+    ("LOG_LEVEL", "log_level"),
+];
+
+impl Settings {
+    /// Loads settings: defaults, then every `*.toml` in `config_dir` in name
+    /// order, then the environment (`env` is passed in so tests control it).
+    pub fn load(config_dir: &Path, env: &BTreeMap<String, String>) -> anyhow::Result<Self> {
+        let mut table = toml::Table::try_from(Settings::default())?;
+        if config_dir.is_dir() {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(config_dir)
+                .with_context(|| format!("cannot read config directory {}", config_dir.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                .collect();
+            files.sort();
+            for file in files {
+                let text = std::fs::read_to_string(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))?;
+                let layer: toml::Table = text
+                    .parse()
+                    .with_context(|| format!("{} is not valid TOML", file.display()))?;
+                for (k, v) in layer {
+                    table.insert(k, v);
+                }
+            }
+        }
+        for (var, key) in ENV_VARS {
+            let Some(raw) = env.get(*var) else { continue };
+            let value = match table.get(*key) {
+                Some(toml::Value::Integer(_)) => toml::Value::Integer(
+                    raw.trim().parse().with_context(|| format!("{var}={raw:?} is not a number"))?,
+                ),
+                Some(toml::Value::Boolean(_)) => toml::Value::Boolean(parse_bool(var, raw)?),
+                _ => toml::Value::String(raw.clone()),
+            };
+            table.insert((*key).to_owned(), value);
+        }
+        let settings: Settings = table.try_into().context("invalid settings")?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Loads from the process environment and `CONFIG_DIR` (default `config`).
+    pub fn from_process_env() -> anyhow::Result<Self> {
+        let env: BTreeMap<String, String> = std::env::vars().collect();
+        let dir = env.get("CONFIG_DIR").cloned().unwrap_or_else(|| "config".into());
+        Self::load(Path::new(&dir), &env)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.db_pool_size == 0 {
+            bail!("db_pool_size must be at least 1");
+        }
+        if !self.secret_key.expose().is_empty() && self.secret_key.expose().len() < 64 {
+            bail!("SECRET_KEY must be at least 64 characters (or unset, to generate one)");
+        }
+        Ok(())
+    }
+
+    /// The database URL in effect.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) if !url.trim().is_empty() => url.clone(),
+            _ => format!("sqlite://{}", self.data_dir.join("timetracker.db").display()),
+        }
+    }
+
+    /// The database URL with any password replaced by `***`.
+    pub fn database_url_redacted(&self) -> String {
+        let url = self.database_url();
+        match (url.find("://"), url.rfind('@')) {
+            (Some(scheme_end), Some(at)) if at > scheme_end => {
+                let creds = &url[scheme_end + 3..at];
+                match creds.split_once(':') {
+                    Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                    None => url,
+                }
+            }
+            _ => url,
+        }
+    }
+
+    /// The session lifetime.
+    pub fn session_ttl(&self) -> Duration {
+        Duration::from_secs(self.session_ttl_hours.max(1) * 3600)
+    }
+
+    /// The effective settings as TOML, secrets redacted.
+    pub fn to_redacted_toml(&self) -> anyhow::Result<String> {
+        let mut shown = self.clone();
+        shown.database_url = Some(self.database_url_redacted());
+        Ok(toml::to_string(&shown)?)
+    }
+}
+
+fn parse_bool(var: &str, raw: &str) -> anyhow::Result<bool> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => bail!("{var}={raw:?} is not a boolean (use true or false)"),
+    }
+}
+
+/// Returns the session secret: `SECRET_KEY` if set, else the one stored in
+/// `<data_dir>/secret_key`, generated (random, 64 bytes hex) on first use.
+pub fn load_or_create_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
+    if !settings.secret_key.expose().is_empty() {
+        return Ok(settings.secret_key.expose().as_bytes().to_vec());
+    }
+    let path = settings.data_dir.join("secret_key");
+    match std::fs::read_to_string(&path) {
+        Ok(s) if s.trim().len() >= 64 => return Ok(s.trim().as_bytes().to_vec()),
+        Ok(_) => bail!(
+            "{} is too short to be a secret key; delete it to generate a new one \
+             (this logs everybody out)",
+            path.display()
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+    let mut bytes = [0u8; 64];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
+        .map_err(|_| anyhow::anyhow!("system random number generator failed"))?;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("cannot create data directory {}", settings.data_dir.display()))?;
+    write_private(&path, hex.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(hex.into_bytes())
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::write(path, bytes)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn layers_apply_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("10-a.toml"), "port = 9000\nlog_level = \"debug\"\n").unwrap();
+        std::fs::write(dir.path().join("20-b.toml"), "port = 9100\n").unwrap();
+        let s = Settings::load(dir.path(), &env(&[])).unwrap();
+        assert_eq!(s.port, 9100);
+        assert_eq!(s.log_level, "debug");
+        let s = Settings::load(dir.path(), &env(&[("PORT", "9200"), ("COOKIE_SECURE", "false")])).unwrap();
+        assert_eq!(s.port, 9200);
+        assert!(!s.cookie_secure);
+    }
+
+    #[test]
+    fn bad_values_are_clear_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Settings::load(dir.path(), &env(&[("PORT", "eighty")])).unwrap_err();
+        assert!(format!("{err:#}").contains("PORT"));
+        std::fs::write(dir.path().join("x.toml"), "nonsense = 1\n").unwrap();
+        assert!(Settings::load(dir.path(), &env(&[])).is_err());
+        let err = Settings::load(tempfile::tempdir().unwrap().path(), &env(&[("SECRET_KEY", "short")]))
+            .unwrap_err();
+        assert!(err.to_string().contains("SECRET_KEY"));
+    }
+
+    #[test]
+    fn secrets_are_redacted() {
+        let mut s = Settings::default();
+        s.secret_key = Secret::new("k".repeat(64));
+        s.database_url = Some("postgres://tt:hunter2@db:5432/tt".into());
+        let shown = s.to_redacted_toml().unwrap();
+        assert!(!shown.contains("hunter2"));
+        assert!(!shown.contains(&"k".repeat(64)));
+        assert!(shown.contains("postgres://tt:***@db:5432/tt"));
+        assert_eq!(format!("{:?}", s.secret_key), "***");
+    }
+
+    #[test]
+    fn secret_is_generated_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Settings { data_dir: dir.path().to_path_buf(), ..Settings::default() };
+        let a = load_or_create_secret(&s).unwrap();
+        let b = load_or_create_secret(&s).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.len(), 128);
+    }
+}

@@ -1,0 +1,41 @@
+//! TimeTracker's domain: entities, typed ids, value types that cannot hold
+//! an invalid value, and the business rules (one running timer per user,
+//! durations, exact money, invoice totals, report aggregation).
+//!
+//! **This crate is pure**: no IO, no database, no HTTP, no wire formats. It
+//! must never depend on diesel, actix-web or serde; the persistence and HTTP
+//! crates translate to and from these types at their edges.
+
+mod entities;
+mod ids;
+mod money;
+mod report;
+mod values;
+
+pub use entities::*;
+pub use ids::*;
+pub use money::{HourlyRate, Money, TaxRate, invoice_line_amount, InvoiceTotals};
+pub use report::{GroupBy, ReportInput, ReportKey, ReportRow, summarize};
+pub use values::*;
+
+/// Why a value was rejected at the edge.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    /// A value failed to parse; `field` names it, `reason` says what is wrong.
+    #[error("{field}: {reason}")]
+    Invalid {
+        /// The field that was rejected.
+        field: &'static str,
+        /// A short, user-facing explanation.
+        reason: &'static str,
+    },
+    /// A state change that the rules forbid.
+    #[error("{0}")]
+    Rule(&'static str),
+}
+
+impl DomainError {
+    pub(crate) const fn invalid(field: &'static str, reason: &'static str) -> Self {
+        DomainError::Invalid { field, reason }
+    }
+}

@@ -1,0 +1,443 @@
+//! Value types that are parsed once at the edge and valid from then on.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+
+use crate::DomainError;
+
+/// A login name: 3–64 characters of ASCII letters, digits, `.`, `_`, `-`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Username(String);
+
+impl Username {
+    /// Parses a username.
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let s = raw.trim();
+        if !(3..=64).contains(&s.len()) {
+            return Err(DomainError::invalid("username", "must be 3 to 64 characters"));
+        }
+        if !s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')) {
+            return Err(DomainError::invalid(
+                "username",
+                "may contain only letters, digits, '.', '_' and '-'",
+            ));
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    /// The username as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Username {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A plausible e-mail address (one `@`, a dot in the domain, no spaces).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Email(String);
+
+impl Email {
+    /// Parses an e-mail address.
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let s = raw.trim();
+        let bad = DomainError::invalid("email", "is not a valid e-mail address");
+        if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad);
+        }
+        let (local, domain) = s.split_once('@').ok_or(bad.clone())?;
+        if local.is_empty() || domain.contains('@') || !domain.contains('.') {
+            return Err(bad);
+        }
+        if domain.starts_with('.') || domain.ends_with('.') {
+            return Err(bad);
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    /// The address as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A password as typed: 8–1024 characters. Never displayed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+impl Password {
+    /// Parses a new password.
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let n = raw.chars().count();
+        if n < 8 {
+            return Err(DomainError::invalid("password", "must be at least 8 characters"));
+        }
+        if raw.len() > 1024 {
+            return Err(DomainError::invalid("password", "must be at most 1024 bytes"));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// The secret itself, for hashing only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(***)")
+    }
+}
+
+/// A display name for a client, project or task: trimmed, 1–200 characters,
+/// no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Name(String);
+
+impl Name {
+    /// Parses a name.
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let s = raw.trim();
+        if s.is_empty() {
+            return Err(DomainError::invalid("name", "must not be empty"));
+        }
+        if s.chars().count() > 200 {
+            return Err(DomainError::invalid("name", "must be at most 200 characters"));
+        }
+        if s.chars().any(char::is_control) {
+            return Err(DomainError::invalid("name", "must not contain control characters"));
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    /// The name as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Free text (notes, comment bodies, descriptions): at most 10,000
+/// characters. May be empty.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Text(String);
+
+impl Text {
+    /// The longest text accepted, in characters.
+    pub const MAX_CHARS: usize = 10_000;
+
+    /// Parses free text.
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        if raw.chars().count() > Self::MAX_CHARS {
+            return Err(DomainError::invalid("text", "must be at most 10000 characters"));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// Parses text that must not be empty (a comment body).
+    pub fn parse_non_empty(raw: &str) -> Result<Self, DomainError> {
+        if raw.trim().is_empty() {
+            return Err(DomainError::invalid("body", "must not be empty"));
+        }
+        Self::parse(raw)
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Tags on a time entry: up to 20 tags of 1–50 characters, no commas,
+/// stored comma-separated and deduplicated.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Tags(Vec<String>);
+
+impl Tags {
+    /// Parses a list of tags.
+    pub fn parse<S: AsRef<str>>(raw: &[S]) -> Result<Self, DomainError> {
+        let mut tags: Vec<String> = Vec::new();
+        for t in raw {
+            let t = t.as_ref().trim();
+            if t.is_empty() {
+                continue;
+            }
+            if t.chars().count() > 50 || t.contains(',') || t.chars().any(char::is_control) {
+                return Err(DomainError::invalid(
+                    "tags",
+                    "each tag must be at most 50 characters, without commas",
+                ));
+            }
+            if !tags.iter().any(|x| x == t) {
+                tags.push(t.to_owned());
+            }
+        }
+        if tags.len() > 20 {
+            return Err(DomainError::invalid("tags", "at most 20 tags"));
+        }
+        Ok(Self(tags))
+    }
+
+    /// Parses the stored comma-separated form.
+    pub fn from_stored(s: &str) -> Self {
+        Self(s.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect())
+    }
+
+    /// The comma-separated storage form.
+    pub fn to_stored(&self) -> String {
+        self.0.join(",")
+    }
+
+    /// The tags.
+    pub fn as_slice(&self) -> &[String] {
+        &self.0
+    }
+}
+
+/// A user's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// Manages users, clients, projects, invoices and the installation.
+    Admin,
+    /// Tracks their own time.
+    User,
+}
+
+/// Status of a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TaskStatus {
+    /// Not started.
+    Todo,
+    /// Being worked on.
+    InProgress,
+    /// Waiting for review.
+    Review,
+    /// Finished.
+    Done,
+}
+
+/// Status of an invoice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InvoiceStatus {
+    /// Being prepared; lines may still change.
+    Draft,
+    /// Sent to the client.
+    Sent,
+    /// Paid.
+    Paid,
+    /// Cancelled; its entries become billable again.
+    Cancelled,
+}
+
+impl InvoiceStatus {
+    /// Whether the rules allow moving from `self` to `next`.
+    pub fn can_become(self, next: InvoiceStatus) -> bool {
+        use InvoiceStatus::*;
+        matches!((self, next), (Draft, Sent) | (Sent, Paid) | (Draft | Sent, Cancelled))
+            || self == next
+    }
+}
+
+macro_rules! closed_enum_text {
+    ($ty:ident { $($variant:ident => $text:literal),* $(,)? }) => {
+        impl $ty {
+            /// Every value, in a stable order.
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),*];
+
+            /// The lower-case name used in storage and on the wire.
+            pub const fn as_str(self) -> &'static str {
+                match self { $($ty::$variant => $text),* }
+            }
+        }
+
+        impl FromStr for $ty {
+            type Err = DomainError;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($text => Ok($ty::$variant),)*
+                    _ => Err(DomainError::invalid(
+                        stringify!($ty),
+                        concat!("must be one of: ", $($text, " "),*),
+                    )),
+                }
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+closed_enum_text!(Role { Admin => "admin", User => "user" });
+closed_enum_text!(TaskStatus {
+    Todo => "todo",
+    InProgress => "in_progress",
+    Review => "review",
+    Done => "done",
+});
+closed_enum_text!(InvoiceStatus {
+    Draft => "draft",
+    Sent => "sent",
+    Paid => "paid",
+    Cancelled => "cancelled",
+});
+
+/// A closed time interval with `end > start`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeRange {
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+}
+
+impl TimeRange {
+    /// The longest single entry accepted: 7 days.
+    pub const MAX_SECONDS: i64 = 7 * 24 * 3600;
+
+    /// Builds a range, rejecting an end before or equal to the start and
+    /// entries longer than [`Self::MAX_SECONDS`].
+    pub fn new(start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Self, DomainError> {
+        if end <= start {
+            return Err(DomainError::invalid("end", "must be after start"));
+        }
+        if (end - start).num_seconds() > Self::MAX_SECONDS {
+            return Err(DomainError::invalid("end", "an entry may last at most 7 days"));
+        }
+        Ok(Self { start, end })
+    }
+
+    /// Start of the range.
+    pub fn start(&self) -> DateTime<Utc> {
+        self.start
+    }
+
+    /// End of the range.
+    pub fn end(&self) -> DateTime<Utc> {
+        self.end
+    }
+
+    /// Length in whole seconds.
+    pub fn seconds(&self) -> i64 {
+        (self.end - self.start).num_seconds()
+    }
+}
+
+/// A report or export period: `from <= to`, at most ~10 years.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+}
+
+impl Period {
+    /// Builds a period.
+    pub fn new(from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Self, DomainError> {
+        if to < from {
+            return Err(DomainError::invalid("to", "must not be before from"));
+        }
+        if (to - from).num_days() > 3700 {
+            return Err(DomainError::invalid("to", "a period may span at most 10 years"));
+        }
+        Ok(Self { from, to })
+    }
+
+    /// Inclusive start.
+    pub fn from(&self) -> DateTime<Utc> {
+        self.from
+    }
+
+    /// Exclusive end.
+    pub fn to(&self) -> DateTime<Utc> {
+        self.to
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn usernames() {
+        assert!(Username::parse("ab").is_err());
+        assert!(Username::parse("alice smith").is_err());
+        assert_eq!(Username::parse(" alice.s-1 ").map(|u| u.to_string()), Ok("alice.s-1".into()));
+    }
+
+    #[test]
+    fn emails() {
+        for bad in ["", "a", "a@b", "@b.c", "a@@b.c", "a b@c.d", "a@.c", "a@c."] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+        assert!(Email::parse("a.b+c@example.org").is_ok());
+    }
+
+    #[test]
+    fn names_and_text() {
+        assert!(Name::parse("   ").is_err());
+        assert!(Name::parse(&"x".repeat(201)).is_err());
+        assert!(Name::parse("a\u{0007}b").is_err());
+        assert_eq!(Name::parse("  Acme ").map(|n| n.to_string()), Ok("Acme".into()));
+        assert!(Text::parse(&"x".repeat(10_001)).is_err());
+        assert!(Text::parse_non_empty(" \n").is_err());
+    }
+
+    #[test]
+    fn password_debug_is_redacted() {
+        let p = Password::parse("correct horse").expect("valid");
+        assert_eq!(format!("{p:?}"), "Password(***)");
+        assert!(Password::parse("short").is_err());
+    }
+
+    #[test]
+    fn tags_roundtrip() {
+        let t = Tags::parse(&["a", " b ", "a", ""]).expect("valid");
+        assert_eq!(t.to_stored(), "a,b");
+        assert_eq!(Tags::from_stored("a,b"), t);
+        assert!(Tags::parse(&["x,y"]).is_err());
+    }
+
+    #[test]
+    fn closed_enums_roundtrip() {
+        for s in TaskStatus::ALL {
+            assert_eq!(s.as_str().parse::<TaskStatus>(), Ok(*s));
+        }
+        assert!("doing".parse::<TaskStatus>().is_err());
+        assert!("ADMIN".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn invoice_transitions() {
+        use InvoiceStatus::*;
+        assert!(Draft.can_become(Sent));
+        assert!(Sent.can_become(Paid));
+        assert!(!Paid.can_become(Draft));
+        assert!(!Paid.can_become(Cancelled));
+        assert!(!Cancelled.can_become(Sent));
+    }
+
+    #[test]
+    fn time_ranges() {
+        let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 9, 0, 0).single().expect("valid date");
+        assert!(TimeRange::new(t0, t0).is_err());
+        assert!(TimeRange::new(t0, t0 - chrono::Duration::seconds(1)).is_err());
+        assert!(TimeRange::new(t0, t0 + chrono::Duration::days(8)).is_err());
+        let r = TimeRange::new(t0, t0 + chrono::Duration::minutes(90)).expect("valid");
+        assert_eq!(r.seconds(), 5400);
+    }
+}

@@ -1,0 +1,182 @@
+//! Connections and the pool: the backend is picked from the URL scheme.
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::{PgConnection, SqliteConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::PersistenceError;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+
+/// A connection to either backend. Queries written once run on both; where
+/// SQL must differ, match on the variant.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    /// PostgreSQL.
+    Postgres(PgConnection),
+    /// SQLite (bundled).
+    Sqlite(SqliteConnection),
+}
+
+impl std::fmt::Debug for DbConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            DbConnection::Postgres(_) => "DbConnection::Postgres",
+            DbConnection::Sqlite(_) => "DbConnection::Sqlite",
+        })
+    }
+}
+
+/// Which database engine a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// `postgres://` or `postgresql://`.
+    Postgres,
+    /// `sqlite://path`, `file:path` or a plain path.
+    Sqlite,
+}
+
+impl Backend {
+    /// Picks the backend from a `DATABASE_URL`.
+    pub fn from_url(url: &str) -> Self {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+
+    /// Lower-case name for logs and metrics.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Backend::Postgres => "postgres",
+            Backend::Sqlite => "sqlite",
+        }
+    }
+}
+
+/// Strips the `sqlite://` prefix diesel does not understand.
+fn sqlite_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://").unwrap_or(url)
+}
+
+/// Opens one connection to `url`, configured for this application.
+pub fn establish(url: &str) -> Result<DbConnection, PersistenceError> {
+    match Backend::from_url(url) {
+        Backend::Postgres => {
+            let conn = PgConnection::establish(url).map_err(PersistenceError::Connect)?;
+            Ok(DbConnection::Postgres(conn))
+        }
+        Backend::Sqlite => {
+            let mut conn =
+                SqliteConnection::establish(sqlite_path(url)).map_err(PersistenceError::Connect)?;
+            // WAL lets readers proceed during a write; the busy timeout makes
+            // concurrent writers wait instead of failing with SQLITE_BUSY.
+            conn.batch_execute(
+                "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+            )?;
+            Ok(DbConnection::Sqlite(conn))
+        }
+    }
+}
+
+/// Brings the database to the current schema. Returns how many migrations
+/// ran (0 when it was already current).
+pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, PersistenceError> {
+    let applied = match conn {
+        DbConnection::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+    };
+    applied.map_err(|e| PersistenceError::Migration(e.to_string()))
+}
+
+/// The r2d2 manager: opens connections by URL scheme, never by guessing.
+#[derive(Debug, Clone)]
+pub struct Manager {
+    url: String,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = PersistenceError;
+
+    fn connect(&self) -> Result<DbConnection, PersistenceError> {
+        establish(&self.url)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), PersistenceError> {
+        conn.batch_execute("SELECT 1").map_err(PersistenceError::from)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+/// A pool of connections. Use it off the async executor (e.g. in
+/// `actix_web::web::block`): every call blocks.
+#[derive(Clone, Debug)]
+pub struct Pool {
+    inner: r2d2::Pool<Manager>,
+    backend: Backend,
+}
+
+/// A pooled connection.
+pub type PooledConnection = r2d2::PooledConnection<Manager>;
+
+/// How many connections are open and idle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolState {
+    /// Connections open.
+    pub connections: u32,
+    /// Of which idle.
+    pub idle: u32,
+    /// The configured maximum.
+    pub max: u32,
+}
+
+impl Pool {
+    /// Connects, migrates and builds a pool of at most `max_size` connections.
+    ///
+    /// For SQLite the parent directory of the database file must exist.
+    pub fn connect_and_migrate(url: &str, max_size: u32) -> Result<Self, PersistenceError> {
+        let backend = Backend::from_url(url);
+        let mut first = establish(url)?;
+        run_migrations(&mut first)?;
+        drop(first);
+        let inner = r2d2::Pool::builder()
+            .max_size(max_size.max(1))
+            .connection_timeout(Duration::from_secs(10))
+            .test_on_check_out(false)
+            .build(Manager { url: url.to_owned() })
+            .map_err(|e| PersistenceError::Pool(e.to_string()))?;
+        Ok(Self { inner, backend })
+    }
+
+    /// Checks a connection out of the pool.
+    pub fn get(&self) -> Result<PooledConnection, PersistenceError> {
+        self.inner.get().map_err(|e| PersistenceError::Pool(e.to_string()))
+    }
+
+    /// The backend this pool talks to.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Open and idle connections.
+    pub fn state(&self) -> PoolState {
+        let s = self.inner.state();
+        PoolState { connections: s.connections, idle: s.idle_connections, max: self.inner.max_size() }
+    }
+
+    /// Whether the database answers a trivial query.
+    pub fn ping(&self) -> Result<(), PersistenceError> {
+        let mut conn = self.get()?;
+        conn.batch_execute("SELECT 1").map_err(PersistenceError::from)
+    }
+}

@@ -1,0 +1,92 @@
+//! TimeTracker's storage: one diesel schema on SQLite (bundled, the default)
+//! or PostgreSQL, picked at run time from `DATABASE_URL`, with embedded
+//! per-backend migrations, an r2d2 pool, and repositories that take and
+//! return `tt-domain` types.
+//!
+//! Every function here blocks; callers on an async executor run them on a
+//! blocking thread. **This crate must never depend on actix-web or any HTTP
+//! or wire-format crate**, nor on any crate of ours but `tt-domain`.
+
+mod connection;
+pub mod entries;
+pub mod installation;
+pub mod invoices;
+pub mod schema;
+pub mod users;
+pub mod work;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+
+pub use connection::{Backend, DbConnection, Pool, PoolState, PooledConnection, establish, run_migrations};
+
+/// What can go wrong in storage.
+#[derive(Debug, thiserror::Error)]
+pub enum PersistenceError {
+    /// The row does not exist (or is not visible to the caller).
+    #[error("not found")]
+    NotFound,
+    /// The change conflicts with the current state (a uniqueness rule, a
+    /// running timer, a forbidden status change); the text says which.
+    #[error("{0}")]
+    Conflict(&'static str),
+    /// The request refers to something that does not exist or cannot be
+    /// used (an unknown client id in a body, an archived project).
+    #[error("{0}")]
+    Invalid(&'static str),
+    /// A rule of the domain refused the change.
+    #[error(transparent)]
+    Domain(#[from] tt_domain::DomainError),
+    /// A stored value no longer parses into its domain type.
+    #[error("stored data is invalid: {0}")]
+    Corrupt(&'static str),
+    /// The database could not be reached.
+    #[error("cannot connect to the database")]
+    Connect(#[source] diesel::ConnectionError),
+    /// No pooled connection could be had.
+    #[error("database pool: {0}")]
+    Pool(String),
+    /// Migrations failed.
+    #[error("database migration failed: {0}")]
+    Migration(String),
+    /// Any other database error.
+    #[error("database error")]
+    Query(#[source] diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for PersistenceError {
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match e {
+            Error::NotFound => PersistenceError::NotFound,
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                PersistenceError::Conflict("already exists")
+            }
+            Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
+                PersistenceError::Conflict("still referenced by other records")
+            }
+            other => PersistenceError::Query(other),
+        }
+    }
+}
+
+/// Result alias for this crate.
+pub type Result<T, E = PersistenceError> = std::result::Result<T, E>;
+
+pub(crate) fn to_utc(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
+
+pub(crate) fn to_naive(t: DateTime<Utc>) -> NaiveDateTime {
+    // Stored with microsecond precision on both backends.
+    t.naive_utc()
+}
+
+/// The current time, truncated to what both backends store exactly.
+pub fn now() -> DateTime<Utc> {
+    let t = Utc::now();
+    DateTime::from_timestamp(t.timestamp(), t.timestamp_subsec_micros() * 1000).unwrap_or(t)
+}
+
+pub(crate) fn id<T>(raw: i64, make: fn(i64) -> Option<T>) -> Result<T> {
+    make(raw).ok_or(PersistenceError::Corrupt("non-positive id"))
+}

@@ -1,0 +1,140 @@
+//! The one schema both backends share (see `migrations/{sqlite,postgres}`).
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        username -> Text,
+        email -> Nullable<Text>,
+        password_hash -> Text,
+        role -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        token_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    clients (id) {
+        id -> BigInt,
+        name -> Text,
+        email -> Nullable<Text>,
+        default_rate_cents -> Nullable<BigInt>,
+        archived -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    projects (id) {
+        id -> BigInt,
+        client_id -> Nullable<BigInt>,
+        name -> Text,
+        description -> Text,
+        billable -> Bool,
+        hourly_rate_cents -> Nullable<BigInt>,
+        archived -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tasks (id) {
+        id -> BigInt,
+        project_id -> BigInt,
+        name -> Text,
+        description -> Text,
+        status -> Text,
+        assignee_id -> Nullable<BigInt>,
+        due_date -> Nullable<Date>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    comments (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        project_id -> Nullable<BigInt>,
+        task_id -> Nullable<BigInt>,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    invoices (id) {
+        id -> BigInt,
+        number -> BigInt,
+        client_id -> BigInt,
+        status -> Text,
+        issue_date -> Date,
+        tax_rate_bp -> BigInt,
+        subtotal_cents -> BigInt,
+        tax_cents -> BigInt,
+        total_cents -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    invoice_lines (id) {
+        id -> BigInt,
+        invoice_id -> BigInt,
+        project_id -> Nullable<BigInt>,
+        description -> Text,
+        seconds -> BigInt,
+        rate_cents -> BigInt,
+        amount_cents -> BigInt,
+    }
+}
+
+diesel::table! {
+    time_entries (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        project_id -> BigInt,
+        task_id -> Nullable<BigInt>,
+        start_time -> Timestamp,
+        end_time -> Nullable<Timestamp>,
+        notes -> Text,
+        tags -> Text,
+        billable -> Bool,
+        invoice_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    installation_state (id) {
+        id -> BigInt,
+        document -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(projects -> clients (client_id));
+diesel::joinable!(tasks -> projects (project_id));
+diesel::joinable!(time_entries -> projects (project_id));
+diesel::joinable!(invoice_lines -> invoices (invoice_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    api_tokens,
+    clients,
+    projects,
+    tasks,
+    comments,
+    invoices,
+    invoice_lines,
+    time_entries,
+    installation_state,
+);

@@ -1,0 +1,10 @@
+DROP TABLE installation_state;
+DROP TABLE time_entries;
+DROP TABLE invoice_lines;
+DROP TABLE invoices;
+DROP TABLE comments;
+DROP TABLE tasks;
+DROP TABLE projects;
+DROP TABLE clients;
+DROP TABLE api_tokens;
+DROP TABLE users;
