@@ -1,0 +1,391 @@
+//! Wire shapes of the API and their translation to and from the domain.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use tt_domain::{
+    Client, ClientId, Comment, CommentTarget, Email, HourlyRate, Invoice, Name, Project, ProjectId,
+    Tags, Task, TaskId, TaskStatus, Text, TimeEntry, User, UserId,
+};
+use tt_persistence::work::{ClientFields, ProjectFields, TaskFields};
+
+use crate::error::ApiError;
+
+/// Parses an optional decimal rate; an empty string means none.
+fn rate(raw: Option<&str>) -> Result<Option<HourlyRate>, ApiError> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) => Ok(Some(HourlyRate::parse(s)?)),
+    }
+}
+
+fn email(raw: Option<&str>) -> Result<Option<Email>, ApiError> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) => Ok(Some(Email::parse(s)?)),
+    }
+}
+
+/// `YYYY-MM-DD`.
+pub(crate) fn parse_date(field: &str, raw: &str) -> Result<NaiveDate, ApiError> {
+    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+        .map_err(|_| ApiError::Validation(format!("{field}: expected a date as YYYY-MM-DD")))
+}
+
+pub(crate) fn id_of<T>(field: &str, raw: i64, make: fn(i64) -> Option<T>) -> Result<T, ApiError> {
+    make(raw).ok_or_else(|| ApiError::Validation(format!("{field}: must be a positive id")))
+}
+
+// ------------------------------------------------------------------ users
+
+#[derive(Serialize)]
+pub(crate) struct UserDto {
+    id: i64,
+    username: String,
+    email: Option<String>,
+    role: &'static str,
+    active: bool,
+    created_at: DateTime<Utc>,
+}
+
+impl From<&User> for UserDto {
+    fn from(u: &User) -> Self {
+        UserDto {
+            id: u.id.get(),
+            username: u.username.to_string(),
+            email: u.email.as_ref().map(|e| e.as_str().to_owned()),
+            role: u.role.as_str(),
+            active: u.active,
+            created_at: u.created_at,
+        }
+    }
+}
+
+// ---------------------------------------------------------------- clients
+
+#[derive(Serialize)]
+pub(crate) struct ClientDto {
+    id: i64,
+    name: String,
+    email: Option<String>,
+    default_hourly_rate: Option<String>,
+    archived: bool,
+}
+
+impl From<&Client> for ClientDto {
+    fn from(c: &Client) -> Self {
+        ClientDto {
+            id: c.id.get(),
+            name: c.name.to_string(),
+            email: c.email.as_ref().map(|e| e.as_str().to_owned()),
+            default_hourly_rate: c.default_hourly_rate.map(|r| r.per_hour().to_string()),
+            archived: c.archived,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ClientInput {
+    name: String,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    default_hourly_rate: Option<String>,
+    #[serde(default)]
+    archived: bool,
+}
+
+impl ClientInput {
+    pub(crate) fn parse(&self) -> Result<ClientFields, ApiError> {
+        Ok(ClientFields {
+            name: Name::parse(&self.name)?,
+            email: email(self.email.as_deref())?,
+            default_hourly_rate: rate(self.default_hourly_rate.as_deref())?,
+            archived: self.archived,
+        })
+    }
+}
+
+// ---------------------------------------------------------------- projects
+
+#[derive(Serialize)]
+pub(crate) struct ProjectDto {
+    id: i64,
+    client_id: Option<i64>,
+    name: String,
+    description: String,
+    billable: bool,
+    hourly_rate: Option<String>,
+    archived: bool,
+}
+
+impl From<&Project> for ProjectDto {
+    fn from(p: &Project) -> Self {
+        ProjectDto {
+            id: p.id.get(),
+            client_id: p.client_id.map(ClientId::get),
+            name: p.name.to_string(),
+            description: p.description.as_str().to_owned(),
+            billable: p.billable,
+            hourly_rate: p.hourly_rate.map(|r| r.per_hour().to_string()),
+            archived: p.archived,
+        }
+    }
+}
+
+fn default_true() -> bool {
+    true
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ProjectInput {
+    name: String,
+    #[serde(default)]
+    client_id: Option<i64>,
+    #[serde(default)]
+    description: String,
+    #[serde(default = "default_true")]
+    billable: bool,
+    #[serde(default)]
+    hourly_rate: Option<String>,
+    #[serde(default)]
+    archived: bool,
+}
+
+impl ProjectInput {
+    pub(crate) fn parse(&self) -> Result<ProjectFields, ApiError> {
+        Ok(ProjectFields {
+            client_id: self.client_id.map(|c| id_of("client_id", c, ClientId::new)).transpose()?,
+            name: Name::parse(&self.name)?,
+            description: Text::parse(&self.description)?,
+            billable: self.billable,
+            hourly_rate: rate(self.hourly_rate.as_deref())?,
+            archived: self.archived,
+        })
+    }
+}
+
+// ------------------------------------------------------------------ tasks
+
+#[derive(Serialize)]
+pub(crate) struct TaskDto {
+    id: i64,
+    project_id: i64,
+    name: String,
+    description: String,
+    status: &'static str,
+    assignee_id: Option<i64>,
+    due_date: Option<NaiveDate>,
+}
+
+impl From<&Task> for TaskDto {
+    fn from(t: &Task) -> Self {
+        TaskDto {
+            id: t.id.get(),
+            project_id: t.project_id.get(),
+            name: t.name.to_string(),
+            description: t.description.as_str().to_owned(),
+            status: t.status.as_str(),
+            assignee_id: t.assignee_id.map(UserId::get),
+            due_date: t.due_date,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TaskInput {
+    project_id: i64,
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    assignee_id: Option<i64>,
+    #[serde(default)]
+    due_date: Option<String>,
+}
+
+impl TaskInput {
+    pub(crate) fn parse(&self) -> Result<TaskFields, ApiError> {
+        Ok(TaskFields {
+            project_id: id_of("project_id", self.project_id, ProjectId::new)?,
+            name: Name::parse(&self.name)?,
+            description: Text::parse(&self.description)?,
+            status: match self.status.as_deref() {
+                None => TaskStatus::Todo,
+                Some(s) => s.parse()?,
+            },
+            assignee_id: self.assignee_id.map(|u| id_of("assignee_id", u, UserId::new)).transpose()?,
+            due_date: match self.due_date.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(d) => Some(parse_date("due_date", d)?),
+            },
+        })
+    }
+}
+
+// --------------------------------------------------------------- comments
+
+#[derive(Serialize)]
+pub(crate) struct CommentDto {
+    id: i64,
+    user_id: i64,
+    project_id: Option<i64>,
+    task_id: Option<i64>,
+    body: String,
+    created_at: DateTime<Utc>,
+}
+
+impl From<&Comment> for CommentDto {
+    fn from(c: &Comment) -> Self {
+        let (project_id, task_id) = match c.target {
+            CommentTarget::Project(p) => (Some(p.get()), None),
+            CommentTarget::Task(t) => (None, Some(t.get())),
+        };
+        CommentDto {
+            id: c.id.get(),
+            user_id: c.user_id.get(),
+            project_id,
+            task_id,
+            body: c.body.as_str().to_owned(),
+            created_at: c.created_at,
+        }
+    }
+}
+
+/// Exactly one of `project_id` and `task_id`.
+pub(crate) fn comment_target(
+    project_id: Option<i64>,
+    task_id: Option<i64>,
+) -> Result<CommentTarget, ApiError> {
+    match (project_id, task_id) {
+        (Some(p), None) => Ok(CommentTarget::Project(id_of("project_id", p, ProjectId::new)?)),
+        (None, Some(t)) => Ok(CommentTarget::Task(id_of("task_id", t, TaskId::new)?)),
+        _ => Err(ApiError::Validation("give exactly one of project_id and task_id".into())),
+    }
+}
+
+// ----------------------------------------------------------- time entries
+
+#[derive(Serialize)]
+pub(crate) struct EntryDto {
+    id: i64,
+    user_id: i64,
+    project_id: i64,
+    task_id: Option<i64>,
+    start: DateTime<Utc>,
+    end: Option<DateTime<Utc>>,
+    duration_seconds: i64,
+    running: bool,
+    notes: String,
+    tags: Vec<String>,
+    billable: bool,
+    invoice_id: Option<i64>,
+}
+
+impl EntryDto {
+    pub(crate) fn new(e: &TimeEntry, now: DateTime<Utc>) -> Self {
+        EntryDto {
+            id: e.id.get(),
+            user_id: e.user_id.get(),
+            project_id: e.project_id.get(),
+            task_id: e.task_id.map(TaskId::get),
+            start: e.start,
+            end: e.end,
+            duration_seconds: e.seconds(now),
+            running: e.is_running(),
+            notes: e.notes.as_str().to_owned(),
+            tags: e.tags.as_slice().to_vec(),
+            billable: e.billable,
+            invoice_id: e.invoice_id.map(|i| i.get()),
+        }
+    }
+}
+
+pub(crate) fn parse_tags(tags: &[String]) -> Result<Tags, ApiError> {
+    Ok(Tags::parse(tags)?)
+}
+
+// --------------------------------------------------------------- invoices
+
+#[derive(Serialize)]
+pub(crate) struct InvoiceLineDto {
+    project_id: Option<i64>,
+    description: String,
+    seconds: i64,
+    hours: String,
+    rate: String,
+    amount: String,
+}
+
+#[derive(Serialize)]
+pub(crate) struct InvoiceDto {
+    id: i64,
+    number: i64,
+    display_number: String,
+    client_id: i64,
+    status: &'static str,
+    issue_date: NaiveDate,
+    tax_rate: String,
+    subtotal: String,
+    tax: String,
+    total: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lines: Option<Vec<InvoiceLineDto>>,
+}
+
+/// Seconds as decimal hours with two places, rounded half up.
+pub(crate) fn hours(seconds: i64) -> String {
+    let hundredths = (seconds * 100 + 1800) / 3600;
+    format!("{}.{:02}", hundredths / 100, hundredths % 100)
+}
+
+impl InvoiceDto {
+    pub(crate) fn new(i: &Invoice, with_lines: bool) -> Self {
+        InvoiceDto {
+            id: i.id.get(),
+            number: i.number,
+            display_number: i.display_number(),
+            client_id: i.client_id.get(),
+            status: i.status.as_str(),
+            issue_date: i.issue_date,
+            tax_rate: format!(
+                "{}.{:02}",
+                i.tax_rate.basis_points() / 100,
+                i.tax_rate.basis_points() % 100
+            ),
+            subtotal: i.subtotal.to_string(),
+            tax: i.tax.to_string(),
+            total: i.total.to_string(),
+            lines: with_lines.then(|| {
+                i.lines
+                    .iter()
+                    .map(|l| InvoiceLineDto {
+                        project_id: l.project_id.map(ProjectId::get),
+                        description: l.description.clone(),
+                        seconds: l.seconds,
+                        hours: hours(l.seconds),
+                        rate: l.rate.per_hour().to_string(),
+                        amount: l.amount.to_string(),
+                    })
+                    .collect()
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hours;
+
+    #[test]
+    fn hours_round_half_up() {
+        assert_eq!(hours(0), "0.00");
+        assert_eq!(hours(5400), "1.50");
+        assert_eq!(hours(18), "0.01");
+        assert_eq!(hours(17), "0.00");
+    }
+}

@@ -1,0 +1,67 @@
+//! The JSON API under `/api/v1`, plus `/healthz` and `/readyz`.
+
+mod auth;
+mod dto;
+mod entries;
+mod health;
+mod invoices;
+mod reports;
+mod users;
+mod work;
+
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::{HttpRequest, web};
+
+use crate::error::ApiError;
+
+
+/// Largest JSON body accepted by the API.
+const JSON_LIMIT: usize = 256 * 1024;
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.configure(health::configure).service(
+        web::scope("/api/v1")
+            .app_data(web::JsonConfig::default().limit(JSON_LIMIT).error_handler(json_error))
+            .app_data(web::QueryConfig::default().error_handler(query_error))
+            .app_data(web::PathConfig::default().error_handler(path_error))
+            .configure(auth::configure)
+            .configure(users::configure)
+            .configure(work::configure)
+            .configure(entries::configure)
+            .configure(invoices::configure)
+            .configure(reports::configure)
+            .default_service(web::to(api_not_found)),
+    );
+}
+
+async fn api_not_found() -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::NotFound)
+}
+
+fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    let e = match &err {
+        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
+            ApiError::PayloadTooLarge
+        }
+        JsonPayloadError::ContentType => {
+            ApiError::UnsupportedMediaType("expected Content-Type: application/json".into())
+        }
+        JsonPayloadError::Deserialize(de) if de.is_data() => {
+            ApiError::Validation(format!("invalid body: {de}"))
+        }
+        JsonPayloadError::Deserialize(de) => {
+            ApiError::bad_request("malformed_json", format!("malformed JSON: {de}"))
+        }
+        other => ApiError::bad_request("bad_body", format!("cannot read body: {other}")),
+    };
+    e.into()
+}
+
+fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::bad_request("invalid_query", format!("invalid query string: {err}")).into()
+}
+
+fn path_error(_err: PathError, _req: &HttpRequest) -> actix_web::Error {
+    // `/api/v1/projects/abc` names nothing that exists.
+    ApiError::NotFound.into()
+}

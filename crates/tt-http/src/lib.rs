@@ -1,0 +1,49 @@
+//! TimeTracker's web application on actix-web: the JSON API under
+//! `/api/v1`, the server-rendered UI, authentication (sessions, API tokens,
+//! CSRF, login rate limiting), health endpoints and middleware.
+//!
+//! This is the only crate that knows HTTP and JSON wire shapes: the domain
+//! types never derive the API's serde shapes; the DTOs and the error →
+//! status mapping live here. It composes the library crates but names no
+//! concrete process-level wiring (settings files, logging setup, Sentry):
+//! that is `bins/timetracker`'s job.
+
+mod api;
+mod auth;
+mod error;
+mod state;
+mod web;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web as aweb};
+
+pub use auth::{hash_password, verify_password};
+pub use error::ApiError;
+pub use state::{AppState, HttpSettings};
+
+/// Registers every route of the application on an actix `App`.
+pub fn configure(cfg: &mut aweb::ServiceConfig) {
+    cfg.configure(api::configure).configure(web::configure);
+}
+
+/// Builds and starts the HTTP server on an already bound listener (so tests
+/// can bind port 0 and read the port back).
+pub fn serve(
+    state: AppState,
+    listener: std::net::TcpListener,
+    workers: usize,
+) -> std::io::Result<Server> {
+    let data = aweb::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .wrap(data.session_middleware())
+            .configure(configure)
+            .default_service(aweb::to(web::not_found))
+    })
+    .workers(workers.max(1))
+    .shutdown_timeout(10)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

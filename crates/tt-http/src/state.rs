@@ -1,0 +1,160 @@
+//! Shared application state.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use actix_session::SessionMiddleware;
+use actix_session::config::{CookieContentSecurity, PersistentSession};
+use actix_session::storage::CookieSessionStore;
+use actix_web::cookie::{Key, SameSite, time::Duration as CookieDuration};
+use tt_persistence::{DbConnection, PersistenceError, Pool};
+
+use crate::error::ApiError;
+
+/// The HTTP-level settings the composition root passes in.
+#[derive(Clone)]
+pub struct HttpSettings {
+    /// At least 64 bytes of secret used to sign and encrypt session cookies.
+    pub secret_key: Vec<u8>,
+    /// Whether session cookies carry the `Secure` flag.
+    pub cookie_secure: bool,
+    /// How long a login session lasts.
+    pub session_ttl: Duration,
+    /// Failed logins allowed per username (and per client address) in
+    /// `login_window` before further attempts are refused.
+    pub login_max_failures: u32,
+    /// The window for `login_max_failures`.
+    pub login_window: Duration,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl std::fmt::Debug for HttpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpSettings")
+            .field("secret_key", &"***")
+            .field("cookie_secure", &self.cookie_secure)
+            .field("session_ttl", &self.session_ttl)
+            .field("login_max_failures", &self.login_max_failures)
+            .field("login_window", &self.login_window)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish()
+    }
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            secret_key: Vec::new(),
+            cookie_secure: true,
+            session_ttl: Duration::from_secs(12 * 3600),
+            login_max_failures: 10,
+            login_window: Duration::from_secs(15 * 60),
+            max_body_bytes: 256 * 1024,
+        }
+    }
+}
+
+/// Everything a request handler may need.
+#[derive(Debug)]
+pub struct AppState {
+    pub(crate) pool: Pool,
+    pub(crate) settings: HttpSettings,
+    pub(crate) login_limiter: LoginLimiter,
+}
+
+impl AppState {
+    /// Builds the state. `settings.secret_key` must hold at least 64 bytes.
+    pub fn new(pool: Pool, settings: HttpSettings) -> Self {
+        let login_limiter = LoginLimiter::new(settings.login_max_failures, settings.login_window);
+        Self { pool, settings, login_limiter }
+    }
+
+    /// The database pool.
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    pub(crate) fn session_middleware(&self) -> SessionMiddleware<CookieSessionStore> {
+        let key = Key::derive_from(&self.settings.secret_key);
+        let ttl = CookieDuration::seconds(
+            i64::try_from(self.settings.session_ttl.as_secs()).unwrap_or(12 * 3600),
+        );
+        SessionMiddleware::builder(CookieSessionStore::default(), key)
+            .cookie_name("tt_session".to_owned())
+            .cookie_secure(self.settings.cookie_secure)
+            .cookie_http_only(true)
+            .cookie_same_site(SameSite::Lax)
+            .cookie_content_security(CookieContentSecurity::Private)
+            .session_lifecycle(PersistentSession::default().session_ttl(ttl))
+            .build()
+    }
+
+    /// Runs a blocking database operation on actix's blocking pool.
+    pub(crate) async fn db<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, PersistenceError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|_| ApiError::Internal("blocking task failed".into()))?
+        .map_err(ApiError::from)
+    }
+}
+
+/// Counts failed logins per key (username, client address) in a sliding
+/// window, so password guessing is slowed to a crawl.
+#[derive(Debug)]
+pub(crate) struct LoginLimiter {
+    max_failures: u32,
+    window: Duration,
+    failures: Mutex<HashMap<String, (u32, Instant)>>,
+}
+
+impl LoginLimiter {
+    fn new(max_failures: u32, window: Duration) -> Self {
+        Self { max_failures: max_failures.max(1), window, failures: Mutex::new(HashMap::new()) }
+    }
+
+    /// `Err(retry_after)` if any key is locked out.
+    pub(crate) fn check(&self, keys: &[&str]) -> Result<(), Duration> {
+        let map = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = Instant::now();
+        for key in keys {
+            if let Some((n, since)) = map.get(*key) {
+                let age = now.duration_since(*since);
+                if *n >= self.max_failures && age < self.window {
+                    return Err(self.window - age);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn record_failure(&self, keys: &[&str]) {
+        let mut map = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = Instant::now();
+        // Keep the map bounded under a spray of usernames.
+        if map.len() > 10_000 {
+            map.retain(|_, (_, since)| now.duration_since(*since) < self.window);
+        }
+        for key in keys {
+            let entry = map.entry((*key).to_owned()).or_insert((0, now));
+            if now.duration_since(entry.1) >= self.window {
+                *entry = (0, now);
+            }
+            entry.0 += 1;
+        }
+    }
+
+    pub(crate) fn record_success(&self, username_key: &str) {
+        let mut map = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.remove(username_key);
+    }
+}
