@@ -1,0 +1,282 @@
+//! Test support: start the real application on port 0 with a fresh data
+//! directory and a fresh database (SQLite file, or a new PostgreSQL database
+//! when `TEST_DATABASE_URL` is set), and talk to it over HTTP.
+//!
+//! `TEST_LOG=1` shows the server's logs. When `TT_REQUIRE_POSTGRES=1` (as in
+//! CI) a PostgreSQL test without `TEST_DATABASE_URL` fails instead of
+//! skipping.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_debug_implementations)]
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use diesel::{Connection, RunQueryDsl};
+use reqwest::blocking::{Client, RequestBuilder, Response};
+use reqwest::Method;
+use serde_json::Value;
+use timetracker::{Background, Settings};
+
+pub use serde_json::json;
+
+/// Which database a test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    /// A fresh SQLite file in the test's data directory.
+    Sqlite,
+    /// A fresh database on the server named by `TEST_DATABASE_URL`.
+    Postgres,
+}
+
+/// The PostgreSQL server URL for tests, or `None` (after a loud message)
+/// when PostgreSQL tests should be skipped.
+pub fn postgres_base_url() -> Option<String> {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ => {
+            if std::env::var("TT_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
+                panic!("TT_REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set");
+            }
+            eprintln!(
+                "\n*** SKIPPED: PostgreSQL test (set TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres to run it) ***\n"
+            );
+            None
+        }
+    }
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A throw-away PostgreSQL database, dropped with this value.
+pub struct PgDatabase {
+    admin_url: String,
+    name: String,
+    /// URL of the new database.
+    pub url: String,
+}
+
+impl PgDatabase {
+    /// Creates a uniquely named empty database.
+    pub fn create(admin_url: &str) -> Self {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let name = format!("tt_test_{}_{}_{}", std::process::id(), n, nanos);
+        let mut conn = diesel::PgConnection::establish(admin_url).expect("connect to PostgreSQL");
+        diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn).expect("create db");
+        let (base, _) = admin_url.rsplit_once('/').expect("database URL has a path");
+        let url = format!("{base}/{name}");
+        PgDatabase { admin_url: admin_url.to_owned(), name, url }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut conn) = diesel::PgConnection::establish(&self.admin_url) {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
+                .execute(&mut conn);
+        }
+    }
+}
+
+/// A running application.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The settings it runs with.
+    pub settings: Settings,
+    /// Its database.
+    pub db: Db,
+    server: Option<Background>,
+    _pg: Option<PgDatabase>,
+    /// The data directory (deleted at drop).
+    pub dir: tempfile::TempDir,
+    /// An HTTP client that does not follow redirects.
+    pub http: Client,
+}
+
+/// Settings for a test app in `dir`, listening on a free port.
+pub fn test_settings(dir: &std::path::Path, database_url: Option<String>) -> Settings {
+    Settings {
+        database_url,
+        bind_addr: "127.0.0.1".into(),
+        port: 0,
+        data_dir: dir.join("data"),
+        log_dir: dir.join("logs"),
+        workers: 2,
+        db_pool_size: 8,
+        login_max_failures: 1000,
+        log_level: if std::env::var("TEST_LOG").is_ok() { "debug".into() } else { "error".into() },
+        ..Settings::default()
+    }
+}
+
+/// Starts the app on `db`; `None` if that backend is not available here
+/// (PostgreSQL without `TEST_DATABASE_URL`, outside CI).
+pub fn try_spawn_app(db: Db) -> Option<TestApp> {
+    spawn_app_with(db, |_| {})
+}
+
+/// Like [`try_spawn_app`], with a hook to adjust settings.
+pub fn spawn_app_with(db: Db, adjust: impl FnOnce(&mut Settings)) -> Option<TestApp> {
+    if std::env::var("TEST_LOG").is_ok() {
+        timetracker::init_logging(&Settings { log_level: "debug".into(), ..Settings::default() });
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pg = match db {
+        Db::Sqlite => None,
+        Db::Postgres => Some(PgDatabase::create(&postgres_base_url()?)),
+    };
+    let mut settings = test_settings(dir.path(), pg.as_ref().map(|p| p.url.clone()));
+    adjust(&mut settings);
+    let server = Background::start(&settings).expect("start app");
+    let base = format!("http://{}", server.addr);
+    let http = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client");
+    Some(TestApp { base, settings, db, server: Some(server), _pg: pg, dir, http })
+}
+
+/// Starts the app on SQLite (always available).
+pub fn spawn_app() -> TestApp {
+    try_spawn_app(Db::Sqlite).expect("SQLite is always available")
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(s) = self.server.take() {
+            s.stop();
+        }
+    }
+}
+
+impl TestApp {
+    /// A URL on the app.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Opens a database connection (for checks behind the API's back).
+    pub fn conn(&self) -> tt_persistence::DbConnection {
+        tt_persistence::establish(&self.settings.database_url()).expect("connect")
+    }
+
+    /// Creates a user directly in the database.
+    pub fn create_user(&self, username: &str, password: &str, admin: bool) -> tt_domain::UserId {
+        let username = tt_domain::Username::parse(username).expect("username");
+        let hash = tt_http::hash_password(&tt_domain::Password::parse(password).expect("password"))
+            .expect("hash");
+        let role = if admin { tt_domain::Role::Admin } else { tt_domain::Role::User };
+        let mut conn = self.conn();
+        tt_persistence::users::create(
+            &mut conn,
+            &tt_persistence::users::NewUser { username: &username, email: None, password_hash: &hash, role },
+        )
+        .expect("create user")
+        .id
+    }
+
+    /// Logs in through the API and returns a client bound to the token.
+    pub fn login(&self, username: &str, password: &str) -> Api<'_> {
+        let resp = self
+            .http
+            .post(self.url("/api/v1/auth/login"))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .expect("login request");
+        assert_eq!(resp.status(), 200, "login as {username} failed");
+        let body: Value = resp.json().expect("login body");
+        let token = body["token"].as_str().expect("token").to_owned();
+        Api { app: self, token: Some(token) }
+    }
+
+    /// Creates a user and logs them in.
+    pub fn user(&self, username: &str, admin: bool) -> Api<'_> {
+        let password = "a-long-password";
+        self.create_user(username, password, admin);
+        self.login(username, password)
+    }
+
+    /// An API client without credentials.
+    pub fn anonymous(&self) -> Api<'_> {
+        Api { app: self, token: None }
+    }
+}
+
+/// A bearer-token API client.
+pub struct Api<'a> {
+    /// The app.
+    pub app: &'a TestApp,
+    /// The token, if logged in.
+    pub token: Option<String>,
+}
+
+impl Api<'_> {
+    /// A request with the token attached.
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        let rb = self.app.http.request(method, self.app.url(path));
+        match &self.token {
+            Some(t) => rb.bearer_auth(t),
+            None => rb,
+        }
+    }
+
+    fn send(&self, rb: RequestBuilder) -> (u16, Value) {
+        let resp: Response = rb.send().expect("request");
+        let status = resp.status().as_u16();
+        let text = resp.text().expect("body");
+        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        (status, body)
+    }
+
+    /// GET → (status, JSON body).
+    pub fn get(&self, path: &str) -> (u16, Value) {
+        self.send(self.request(Method::GET, path))
+    }
+
+    /// POST JSON.
+    pub fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        self.send(self.request(Method::POST, path).json(body))
+    }
+
+    /// PUT JSON.
+    pub fn put(&self, path: &str, body: &Value) -> (u16, Value) {
+        self.send(self.request(Method::PUT, path).json(body))
+    }
+
+    /// DELETE.
+    pub fn delete(&self, path: &str) -> (u16, Value) {
+        self.send(self.request(Method::DELETE, path))
+    }
+
+    /// POST and expect `status`; returns the body.
+    pub fn post_ok(&self, path: &str, body: &Value, status: u16) -> Value {
+        let (s, b) = self.post(path, body);
+        assert_eq!(s, status, "POST {path} {body} -> {b}");
+        b
+    }
+}
+
+/// Runs a scenario on SQLite and on PostgreSQL (when available).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn sqlite() {
+                let app = $crate::try_spawn_app($crate::Db::Sqlite).expect("sqlite");
+                super::$name(&app);
+            }
+
+            #[test]
+            fn postgres() {
+                if let Some(app) = $crate::try_spawn_app($crate::Db::Postgres) {
+                    super::$name(&app);
+                }
+            }
+        }
+    )*};
+}

@@ -1,0 +1,8 @@
+//! Black-box suites against the real application on port 0.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod api;
+mod bad_input;
+mod concurrency;
+mod invoices;
+mod migrations;
