@@ -5,14 +5,18 @@
 //! `TEST_LOG=1` shows the server's logs. When `TT_REQUIRE_POSTGRES=1` (as in
 //! CI) a PostgreSQL test without `TEST_DATABASE_URL` fails instead of
 //! skipping.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_debug_implementations)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_debug_implementations
+)]
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use diesel::{Connection, RunQueryDsl};
-use reqwest::blocking::{Client, RequestBuilder, Response};
 use reqwest::Method;
+use reqwest::blocking::{Client, RequestBuilder, Response};
 use serde_json::Value;
 use timetracker::{Background, Settings};
 
@@ -64,18 +68,27 @@ impl PgDatabase {
             .unwrap_or(0);
         let name = format!("tt_test_{}_{}_{}", std::process::id(), n, nanos);
         let mut conn = diesel::PgConnection::establish(admin_url).expect("connect to PostgreSQL");
-        diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn).expect("create db");
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .expect("create db");
         let (base, _) = admin_url.rsplit_once('/').expect("database URL has a path");
         let url = format!("{base}/{name}");
-        PgDatabase { admin_url: admin_url.to_owned(), name, url }
+        PgDatabase {
+            admin_url: admin_url.to_owned(),
+            name,
+            url,
+        }
     }
 }
 
 impl Drop for PgDatabase {
     fn drop(&mut self) {
         if let Ok(mut conn) = diesel::PgConnection::establish(&self.admin_url) {
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
-                .execute(&mut conn);
+            let _ = diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut conn);
         }
     }
 }
@@ -107,7 +120,11 @@ pub fn test_settings(dir: &std::path::Path, database_url: Option<String>) -> Set
         workers: 2,
         db_pool_size: 8,
         login_max_failures: 1000,
-        log_level: if std::env::var("TEST_LOG").is_ok() { "debug".into() } else { "error".into() },
+        log_level: if std::env::var("TEST_LOG").is_ok() {
+            "debug".into()
+        } else {
+            "error".into()
+        },
         ..Settings::default()
     }
 }
@@ -121,7 +138,10 @@ pub fn try_spawn_app(db: Db) -> Option<TestApp> {
 /// Like [`try_spawn_app`], with a hook to adjust settings.
 pub fn spawn_app_with(db: Db, adjust: impl FnOnce(&mut Settings)) -> Option<TestApp> {
     if std::env::var("TEST_LOG").is_ok() {
-        timetracker::init_logging(&Settings { log_level: "debug".into(), ..Settings::default() });
+        timetracker::init_logging(&Settings {
+            log_level: "debug".into(),
+            ..Settings::default()
+        });
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let pg = match db {
@@ -137,7 +157,15 @@ pub fn spawn_app_with(db: Db, adjust: impl FnOnce(&mut Settings)) -> Option<Test
         .timeout(Duration::from_secs(30))
         .build()
         .expect("client");
-    Some(TestApp { base, settings, db, server: Some(server), _pg: pg, dir, http })
+    Some(TestApp {
+        base,
+        settings,
+        db,
+        server: Some(server),
+        _pg: pg,
+        dir,
+        http,
+    })
 }
 
 /// Starts the app on SQLite (always available).
@@ -169,11 +197,20 @@ impl TestApp {
         let username = tt_domain::Username::parse(username).expect("username");
         let hash = tt_http::hash_password(&tt_domain::Password::parse(password).expect("password"))
             .expect("hash");
-        let role = if admin { tt_domain::Role::Admin } else { tt_domain::Role::User };
+        let role = if admin {
+            tt_domain::Role::Admin
+        } else {
+            tt_domain::Role::User
+        };
         let mut conn = self.conn();
         tt_persistence::users::create(
             &mut conn,
-            &tt_persistence::users::NewUser { username: &username, email: None, password_hash: &hash, role },
+            &tt_persistence::users::NewUser {
+                username: &username,
+                email: None,
+                password_hash: &hash,
+                role,
+            },
         )
         .expect("create user")
         .id
@@ -190,7 +227,10 @@ impl TestApp {
         assert_eq!(resp.status(), 200, "login as {username} failed");
         let body: Value = resp.json().expect("login body");
         let token = body["token"].as_str().expect("token").to_owned();
-        Api { app: self, token: Some(token) }
+        Api {
+            app: self,
+            token: Some(token),
+        }
     }
 
     /// Creates a user and logs them in.
@@ -202,7 +242,10 @@ impl TestApp {
 
     /// An API client without credentials.
     pub fn anonymous(&self) -> Api<'_> {
-        Api { app: self, token: None }
+        Api {
+            app: self,
+            token: None,
+        }
     }
 }
 
@@ -228,7 +271,11 @@ impl Api<'_> {
         let resp: Response = rb.send().expect("request");
         let status = resp.status().as_u16();
         let text = resp.text().expect("body");
-        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
         (status, body)
     }
 

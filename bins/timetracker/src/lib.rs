@@ -34,7 +34,10 @@ pub struct Prepared {
 /// Fails with a clear message on any problem, before serving anything.
 pub fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
     std::fs::create_dir_all(&settings.data_dir).with_context(|| {
-        format!("cannot create data directory {}", settings.data_dir.display())
+        format!(
+            "cannot create data directory {}",
+            settings.data_dir.display()
+        )
     })?;
     let secret_key = settings::load_or_create_secret(settings)?;
     let pool = open_database(settings)?;
@@ -50,18 +53,38 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
         ..HttpSettings::default()
     };
     let workers = if settings.workers == 0 {
-        std::thread::available_parallelism().map(usize::from).unwrap_or(2)
+        std::thread::available_parallelism()
+            .map(usize::from)
+            .unwrap_or(2)
     } else {
         settings.workers
     };
-    Ok(Prepared { listener, addr, state: AppState::new(pool, http), workers })
+    Ok(Prepared {
+        listener,
+        addr,
+        state: AppState::new(pool, http),
+        workers,
+    })
 }
 
 /// Connects to the configured database and brings it to the current schema.
 pub fn open_database(settings: &Settings) -> anyhow::Result<Pool> {
-    let url = settings.database_url();
+    let url = ensure_database_dir(settings)?;
     Pool::connect_and_migrate(&url, settings.db_pool_size)
         .with_context(|| format!("cannot open database {}", settings.database_url_redacted()))
+}
+
+/// Creates the directory of a SQLite database file; returns the URL.
+pub fn ensure_database_dir(settings: &Settings) -> anyhow::Result<String> {
+    let url = settings.database_url();
+    if tt_persistence::Backend::from_url(&url) == tt_persistence::Backend::Sqlite {
+        let file = std::path::Path::new(url.strip_prefix("sqlite://").unwrap_or(&url));
+        if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create database directory {}", dir.display()))?;
+        }
+    }
+    Ok(url)
 }
 
 /// Serves until the process is told to stop (SIGINT/SIGTERM).
@@ -87,22 +110,28 @@ impl Background {
         let prepared = prepare(settings)?;
         let addr = prepared.addr;
         let (tx, rx) = std::sync::mpsc::channel();
-        let thread = std::thread::Builder::new().name("tt-server".into()).spawn(move || {
-            let sys = actix_web::rt::System::new();
-            sys.block_on(async move {
-                match tt_http::serve(prepared.state, prepared.listener, prepared.workers) {
-                    Ok(server) => {
-                        let _ = tx.send(Ok(server.handle()));
-                        let _ = server.await;
+        let thread = std::thread::Builder::new()
+            .name("tt-server".into())
+            .spawn(move || {
+                let sys = actix_web::rt::System::new();
+                sys.block_on(async move {
+                    match tt_http::serve(prepared.state, prepared.listener, prepared.workers) {
+                        Ok(server) => {
+                            let _ = tx.send(Ok(server.handle()));
+                            let _ = server.await;
+                        }
+                        Err(e) => {
+                            let _ = tx.send(Err(e));
+                        }
                     }
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
-                    }
-                }
-            });
-        })?;
+                });
+            })?;
         let handle = rx.recv().context("server thread ended early")??;
-        Ok(Background { addr, handle, thread: Some(thread) })
+        Ok(Background {
+            addr,
+            handle,
+            thread: Some(thread),
+        })
     }
 
     /// Stops the server gracefully and waits for its thread.
@@ -133,5 +162,8 @@ impl Drop for Background {
 pub fn init_logging(settings: &Settings) {
     let filter = tracing_subscriber::EnvFilter::try_new(&settings.log_level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }

@@ -10,7 +10,11 @@ use timetracker::{Settings, VERSION};
 use tt_domain::{Password, Role, Username};
 
 #[derive(Parser)]
-#[command(name = "timetracker", version, about = "Self-hosted time tracking with privacy-first telemetry")]
+#[command(
+    name = "timetracker",
+    version,
+    about = "Self-hosted time tracking with privacy-first telemetry"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -84,18 +88,29 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => {
             timetracker::init_logging(&settings);
             let prepared = timetracker::prepare(&settings)?;
-            eprintln!("TimeTracker {VERSION} listening on http://{}", prepared.addr);
+            eprintln!(
+                "TimeTracker {VERSION} listening on http://{}",
+                prepared.addr
+            );
             actix_web::rt::System::new().block_on(timetracker::serve(prepared))
         }
         Command::Migrate => {
-            std::fs::create_dir_all(&settings.data_dir).ok();
-            let mut conn = tt_persistence::establish(&settings.database_url())
+            let url = timetracker::ensure_database_dir(&settings)?;
+            let mut conn = tt_persistence::establish(&url)
                 .with_context(|| format!("cannot open {}", settings.database_url_redacted()))?;
             let n = tt_persistence::run_migrations(&mut conn)?;
             println!("{n} migration(s) applied; the schema is current");
             Ok(())
         }
-        Command::User { command: UserCommand::Create { username, admin, email, password_file } } => {
+        Command::User {
+            command:
+                UserCommand::Create {
+                    username,
+                    admin,
+                    email,
+                    password_file,
+                },
+        } => {
             let username = Username::parse(&username)?;
             let email = email.as_deref().map(tt_domain::Email::parse).transpose()?;
             let raw = read_password(password_file.as_deref())?;
@@ -116,7 +131,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("created {} user {} (id {})", role, user.username, user.id);
             Ok(())
         }
-        Command::Config { command: ConfigCommand::Show } => {
+        Command::Config {
+            command: ConfigCommand::Show,
+        } => {
             print!("{}", settings.to_redacted_toml()?);
             Ok(())
         }
@@ -134,7 +151,10 @@ fn read_password(file: Option<&std::path::Path>) -> anyhow::Result<String> {
                 eprint!("password (input is shown; prefer --password-file): ");
             }
             let mut line = String::new();
-            stdin.lock().read_line(&mut line).context("cannot read password from stdin")?;
+            stdin
+                .lock()
+                .read_line(&mut line)
+                .context("cannot read password from stdin")?;
             line
         }
     };

@@ -147,7 +147,9 @@ impl Settings {
             let Some(raw) = env.get(*var) else { continue };
             let value = match table.get(*key) {
                 Some(toml::Value::Integer(_)) => toml::Value::Integer(
-                    raw.trim().parse().with_context(|| format!("{var}={raw:?} is not a number"))?,
+                    raw.trim()
+                        .parse()
+                        .with_context(|| format!("{var}={raw:?} is not a number"))?,
                 ),
                 Some(toml::Value::Boolean(_)) => toml::Value::Boolean(parse_bool(var, raw)?),
                 _ => toml::Value::String(raw.clone()),
@@ -162,7 +164,10 @@ impl Settings {
     /// Loads from the process environment and `CONFIG_DIR` (default `config`).
     pub fn from_process_env() -> anyhow::Result<Self> {
         let env: BTreeMap<String, String> = std::env::vars().collect();
-        let dir = env.get("CONFIG_DIR").cloned().unwrap_or_else(|| "config".into());
+        let dir = env
+            .get("CONFIG_DIR")
+            .cloned()
+            .unwrap_or_else(|| "config".into());
         Self::load(Path::new(&dir), &env)
     }
 
@@ -180,7 +185,10 @@ impl Settings {
     pub fn database_url(&self) -> String {
         match &self.database_url {
             Some(url) if !url.trim().is_empty() => url.clone(),
-            _ => format!("sqlite://{}", self.data_dir.join("timetracker.db").display()),
+            _ => format!(
+                "sqlite://{}",
+                self.data_dir.join("timetracker.db").display()
+            ),
         }
     }
 
@@ -191,7 +199,9 @@ impl Settings {
             (Some(scheme_end), Some(at)) if at > scheme_end => {
                 let creds = &url[scheme_end + 3..at];
                 match creds.split_once(':') {
-                    Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                    Some((user, _)) => {
+                        format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..])
+                    }
                     None => url,
                 }
             }
@@ -241,8 +251,12 @@ pub fn load_or_create_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
     ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
         .map_err(|_| anyhow::anyhow!("system random number generator failed"))?;
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    std::fs::create_dir_all(&settings.data_dir)
-        .with_context(|| format!("cannot create data directory {}", settings.data_dir.display()))?;
+    std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+        format!(
+            "cannot create data directory {}",
+            settings.data_dir.display()
+        )
+    })?;
     write_private(&path, hex.as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(hex.into_bytes())
@@ -252,7 +266,11 @@ pub fn load_or_create_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
     f.write_all(bytes)?;
     f.sync_all()
 }
@@ -268,18 +286,29 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     #[test]
     fn layers_apply_in_order() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("10-a.toml"), "port = 9000\nlog_level = \"debug\"\n").unwrap();
+        std::fs::write(
+            dir.path().join("10-a.toml"),
+            "port = 9000\nlog_level = \"debug\"\n",
+        )
+        .unwrap();
         std::fs::write(dir.path().join("20-b.toml"), "port = 9100\n").unwrap();
         let s = Settings::load(dir.path(), &env(&[])).unwrap();
         assert_eq!(s.port, 9100);
         assert_eq!(s.log_level, "debug");
-        let s = Settings::load(dir.path(), &env(&[("PORT", "9200"), ("COOKIE_SECURE", "false")])).unwrap();
+        let s = Settings::load(
+            dir.path(),
+            &env(&[("PORT", "9200"), ("COOKIE_SECURE", "false")]),
+        )
+        .unwrap();
         assert_eq!(s.port, 9200);
         assert!(!s.cookie_secure);
     }
@@ -291,8 +320,11 @@ mod tests {
         assert!(format!("{err:#}").contains("PORT"));
         std::fs::write(dir.path().join("x.toml"), "nonsense = 1\n").unwrap();
         assert!(Settings::load(dir.path(), &env(&[])).is_err());
-        let err = Settings::load(tempfile::tempdir().unwrap().path(), &env(&[("SECRET_KEY", "short")]))
-            .unwrap_err();
+        let err = Settings::load(
+            tempfile::tempdir().unwrap().path(),
+            &env(&[("SECRET_KEY", "short")]),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("SECRET_KEY"));
     }
 
@@ -311,7 +343,10 @@ mod tests {
     #[test]
     fn secret_is_generated_once() {
         let dir = tempfile::tempdir().unwrap();
-        let s = Settings { data_dir: dir.path().to_path_buf(), ..Settings::default() };
+        let s = Settings {
+            data_dir: dir.path().to_path_buf(),
+            ..Settings::default()
+        };
         let a = load_or_create_secret(&s).unwrap();
         let b = load_or_create_secret(&s).unwrap();
         assert_eq!(a, b);

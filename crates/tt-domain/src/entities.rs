@@ -149,7 +149,9 @@ impl TimeEntry {
     /// Entries already on an invoice are frozen.
     pub fn ensure_editable(&self) -> Result<(), DomainError> {
         if self.invoice_id.is_some() {
-            return Err(DomainError::Rule("this entry is on an invoice and cannot be changed"));
+            return Err(DomainError::Rule(
+                "this entry is on an invoice and cannot be changed",
+            ));
         }
         Ok(())
     }

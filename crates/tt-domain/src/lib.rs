@@ -14,7 +14,7 @@ mod values;
 
 pub use entities::*;
 pub use ids::*;
-pub use money::{HourlyRate, Money, TaxRate, invoice_line_amount, InvoiceTotals};
+pub use money::{HourlyRate, InvoiceTotals, Money, TaxRate, invoice_line_amount};
 pub use report::{GroupBy, ReportInput, ReportKey, ReportRow, summarize};
 pub use values::*;
 

@@ -67,7 +67,9 @@ impl HourlyRate {
 
     /// From stored minor units; `None` if out of range.
     pub fn from_cents(cents: i64) -> Option<Self> {
-        (0..=10_000_000).contains(&cents).then_some(HourlyRate(Money(cents)))
+        (0..=10_000_000)
+            .contains(&cents)
+            .then_some(HourlyRate(Money(cents)))
     }
 
     /// The rate as money per hour.
@@ -107,7 +109,10 @@ impl fmt::Display for TaxRate {
 /// integer of that scale, rejecting anything above `max`.
 fn parse_fixed(raw: &str, scale: u32, max: i64, field: &'static str) -> Result<i64, DomainError> {
     let s = raw.trim();
-    let bad = DomainError::invalid(field, "must be a non-negative decimal with at most 2 decimals");
+    let bad = DomainError::invalid(
+        field,
+        "must be a non-negative decimal with at most 2 decimals",
+    );
     let (int, frac) = s.split_once('.').unwrap_or((s, ""));
     if int.is_empty() || int.len() > 12 || frac.len() > scale as usize {
         return Err(bad);
@@ -119,7 +124,11 @@ fn parse_fixed(raw: &str, scale: u32, max: i64, field: &'static str) -> Result<i
         return Err(bad);
     }
     let int: i64 = int.parse().map_err(|_| bad.clone())?;
-    let mut frac_val: i64 = if frac.is_empty() { 0 } else { frac.parse().map_err(|_| bad.clone())? };
+    let mut frac_val: i64 = if frac.is_empty() {
+        0
+    } else {
+        frac.parse().map_err(|_| bad.clone())?
+    };
     for _ in frac.len()..scale as usize {
         frac_val *= 10;
     }
@@ -164,8 +173,16 @@ impl InvoiceTotals {
     /// Computes the totals of the given line amounts.
     pub fn compute(lines: impl IntoIterator<Item = Money>, tax_rate: TaxRate) -> Self {
         let subtotal: Money = lines.into_iter().sum();
-        let tax = Money(mul_div_round(subtotal.cents(), tax_rate.basis_points(), 10_000));
-        InvoiceTotals { subtotal, tax, total: subtotal + tax }
+        let tax = Money(mul_div_round(
+            subtotal.cents(),
+            tax_rate.basis_points(),
+            10_000,
+        ));
+        InvoiceTotals {
+            subtotal,
+            tax,
+            total: subtotal + tax,
+        }
     }
 }
 
@@ -175,10 +192,30 @@ mod tests {
 
     #[test]
     fn parses_decimals_exactly() {
-        assert_eq!(HourlyRate::parse("95").map(|r| r.per_hour().cents()), Ok(9500));
-        assert_eq!(HourlyRate::parse("87.5").map(|r| r.per_hour().cents()), Ok(8750));
-        assert_eq!(HourlyRate::parse("0.01").map(|r| r.per_hour().cents()), Ok(1));
-        for bad in ["", ".5", "5.", "-1", "1.234", "1e3", "abc", "1.2.3", " ", "100000.01"] {
+        assert_eq!(
+            HourlyRate::parse("95").map(|r| r.per_hour().cents()),
+            Ok(9500)
+        );
+        assert_eq!(
+            HourlyRate::parse("87.5").map(|r| r.per_hour().cents()),
+            Ok(8750)
+        );
+        assert_eq!(
+            HourlyRate::parse("0.01").map(|r| r.per_hour().cents()),
+            Ok(1)
+        );
+        for bad in [
+            "",
+            ".5",
+            "5.",
+            "-1",
+            "1.234",
+            "1e3",
+            "abc",
+            "1.2.3",
+            " ",
+            "100000.01",
+        ] {
             assert!(HourlyRate::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(TaxRate::parse("7.25").map(TaxRate::basis_points), Ok(725));
@@ -211,7 +248,10 @@ mod tests {
         assert_eq!(t.total, Money::from_cents(15622));
         assert_eq!(t.total.to_string(), "156.22");
         // 0.5 cent of tax rounds up: 2.50 * 1% = 0.025 -> 0.03
-        let t = InvoiceTotals::compute([Money::from_cents(250)], TaxRate::parse("1").expect("valid"));
+        let t = InvoiceTotals::compute(
+            [Money::from_cents(250)],
+            TaxRate::parse("1").expect("valid"),
+        );
         assert_eq!(t.tax, Money::from_cents(3));
     }
 

@@ -37,7 +37,10 @@ impl FromStr for GroupBy {
             "project" => Ok(GroupBy::Project),
             "user" => Ok(GroupBy::User),
             "day" => Ok(GroupBy::Day),
-            _ => Err(DomainError::invalid("group_by", "must be one of: project, user, day")),
+            _ => Err(DomainError::invalid(
+                "group_by",
+                "must be one of: project, user, day",
+            )),
         }
     }
 }
@@ -86,7 +89,10 @@ pub struct ReportRow {
 }
 
 /// Sums entries into rows, sorted by key.
-pub fn summarize(entries: impl IntoIterator<Item = ReportInput>, group_by: GroupBy) -> Vec<ReportRow> {
+pub fn summarize(
+    entries: impl IntoIterator<Item = ReportInput>,
+    group_by: GroupBy,
+) -> Vec<ReportRow> {
     let mut rows: BTreeMap<ReportKey, ReportRow> = BTreeMap::new();
     for e in entries {
         let key = match group_by {
@@ -113,7 +119,6 @@ pub fn summarize(entries: impl IntoIterator<Item = ReportInput>, group_by: Group
     rows.into_values().collect()
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,12 +129,37 @@ mod tests {
         let p1 = ProjectId::new(1).expect("id");
         let p2 = ProjectId::new(2).expect("id");
         let u = UserId::new(1).expect("id");
-        let day = |d| Utc.with_ymd_and_hms(2026, 3, d, 10, 0, 0).single().expect("date");
+        let day = |d| {
+            Utc.with_ymd_and_hms(2026, 3, d, 10, 0, 0)
+                .single()
+                .expect("date")
+        };
         let rate = HourlyRate::parse("60").ok();
         let input = [
-            ReportInput { user_id: u, project_id: p1, start: day(1), seconds: 3600, billable: true, rate },
-            ReportInput { user_id: u, project_id: p1, start: day(2), seconds: 1800, billable: false, rate },
-            ReportInput { user_id: u, project_id: p2, start: day(2), seconds: 60, billable: true, rate: None },
+            ReportInput {
+                user_id: u,
+                project_id: p1,
+                start: day(1),
+                seconds: 3600,
+                billable: true,
+                rate,
+            },
+            ReportInput {
+                user_id: u,
+                project_id: p1,
+                start: day(2),
+                seconds: 1800,
+                billable: false,
+                rate,
+            },
+            ReportInput {
+                user_id: u,
+                project_id: p2,
+                start: day(2),
+                seconds: 60,
+                billable: true,
+                rate: None,
+            },
         ];
         let by_project = summarize(input, GroupBy::Project);
         assert_eq!(by_project.len(), 2);
@@ -138,7 +168,10 @@ mod tests {
         assert_eq!(by_project[0].amount, Money::from_cents(6000));
         assert_eq!(by_project[1].amount, Money::ZERO);
         let by_day = summarize(input, GroupBy::Day);
-        assert_eq!(by_day.iter().map(|r| r.entries).collect::<Vec<_>>(), vec![1, 2]);
+        assert_eq!(
+            by_day.iter().map(|r| r.entries).collect::<Vec<_>>(),
+            vec![1, 2]
+        );
         assert_eq!(summarize(input, GroupBy::User).len(), 1);
     }
 }

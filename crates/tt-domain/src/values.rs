@@ -16,9 +16,15 @@ impl Username {
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
         let s = raw.trim();
         if !(3..=64).contains(&s.len()) {
-            return Err(DomainError::invalid("username", "must be 3 to 64 characters"));
+            return Err(DomainError::invalid(
+                "username",
+                "must be 3 to 64 characters",
+            ));
         }
-        if !s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')) {
+        if !s
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        {
             return Err(DomainError::invalid(
                 "username",
                 "may contain only letters, digits, '.', '_' and '-'",
@@ -76,10 +82,16 @@ impl Password {
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
         let n = raw.chars().count();
         if n < 8 {
-            return Err(DomainError::invalid("password", "must be at least 8 characters"));
+            return Err(DomainError::invalid(
+                "password",
+                "must be at least 8 characters",
+            ));
         }
         if raw.len() > 1024 {
-            return Err(DomainError::invalid("password", "must be at most 1024 bytes"));
+            return Err(DomainError::invalid(
+                "password",
+                "must be at most 1024 bytes",
+            ));
         }
         Ok(Self(raw.to_owned()))
     }
@@ -109,10 +121,16 @@ impl Name {
             return Err(DomainError::invalid("name", "must not be empty"));
         }
         if s.chars().count() > 200 {
-            return Err(DomainError::invalid("name", "must be at most 200 characters"));
+            return Err(DomainError::invalid(
+                "name",
+                "must be at most 200 characters",
+            ));
         }
         if s.chars().any(char::is_control) {
-            return Err(DomainError::invalid("name", "must not contain control characters"));
+            return Err(DomainError::invalid(
+                "name",
+                "must not contain control characters",
+            ));
         }
         Ok(Self(s.to_owned()))
     }
@@ -141,7 +159,10 @@ impl Text {
     /// Parses free text.
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
         if raw.chars().count() > Self::MAX_CHARS {
-            return Err(DomainError::invalid("text", "must be at most 10000 characters"));
+            return Err(DomainError::invalid(
+                "text",
+                "must be at most 10000 characters",
+            ));
         }
         Ok(Self(raw.to_owned()))
     }
@@ -192,7 +213,13 @@ impl Tags {
 
     /// Parses the stored comma-separated form.
     pub fn from_stored(s: &str) -> Self {
-        Self(s.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect())
+        Self(
+            s.split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        )
     }
 
     /// The comma-separated storage form.
@@ -245,8 +272,10 @@ impl InvoiceStatus {
     /// Whether the rules allow moving from `self` to `next`.
     pub fn can_become(self, next: InvoiceStatus) -> bool {
         use InvoiceStatus::*;
-        matches!((self, next), (Draft, Sent) | (Sent, Paid) | (Draft | Sent, Cancelled))
-            || self == next
+        matches!(
+            (self, next),
+            (Draft, Sent) | (Sent, Paid) | (Draft | Sent, Cancelled)
+        ) || self == next
     }
 }
 
@@ -316,7 +345,10 @@ impl TimeRange {
             return Err(DomainError::invalid("end", "must be after start"));
         }
         if (end - start).num_seconds() > Self::MAX_SECONDS {
-            return Err(DomainError::invalid("end", "an entry may last at most 7 days"));
+            return Err(DomainError::invalid(
+                "end",
+                "an entry may last at most 7 days",
+            ));
         }
         Ok(Self { start, end })
     }
@@ -351,7 +383,10 @@ impl Period {
             return Err(DomainError::invalid("to", "must not be before from"));
         }
         if (to - from).num_days() > 3700 {
-            return Err(DomainError::invalid("to", "a period may span at most 10 years"));
+            return Err(DomainError::invalid(
+                "to",
+                "a period may span at most 10 years",
+            ));
         }
         Ok(Self { from, to })
     }
@@ -376,7 +411,10 @@ mod tests {
     fn usernames() {
         assert!(Username::parse("ab").is_err());
         assert!(Username::parse("alice smith").is_err());
-        assert_eq!(Username::parse(" alice.s-1 ").map(|u| u.to_string()), Ok("alice.s-1".into()));
+        assert_eq!(
+            Username::parse(" alice.s-1 ").map(|u| u.to_string()),
+            Ok("alice.s-1".into())
+        );
     }
 
     #[test]
@@ -392,7 +430,10 @@ mod tests {
         assert!(Name::parse("   ").is_err());
         assert!(Name::parse(&"x".repeat(201)).is_err());
         assert!(Name::parse("a\u{0007}b").is_err());
-        assert_eq!(Name::parse("  Acme ").map(|n| n.to_string()), Ok("Acme".into()));
+        assert_eq!(
+            Name::parse("  Acme ").map(|n| n.to_string()),
+            Ok("Acme".into())
+        );
         assert!(Text::parse(&"x".repeat(10_001)).is_err());
         assert!(Text::parse_non_empty(" \n").is_err());
     }
@@ -433,7 +474,10 @@ mod tests {
 
     #[test]
     fn time_ranges() {
-        let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 9, 0, 0).single().expect("valid date");
+        let t0 = Utc
+            .with_ymd_and_hms(2026, 1, 1, 9, 0, 0)
+            .single()
+            .expect("valid date");
         assert!(TimeRange::new(t0, t0).is_err());
         assert!(TimeRange::new(t0, t0 - chrono::Duration::seconds(1)).is_err());
         assert!(TimeRange::new(t0, t0 + chrono::Duration::days(8)).is_err());

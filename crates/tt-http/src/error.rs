@@ -157,6 +157,11 @@ impl ResponseError for ApiError {
             }
             _ => {}
         }
-        resp.json(ErrorBody { error: ErrorDetail { code: self.code(), message: self.to_string() } })
+        resp.json(ErrorBody {
+            error: ErrorDetail {
+                code: self.code(),
+                message: self.to_string(),
+            },
+        })
     }
 }

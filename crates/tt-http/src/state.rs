@@ -68,7 +68,11 @@ impl AppState {
     /// Builds the state. `settings.secret_key` must hold at least 64 bytes.
     pub fn new(pool: Pool, settings: HttpSettings) -> Self {
         let login_limiter = LoginLimiter::new(settings.login_max_failures, settings.login_window);
-        Self { pool, settings, login_limiter }
+        Self {
+            pool,
+            settings,
+            login_limiter,
+        }
     }
 
     /// The database pool.
@@ -119,12 +123,19 @@ pub(crate) struct LoginLimiter {
 
 impl LoginLimiter {
     fn new(max_failures: u32, window: Duration) -> Self {
-        Self { max_failures: max_failures.max(1), window, failures: Mutex::new(HashMap::new()) }
+        Self {
+            max_failures: max_failures.max(1),
+            window,
+            failures: Mutex::new(HashMap::new()),
+        }
     }
 
     /// `Err(retry_after)` if any key is locked out.
     pub(crate) fn check(&self, keys: &[&str]) -> Result<(), Duration> {
-        let map = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let map = self
+            .failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let now = Instant::now();
         for key in keys {
             if let Some((n, since)) = map.get(*key) {
@@ -138,7 +149,10 @@ impl LoginLimiter {
     }
 
     pub(crate) fn record_failure(&self, keys: &[&str]) {
-        let mut map = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut map = self
+            .failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let now = Instant::now();
         // Keep the map bounded under a spray of usernames.
         if map.len() > 10_000 {
@@ -154,7 +168,10 @@ impl LoginLimiter {
     }
 
     pub(crate) fn record_success(&self, username_key: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut map = self
+            .failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         map.remove(username_key);
     }
 }

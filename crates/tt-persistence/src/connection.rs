@@ -89,7 +89,9 @@ pub fn establish(url: &str) -> Result<DbConnection, PersistenceError> {
 /// ran (0 when it was already current).
 pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, PersistenceError> {
     let applied = match conn {
-        DbConnection::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+        DbConnection::Postgres(c) => c
+            .run_pending_migrations(POSTGRES_MIGRATIONS)
+            .map(|v| v.len()),
         DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
     };
     applied.map_err(|e| PersistenceError::Migration(e.to_string()))
@@ -110,7 +112,8 @@ impl r2d2::ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), PersistenceError> {
-        conn.batch_execute("SELECT 1").map_err(PersistenceError::from)
+        conn.batch_execute("SELECT 1")
+            .map_err(PersistenceError::from)
     }
 
     fn has_broken(&self, _conn: &mut DbConnection) -> bool {
@@ -153,14 +156,18 @@ impl Pool {
             .max_size(max_size.max(1))
             .connection_timeout(Duration::from_secs(10))
             .test_on_check_out(false)
-            .build(Manager { url: url.to_owned() })
+            .build(Manager {
+                url: url.to_owned(),
+            })
             .map_err(|e| PersistenceError::Pool(e.to_string()))?;
         Ok(Self { inner, backend })
     }
 
     /// Checks a connection out of the pool.
     pub fn get(&self) -> Result<PooledConnection, PersistenceError> {
-        self.inner.get().map_err(|e| PersistenceError::Pool(e.to_string()))
+        self.inner
+            .get()
+            .map_err(|e| PersistenceError::Pool(e.to_string()))
     }
 
     /// The backend this pool talks to.
@@ -171,12 +178,17 @@ impl Pool {
     /// Open and idle connections.
     pub fn state(&self) -> PoolState {
         let s = self.inner.state();
-        PoolState { connections: s.connections, idle: s.idle_connections, max: self.inner.max_size() }
+        PoolState {
+            connections: s.connections,
+            idle: s.idle_connections,
+            max: self.inner.max_size(),
+        }
     }
 
     /// Whether the database answers a trivial query.
     pub fn ping(&self) -> Result<(), PersistenceError> {
         let mut conn = self.get()?;
-        conn.batch_execute("SELECT 1").map_err(PersistenceError::from)
+        conn.batch_execute("SELECT 1")
+            .map_err(PersistenceError::from)
     }
 }

@@ -78,7 +78,9 @@ fn check_refs(conn: &mut DbConnection, f: &EntryFields) -> Result<bool> {
             .first(conn)
             .optional()?;
         if task_project != Some(f.project_id.get()) {
-            return Err(PersistenceError::Invalid("task does not belong to the project"));
+            return Err(PersistenceError::Invalid(
+                "task does not belong to the project",
+            ));
         }
     }
     Ok(f.billable.unwrap_or(billable))
@@ -194,7 +196,10 @@ pub fn list(
             .filter(time_entries::start_time.ge(to_naive(p.from())))
             .filter(time_entries::start_time.lt(to_naive(p.to())));
     }
-    q.load(conn)?.into_iter().map(EntryRow::into_domain).collect()
+    q.load(conn)?
+        .into_iter()
+        .map(EntryRow::into_domain)
+        .collect()
 }
 
 /// Replaces a finished entry's fields. Invoiced entries are frozen; a
@@ -212,7 +217,9 @@ pub fn update(
         let billable = check_refs(conn, f)?;
         let (start, end) = match (range, current.is_running()) {
             (Some(_), true) => {
-                return Err(PersistenceError::Conflict("stop the timer before editing its times"));
+                return Err(PersistenceError::Conflict(
+                    "stop the timer before editing its times",
+                ));
             }
             (Some(r), false) => (r.start(), Some(r.end())),
             (None, _) => (current.start, current.end),
@@ -243,7 +250,10 @@ pub fn delete(conn: &mut DbConnection, user: UserId, entry: TimeEntryId) -> Resu
 
 /// How many timers are running across all users.
 pub fn count_running(conn: &mut DbConnection) -> Result<i64> {
-    Ok(time_entries::table.filter(time_entries::end_time.is_null()).count().get_result(conn)?)
+    Ok(time_entries::table
+        .filter(time_entries::end_time.is_null())
+        .count()
+        .get_result(conn)?)
 }
 
 /// Finished entries that started in `period`, for reports: of one user, or
@@ -289,5 +299,7 @@ pub fn seconds_since(conn: &mut DbConnection, user: UserId, since: DateTime<Utc>
         .select(EntryRow::as_select())
         .load(conn)?;
     let now = now();
-    rows.into_iter().map(|r| r.into_domain().map(|e| e.seconds(now))).sum()
+    rows.into_iter()
+        .map(|r| r.into_domain().map(|e| e.seconds(now)))
+        .sum()
 }

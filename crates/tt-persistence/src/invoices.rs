@@ -56,7 +56,10 @@ impl InvoiceRow {
             id: id(self.id, InvoiceId::new)?,
             number: self.number,
             client_id: id(self.client_id, ClientId::new)?,
-            status: self.status.parse().map_err(|_| PersistenceError::Corrupt("invoice status"))?,
+            status: self
+                .status
+                .parse()
+                .map_err(|_| PersistenceError::Corrupt("invoice status"))?,
             issue_date: self.issue_date,
             tax_rate: TaxRate::from_basis_points(self.tax_rate_bp)
                 .ok_or(PersistenceError::Corrupt("tax rate"))?,
@@ -112,10 +115,19 @@ pub fn create(conn: &mut DbConnection, req: &InvoiceRequest) -> Result<Invoice> 
                 .filter(time_entries::start_time.ge(to_naive(p.from())))
                 .filter(time_entries::start_time.lt(to_naive(p.to())));
         }
-        type Row = (i64, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>, i64, String, Option<i64>);
+        type Row = (
+            i64,
+            chrono::NaiveDateTime,
+            Option<chrono::NaiveDateTime>,
+            i64,
+            String,
+            Option<i64>,
+        );
         let rows: Vec<Row> = q.load(conn)?;
         if rows.is_empty() {
-            return Err(PersistenceError::Invalid("no unbilled billable time for this client"));
+            return Err(PersistenceError::Invalid(
+                "no unbilled billable time for this client",
+            ));
         }
         let mut per_project: BTreeMap<i64, (String, Option<i64>, i64)> = BTreeMap::new();
         let mut entry_ids = Vec::with_capacity(rows.len());
@@ -129,12 +141,16 @@ pub fn create(conn: &mut DbConnection, req: &InvoiceRequest) -> Result<Invoice> 
             let rate = rate
                 .or(client_rate)
                 .and_then(HourlyRate::from_cents)
-                .ok_or(PersistenceError::Invalid("a project on this invoice has no hourly rate"))?;
+                .ok_or(PersistenceError::Invalid(
+                    "a project on this invoice has no hourly rate",
+                ))?;
             let amount = invoice_line_amount(seconds, rate);
             lines.push((project_id, name, seconds, rate, amount));
         }
         let totals = InvoiceTotals::compute(lines.iter().map(|l| l.4), req.tax_rate);
-        let last: Option<i64> = invoices::table.select(diesel::dsl::max(invoices::number)).first(conn)?;
+        let last: Option<i64> = invoices::table
+            .select(diesel::dsl::max(invoices::number))
+            .first(conn)?;
         let invoice_id: i64 = diesel::insert_into(invoices::table)
             .values((
                 invoices::number.eq(last.unwrap_or(0) + 1),
@@ -170,8 +186,10 @@ pub fn create(conn: &mut DbConnection, req: &InvoiceRequest) -> Result<Invoice> 
 
 /// An invoice with its lines.
 pub fn find(conn: &mut DbConnection, invoice_id: InvoiceId) -> Result<Invoice> {
-    let row: InvoiceRow =
-        invoices::table.find(invoice_id.get()).select(InvoiceRow::as_select()).first(conn)?;
+    let row: InvoiceRow = invoices::table
+        .find(invoice_id.get())
+        .select(InvoiceRow::as_select())
+        .first(conn)?;
     let lines: Vec<LineRow> = invoice_lines::table
         .filter(invoice_lines::invoice_id.eq(invoice_id.get()))
         .order(invoice_lines::id.asc())
@@ -201,7 +219,9 @@ pub fn set_status(
     conn.transaction(|conn| {
         let current = find(conn, invoice_id)?;
         if !current.status.can_become(next) {
-            return Err(PersistenceError::Conflict("this status change is not allowed"));
+            return Err(PersistenceError::Conflict(
+                "this status change is not allowed",
+            ));
         }
         diesel::update(invoices::table.find(invoice_id.get()))
             .set(invoices::status.eq(next.as_str()))
@@ -224,7 +244,9 @@ fn release_entries(conn: &mut DbConnection, invoice_id: InvoiceId) -> Result<()>
 pub fn delete(conn: &mut DbConnection, invoice_id: InvoiceId) -> Result<()> {
     conn.transaction(|conn| {
         if find(conn, invoice_id)?.status != InvoiceStatus::Draft {
-            return Err(PersistenceError::Conflict("only draft invoices can be deleted"));
+            return Err(PersistenceError::Conflict(
+                "only draft invoices can be deleted",
+            ));
         }
         release_entries(conn, invoice_id)?;
         diesel::delete(invoice_lines::table.filter(invoice_lines::invoice_id.eq(invoice_id.get())))

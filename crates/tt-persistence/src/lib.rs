@@ -17,7 +17,9 @@ pub mod work;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
-pub use connection::{Backend, DbConnection, Pool, PoolState, PooledConnection, establish, run_migrations};
+pub use connection::{
+    Backend, DbConnection, Pool, PoolState, PooledConnection, establish, run_migrations,
+};
 
 /// What can go wrong in storage.
 #[derive(Debug, thiserror::Error)]

@@ -30,7 +30,10 @@ impl UserRow {
                 .map(Email::parse)
                 .transpose()
                 .map_err(|_| PersistenceError::Corrupt("email"))?,
-            role: self.role.parse::<Role>().map_err(|_| PersistenceError::Corrupt("role"))?,
+            role: self
+                .role
+                .parse::<Role>()
+                .map_err(|_| PersistenceError::Corrupt("role"))?,
             active: self.active,
             created_at: to_utc(self.created_at),
         };
@@ -73,8 +76,10 @@ pub fn create(conn: &mut DbConnection, new: &NewUser<'_>) -> Result<User> {
 
 /// A user by id.
 pub fn find(conn: &mut DbConnection, user_id: UserId) -> Result<User> {
-    let row: UserRow =
-        users::table.find(user_id.get()).select(UserRow::as_select()).first(conn)?;
+    let row: UserRow = users::table
+        .find(user_id.get())
+        .select(UserRow::as_select())
+        .first(conn)?;
     Ok(row.into_domain()?.0)
 }
 
@@ -129,7 +134,9 @@ pub fn update_role_active(
             return Err(PersistenceError::NotFound);
         }
         if before.is_admin() && count_active_admins(conn)? == 0 {
-            return Err(PersistenceError::Conflict("the last active admin cannot be demoted"));
+            return Err(PersistenceError::Conflict(
+                "the last active admin cannot be demoted",
+            ));
         }
         find(conn, user_id)
     })
@@ -175,6 +182,7 @@ pub fn find_by_token_hash(conn: &mut DbConnection, token_hash: &str) -> Result<U
 
 /// Revokes one token (logout of an API client).
 pub fn revoke_token(conn: &mut DbConnection, token_hash: &str) -> Result<()> {
-    diesel::delete(api_tokens::table.filter(api_tokens::token_hash.eq(token_hash))).execute(conn)?;
+    diesel::delete(api_tokens::table.filter(api_tokens::token_hash.eq(token_hash)))
+        .execute(conn)?;
     Ok(())
 }

@@ -92,15 +92,25 @@ pub fn find_client(conn: &mut DbConnection, client_id: ClientId) -> Result<Clien
 
 /// All clients, by name.
 pub fn list_clients(conn: &mut DbConnection, include_archived: bool) -> Result<Vec<Client>> {
-    let mut q = clients::table.select(ClientRow::as_select()).order(clients::name.asc()).into_boxed();
+    let mut q = clients::table
+        .select(ClientRow::as_select())
+        .order(clients::name.asc())
+        .into_boxed();
     if !include_archived {
         q = q.filter(clients::archived.eq(false));
     }
-    q.load(conn)?.into_iter().map(ClientRow::into_domain).collect()
+    q.load(conn)?
+        .into_iter()
+        .map(ClientRow::into_domain)
+        .collect()
 }
 
 /// Replaces a client's fields.
-pub fn update_client(conn: &mut DbConnection, client_id: ClientId, f: &ClientFields) -> Result<Client> {
+pub fn update_client(
+    conn: &mut DbConnection,
+    client_id: ClientId,
+    f: &ClientFields,
+) -> Result<Client> {
     let n = diesel::update(clients::table.find(client_id.get()))
         .set((
             clients::name.eq(f.name.as_str()),
@@ -217,15 +227,20 @@ pub fn list_projects(
     client_id: Option<ClientId>,
     include_archived: bool,
 ) -> Result<Vec<Project>> {
-    let mut q =
-        projects::table.select(ProjectRow::as_select()).order(projects::name.asc()).into_boxed();
+    let mut q = projects::table
+        .select(ProjectRow::as_select())
+        .order(projects::name.asc())
+        .into_boxed();
     if let Some(c) = client_id {
         q = q.filter(projects::client_id.eq(c.get()));
     }
     if !include_archived {
         q = q.filter(projects::archived.eq(false));
     }
-    q.load(conn)?.into_iter().map(ProjectRow::into_domain).collect()
+    q.load(conn)?
+        .into_iter()
+        .map(ProjectRow::into_domain)
+        .collect()
 }
 
 /// Replaces a project's fields.
@@ -279,7 +294,10 @@ impl TaskRow {
             project_id: id(self.project_id, ProjectId::new)?,
             name: name(&self.name)?,
             description: text(&self.description)?,
-            status: self.status.parse::<TaskStatus>().map_err(|_| PersistenceError::Corrupt("status"))?,
+            status: self
+                .status
+                .parse::<TaskStatus>()
+                .map_err(|_| PersistenceError::Corrupt("status"))?,
             assignee_id: self.assignee_id.map(|u| id(u, UserId::new)).transpose()?,
             due_date: self.due_date,
         })
@@ -304,9 +322,11 @@ pub struct TaskFields {
 }
 
 fn ensure_task_refs(conn: &mut DbConnection, f: &TaskFields) -> Result<()> {
-    let missing = |what| move |e| match e {
-        PersistenceError::NotFound => PersistenceError::Conflict(what),
-        other => other,
+    let missing = |what| {
+        move |e| match e {
+            PersistenceError::NotFound => PersistenceError::Conflict(what),
+            other => other,
+        }
     };
     find_project(conn, f.project_id).map_err(missing("project does not exist"))?;
     if let Some(u) = f.assignee_id {
@@ -337,20 +357,34 @@ pub fn create_task(conn: &mut DbConnection, f: &TaskFields) -> Result<Task> {
 
 /// A task by id.
 pub fn find_task(conn: &mut DbConnection, task_id: TaskId) -> Result<Task> {
-    tasks::table.find(task_id.get()).select(TaskRow::as_select()).first(conn)?.into_domain()
+    tasks::table
+        .find(task_id.get())
+        .select(TaskRow::as_select())
+        .first(conn)?
+        .into_domain()
 }
 
 /// Tasks, optionally of one project, by id.
 pub fn list_tasks(conn: &mut DbConnection, project_id: Option<ProjectId>) -> Result<Vec<Task>> {
-    let mut q = tasks::table.select(TaskRow::as_select()).order(tasks::id.asc()).into_boxed();
+    let mut q = tasks::table
+        .select(TaskRow::as_select())
+        .order(tasks::id.asc())
+        .into_boxed();
     if let Some(p) = project_id {
         q = q.filter(tasks::project_id.eq(p.get()));
     }
-    q.load(conn)?.into_iter().map(TaskRow::into_domain).collect()
+    q.load(conn)?
+        .into_iter()
+        .map(TaskRow::into_domain)
+        .collect()
 }
 
 /// Replaces a task's fields; returns the task before and after.
-pub fn update_task(conn: &mut DbConnection, task_id: TaskId, f: &TaskFields) -> Result<(Task, Task)> {
+pub fn update_task(
+    conn: &mut DbConnection,
+    task_id: TaskId,
+    f: &TaskFields,
+) -> Result<(Task, Task)> {
     conn.transaction(|conn| {
         let before = find_task(conn, task_id)?;
         ensure_task_refs(conn, f)?;
@@ -371,7 +405,8 @@ pub fn update_task(conn: &mut DbConnection, task_id: TaskId, f: &TaskFields) -> 
 /// Deletes a task and its comments.
 pub fn delete_task(conn: &mut DbConnection, task_id: TaskId) -> Result<()> {
     conn.transaction(|conn| {
-        diesel::delete(comments::table.filter(comments::task_id.eq(task_id.get()))).execute(conn)?;
+        diesel::delete(comments::table.filter(comments::task_id.eq(task_id.get())))
+            .execute(conn)?;
         deleted(diesel::delete(tasks::table.find(task_id.get())).execute(conn))
     })
 }
@@ -426,7 +461,9 @@ pub fn create_comment(
             CommentTarget::Task(t) => find_task(conn, t).map(drop),
         };
         exists.map_err(|e| match e {
-            PersistenceError::NotFound => PersistenceError::Invalid("comment target does not exist"),
+            PersistenceError::NotFound => {
+                PersistenceError::Invalid("comment target does not exist")
+            }
             other => other,
         })?;
         let (p, t) = target_columns(target);
@@ -454,14 +491,23 @@ pub fn find_comment(conn: &mut DbConnection, comment_id: CommentId) -> Result<Co
 }
 
 /// Comments on a target (or all), oldest first.
-pub fn list_comments(conn: &mut DbConnection, target: Option<CommentTarget>) -> Result<Vec<Comment>> {
-    let mut q = comments::table.select(CommentRow::as_select()).order(comments::id.asc()).into_boxed();
+pub fn list_comments(
+    conn: &mut DbConnection,
+    target: Option<CommentTarget>,
+) -> Result<Vec<Comment>> {
+    let mut q = comments::table
+        .select(CommentRow::as_select())
+        .order(comments::id.asc())
+        .into_boxed();
     match target {
         Some(CommentTarget::Project(p)) => q = q.filter(comments::project_id.eq(p.get())),
         Some(CommentTarget::Task(t)) => q = q.filter(comments::task_id.eq(t.get())),
         None => {}
     }
-    q.load(conn)?.into_iter().map(CommentRow::into_domain).collect()
+    q.load(conn)?
+        .into_iter()
+        .map(CommentRow::into_domain)
+        .collect()
 }
 
 /// Edits a comment; only its author may (anyone else gets `NotFound`).
@@ -472,7 +518,9 @@ pub fn update_comment(
     body: &Text,
 ) -> Result<Comment> {
     let n = diesel::update(
-        comments::table.find(comment_id.get()).filter(comments::user_id.eq(author.get())),
+        comments::table
+            .find(comment_id.get())
+            .filter(comments::user_id.eq(author.get())),
     )
     .set(comments::body.eq(body.as_str()))
     .execute(conn)?;

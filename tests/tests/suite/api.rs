@@ -3,7 +3,13 @@
 use serde_json::Value;
 use tt_tests::{TestApp, json, on_both_backends};
 
-on_both_backends!(health_and_auth, catalogue_crud, entries_and_timer, reports_and_csv, users_admin);
+on_both_backends!(
+    health_and_auth,
+    catalogue_crud,
+    entries_and_timer,
+    reports_and_csv,
+    users_admin
+);
 
 fn id(v: &Value) -> i64 {
     v["id"].as_i64().expect("id")
@@ -20,8 +26,14 @@ fn health_and_auth(app: &TestApp) {
     assert_eq!(b["error"]["code"], "unauthorized");
     // Wrong password and unknown user look the same.
     app.create_user("alice", "correct-password", false);
-    let (s1, b1) = anon.post("/api/v1/auth/login", &json!({"username": "alice", "password": "nope-nope"}));
-    let (s2, b2) = anon.post("/api/v1/auth/login", &json!({"username": "ghost", "password": "nope-nope"}));
+    let (s1, b1) = anon.post(
+        "/api/v1/auth/login",
+        &json!({"username": "alice", "password": "nope-nope"}),
+    );
+    let (s2, b2) = anon.post(
+        "/api/v1/auth/login",
+        &json!({"username": "ghost", "password": "nope-nope"}),
+    );
     assert_eq!((s1, s2), (401, 401));
     assert_eq!(b1, b2);
     let alice = app.login("alice", "correct-password");
@@ -42,7 +54,10 @@ fn health_and_auth(app: &TestApp) {
     assert_eq!(alice.post("/api/v1/auth/logout", &json!({})).0, 204);
     assert_eq!(alice.get("/api/v1/me").0, 401);
     // A garbage token is 401, not 500.
-    let bogus = tt_tests::Api { app, token: Some("tt_garbage".into()) };
+    let bogus = tt_tests::Api {
+        app,
+        token: Some("tt_garbage".into()),
+    };
     assert_eq!(bogus.get("/api/v1/me").0, 401);
 }
 
@@ -50,7 +65,10 @@ fn catalogue_crud(app: &TestApp) {
     let admin = app.user("boss", true);
     let user = app.user("worker", false);
     // Clients: admin-only writes.
-    assert_eq!(user.post("/api/v1/clients", &json!({"name": "Nope"})).0, 403);
+    assert_eq!(
+        user.post("/api/v1/clients", &json!({"name": "Nope"})).0,
+        403
+    );
     let client = admin.post_ok(
         "/api/v1/clients",
         &json!({"name": "Acme", "email": "billing@acme.test", "default_hourly_rate": "80"}),
@@ -60,7 +78,10 @@ fn catalogue_crud(app: &TestApp) {
     let cid = id(&client);
     let (s, c) = user.get(&format!("/api/v1/clients/{cid}"));
     assert_eq!((s, c["name"].as_str()), (200, Some("Acme")));
-    let (s, c) = admin.put(&format!("/api/v1/clients/{cid}"), &json!({"name": "Acme Ltd", "archived": false}));
+    let (s, c) = admin.put(
+        &format!("/api/v1/clients/{cid}"),
+        &json!({"name": "Acme Ltd", "archived": false}),
+    );
     assert_eq!((s, c["name"].as_str()), (200, Some("Acme Ltd")));
     assert_eq!(user.get("/api/v1/clients").1.as_array().unwrap().len(), 1);
     // Projects.
@@ -71,7 +92,15 @@ fn catalogue_crud(app: &TestApp) {
     );
     let pid = id(&project);
     assert_eq!(project["hourly_rate"], "100.50");
-    assert_eq!(admin.post("/api/v1/projects", &json!({"name": "X", "client_id": 999_999})).0, 422);
+    assert_eq!(
+        admin
+            .post(
+                "/api/v1/projects",
+                &json!({"name": "X", "client_id": 999_999})
+            )
+            .0,
+        422
+    );
     let (s, list) = user.get(&format!("/api/v1/projects?client_id={cid}"));
     assert_eq!((s, list.as_array().unwrap().len()), (200, 1));
     let (s, p) = admin.put(
@@ -80,25 +109,75 @@ fn catalogue_crud(app: &TestApp) {
     );
     assert_eq!((s, p["hourly_rate"].as_str()), (200, Some("120.00")));
     // Tasks: anyone.
-    let task = user.post_ok("/api/v1/tasks", &json!({"project_id": pid, "name": "Design"}), 201);
+    let task = user.post_ok(
+        "/api/v1/tasks",
+        &json!({"project_id": pid, "name": "Design"}),
+        201,
+    );
     let tid = id(&task);
     assert_eq!(task["status"], "todo");
     let (s, t) = user.put(
         &format!("/api/v1/tasks/{tid}"),
         &json!({"project_id": pid, "name": "Design", "status": "in_progress", "due_date": "2026-12-01"}),
     );
-    assert_eq!((s, t["status"].as_str(), t["due_date"].as_str()), (200, Some("in_progress"), Some("2026-12-01")));
-    assert_eq!(user.put(&format!("/api/v1/tasks/{tid}"), &json!({"project_id": pid, "name": "D", "status": "doing"})).0, 422);
-    assert_eq!(user.get(&format!("/api/v1/tasks?project_id={pid}")).1.as_array().unwrap().len(), 1);
+    assert_eq!(
+        (s, t["status"].as_str(), t["due_date"].as_str()),
+        (200, Some("in_progress"), Some("2026-12-01"))
+    );
+    assert_eq!(
+        user.put(
+            &format!("/api/v1/tasks/{tid}"),
+            &json!({"project_id": pid, "name": "D", "status": "doing"})
+        )
+        .0,
+        422
+    );
+    assert_eq!(
+        user.get(&format!("/api/v1/tasks?project_id={pid}"))
+            .1
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     assert_eq!(user.get(&format!("/api/v1/tasks/{tid}")).0, 200);
     // Comments: authors edit their own; others get 404.
-    let comment = user.post_ok("/api/v1/comments", &json!({"task_id": tid, "body": "looks good"}), 201);
+    let comment = user.post_ok(
+        "/api/v1/comments",
+        &json!({"task_id": tid, "body": "looks good"}),
+        201,
+    );
     let cmid = id(&comment);
-    assert_eq!(user.post("/api/v1/comments", &json!({"task_id": tid, "project_id": pid, "body": "x"})).0, 422);
-    assert_eq!(admin.put(&format!("/api/v1/comments/{cmid}"), &json!({"body": "hijack"})).0, 404);
-    let (s, c) = user.put(&format!("/api/v1/comments/{cmid}"), &json!({"body": "looks great"}));
+    assert_eq!(
+        user.post(
+            "/api/v1/comments",
+            &json!({"task_id": tid, "project_id": pid, "body": "x"})
+        )
+        .0,
+        422
+    );
+    assert_eq!(
+        admin
+            .put(
+                &format!("/api/v1/comments/{cmid}"),
+                &json!({"body": "hijack"})
+            )
+            .0,
+        404
+    );
+    let (s, c) = user.put(
+        &format!("/api/v1/comments/{cmid}"),
+        &json!({"body": "looks great"}),
+    );
     assert_eq!((s, c["body"].as_str()), (200, Some("looks great")));
-    assert_eq!(user.get(&format!("/api/v1/comments?task_id={tid}")).1.as_array().unwrap().len(), 1);
+    assert_eq!(
+        user.get(&format!("/api/v1/comments?task_id={tid}"))
+            .1
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     assert_eq!(user.get(&format!("/api/v1/comments/{cmid}")).0, 200);
     assert_eq!(user.delete(&format!("/api/v1/comments/{cmid}")).0, 204);
     assert_eq!(user.get(&format!("/api/v1/comments/{cmid}")).0, 404);
@@ -119,7 +198,11 @@ fn entries_and_timer(app: &TestApp) {
     let bob = app.user("bob", false);
     let pid = id(&admin.post_ok("/api/v1/projects", &json!({"name": "Internal"}), 201));
     let other = id(&admin.post_ok("/api/v1/projects", &json!({"name": "Other"}), 201));
-    let tid = id(&alice.post_ok("/api/v1/tasks", &json!({"project_id": pid, "name": "Work"}), 201));
+    let tid = id(&alice.post_ok(
+        "/api/v1/tasks",
+        &json!({"project_id": pid, "name": "Work"}),
+        201,
+    ));
     // Timer.
     assert_eq!(alice.get("/api/v1/timer"), (200, Value::Null));
     let started = alice.post_ok(
@@ -134,7 +217,14 @@ fn entries_and_timer(app: &TestApp) {
     // Bob's timer is independent.
     assert_eq!(bob.get("/api/v1/timer"), (200, Value::Null));
     // A task of another project is refused.
-    assert_eq!(bob.post("/api/v1/timer/start", &json!({"project_id": other, "task_id": tid})).0, 422);
+    assert_eq!(
+        bob.post(
+            "/api/v1/timer/start",
+            &json!({"project_id": other, "task_id": tid})
+        )
+        .0,
+        422
+    );
     let stopped = alice.post_ok("/api/v1/timer/stop", &json!({}), 200);
     assert_eq!(stopped["running"], false);
     assert!(stopped["duration_seconds"].as_i64().unwrap() >= 1);
@@ -154,18 +244,42 @@ fn entries_and_timer(app: &TestApp) {
     );
     let (s, list) = alice.get("/api/v1/time-entries?from=2026-03-01&to=2026-03-31");
     assert_eq!((s, list.as_array().unwrap().len()), (200, 1));
-    assert_eq!(alice.get("/api/v1/time-entries").1.as_array().unwrap().len(), 2);
+    assert_eq!(
+        alice
+            .get("/api/v1/time-entries")
+            .1
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
     let (s, e) = alice.put(
         &format!("/api/v1/time-entries/{eid}"),
         &json!({"project_id": pid, "start": "2026-03-02T09:00:00Z", "end": "2026-03-02T11:00:00Z", "notes": "edited"}),
     );
-    assert_eq!((s, e["duration_seconds"].as_i64(), e["notes"].as_str()), (200, Some(7200), Some("edited")));
+    assert_eq!(
+        (s, e["duration_seconds"].as_i64(), e["notes"].as_str()),
+        (200, Some(7200), Some("edited"))
+    );
     // Another user's entry is 404 for every verb, and unchanged.
     assert_eq!(bob.get(&format!("/api/v1/time-entries/{eid}")).0, 404);
-    assert_eq!(bob.put(&format!("/api/v1/time-entries/{eid}"), &json!({"project_id": pid})).0, 404);
+    assert_eq!(
+        bob.put(
+            &format!("/api/v1/time-entries/{eid}"),
+            &json!({"project_id": pid})
+        )
+        .0,
+        404
+    );
     assert_eq!(bob.delete(&format!("/api/v1/time-entries/{eid}")).0, 404);
-    assert_eq!(bob.get("/api/v1/time-entries").1.as_array().unwrap().len(), 0);
-    assert_eq!(alice.get(&format!("/api/v1/time-entries/{eid}")).1["notes"], "edited");
+    assert_eq!(
+        bob.get("/api/v1/time-entries").1.as_array().unwrap().len(),
+        0
+    );
+    assert_eq!(
+        alice.get(&format!("/api/v1/time-entries/{eid}")).1["notes"],
+        "edited"
+    );
     assert_eq!(alice.delete(&format!("/api/v1/time-entries/{eid}")).0, 204);
     assert_eq!(alice.get(&format!("/api/v1/time-entries/{eid}")).0, 404);
 }
@@ -173,8 +287,15 @@ fn entries_and_timer(app: &TestApp) {
 fn reports_and_csv(app: &TestApp) {
     let admin = app.user("boss", true);
     let alice = app.user("alice", false);
-    let pid = id(&admin.post_ok("/api/v1/projects", &json!({"name": "Reporting, \"quoted\"", "hourly_rate": "60"}), 201));
-    for (start, end) in [("2026-04-01T09:00:00Z", "2026-04-01T10:00:00Z"), ("2026-04-02T09:00:00Z", "2026-04-02T09:30:00Z")] {
+    let pid = id(&admin.post_ok(
+        "/api/v1/projects",
+        &json!({"name": "Reporting, \"quoted\"", "hourly_rate": "60"}),
+        201,
+    ));
+    for (start, end) in [
+        ("2026-04-01T09:00:00Z", "2026-04-01T10:00:00Z"),
+        ("2026-04-02T09:00:00Z", "2026-04-02T09:30:00Z"),
+    ] {
         alice.post_ok(
             "/api/v1/time-entries",
             &json!({"project_id": pid, "start": start, "end": end, "notes": "=SUM(A1:A9), with comma"}),
@@ -186,7 +307,8 @@ fn reports_and_csv(app: &TestApp) {
     assert_eq!(r["rows"].as_array().unwrap().len(), 2);
     assert_eq!(r["total_seconds"], 5400);
     assert_eq!(r["total_amount"], "90.00");
-    let (_, r) = alice.get("/api/v1/reports/summary?from=2026-04-01&to=2026-04-30&group_by=project");
+    let (_, r) =
+        alice.get("/api/v1/reports/summary?from=2026-04-01&to=2026-04-30&group_by=project");
     assert_eq!(r["rows"][0]["label"], "Reporting, \"quoted\"");
     assert_eq!(r["rows"][0]["hours"], "1.50");
     // A period that excludes the entries.
@@ -194,14 +316,27 @@ fn reports_and_csv(app: &TestApp) {
     assert_eq!(r["total_seconds"], 0);
     assert_eq!(alice.get("/api/v1/reports/summary?group_by=month").0, 422);
     assert_eq!(alice.get("/api/v1/reports/summary?from=2026-13-01").0, 422);
-    assert_eq!(alice.get("/api/v1/reports/summary?from=2026-05-01&to=2026-04-01").0, 422);
+    assert_eq!(
+        alice
+            .get("/api/v1/reports/summary?from=2026-05-01&to=2026-04-01")
+            .0,
+        422
+    );
     // CSV parses, has a header and one row per entry, and defuses formulas.
     let resp = alice
-        .request(reqwest::Method::GET, "/api/v1/reports/entries.csv?from=2026-04-01&to=2026-04-30")
+        .request(
+            reqwest::Method::GET,
+            "/api/v1/reports/entries.csv?from=2026-04-01&to=2026-04-30",
+        )
         .send()
         .unwrap();
     assert_eq!(resp.status(), 200);
-    assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
     let text = resp.text().unwrap();
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
     let headers = rdr.headers().unwrap().clone();
@@ -225,19 +360,70 @@ fn users_admin(app: &TestApp) {
         201,
     );
     assert_eq!(created["role"], "user");
-    assert_eq!(admin.post("/api/v1/users", &json!({"username": "newbie", "password": "long-enough-pw"})).0, 409);
-    assert_eq!(admin.post("/api/v1/users", &json!({"username": "x", "password": "long-enough-pw"})).0, 422);
-    assert_eq!(admin.post("/api/v1/users", &json!({"username": "shorty", "password": "short"})).0, 422);
+    assert_eq!(
+        admin
+            .post(
+                "/api/v1/users",
+                &json!({"username": "newbie", "password": "long-enough-pw"})
+            )
+            .0,
+        409
+    );
+    assert_eq!(
+        admin
+            .post(
+                "/api/v1/users",
+                &json!({"username": "x", "password": "long-enough-pw"})
+            )
+            .0,
+        422
+    );
+    assert_eq!(
+        admin
+            .post(
+                "/api/v1/users",
+                &json!({"username": "shorty", "password": "short"})
+            )
+            .0,
+        422
+    );
     assert_eq!(admin.get("/api/v1/users").1.as_array().unwrap().len(), 3);
     let nid = id(&created);
     // Deactivated users cannot log in and their tokens stop working.
     let newbie = app.login("newbie", "long-enough-pw");
-    assert_eq!(admin.put(&format!("/api/v1/users/{nid}"), &json!({"role": "user", "active": false})).0, 200);
+    assert_eq!(
+        admin
+            .put(
+                &format!("/api/v1/users/{nid}"),
+                &json!({"role": "user", "active": false})
+            )
+            .0,
+        200
+    );
     assert_eq!(newbie.get("/api/v1/me").0, 401);
-    let (s, _) = app.anonymous().post("/api/v1/auth/login", &json!({"username": "newbie", "password": "long-enough-pw"}));
+    let (s, _) = app.anonymous().post(
+        "/api/v1/auth/login",
+        &json!({"username": "newbie", "password": "long-enough-pw"}),
+    );
     assert_eq!(s, 401);
     // The last admin cannot demote themselves.
     let boss_id = admin.get("/api/v1/me").1["id"].as_i64().unwrap();
-    assert_eq!(admin.put(&format!("/api/v1/users/{boss_id}"), &json!({"role": "user", "active": true})).0, 409);
-    assert_eq!(admin.put("/api/v1/users/999999", &json!({"role": "user", "active": true})).0, 404);
+    assert_eq!(
+        admin
+            .put(
+                &format!("/api/v1/users/{boss_id}"),
+                &json!({"role": "user", "active": true})
+            )
+            .0,
+        409
+    );
+    assert_eq!(
+        admin
+            .put(
+                "/api/v1/users/999999",
+                &json!({"role": "user", "active": true})
+            )
+            .0,
+        404
+    );
 }

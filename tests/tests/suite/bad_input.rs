@@ -1,39 +1,104 @@
 //! Bad input always gets a clear 4xx JSON error, never a 500.
 
 use reqwest::Method;
-use tt_tests::{json, spawn_app, spawn_app_with, Db};
+use tt_tests::{Db, json, spawn_app, spawn_app_with};
 
 #[test]
 fn malformed_wrong_types_huge_and_unknown() {
     let app = spawn_app();
     let admin = app.user("boss", true);
     let send_raw = |method: Method, path: &str, ctype: &str, body: Vec<u8>| {
-        let resp = admin.request(method, path).header("content-type", ctype).body(body).send().unwrap();
+        let resp = admin
+            .request(method, path)
+            .header("content-type", ctype)
+            .body(body)
+            .send()
+            .unwrap();
         let status = resp.status().as_u16();
         let v: serde_json::Value = resp.json().unwrap_or(serde_json::Value::Null);
         (status, v)
     };
     // Malformed JSON.
-    let (s, b) = send_raw(Method::POST, "/api/v1/clients", "application/json", b"{\"name\": ".to_vec());
-    assert_eq!((s, b["error"]["code"].as_str()), (400, Some("malformed_json")));
+    let (s, b) = send_raw(
+        Method::POST,
+        "/api/v1/clients",
+        "application/json",
+        b"{\"name\": ".to_vec(),
+    );
+    assert_eq!(
+        (s, b["error"]["code"].as_str()),
+        (400, Some("malformed_json"))
+    );
     // Wrong types and unknown fields.
     let (s, b) = admin.post("/api/v1/clients", &json!({"name": 42}));
-    assert_eq!((s, b["error"]["code"].as_str()), (422, Some("validation_failed")));
-    assert_eq!(admin.post("/api/v1/clients", &json!({"name": "A", "colour": "red"})).0, 422);
-    assert_eq!(admin.post("/api/v1/timer/start", &json!({"project_id": "seven"})).0, 422);
+    assert_eq!(
+        (s, b["error"]["code"].as_str()),
+        (422, Some("validation_failed"))
+    );
+    assert_eq!(
+        admin
+            .post("/api/v1/clients", &json!({"name": "A", "colour": "red"}))
+            .0,
+        422
+    );
+    assert_eq!(
+        admin
+            .post("/api/v1/timer/start", &json!({"project_id": "seven"}))
+            .0,
+        422
+    );
     // Invalid values.
     assert_eq!(admin.post("/api/v1/clients", &json!({"name": "  "})).0, 422);
-    assert_eq!(admin.post("/api/v1/clients", &json!({"name": "A", "default_hourly_rate": "-5"})).0, 422);
-    assert_eq!(admin.post("/api/v1/clients", &json!({"name": "A", "email": "not-an-email"})).0, 422);
-    assert_eq!(admin.post("/api/v1/timer/start", &json!({"project_id": 0})).0, 422);
-    assert_eq!(admin.post("/api/v1/timer/start", &json!({"project_id": 424242})).0, 422);
+    assert_eq!(
+        admin
+            .post(
+                "/api/v1/clients",
+                &json!({"name": "A", "default_hourly_rate": "-5"})
+            )
+            .0,
+        422
+    );
+    assert_eq!(
+        admin
+            .post(
+                "/api/v1/clients",
+                &json!({"name": "A", "email": "not-an-email"})
+            )
+            .0,
+        422
+    );
+    assert_eq!(
+        admin
+            .post("/api/v1/timer/start", &json!({"project_id": 0}))
+            .0,
+        422
+    );
+    assert_eq!(
+        admin
+            .post("/api/v1/timer/start", &json!({"project_id": 424242}))
+            .0,
+        422
+    );
     // Wrong content type.
-    let (s, _) = send_raw(Method::POST, "/api/v1/clients", "text/plain", b"{}".to_vec());
+    let (s, _) = send_raw(
+        Method::POST,
+        "/api/v1/clients",
+        "text/plain",
+        b"{}".to_vec(),
+    );
     assert_eq!(s, 415);
     // 1 MB+ body.
     let huge = format!("{{\"name\": \"{}\"}}", "x".repeat(1_100_000));
-    let (s, b) = send_raw(Method::POST, "/api/v1/clients", "application/json", huge.into_bytes());
-    assert_eq!((s, b["error"]["code"].as_str()), (413, Some("payload_too_large")));
+    let (s, b) = send_raw(
+        Method::POST,
+        "/api/v1/clients",
+        "application/json",
+        huge.into_bytes(),
+    );
+    assert_eq!(
+        (s, b["error"]["code"].as_str()),
+        (413, Some("payload_too_large"))
+    );
     // Unknown ids, non-numeric ids, unknown routes.
     assert_eq!(admin.get("/api/v1/projects/999999").0, 404);
     assert_eq!(admin.get("/api/v1/projects/abc").0, 404);
@@ -48,8 +113,18 @@ fn malformed_wrong_types_huge_and_unknown() {
     // Nothing was created by any of that.
     assert_eq!(admin.get("/api/v1/clients").1.as_array().unwrap().len(), 0);
     // Malformed Authorization headers.
-    for value in ["Bearer", "Basic Zm9vOmJhcg==", "Bearer ", &format!("Bearer {}", "x".repeat(5000))] {
-        let resp = app.http.get(app.url("/api/v1/me")).header("authorization", value).send().unwrap();
+    for value in [
+        "Bearer",
+        "Basic Zm9vOmJhcg==",
+        "Bearer ",
+        &format!("Bearer {}", "x".repeat(5000)),
+    ] {
+        let resp = app
+            .http
+            .get(app.url("/api/v1/me"))
+            .header("authorization", value)
+            .send()
+            .unwrap();
         assert_eq!(resp.status(), 401, "{value:.20}");
     }
 }
@@ -60,7 +135,14 @@ fn login_is_rate_limited() {
     app.create_user("alice", "correct-password", false);
     let anon = app.anonymous();
     for _ in 0..3 {
-        assert_eq!(anon.post("/api/v1/auth/login", &json!({"username": "alice", "password": "wrong-one"})).0, 401);
+        assert_eq!(
+            anon.post(
+                "/api/v1/auth/login",
+                &json!({"username": "alice", "password": "wrong-one"})
+            )
+            .0,
+            401
+        );
     }
     // Now even the right password is refused for a while, with Retry-After.
     let resp = app

@@ -7,14 +7,28 @@ on_both_backends!(invoice_totals_and_lifecycle);
 fn invoice_totals_and_lifecycle(app: &TestApp) {
     let admin = app.user("boss", true);
     let alice = app.user("alice", false);
-    let cid = admin.post_ok("/api/v1/clients", &json!({"name": "Acme", "default_hourly_rate": "100"}), 201)["id"]
+    let cid = admin.post_ok(
+        "/api/v1/clients",
+        &json!({"name": "Acme", "default_hourly_rate": "100"}),
+        201,
+    )["id"]
         .as_i64()
         .unwrap();
-    let web = admin.post_ok("/api/v1/projects", &json!({"name": "Web", "client_id": cid, "hourly_rate": "87.50"}), 201)["id"]
+    let web = admin.post_ok(
+        "/api/v1/projects",
+        &json!({"name": "Web", "client_id": cid, "hourly_rate": "87.50"}),
+        201,
+    )["id"]
         .as_i64()
         .unwrap();
     // No own rate: falls back to the client's 100.00.
-    let ops = admin.post_ok("/api/v1/projects", &json!({"name": "Ops", "client_id": cid}), 201)["id"].as_i64().unwrap();
+    let ops = admin.post_ok(
+        "/api/v1/projects",
+        &json!({"name": "Ops", "client_id": cid}),
+        201,
+    )["id"]
+        .as_i64()
+        .unwrap();
     let entry = |user: &tt_tests::Api<'_>, project: i64, start: &str, end: &str, billable: bool| {
         user.post_ok(
             "/api/v1/time-entries",
@@ -25,14 +39,47 @@ fn invoice_totals_and_lifecycle(app: &TestApp) {
             .unwrap()
     };
     // Web: 1h30m (alice) + 1s (boss) = 5401 s at 87.50 = 131.274… -> 131.27
-    let e1 = entry(&alice, web, "2026-05-04T09:00:00Z", "2026-05-04T10:30:00Z", true);
-    let e2 = entry(&admin, web, "2026-05-05T09:00:00Z", "2026-05-05T09:00:01Z", true);
+    let e1 = entry(
+        &alice,
+        web,
+        "2026-05-04T09:00:00Z",
+        "2026-05-04T10:30:00Z",
+        true,
+    );
+    let e2 = entry(
+        &admin,
+        web,
+        "2026-05-05T09:00:00Z",
+        "2026-05-05T09:00:01Z",
+        true,
+    );
     // Ops: 1 s at 100.00 = 2.78 cents -> 0.03
-    let e3 = entry(&alice, ops, "2026-05-06T09:00:00Z", "2026-05-06T09:00:01Z", true);
+    let e3 = entry(
+        &alice,
+        ops,
+        "2026-05-06T09:00:00Z",
+        "2026-05-06T09:00:01Z",
+        true,
+    );
     // Not billable, and outside the period: not invoiced.
-    let e4 = entry(&alice, web, "2026-05-04T11:00:00Z", "2026-05-04T12:00:00Z", false);
-    let e5 = entry(&alice, web, "2026-06-01T09:00:00Z", "2026-06-01T10:00:00Z", true);
-    assert_eq!(alice.post("/api/v1/invoices", &json!({"client_id": cid})).0, 403);
+    let e4 = entry(
+        &alice,
+        web,
+        "2026-05-04T11:00:00Z",
+        "2026-05-04T12:00:00Z",
+        false,
+    );
+    let e5 = entry(
+        &alice,
+        web,
+        "2026-06-01T09:00:00Z",
+        "2026-06-01T10:00:00Z",
+        true,
+    );
+    assert_eq!(
+        alice.post("/api/v1/invoices", &json!({"client_id": cid})).0,
+        403
+    );
     let inv = admin.post_ok(
         "/api/v1/invoices",
         &json!({"client_id": cid, "from": "2026-05-01", "to": "2026-05-31", "tax_rate": "19", "issue_date": "2026-06-02"}),
@@ -58,14 +105,22 @@ fn invoice_totals_and_lifecycle(app: &TestApp) {
         let (_, v) = alice.get(&format!("/api/v1/time-entries/{e}"));
         assert_eq!(v["invoice_id"], iid);
     }
-    assert_eq!(admin.get(&format!("/api/v1/time-entries/{e2}")).1["invoice_id"], iid);
+    assert_eq!(
+        admin.get(&format!("/api/v1/time-entries/{e2}")).1["invoice_id"],
+        iid
+    );
     for e in [e4, e5] {
         assert!(alice.get(&format!("/api/v1/time-entries/{e}")).1["invoice_id"].is_null());
     }
     assert_eq!(alice.delete(&format!("/api/v1/time-entries/{e1}")).0, 409);
     // Nothing left to bill in May.
     assert_eq!(
-        admin.post("/api/v1/invoices", &json!({"client_id": cid, "from": "2026-05-01", "to": "2026-05-31"})).0,
+        admin
+            .post(
+                "/api/v1/invoices",
+                &json!({"client_id": cid, "from": "2026-05-01", "to": "2026-05-31"})
+            )
+            .0,
         422
     );
     // Numbering is sequential.
@@ -81,9 +136,20 @@ fn invoice_totals_and_lifecycle(app: &TestApp) {
     assert_eq!(admin.delete(&format!("/api/v1/invoices/{iid}")).0, 409);
     // Cancelling invoice 2 releases its entry.
     let iid2 = inv2["id"].as_i64().unwrap();
-    assert_eq!(admin.put(&format!("/api/v1/invoices/{iid2}/status"), &json!({"status": "cancelled"})).0, 200);
+    assert_eq!(
+        admin
+            .put(
+                &format!("/api/v1/invoices/{iid2}/status"),
+                &json!({"status": "cancelled"})
+            )
+            .0,
+        200
+    );
     assert!(alice.get(&format!("/api/v1/time-entries/{e5}")).1["invoice_id"].is_null());
     assert_eq!(admin.get("/api/v1/invoices").1.as_array().unwrap().len(), 2);
-    assert_eq!(admin.get(&format!("/api/v1/invoices/{iid}")).1["total"], "156.25");
+    assert_eq!(
+        admin.get(&format!("/api/v1/invoices/{iid}")).1["total"],
+        "156.25"
+    );
     assert_eq!(admin.get("/api/v1/invoices/424242").0, 404);
 }

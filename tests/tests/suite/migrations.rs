@@ -9,7 +9,10 @@ fn migrate_twice(url: &str) {
     assert!(first >= 1);
     assert_eq!(tt_persistence::run_migrations(&mut conn).unwrap(), 0);
     // The schema is usable: the timer index exists and works.
-    assert_eq!(tt_persistence::entries::count_running(&mut conn).unwrap(), 0);
+    assert_eq!(
+        tt_persistence::entries::count_running(&mut conn).unwrap(),
+        0
+    );
     assert_eq!(tt_persistence::users::count(&mut conn).unwrap(), 0);
 }
 
@@ -22,7 +25,9 @@ fn sqlite_fresh_database_migrates_once() {
 
 #[test]
 fn postgres_fresh_database_migrates_once() {
-    let Some(base) = postgres_base_url() else { return };
+    let Some(base) = postgres_base_url() else {
+        return;
+    };
     let db = PgDatabase::create(&base);
     migrate_twice(&db.url);
 }

@@ -1,6 +1,6 @@
 //! Token login and logout.
 
-use actix_web::{HttpRequest, HttpResponse, post, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 use serde_json::json;
 use tt_domain::User;
@@ -30,19 +30,29 @@ pub(crate) async fn authenticate(
     password: &str,
 ) -> Result<User, ApiError> {
     let user_key = format!("u:{}", username.trim().to_ascii_lowercase());
-    let ip_key = format!("ip:{}", req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default());
-    state.login_limiter.check(&[&user_key, &ip_key]).map_err(ApiError::TooManyAttempts)?;
+    let ip_key = format!(
+        "ip:{}",
+        req.peer_addr()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_default()
+    );
+    state
+        .login_limiter
+        .check(&[&user_key, &ip_key])
+        .map_err(ApiError::TooManyAttempts)?;
     if username.len() > 64 || password.len() > 1024 {
         state.login_limiter.record_failure(&[&user_key, &ip_key]);
         return Err(ApiError::Unauthorized);
     }
     let name = username.trim().to_owned();
     let found = state
-        .db(move |c| match tt_persistence::users::find_with_hash(c, &name) {
-            Ok(v) => Ok(Some(v)),
-            Err(tt_persistence::PersistenceError::NotFound) => Ok(None),
-            Err(e) => Err(e),
-        })
+        .db(
+            move |c| match tt_persistence::users::find_with_hash(c, &name) {
+                Ok(v) => Ok(Some(v)),
+                Err(tt_persistence::PersistenceError::NotFound) => Ok(None),
+                Err(e) => Err(e),
+            },
+        )
         .await?;
     let password = password.to_owned();
     let (user, ok) = web::block(move || match found {
@@ -82,7 +92,9 @@ async fn login(
     let token = new_token()?;
     let hash = token_hash(&token);
     let uid = user.id;
-    state.db(move |c| tt_persistence::users::add_token(c, uid, &hash)).await?;
+    state
+        .db(move |c| tt_persistence::users::add_token(c, uid, &hash))
+        .await?;
     Ok(HttpResponse::Ok().json(json!({"token": token, "user": UserDto::from(&user)})))
 }
 
@@ -93,8 +105,12 @@ async fn logout(
     req: HttpRequest,
     _user: ApiUser,
 ) -> Result<HttpResponse, ApiError> {
-    let hash = bearer_token(&req).map(|t| token_hash(&t)).ok_or(ApiError::Unauthorized)?;
-    state.db(move |c| tt_persistence::users::revoke_token(c, &hash)).await?;
+    let hash = bearer_token(&req)
+        .map(|t| token_hash(&t))
+        .ok_or(ApiError::Unauthorized)?;
+    state
+        .db(move |c| tt_persistence::users::revoke_token(c, &hash))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

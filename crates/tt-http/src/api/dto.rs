@@ -156,7 +156,10 @@ pub(crate) struct ProjectInput {
 impl ProjectInput {
     pub(crate) fn parse(&self) -> Result<ProjectFields, ApiError> {
         Ok(ProjectFields {
-            client_id: self.client_id.map(|c| id_of("client_id", c, ClientId::new)).transpose()?,
+            client_id: self
+                .client_id
+                .map(|c| id_of("client_id", c, ClientId::new))
+                .transpose()?,
             name: Name::parse(&self.name)?,
             description: Text::parse(&self.description)?,
             billable: self.billable,
@@ -218,7 +221,10 @@ impl TaskInput {
                 None => TaskStatus::Todo,
                 Some(s) => s.parse()?,
             },
-            assignee_id: self.assignee_id.map(|u| id_of("assignee_id", u, UserId::new)).transpose()?,
+            assignee_id: self
+                .assignee_id
+                .map(|u| id_of("assignee_id", u, UserId::new))
+                .transpose()?,
             due_date: match self.due_date.as_deref().map(str::trim) {
                 None | Some("") => None,
                 Some(d) => Some(parse_date("due_date", d)?),
@@ -262,9 +268,15 @@ pub(crate) fn comment_target(
     task_id: Option<i64>,
 ) -> Result<CommentTarget, ApiError> {
     match (project_id, task_id) {
-        (Some(p), None) => Ok(CommentTarget::Project(id_of("project_id", p, ProjectId::new)?)),
+        (Some(p), None) => Ok(CommentTarget::Project(id_of(
+            "project_id",
+            p,
+            ProjectId::new,
+        )?)),
         (None, Some(t)) => Ok(CommentTarget::Task(id_of("task_id", t, TaskId::new)?)),
-        _ => Err(ApiError::Validation("give exactly one of project_id and task_id".into())),
+        _ => Err(ApiError::Validation(
+            "give exactly one of project_id and task_id".into(),
+        )),
     }
 }
 

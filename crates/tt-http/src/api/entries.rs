@@ -47,7 +47,9 @@ fn fields(
 ) -> Result<EntryFields, ApiError> {
     Ok(EntryFields {
         project_id: id_of("project_id", project_id, ProjectId::new)?,
-        task_id: task_id.map(|t| id_of("task_id", t, TaskId::new)).transpose()?,
+        task_id: task_id
+            .map(|t| id_of("task_id", t, TaskId::new))
+            .transpose()?,
         notes: Text::parse(notes.unwrap_or(""))?,
         tags: parse_tags(tags)?,
         billable,
@@ -73,7 +75,13 @@ async fn start_timer(
     user: ApiUser,
     body: web::Json<TimerStart>,
 ) -> Result<HttpResponse, ApiError> {
-    let f = fields(body.project_id, body.task_id, body.notes.as_deref(), &body.tags, body.billable)?;
+    let f = fields(
+        body.project_id,
+        body.task_id,
+        body.notes.as_deref(),
+        &body.tags,
+        body.billable,
+    )?;
     let uid = user.id();
     let entry = state.db(move |c| repo::start_timer(c, uid, &f)).await?;
     Ok(HttpResponse::Created().json(EntryDto::new(&entry, tt_persistence::now())))
@@ -110,12 +118,18 @@ async fn list(
     };
     let limit = q.limit.unwrap_or(500);
     if !(1..=5000).contains(&limit) {
-        return Err(ApiError::Validation("limit: must be between 1 and 5000".into()));
+        return Err(ApiError::Validation(
+            "limit: must be between 1 and 5000".into(),
+        ));
     }
     let uid = user.id();
     let list = state.db(move |c| repo::list(c, uid, period, limit)).await?;
     let now = tt_persistence::now();
-    Ok(HttpResponse::Ok().json(list.iter().map(|e| EntryDto::new(e, now)).collect::<Vec<_>>()))
+    Ok(HttpResponse::Ok().json(
+        list.iter()
+            .map(|e| EntryDto::new(e, now))
+            .collect::<Vec<_>>(),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -144,7 +158,13 @@ impl EntryInput {
     }
 
     fn fields(&self) -> Result<EntryFields, ApiError> {
-        fields(self.project_id, self.task_id, self.notes.as_deref(), &self.tags, self.billable)
+        fields(
+            self.project_id,
+            self.task_id,
+            self.notes.as_deref(),
+            &self.tags,
+            self.billable,
+        )
     }
 }
 
@@ -188,7 +208,9 @@ async fn update(
     let (uid, id) = (user.id(), entry_id(path.into_inner())?);
     let range = body.range()?;
     let f = body.fields()?;
-    let entry = state.db(move |c| repo::update(c, uid, id, range, &f)).await?;
+    let entry = state
+        .db(move |c| repo::update(c, uid, id, range, &f))
+        .await?;
     Ok(HttpResponse::Ok().json(EntryDto::new(&entry, tt_persistence::now())))
 }
 

@@ -19,10 +19,14 @@ async fn healthz() -> HttpResponse {
 #[get("/readyz")]
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let pool = state.pool.clone();
-    let ok = web::block(move || pool.ping()).await.map(|r| r.is_ok()).unwrap_or(false);
+    let ok = web::block(move || pool.ping())
+        .await
+        .map(|r| r.is_ok())
+        .unwrap_or(false);
     if ok {
         HttpResponse::Ok().json(json!({"status": "ready", "database": "ok"}))
     } else {
-        HttpResponse::ServiceUnavailable().json(json!({"status": "unavailable", "database": "unreachable"}))
+        HttpResponse::ServiceUnavailable()
+            .json(json!({"status": "unavailable", "database": "unreachable"}))
     }
 }

@@ -12,14 +12,22 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(list).service(create).service(get_one).service(set_status).service(remove);
+    cfg.service(list)
+        .service(create)
+        .service(get_one)
+        .service(set_status)
+        .service(remove);
 }
 
 #[get("/invoices")]
 async fn list(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse, ApiError> {
     user.require_admin()?;
     let list = state.db(repo::list).await?;
-    Ok(HttpResponse::Ok().json(list.iter().map(|i| InvoiceDto::new(i, false)).collect::<Vec<_>>()))
+    Ok(HttpResponse::Ok().json(
+        list.iter()
+            .map(|i| InvoiceDto::new(i, false))
+            .collect::<Vec<_>>(),
+    ))
 }
 
 #[derive(Deserialize)]

@@ -1,12 +1,12 @@
 //! The JSON API under `/api/v1`, plus `/healthz` and `/readyz`.
 
-mod auth;
-mod dto;
+pub(crate) mod auth;
+pub(crate) mod dto;
 mod entries;
 mod health;
-mod invoices;
-mod reports;
-mod users;
+pub(crate) mod invoices;
+pub(crate) mod reports;
+pub(crate) mod users;
 mod work;
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
@@ -14,14 +14,17 @@ use actix_web::{HttpRequest, web};
 
 use crate::error::ApiError;
 
-
 /// Largest JSON body accepted by the API.
 const JSON_LIMIT: usize = 256 * 1024;
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(health::configure).service(
         web::scope("/api/v1")
-            .app_data(web::JsonConfig::default().limit(JSON_LIMIT).error_handler(json_error))
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(JSON_LIMIT)
+                    .error_handler(json_error),
+            )
             .app_data(web::QueryConfig::default().error_handler(query_error))
             .app_data(web::PathConfig::default().error_handler(path_error))
             .configure(auth::configure)

@@ -29,7 +29,10 @@ pub(crate) fn period_from_query(from: Option<&str>, to: Option<&str>) -> Result<
         None => to - Duration::days(29),
     };
     let start = from.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
-    let end = to.succ_opt().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| t.and_utc());
+    let end = to
+        .succ_opt()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc());
     match (start, end) {
         (Some(s), Some(e)) => Ok(Period::new(s, e)?),
         _ => Err(ApiError::Validation("from/to: date out of range".into())),
@@ -83,8 +86,14 @@ pub(crate) async fn compute_summary(
             Ok((inputs, projects, users))
         })
         .await?;
-    let project_names: HashMap<_, _> = projects.iter().map(|p| (p.id, p.name.to_string())).collect();
-    let user_names: HashMap<_, _> = users.iter().map(|u| (u.id, u.username.to_string())).collect();
+    let project_names: HashMap<_, _> = projects
+        .iter()
+        .map(|p| (p.id, p.name.to_string()))
+        .collect();
+    let user_names: HashMap<_, _> = users
+        .iter()
+        .map(|u| (u.id, u.username.to_string()))
+        .collect();
     let rows = summarize(inputs.into_iter().map(|(_, i)| i), group_by);
     let total_seconds = rows.iter().map(|r| r.seconds).sum();
     let total_amount = rows.iter().map(|r| r.amount).sum();
@@ -99,7 +108,13 @@ pub(crate) async fn compute_summary(
             (r, label)
         })
         .collect();
-    Ok(Summary { group_by, period, rows, total_seconds, total_amount })
+    Ok(Summary {
+        group_by,
+        period,
+        rows,
+        total_seconds,
+        total_amount,
+    })
 }
 
 fn key_text(k: ReportKey) -> String {
@@ -145,7 +160,11 @@ async fn summary(
 
 /// Neutralises spreadsheet formulas in exported cells.
 fn cell(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_owned() }
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    }
 }
 
 /// The CSV of a user's (or, for admins, everybody's) finished entries.
@@ -163,12 +182,27 @@ pub(crate) async fn entries_csv_bytes(
             Ok((rows, projects, users))
         })
         .await?;
-    let project_names: HashMap<_, _> = projects.iter().map(|p| (p.id, p.name.to_string())).collect();
-    let user_names: HashMap<_, _> = users.iter().map(|u| (u.id, u.username.to_string())).collect();
+    let project_names: HashMap<_, _> = projects
+        .iter()
+        .map(|p| (p.id, p.name.to_string()))
+        .collect();
+    let user_names: HashMap<_, _> = users
+        .iter()
+        .map(|u| (u.id, u.username.to_string()))
+        .collect();
     let mut w = csv::Writer::from_writer(Vec::new());
     let header = [
-        "id", "user", "project", "task_id", "start", "end", "duration_seconds", "hours",
-        "billable", "tags", "notes",
+        "id",
+        "user",
+        "project",
+        "task_id",
+        "start",
+        "end",
+        "duration_seconds",
+        "hours",
+        "billable",
+        "tags",
+        "notes",
     ];
     let io = |e: csv::Error| ApiError::Internal(e.to_string());
     w.write_record(header).map_err(io)?;
@@ -191,7 +225,9 @@ pub(crate) async fn entries_csv_bytes(
         ])
         .map_err(io)?;
     }
-    let bytes = w.into_inner().map_err(|e| ApiError::Internal(e.to_string()))?;
+    let bytes = w
+        .into_inner()
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok((bytes, count))
 }
 
@@ -214,6 +250,9 @@ async fn entries_csv(
     let (bytes, _) = entries_csv_bytes(&state, &user.0, period).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
-        .insert_header((header::CONTENT_DISPOSITION, "attachment; filename=\"time-entries.csv\""))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"time-entries.csv\"",
+        ))
         .body(bytes))
 }

@@ -71,7 +71,14 @@ async fn create(
 ) -> Result<HttpResponse, ApiError> {
     user.require_admin()?;
     let role = body.role.as_deref().unwrap_or("user").parse::<Role>()?;
-    let created = create_user(&state, &body.username, &body.password, body.email.as_deref(), role).await?;
+    let created = create_user(
+        &state,
+        &body.username,
+        &body.password,
+        body.email.as_deref(),
+        role,
+    )
+    .await?;
     Ok(HttpResponse::Created().json(UserDto::from(&created)))
 }
 
@@ -93,6 +100,8 @@ async fn update(
     let id = UserId::new(path.into_inner()).ok_or(ApiError::NotFound)?;
     let role = body.role.parse::<Role>()?;
     let active = body.active;
-    let updated = state.db(move |c| tt_persistence::users::update_role_active(c, id, role, active)).await?;
+    let updated = state
+        .db(move |c| tt_persistence::users::update_role_active(c, id, role, active))
+        .await?;
     Ok(HttpResponse::Ok().json(UserDto::from(&updated)))
 }

@@ -126,8 +126,13 @@ async fn list_projects(
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let all = q.include_archived;
-    let client = q.client_id.map(|c| id_of("client_id", c, ClientId::new)).transpose()?;
-    let list = state.db(move |c| repo::list_projects(c, client, all)).await?;
+    let client = q
+        .client_id
+        .map(|c| id_of("client_id", c, ClientId::new))
+        .transpose()?;
+    let list = state
+        .db(move |c| repo::list_projects(c, client, all))
+        .await?;
     Ok(HttpResponse::Ok().json(list.iter().map(ProjectDto::from).collect::<Vec<_>>()))
 }
 
@@ -188,7 +193,10 @@ async fn list_tasks(
     _user: ApiUser,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let project = q.project_id.map(|p| id_of("project_id", p, ProjectId::new)).transpose()?;
+    let project = q
+        .project_id
+        .map(|p| id_of("project_id", p, ProjectId::new))
+        .transpose()?;
     let list = state.db(move |c| repo::list_tasks(c, project)).await?;
     Ok(HttpResponse::Ok().json(list.iter().map(TaskDto::from).collect::<Vec<_>>()))
 }
@@ -280,7 +288,9 @@ async fn create_comment(
     let target = comment_target(body.project_id, body.task_id)?;
     let text = Text::parse_non_empty(&body.body)?;
     let author = user.id();
-    let comment = state.db(move |c| repo::create_comment(c, author, target, &text)).await?;
+    let comment = state
+        .db(move |c| repo::create_comment(c, author, target, &text))
+        .await?;
     Ok(HttpResponse::Created().json(CommentDto::from(&comment)))
 }
 
@@ -305,7 +315,9 @@ async fn update_comment(
     let id = path_id(path.into_inner(), CommentId::new)?;
     let text = Text::parse_non_empty(&body.body)?;
     let author = user.id();
-    let comment = state.db(move |c| repo::update_comment(c, author, id, &text)).await?;
+    let comment = state
+        .db(move |c| repo::update_comment(c, author, id, &text))
+        .await?;
     Ok(HttpResponse::Ok().json(CommentDto::from(&comment)))
 }
 
@@ -317,6 +329,8 @@ async fn delete_comment(
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(path.into_inner(), CommentId::new)?;
     let (actor, admin) = (user.id(), user.0.is_admin());
-    state.db(move |c| repo::delete_comment(c, actor, admin, id)).await?;
+    state
+        .db(move |c| repo::delete_comment(c, actor, admin, id))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

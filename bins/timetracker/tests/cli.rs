@@ -1,0 +1,190 @@
+//! The real `timetracker` binary: every CLI command, and `serve` on port 0.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Self {
+        Env {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_timetracker"));
+        c.current_dir(self.dir.path())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATA_DIR", self.dir.path().join("data"))
+            .env("LOG_DIR", self.dir.path().join("logs"))
+            .env("CONFIG_DIR", self.dir.path().join("config"));
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> (bool, String, String) {
+        let out = self.cmd().args(args).output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+}
+
+#[test]
+fn version_names_the_build() {
+    let (ok, out, _) = Env::new().run(&["version"]);
+    assert!(ok);
+    assert!(
+        out.starts_with(&format!("timetracker {}", env!("CARGO_PKG_VERSION"))),
+        "{out}"
+    );
+    assert!(out.contains("self-hosted build"), "{out}");
+}
+
+#[test]
+fn migrate_twice_is_a_noop() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.dir.path().join("data")).unwrap();
+    let (ok, out, err) = env.run(&["migrate"]);
+    assert!(ok, "{err}");
+    assert!(out.starts_with("1 migration(s) applied"), "{out}");
+    let (ok, out, _) = env.run(&["migrate"]);
+    assert!(ok);
+    assert!(out.starts_with("0 migration(s) applied"), "{out}");
+}
+
+#[test]
+fn user_create_from_file_and_stdin() {
+    let env = Env::new();
+    let pw = env.dir.path().join("pw");
+    std::fs::write(&pw, "a-very-long-password\n").unwrap();
+    let (ok, out, err) = env.run(&[
+        "user",
+        "create",
+        "--username",
+        "root",
+        "--admin",
+        "--password-file",
+        pw.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.contains("created admin user root"), "{out}");
+    // Same name again: a clear error, non-zero exit.
+    let (ok, _, err) = env.run(&[
+        "user",
+        "create",
+        "--username",
+        "root",
+        "--password-file",
+        pw.to_str().unwrap(),
+    ]);
+    assert!(!ok);
+    assert!(err.contains("username is taken"), "{err}");
+    // Password on stdin.
+    let mut child = env
+        .cmd()
+        .args(["user", "create", "--username", "alice"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"another-long-password\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("created user user alice"));
+    // Too short a password is refused before anything is written.
+    std::fs::write(&pw, "short\n").unwrap();
+    let (ok, _, err) = env.run(&[
+        "user",
+        "create",
+        "--username",
+        "bob",
+        "--password-file",
+        pw.to_str().unwrap(),
+    ]);
+    assert!(!ok);
+    assert!(err.contains("at least 8"), "{err}");
+}
+
+#[test]
+fn config_show_redacts_secrets() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.dir.path().join("config")).unwrap();
+    std::fs::write(env.dir.path().join("config/default.toml"), "port = 9999\n").unwrap();
+    let secret = "s".repeat(80);
+    let out = env
+        .cmd()
+        .args(["config", "show"])
+        .env("SECRET_KEY", &secret)
+        .env("DATABASE_URL", "postgres://tt:hunter2@db.internal:5432/tt")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(text.contains("port = 9999"), "{text}");
+    assert!(!text.contains(&secret), "{text}");
+    assert!(!text.contains("hunter2"), "{text}");
+    assert!(text.contains("secret_key = \"***\""), "{text}");
+    // A broken config file is a clear error naming the file.
+    std::fs::write(env.dir.path().join("config/zz.toml"), "port = [").unwrap();
+    let (ok, _, err) = env.run(&["config", "show"]);
+    assert!(!ok);
+    assert!(err.contains("zz.toml"), "{err}");
+}
+
+#[test]
+fn serve_on_port_zero_answers_health_and_stops() {
+    let env = Env::new();
+    let mut child = env
+        .cmd()
+        .env("PORT", "0")
+        .env("BIND_ADDR", "127.0.0.1")
+        .env("LOG_LEVEL", "warn")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut addr = None;
+    for line in BufReader::new(stderr).lines() {
+        let line = line.unwrap();
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            addr = Some(rest.trim().to_owned());
+            break;
+        }
+    }
+    let addr = addr.expect("server printed its address");
+    let get = |path: &str| {
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut out = String::new();
+        std::io::Read::read_to_string(&mut s, &mut out).unwrap();
+        out
+    };
+    assert!(get("/healthz").starts_with("HTTP/1.1 200"));
+    assert!(get("/readyz").starts_with("HTTP/1.1 200"));
+    // The database and the generated secret landed in the data dir.
+    assert!(env.dir.path().join("data/timetracker.db").exists());
+    assert!(env.dir.path().join("data/secret_key").exists());
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
