@@ -1,0 +1,231 @@
+//! Base telemetry: the two events the sink sends by itself, and exactly
+//! which attributes they carry.
+
+use std::time::SystemTime;
+
+use tt_consent::ConsentLevel;
+
+use super::values::{
+    Architecture, DeploymentType, Platform, PropertyKind, PropertyType, ReleaseChannel,
+};
+use super::{Category, EventDescriptor, PropertyDescriptor};
+use crate::identity::{AppVersion, IdentitySnapshot};
+use crate::record::{AttrValue, rfc3339};
+
+/// The name of the one-time installation event.
+pub const FIRST_SEEN: &str = "base_telemetry.first_seen";
+/// The name of the periodic installation heartbeat.
+pub const HEARTBEAT: &str = "base_telemetry.heartbeat";
+
+const fn prop(
+    name: &'static str,
+    kind: PropertyKind,
+    description: &'static str,
+) -> PropertyDescriptor {
+    PropertyDescriptor {
+        name,
+        kind,
+        optional: false,
+        description,
+    }
+}
+
+const INSTALL_ID: PropertyDescriptor = prop(
+    "install_id",
+    PropertyKind::InstallId,
+    "The installation's random id (rotatable by the admin).",
+);
+const FINGERPRINT: PropertyDescriptor = prop(
+    "fingerprint",
+    PropertyKind::Sha256Hex,
+    "SHA-256 of the hostname and the installation's secret salt; cannot be reversed.",
+);
+const APP_VERSION: PropertyDescriptor = prop(
+    "app_version",
+    PropertyKind::Version,
+    "The TimeTracker version.",
+);
+const PLATFORM: PropertyDescriptor = prop(
+    "platform",
+    <Platform as PropertyType>::KIND,
+    "The operating system family.",
+);
+const OS_VERSION: PropertyDescriptor = prop(
+    "os_version",
+    PropertyKind::Version,
+    "The operating system's version number (numbers only).",
+);
+const ARCHITECTURE: PropertyDescriptor = prop(
+    "architecture",
+    <Architecture as PropertyType>::KIND,
+    "The CPU architecture.",
+);
+const LOCALE: PropertyDescriptor = prop(
+    "locale",
+    PropertyKind::Locale,
+    "The server's language and region, e.g. en-US.",
+);
+const TIMEZONE: PropertyDescriptor = prop(
+    "timezone",
+    PropertyKind::TimeZone,
+    "The server's IANA time zone.",
+);
+const DEPLOYMENT_TYPE: PropertyDescriptor = prop(
+    "deployment_type",
+    <DeploymentType as PropertyType>::KIND,
+    "How the server is deployed.",
+);
+const FIRST_SEEN_AT: PropertyDescriptor = prop(
+    "first_seen",
+    PropertyKind::Timestamp,
+    "When this installation first ran.",
+);
+const LAST_SEEN_AT: PropertyDescriptor = prop(
+    "last_seen",
+    PropertyKind::Timestamp,
+    "When the previous heartbeat was delivered (first_seen if none was).",
+);
+const HEARTBEAT_AT: PropertyDescriptor = prop(
+    "heartbeat_at",
+    PropertyKind::Timestamp,
+    "When this heartbeat was produced.",
+);
+const RELEASE_CHANNEL: PropertyDescriptor = prop(
+    "release_channel",
+    <ReleaseChannel as PropertyType>::KIND,
+    "Which release line this build belongs to.",
+);
+
+pub(crate) const BASE_EVENTS: [EventDescriptor; 2] = [
+    EventDescriptor {
+        name: FIRST_SEEN,
+        category: Category::BaseTelemetry,
+        level: ConsentLevel::Base,
+        description: "Sent once, the first time base telemetry is allowed; marked done only after the receiver accepted it.",
+        properties: &[
+            INSTALL_ID,
+            FINGERPRINT,
+            APP_VERSION,
+            PLATFORM,
+            OS_VERSION,
+            ARCHITECTURE,
+            LOCALE,
+            TIMEZONE,
+            DEPLOYMENT_TYPE,
+            FIRST_SEEN_AT,
+            RELEASE_CHANNEL,
+        ],
+    },
+    EventDescriptor {
+        name: HEARTBEAT,
+        category: Category::BaseTelemetry,
+        level: ConsentLevel::Base,
+        description: "Sent at start-up and then once per heartbeat interval (default daily) while base telemetry is allowed.",
+        properties: &[
+            INSTALL_ID,
+            FINGERPRINT,
+            APP_VERSION,
+            PLATFORM,
+            OS_VERSION,
+            ARCHITECTURE,
+            LOCALE,
+            TIMEZONE,
+            DEPLOYMENT_TYPE,
+            FIRST_SEEN_AT,
+            LAST_SEEN_AT,
+            HEARTBEAT_AT,
+            RELEASE_CHANNEL,
+        ],
+    },
+];
+
+/// Which base event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BaseKind {
+    FirstSeen,
+    Heartbeat,
+}
+
+impl BaseKind {
+    pub(crate) fn descriptor(self) -> &'static EventDescriptor {
+        match self {
+            BaseKind::FirstSeen => &BASE_EVENTS[0],
+            BaseKind::Heartbeat => &BASE_EVENTS[1],
+        }
+    }
+}
+
+/// What the build says about itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BuildInfo {
+    pub version: AppVersion,
+    pub channel: ReleaseChannel,
+}
+
+/// The attributes of a base event, in catalog order: exactly the
+/// descriptor's properties, each one present.
+pub(crate) fn base_attributes(
+    kind: BaseKind,
+    identity: &IdentitySnapshot,
+    build: &BuildInfo,
+    now: SystemTime,
+) -> Vec<(&'static str, AttrValue)> {
+    kind.descriptor()
+        .properties
+        .iter()
+        .filter_map(|p| value_of(p.name, identity, build, now).map(|v| (p.name, v)))
+        .collect()
+}
+
+fn value_of(
+    name: &str,
+    id: &IdentitySnapshot,
+    build: &BuildInfo,
+    now: SystemTime,
+) -> Option<AttrValue> {
+    let text = AttrValue::Text;
+    Some(match name {
+        "install_id" => text(id.install_id.to_string()),
+        "fingerprint" => text(id.fingerprint.to_hex()),
+        "app_version" => text(build.version.as_str().to_owned()),
+        "platform" => AttrValue::Static(id.host.platform.as_str()),
+        "os_version" => text(id.host.os_version.as_str().to_owned()),
+        "architecture" => AttrValue::Static(id.host.architecture.as_str()),
+        "locale" => text(id.host.locale.as_str().to_owned()),
+        "timezone" => text(id.host.timezone.as_str().to_owned()),
+        "deployment_type" => AttrValue::Static(id.host.deployment.as_str()),
+        "first_seen" => text(rfc3339(id.first_seen_at)),
+        "last_seen" => text(rfc3339(id.last_seen_at.unwrap_or(id.first_seen_at))),
+        "heartbeat_at" => text(rfc3339(now)),
+        "release_channel" => AttrValue::Static(build.channel.as_str()),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::{HostFacts, InMemoryIdentity, InstallIdentity};
+
+    #[test]
+    fn every_documented_attribute_is_produced() {
+        let identity =
+            InMemoryIdentity::generate("host", "salt", HostFacts::detect(DeploymentType::Docker))
+                .snapshot();
+        let build = BuildInfo {
+            version: AppVersion::parse("1.2.3").unwrap_or_else(|e| panic!("{e}")),
+            channel: ReleaseChannel::Stable,
+        };
+        for kind in [BaseKind::FirstSeen, BaseKind::Heartbeat] {
+            let attrs = base_attributes(kind, &identity, &build, SystemTime::now());
+            let names: Vec<_> = attrs.iter().map(|(n, _)| *n).collect();
+            let documented: Vec<_> = kind
+                .descriptor()
+                .properties
+                .iter()
+                .map(|p| p.name)
+                .collect();
+            assert_eq!(names, documented);
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! The HTTP client handed to the official OTLP exporter.
+//!
+//! `opentelemetry-otlp` encodes the request; this client decides where it
+//! goes and what it learns from the answer. It sends only to *our*
+//! configured URL with only *our* headers — so `OTEL_EXPORTER_OTLP_*`
+//! endpoints and headers picked up by the exporter's builder are ignored —
+//! and it records the status code and `Retry-After` of every attempt, which
+//! the exporter itself would flatten into an error string. In debug and
+//! preview mode it captures the body and touches no network.
+
+use std::future::Future;
+use std::io::Read as _;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use opentelemetry_http::{Bytes, HttpClient, HttpError, Request, Response};
+use reqwest::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, HeaderValue};
+
+use crate::stats::lock;
+
+/// The largest response body we read; receivers answer with a few bytes.
+const MAX_RESPONSE_BYTES: u64 = 64 * 1024;
+
+/// What happened to one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Attempt {
+    /// The receiver answered.
+    Answered {
+        status: u16,
+        retry_after: Option<Duration>,
+    },
+    /// No answer.
+    NoAnswer(NetworkFailure),
+    /// Debug or preview: the body was kept, nothing was sent.
+    Captured { content_type: String, body: Vec<u8> },
+}
+
+/// Why there was no answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NetworkFailure {
+    Timeout,
+    Connect,
+    Other,
+}
+
+impl NetworkFailure {
+    pub(crate) const fn reason(self) -> &'static str {
+        match self {
+            NetworkFailure::Timeout => "timeout",
+            NetworkFailure::Connect => "connection failed",
+            NetworkFailure::Other => "network error",
+        }
+    }
+}
+
+#[derive(Debug)]
+enum Target {
+    Network {
+        client: reqwest::blocking::Client,
+        url: String,
+        authorization: Option<HeaderValue>,
+    },
+    Capture,
+}
+
+/// A transport shared between the exporter (which calls it) and the sink
+/// (which reads what happened).
+#[derive(Debug, Clone)]
+pub(crate) struct Transport {
+    target: Arc<Target>,
+    last: Arc<Mutex<Option<Attempt>>>,
+}
+
+impl Transport {
+    pub(crate) fn network(
+        url: String,
+        authorization: Option<String>,
+        request_timeout: Duration,
+    ) -> Result<Transport, reqwest::Error> {
+        // reqwest is built without a bundled crypto provider; install ring as
+        // the process default unless the app already chose one.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::blocking::Client::builder()
+            .timeout(request_timeout)
+            .connect_timeout(request_timeout.min(Duration::from_secs(5)))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        let authorization = authorization.and_then(|value| {
+            let mut header = HeaderValue::from_str(&value).ok()?;
+            header.set_sensitive(true);
+            Some(header)
+        });
+        Ok(Transport {
+            target: Arc::new(Target::Network {
+                client,
+                url,
+                authorization,
+            }),
+            last: Arc::default(),
+        })
+    }
+
+    pub(crate) fn capture() -> Transport {
+        Transport {
+            target: Arc::new(Target::Capture),
+            last: Arc::default(),
+        }
+    }
+
+    /// Takes the record of the last attempt, if any.
+    pub(crate) fn take_attempt(&self) -> Option<Attempt> {
+        lock(&self.last).take()
+    }
+
+    fn remember(&self, attempt: Attempt) {
+        *lock(&self.last) = Some(attempt);
+    }
+
+    fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, HttpError> {
+        let (parts, body) = request.into_parts();
+        let content_type = parts.headers.get(CONTENT_TYPE).cloned();
+        let content_encoding = parts.headers.get(CONTENT_ENCODING).cloned();
+        match &*self.target {
+            Target::Capture => {
+                self.remember(Attempt::Captured {
+                    content_type: content_type
+                        .and_then(|v| v.to_str().ok().map(str::to_owned))
+                        .unwrap_or_default(),
+                    body: body.to_vec(),
+                });
+                Ok(empty_response(200)?)
+            }
+            Target::Network {
+                client,
+                url,
+                authorization,
+            } => {
+                let mut builder = client.post(url.as_str()).body(body.to_vec());
+                if let Some(v) = content_type {
+                    builder = builder.header(CONTENT_TYPE, v);
+                }
+                if let Some(v) = content_encoding {
+                    builder = builder.header(CONTENT_ENCODING, v);
+                }
+                if let Some(v) = authorization {
+                    builder = builder.header(AUTHORIZATION, v.clone());
+                }
+                match builder.send() {
+                    Ok(mut response) => {
+                        let status = response.status().as_u16();
+                        let retry_after = response
+                            .headers()
+                            .get(reqwest::header::RETRY_AFTER)
+                            .and_then(|v| v.to_str().ok())
+                            .and_then(|v| v.trim().parse::<u64>().ok())
+                            .map(Duration::from_secs);
+                        let mut answer = Vec::new();
+                        // A failure reading the (tiny) body does not change
+                        // what the status already told us.
+                        let _ = (&mut response)
+                            .take(MAX_RESPONSE_BYTES)
+                            .read_to_end(&mut answer);
+                        self.remember(Attempt::Answered {
+                            status,
+                            retry_after,
+                        });
+                        let mut out = Response::new(Bytes::from(answer));
+                        *out.status_mut() = reqwest::StatusCode::from_u16(status)?;
+                        Ok(out)
+                    }
+                    Err(error) => {
+                        let failure = if error.is_timeout() {
+                            NetworkFailure::Timeout
+                        } else if error.is_connect() {
+                            NetworkFailure::Connect
+                        } else {
+                            NetworkFailure::Other
+                        };
+                        self.remember(Attempt::NoAnswer(failure));
+                        Err(Box::new(error))
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn empty_response(status: u16) -> Result<Response<Bytes>, HttpError> {
+    let mut out = Response::new(Bytes::new());
+    *out.status_mut() = reqwest::StatusCode::from_u16(status)?;
+    Ok(out)
+}
+
+// Written out rather than through `#[async_trait]` (which would be one more
+// dependency): the signature is exactly what that macro generates.
+impl HttpClient for Transport {
+    fn send_bytes<'life0, 'async_trait>(
+        &'life0 self,
+        request: Request<Bytes>,
+    ) -> Pin<Box<dyn Future<Output = Result<Response<Bytes>, HttpError>> + Send + 'async_trait>>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        // Blocking on purpose, and before returning: this runs on the sink's
+        // own exporter thread, so the future is already complete.
+        Box::pin(std::future::ready(self.send(request)))
+    }
+}

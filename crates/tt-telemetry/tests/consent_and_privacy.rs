@@ -1,0 +1,432 @@
+//! Consent and privacy, proven by observation at a real OTLP receiver.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use tt_consent::ConsentLevel;
+use tt_telemetry::values::UserId;
+use tt_telemetry::{
+    ENVELOPE_ATTRIBUTES, Event, FIRST_SEEN, Fingerprint, HEARTBEAT, InstallIdentity, Outcome,
+    Telemetry, catalog,
+};
+
+/// Tracks every catalog event, several times, as a full scripted session.
+fn track_everything(t: &Telemetry) {
+    for round in 0..3 {
+        for event in Event::examples() {
+            t.track(event, Some(UserId::new(9 + round)));
+        }
+        t.track(Event::examples()[0], None);
+    }
+}
+
+fn telemetry(receiver: &Receiver, consent: Arc<Switches>, heartbeat: Duration) -> Telemetry {
+    let mut c = config(Some(receiver.url()));
+    c.heartbeat_interval = heartbeat;
+    Telemetry::new(c, consent, identity()).unwrap()
+}
+
+#[test]
+fn consent_off_for_both_levels_means_zero_requests() {
+    let receiver = Receiver::start();
+    let consent = Switches::new(false, false);
+    let t = telemetry(&receiver, consent.clone(), Duration::from_millis(50));
+    track_everything(&t);
+    t.consent_changed();
+    // Several heartbeat ticks and export intervals.
+    std::thread::sleep(Duration::from_millis(400));
+    let report = t.shutdown();
+    assert!(report.completed);
+    assert_eq!(
+        receiver.request_count(),
+        0,
+        "nothing may be sent without consent"
+    );
+    assert_eq!(receiver.connection_count(), 0, "not even a connection");
+    let s = t.status();
+    let tracked = 3 * (Event::examples().len() as u64 + 1);
+    assert_eq!(
+        s.count(ConsentLevel::Detailed, Outcome::DroppedNoConsent),
+        tracked
+    );
+    assert!(
+        s.count(ConsentLevel::Base, Outcome::DroppedNoConsent) >= 2,
+        "heartbeat ticks counted"
+    );
+    assert_eq!(s.total(Outcome::Sent), 0);
+}
+
+#[test]
+fn detailed_off_sends_only_base_telemetry() {
+    let receiver = Receiver::start();
+    let t = telemetry(
+        &receiver,
+        Switches::new(true, false),
+        Duration::from_secs(3600),
+    );
+    track_everything(&t);
+    assert!(receiver.wait_until(Duration::from_secs(5), |r| {
+        r.iter()
+            .flat_map(|q| q.records())
+            .any(|rec| event_name(rec) == HEARTBEAT)
+    }));
+    std::thread::sleep(Duration::from_millis(200));
+    t.shutdown();
+    let names: BTreeSet<String> = receiver.all_event_names().into_iter().collect();
+    assert_eq!(
+        names,
+        BTreeSet::from([FIRST_SEEN.to_owned(), HEARTBEAT.to_owned()])
+    );
+    for req in receiver.requests() {
+        for rec in req.records() {
+            assert_eq!(
+                record_attrs(rec)["telemetry.level"],
+                Val::Str("base".into())
+            );
+            assert!(!record_attrs(rec).contains_key("user_id"));
+        }
+    }
+}
+
+#[test]
+fn base_off_sends_no_base_telemetry() {
+    let receiver = Receiver::start();
+    let t = telemetry(
+        &receiver,
+        Switches::new(false, true),
+        Duration::from_millis(50),
+    );
+    track_everything(&t);
+    std::thread::sleep(Duration::from_millis(300));
+    t.shutdown();
+    let names = receiver.all_event_names();
+    assert!(!names.is_empty());
+    assert!(
+        names.iter().all(|n| !n.starts_with("base_telemetry.")),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn consented_events_arrive_with_their_names_and_properties() {
+    let receiver = Receiver::start();
+    let id = identity();
+    let t = Telemetry::new(
+        config(Some(receiver.url())),
+        Switches::new(false, true),
+        id.clone(),
+    )
+    .unwrap();
+    for event in Event::examples() {
+        t.track(event, Some(UserId::new(9)));
+    }
+    let expected = Event::examples().len();
+    assert!(receiver.wait_until(Duration::from_secs(5), |r| {
+        r.iter().map(|q| q.records().len()).sum::<usize>() >= expected
+    }));
+    t.shutdown();
+
+    let install_id = id.snapshot().install_id.to_string();
+    for event in Event::examples() {
+        let found = receiver.records_named(event.name());
+        assert_eq!(found.len(), 1, "{}", event.name());
+        let (req, record) = &found[0];
+        assert_eq!(req.path, "/v1/logs");
+        assert_eq!(req.header("content-type"), Some("application/x-protobuf"));
+        let a = record_attrs(record);
+        assert_eq!(record.event_name, event.name());
+        assert_eq!(
+            a["event.category"],
+            Val::Str(event.category().as_str().into())
+        );
+        assert_eq!(a["telemetry.level"], Val::Str("detailed".into()));
+        assert_eq!(a["telemetry.schema_version"], Val::Int(1));
+        assert_eq!(a["install_id"], Val::Str(install_id.clone()));
+        assert_eq!(a["user_id"], Val::Int(9));
+        let mut expected_keys: BTreeSet<String> = ENVELOPE_ATTRIBUTES
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        event.for_each_property(|name, value| {
+            expected_keys.insert(name.to_owned());
+            let want = match value {
+                tt_telemetry::values::PropertyValue::Int(i) => Val::Int(i),
+                tt_telemetry::values::PropertyValue::Bool(b) => Val::Bool(b),
+                tt_telemetry::values::PropertyValue::Enum(s) => Val::Str(s.to_owned()),
+            };
+            assert_eq!(a[name], want, "{}.{name}", event.name());
+        });
+        let got: BTreeSet<String> = a.keys().cloned().collect();
+        assert_eq!(got, expected_keys, "{}", event.name());
+    }
+    let s = t.status();
+    assert_eq!(
+        s.count(ConsentLevel::Detailed, Outcome::Sent),
+        expected as u64
+    );
+    assert!(s.last_success.is_some());
+}
+
+#[test]
+fn page_views_carry_a_route_template() {
+    use tt_telemetry::values::Route;
+    let receiver = Receiver::start();
+    let t = telemetry(
+        &receiver,
+        Switches::new(false, true),
+        Duration::from_secs(3600),
+    );
+    for pattern in [
+        "/projects/{project_id}",
+        "/projects/42",
+        "/invoices/{id}/print",
+    ] {
+        t.track(
+            Event::PageViewed {
+                route: Route::from_template(pattern),
+            },
+            None,
+        );
+    }
+    assert!(receiver.wait_until(Duration::from_secs(5), |r| {
+        r.iter().map(|q| q.records().len()).sum::<usize>() >= 3
+    }));
+    t.shutdown();
+    let routes: Vec<String> = receiver
+        .records_named("page.viewed")
+        .iter()
+        .map(|(_, r)| record_attrs(r)["route"].str().to_owned())
+        .collect();
+    assert_eq!(routes, ["/projects/{id}", "other", "/invoices/{id}/print"]);
+}
+
+#[test]
+fn heartbeat_and_first_seen_carry_exactly_the_documented_attributes() {
+    let receiver = Receiver::start();
+    let id = identity();
+    let t = Telemetry::new(
+        config(Some(receiver.url())),
+        Switches::new(true, true),
+        id.clone(),
+    )
+    .unwrap();
+    assert!(receiver.wait_until(Duration::from_secs(5), |r| {
+        r.iter()
+            .flat_map(|q| q.records())
+            .any(|rec| event_name(rec) == HEARTBEAT)
+    }));
+    t.shutdown();
+
+    let envelope: BTreeSet<&str> = ENVELOPE_ATTRIBUTES[..4].iter().copied().collect();
+    for name in [FIRST_SEEN, HEARTBEAT] {
+        let descriptor = catalog().iter().find(|d| d.name == name).unwrap();
+        let found = receiver.records_named(name);
+        assert_eq!(found.len(), 1, "{name}");
+        let (req, record) = &found[0];
+        let a = record_attrs(record);
+        let got: BTreeSet<&str> = a.keys().map(String::as_str).collect();
+        let mut want = envelope.clone();
+        want.extend(descriptor.properties.iter().map(|p| p.name));
+        assert_eq!(got, want, "{name}");
+        assert_eq!(a["telemetry.level"], Val::Str("base".into()));
+        assert_eq!(
+            a["install_id"],
+            Val::Str(id.snapshot().install_id.to_string())
+        );
+        assert_eq!(
+            a["fingerprint"],
+            Val::Str(Fingerprint::derive(HOSTNAME_CANARY, SALT).to_hex())
+        );
+        assert_eq!(a["app_version"], Val::Str("1.4.2-test".into()));
+        assert_eq!(a["platform"], Val::Str("linux".into()));
+        assert_eq!(a["os_version"], Val::Str("12.5".into()));
+        assert_eq!(a["architecture"], Val::Str("x86_64".into()));
+        assert_eq!(a["locale"], Val::Str("nl-BE".into()));
+        assert_eq!(a["timezone"], Val::Str("Europe/Brussels".into()));
+        assert_eq!(a["deployment_type"], Val::Str("docker".into()));
+        assert_eq!(a["first_seen"], Val::Str("2025-10-09T08:53:20Z".into()));
+        assert_eq!(a["release_channel"], Val::Str("stable".into()));
+
+        // The resource: ours only, nothing about the host or process.
+        for resource in req.resource_attributes() {
+            let keys: BTreeSet<&str> = resource.keys().map(String::as_str).collect();
+            assert_eq!(keys, BTreeSet::from(["service.name", "service.version"]));
+            assert_eq!(resource["service.name"], Val::Str("timetracker".into()));
+            assert_eq!(resource["service.version"], Val::Str("1.4.2-test".into()));
+        }
+    }
+    // Marked delivered only after the receiver accepted it.
+    assert_eq!(id.first_seen_deliveries(), 1);
+    assert!(id.snapshot().last_seen_at.is_some());
+}
+
+#[test]
+fn no_planted_canary_ever_reaches_the_receiver() {
+    let receiver = Receiver::start();
+    let mut c = config(Some(receiver.url()));
+    c.heartbeat_interval = Duration::from_millis(50);
+    c.token = Some(tt_telemetry::SecretToken::new("123456:glc_token"));
+    let t = Telemetry::new(c, Switches::new(true, true), identity()).unwrap();
+    track_everything(&t);
+    std::thread::sleep(Duration::from_millis(300));
+    let preview = t.preview_heartbeat().unwrap();
+    t.shutdown();
+
+    let requests = receiver.requests();
+    assert!(requests.len() >= 2);
+    let fingerprint = Fingerprint::derive(HOSTNAME_CANARY, SALT).to_hex();
+    let mut saw_fingerprint = false;
+    for req in &requests {
+        for canary in CANARIES {
+            assert!(!contains(&req.raw, canary.as_bytes()), "{canary} leaked");
+        }
+        saw_fingerprint |= contains(&req.raw, fingerprint.as_bytes());
+    }
+    assert!(
+        saw_fingerprint,
+        "the hash, and only the hash, identifies the host"
+    );
+    for canary in CANARIES {
+        assert!(!contains(&preview.body, canary.as_bytes()));
+        assert!(!preview.json.contains(canary));
+    }
+}
+
+#[test]
+fn first_seen_is_marked_only_after_a_successful_send() {
+    let receiver = Receiver::with_default(Reply::Status(400));
+    let id = identity();
+    let t = Telemetry::new(
+        config(Some(receiver.url())),
+        Switches::new(true, false),
+        id.clone(),
+    )
+    .unwrap();
+    assert!(receiver.wait_for_requests(1, Duration::from_secs(5)));
+    assert!(eventually(Duration::from_secs(2), || t
+        .status()
+        .total(Outcome::Failed)
+        >= 2));
+    assert_eq!(id.first_seen_deliveries(), 0);
+    assert!(!id.snapshot().first_seen_sent);
+
+    // The receiver recovers; a consent nudge makes the sink try again.
+    receiver.set_default(Reply::Status(200));
+    t.consent_changed();
+    assert!(eventually(Duration::from_secs(5), || id
+        .first_seen_deliveries()
+        == 1));
+    t.consent_changed();
+    std::thread::sleep(Duration::from_millis(200));
+    t.shutdown();
+    assert_eq!(
+        receiver.records_named(FIRST_SEEN).len(),
+        2,
+        "one refused, one accepted"
+    );
+    assert_eq!(id.first_seen_deliveries(), 1, "never again once delivered");
+}
+
+#[test]
+fn withdrawing_consent_mid_flight_purges_what_is_queued() {
+    let receiver = Receiver::start();
+    // The first request is answered 503: the batch waits in backoff.
+    receiver.script([Reply::Status(503)]);
+    let consent = Switches::new(false, true);
+    let mut c = config(Some(receiver.url()));
+    c.retry.initial_backoff = Duration::from_millis(600);
+    c.retry.max_backoff = Duration::from_millis(600);
+    let t = Telemetry::new(c, consent.clone(), identity()).unwrap();
+    for _ in 0..50 {
+        t.track(Event::AuthLogout {}, Some(UserId::new(1)));
+    }
+    assert!(receiver.wait_for_requests(1, Duration::from_secs(5)));
+    for _ in 0..50 {
+        t.track(Event::AuthLogout {}, Some(UserId::new(1)));
+    }
+    let toggled = std::time::Instant::now();
+    consent.set(ConsentLevel::Detailed, false);
+    t.consent_changed();
+    assert_eq!(t.status().queue_depth, 0);
+
+    std::thread::sleep(Duration::from_millis(1500));
+    t.shutdown();
+    assert!(
+        receiver.requests().iter().all(|r| r.at < toggled),
+        "nothing is sent after the toggle"
+    );
+    assert_eq!(receiver.request_count(), 1);
+    let s = t.status();
+    assert_eq!(s.count(ConsentLevel::Detailed, Outcome::Sent), 0);
+    assert_eq!(
+        s.count(ConsentLevel::Detailed, Outcome::Purged)
+            + s.count(ConsentLevel::Detailed, Outcome::DroppedNoConsent),
+        100
+    );
+}
+
+#[test]
+fn consent_is_rechecked_at_export_time_without_a_toggle_call() {
+    let receiver = Receiver::start();
+    receiver.script([Reply::Status(503)]);
+    let consent = Switches::new(false, true);
+    let mut c = config(Some(receiver.url()));
+    c.retry.initial_backoff = Duration::from_millis(400);
+    c.retry.max_backoff = Duration::from_millis(400);
+    let t = Telemetry::new(c, consent.clone(), identity()).unwrap();
+    t.track(Event::AuthLogout {}, None);
+    assert!(receiver.wait_for_requests(1, Duration::from_secs(5)));
+    // Withdrawn, but the app forgot to call consent_changed().
+    consent.set(ConsentLevel::Detailed, false);
+    std::thread::sleep(Duration::from_millis(900));
+    t.shutdown();
+    assert_eq!(receiver.request_count(), 1);
+    assert_eq!(
+        t.status()
+            .count(ConsentLevel::Detailed, Outcome::DroppedNoConsent),
+        1
+    );
+}
+
+#[test]
+fn rotating_the_install_id_purges_the_queue_and_applies_to_what_follows() {
+    let receiver = Receiver::start();
+    let id = identity();
+    let old_id = id.snapshot().install_id;
+    let mut c = config(Some(receiver.url()));
+    // Nothing leaves before shutdown unless a batch fills.
+    c.export_interval = Duration::from_secs(60);
+    c.batch_size = 1000;
+    let t = Telemetry::new(c, Switches::new(false, true), id.clone()).unwrap();
+    for _ in 0..5 {
+        t.track(Event::AuthLogout {}, Some(UserId::new(1)));
+    }
+    assert_eq!(t.status().queue_depth, 5);
+
+    let rotated = tt_telemetry::InstallId::random();
+    id.rotate(rotated);
+    t.identity_changed();
+    assert_eq!(t.status().queue_depth, 0);
+    assert_eq!(t.status().count(ConsentLevel::Detailed, Outcome::Purged), 5);
+
+    t.track(Event::AdminInstallIdRotated {}, Some(UserId::new(1)));
+    assert!(t.shutdown().completed);
+    assert_eq!(receiver.all_event_names(), ["admin.install_id_rotated"]);
+    let (_, record) = &receiver.records_named("admin.install_id_rotated")[0];
+    assert_eq!(
+        record_attrs(record)["install_id"],
+        Val::Str(rotated.to_string())
+    );
+    assert!(
+        !receiver
+            .requests()
+            .iter()
+            .any(|r| contains(&r.raw, old_id.to_string().as_bytes()))
+    );
+}
