@@ -135,8 +135,19 @@ pub fn try_spawn_app(db: Db) -> Option<TestApp> {
     spawn_app_with(db, |_| {})
 }
 
-/// Like [`try_spawn_app`], with a hook to adjust settings.
+/// Like [`try_spawn_app`], with a hook to adjust settings. First-run setup
+/// is already complete (both consent levels refused), as on an installed
+/// server.
 pub fn spawn_app_with(db: Db, adjust: impl FnOnce(&mut Settings)) -> Option<TestApp> {
+    start(db, true, adjust)
+}
+
+/// A brand-new installation: setup not done yet.
+pub fn spawn_fresh_app(db: Db, adjust: impl FnOnce(&mut Settings)) -> Option<TestApp> {
+    start(db, false, adjust)
+}
+
+fn start(db: Db, setup_done: bool, adjust: impl FnOnce(&mut Settings)) -> Option<TestApp> {
     if std::env::var("TEST_LOG").is_ok() {
         timetracker::init_logging(&Settings {
             log_level: "debug".into(),
@@ -150,6 +161,16 @@ pub fn spawn_app_with(db: Db, adjust: impl FnOnce(&mut Settings)) -> Option<Test
     };
     let mut settings = test_settings(dir.path(), pg.as_ref().map(|p| p.url.clone()));
     adjust(&mut settings);
+    if setup_done {
+        let inst = tt_installation::Installation::open_in_dir(
+            settings.installation_dir(),
+            settings.deployer_policy(),
+            settings.telemetry_endpoint().is_some(),
+        )
+        .expect("installation");
+        inst.complete_setup(false, false, "test-harness")
+            .expect("setup");
+    }
     let server = Background::start(&settings).expect("start app");
     let base = format!("http://{}", server.addr);
     let http = Client::builder()

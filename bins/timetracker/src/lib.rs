@@ -4,6 +4,7 @@
 //! Only this crate names concrete implementations; the libraries it wires
 //! know nothing about processes, files of settings or the environment.
 
+pub mod installation;
 pub mod settings;
 
 use std::net::{SocketAddr, TcpListener};
@@ -41,6 +42,11 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
     })?;
     let secret_key = settings::load_or_create_secret(settings)?;
     let pool = open_database(settings)?;
+    let installation = installation::open_installation(settings, &pool)?;
+    installation::spawn_refresh(
+        &installation,
+        std::time::Duration::from_secs(settings.installation_refresh_seconds),
+    );
     let listener = TcpListener::bind((settings.bind_addr.as_str(), settings.port))
         .with_context(|| format!("cannot listen on {}:{}", settings.bind_addr, settings.port))?;
     let addr = listener.local_addr()?;
@@ -59,12 +65,29 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
     } else {
         settings.workers
     };
+    let privacy = tt_http::PrivacyFacts {
+        official_build: Settings::official_build(),
+        sink_host: settings.telemetry_endpoint().map(|e| endpoint_host(&e)),
+        sentry_enabled: settings.sentry_dsn().is_some(),
+        hostname: installation::hostname(),
+    };
+    let state = AppState::new(pool, http, installation, privacy);
     Ok(Prepared {
         listener,
         addr,
-        state: AppState::new(pool, http),
+        state,
         workers,
     })
+}
+
+/// The host (and port) of an endpoint URL, without credentials or path.
+pub fn endpoint_host(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, h)| h)
+        .to_owned()
 }
 
 /// Connects to the configured database and brings it to the current schema.
@@ -154,6 +177,21 @@ impl Background {
 impl Drop for Background {
     fn drop(&mut self) {
         self.shutdown();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn endpoint_host_hides_credentials_and_path() {
+        assert_eq!(
+            super::endpoint_host("https://u:p@otlp.example.net:443/otlp/v1/logs"),
+            "otlp.example.net:443"
+        );
+        assert_eq!(
+            super::endpoint_host("http://127.0.0.1:4318"),
+            "127.0.0.1:4318"
+        );
     }
 }
 

@@ -36,8 +36,36 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Complete first-run setup without a browser: create the first admin
+    /// and record the consent choices (both off unless given).
+    Setup {
+        /// The first administrator's login name.
+        #[arg(long)]
+        admin_username: String,
+        /// File whose first line is the administrator's password (else the
+        /// first line of standard input).
+        #[arg(long)]
+        admin_password_file: Option<PathBuf>,
+        /// Consent to the anonymous installation heartbeat.
+        #[arg(long)]
+        base_telemetry: bool,
+        /// Consent to detailed product analytics.
+        #[arg(long)]
+        detailed_analytics: bool,
+    },
+    /// Telemetry: state and reasons.
+    Telemetry {
+        #[command(subcommand)]
+        command: TelemetryCommand,
+    },
     /// Print the version and the kind of build.
     Version,
+}
+
+#[derive(Subcommand)]
+enum TelemetryCommand {
+    /// Each consent level's effective state and the reason for it.
+    Status,
 }
 
 #[derive(Subcommand)]
@@ -80,7 +108,12 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     let command = cli.command.unwrap_or(Command::Serve);
     if let Command::Version = command {
-        println!("timetracker {VERSION} (self-hosted build)");
+        let build = if Settings::official_build() {
+            "official build"
+        } else {
+            "self-hosted build"
+        };
+        println!("timetracker {VERSION} ({build})");
         return Ok(());
     }
     let settings = Settings::from_process_env()?;
@@ -131,6 +164,64 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("created {} user {} (id {})", role, user.username, user.id);
             Ok(())
         }
+        Command::Setup {
+            admin_username,
+            admin_password_file,
+            base_telemetry,
+            detailed_analytics,
+        } => {
+            let username = Username::parse(&admin_username)?;
+            let password = Password::parse(&read_password(admin_password_file.as_deref())?)?;
+            let hash = tt_http::hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let pool = timetracker::open_database(&settings)?;
+            let installation = timetracker::installation::open_installation(&settings, &pool)?;
+            if installation.is_setup_complete() {
+                bail!(
+                    "setup is already complete; change consent under Admin → Privacy & Analytics"
+                );
+            }
+            let mut conn = pool.get()?;
+            if tt_persistence::users::count(&mut conn)? > 0 {
+                bail!("users already exist; log in as an administrator and finish setup at /setup");
+            }
+            installation
+                .complete_setup(base_telemetry, detailed_analytics, "setup-cli")
+                .context("cannot complete setup")?;
+            let user = tt_persistence::users::create(
+                &mut conn,
+                &tt_persistence::users::NewUser {
+                    username: &username,
+                    email: None,
+                    password_hash: &hash,
+                    role: Role::Admin,
+                },
+            )?;
+            println!(
+                "setup complete: administrator {} (id {})",
+                user.username, user.id
+            );
+            print_consent(&installation);
+            Ok(())
+        }
+        Command::Telemetry {
+            command: TelemetryCommand::Status,
+        } => {
+            let pool = timetracker::open_database(&settings)?;
+            let installation = timetracker::installation::open_installation(&settings, &pool)?;
+            let build = if Settings::official_build() {
+                "official"
+            } else {
+                "self-hosted"
+            };
+            println!("build: {build}");
+            println!("install id: {}", installation.install_id());
+            match settings.telemetry_endpoint() {
+                Some(e) => println!("sink: {}", timetracker::endpoint_host(&e)),
+                None => println!("sink: none configured"),
+            }
+            print_consent(&installation);
+            Ok(())
+        }
         Command::Config {
             command: ConfigCommand::Show,
         } => {
@@ -138,6 +229,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Version => Ok(()),
+    }
+}
+
+fn print_consent(installation: &tt_installation::Installation) {
+    use tt_consent::{ConsentLevel, ConsentSource};
+    for level in ConsentLevel::ALL {
+        let e = installation.effective(level);
+        let state = if e.enabled { "on" } else { "off" };
+        println!("{level}: {state} — {}", e.reason);
     }
 }
 

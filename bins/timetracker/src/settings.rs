@@ -80,6 +80,27 @@ pub struct Settings {
     pub workers: usize,
     /// Log filter, e.g. `info` or `tt_http=debug,info` (`LOG_LEVEL`).
     pub log_level: String,
+    /// Directory of `installation.json` (`INSTALLATION_CONFIG_DIR`); default
+    /// the data directory. On PostgreSQL the database holds the shared copy
+    /// and this file only seeds it.
+    pub installation_config_dir: Option<PathBuf>,
+    /// How often a replica re-reads the shared installation state, in
+    /// seconds (`INSTALLATION_REFRESH_SECONDS`).
+    pub installation_refresh_seconds: u64,
+    /// `DO_NOT_TRACK`: `1` switches all telemetry off; no UI can re-enable it.
+    pub do_not_track: Option<String>,
+    /// `ENABLE_TELEMETRY`: `false` switches all telemetry off; `true` gives
+    /// base (heartbeat) consent for unattended installs.
+    pub enable_telemetry: Option<String>,
+    /// OTLP/HTTP endpoint of the telemetry sink (`GRAFANA_OTLP_ENDPOINT`).
+    /// Empty disables an endpoint embedded in an official build.
+    pub grafana_otlp_endpoint: Option<String>,
+    /// Token for the sink (`GRAFANA_OTLP_TOKEN`): `instance:token` for Grafana
+    /// Cloud, else sent as a bearer token.
+    pub grafana_otlp_token: Option<Secret>,
+    /// Sentry DSN for error reports (`SENTRY_DSN`). Empty disables an
+    /// embedded one.
+    pub sentry_dsn: Option<Secret>,
 }
 
 impl Default for Settings {
@@ -98,6 +119,13 @@ impl Default for Settings {
             db_pool_size: 8,
             workers: 0,
             log_level: "info".into(),
+            installation_config_dir: None,
+            installation_refresh_seconds: 5,
+            do_not_track: None,
+            enable_telemetry: None,
+            grafana_otlp_endpoint: None,
+            grafana_otlp_token: None,
+            sentry_dsn: None,
         }
     }
 }
@@ -118,7 +146,38 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("DB_POOL_SIZE", "db_pool_size"),
     ("WORKERS", "workers"),
     ("LOG_LEVEL", "log_level"),
+    ("INSTALLATION_CONFIG_DIR", "installation_config_dir"),
+    (
+        "INSTALLATION_REFRESH_SECONDS",
+        "installation_refresh_seconds",
+    ),
+    ("DO_NOT_TRACK", "do_not_track"),
+    ("ENABLE_TELEMETRY", "enable_telemetry"),
+    ("GRAFANA_OTLP_ENDPOINT", "grafana_otlp_endpoint"),
+    ("GRAFANA_OTLP_TOKEN", "grafana_otlp_token"),
+    ("SENTRY_DSN", "sentry_dsn"),
 ];
+
+/// Values an official build embeds at compile time; empty in self-hosted
+/// builds.
+pub mod embedded {
+    /// The official telemetry endpoint, if embedded.
+    pub const OTLP_ENDPOINT: Option<&str> = option_env!("TT_EMBEDDED_OTLP_ENDPOINT");
+    /// The official telemetry token, if embedded.
+    pub const OTLP_TOKEN: Option<&str> = option_env!("TT_EMBEDDED_OTLP_TOKEN");
+    /// The official Sentry DSN, if embedded.
+    pub const SENTRY_DSN: Option<&str> = option_env!("TT_EMBEDDED_SENTRY_DSN");
+}
+
+/// Environment > embedded > none; a setting present but empty disables the
+/// embedded value.
+fn layered(set: Option<&str>, embedded: Option<&'static str>) -> Option<String> {
+    match set {
+        Some(v) if v.trim().is_empty() => None,
+        Some(v) => Some(v.trim().to_owned()),
+        None => embedded.filter(|e| !e.trim().is_empty()).map(str::to_owned),
+    }
+}
 
 impl Settings {
     /// Loads settings: defaults, then every `*.toml` in `config_dir` in name
@@ -207,6 +266,50 @@ impl Settings {
             }
             _ => url,
         }
+    }
+
+    /// Whether this binary is an official build (an endpoint was embedded).
+    pub fn official_build() -> bool {
+        embedded::OTLP_ENDPOINT.is_some_and(|e| !e.trim().is_empty())
+    }
+
+    /// The telemetry sink endpoint in effect.
+    pub fn telemetry_endpoint(&self) -> Option<String> {
+        layered(
+            self.grafana_otlp_endpoint.as_deref(),
+            embedded::OTLP_ENDPOINT,
+        )
+    }
+
+    /// The telemetry sink token in effect.
+    pub fn telemetry_token(&self) -> Option<Secret> {
+        layered(
+            self.grafana_otlp_token.as_ref().map(Secret::expose),
+            embedded::OTLP_TOKEN,
+        )
+        .map(Secret::new)
+    }
+
+    /// The Sentry DSN in effect, and whether it is the embedded one.
+    pub fn sentry_dsn(&self) -> Option<(Secret, bool)> {
+        let from_env = self.sentry_dsn.as_ref().map(Secret::expose);
+        let embedded_used = from_env.is_none();
+        layered(from_env, embedded::SENTRY_DSN).map(|d| (Secret::new(d), embedded_used))
+    }
+
+    /// The deployer's telemetry switches.
+    pub fn deployer_policy(&self) -> tt_consent::DeployerPolicy {
+        tt_consent::DeployerPolicy::from_env_values(
+            self.do_not_track.as_deref(),
+            self.enable_telemetry.as_deref(),
+        )
+    }
+
+    /// Where `installation.json` lives.
+    pub fn installation_dir(&self) -> PathBuf {
+        self.installation_config_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.clone())
     }
 
     /// The session lifetime.
@@ -338,6 +441,33 @@ mod tests {
         assert!(!shown.contains(&"k".repeat(64)));
         assert!(shown.contains("postgres://tt:***@db:5432/tt"));
         assert_eq!(format!("{:?}", s.secret_key), "***");
+    }
+
+    #[test]
+    fn embedded_values_yield_to_the_environment() {
+        assert_eq!(
+            layered(None, Some("https://official")),
+            Some("https://official".into())
+        );
+        assert_eq!(layered(Some(""), Some("https://official")), None);
+        assert_eq!(
+            layered(Some(" https://mine "), Some("https://official")),
+            Some("https://mine".into())
+        );
+        assert_eq!(layered(None, None), None);
+        assert_eq!(layered(None, Some("")), None);
+        let dir = tempfile::tempdir().unwrap();
+        let s = Settings::load(
+            dir.path(),
+            &env(&[("GRAFANA_OTLP_ENDPOINT", "http://127.0.0.1:4318")]),
+        )
+        .unwrap();
+        assert_eq!(
+            s.telemetry_endpoint().as_deref(),
+            Some("http://127.0.0.1:4318")
+        );
+        let s = Settings::load(dir.path(), &env(&[("DO_NOT_TRACK", "1")])).unwrap();
+        assert!(s.deployer_policy().is_disabled());
     }
 
     #[test]

@@ -188,3 +188,67 @@ fn serve_on_port_zero_answers_health_and_stops() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[test]
+fn setup_cli_then_status_and_no_second_setup() {
+    let env = Env::new();
+    let pw = env.dir.path().join("pw");
+    std::fs::write(&pw, "a-very-long-password\n").unwrap();
+    let out = env
+        .cmd()
+        .args([
+            "setup",
+            "--admin-username",
+            "root",
+            "--admin-password-file",
+            pw.to_str().unwrap(),
+            "--base-telemetry",
+        ])
+        .env("GRAFANA_OTLP_ENDPOINT", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("setup complete: administrator root"),
+        "{text}"
+    );
+    assert!(text.contains("base: on — enabled by setup-cli"), "{text}");
+    assert!(
+        text.contains("detailed: off — disabled by setup-cli"),
+        "{text}"
+    );
+    // A second setup changes nothing.
+    let (ok, _, err) = env.run(&[
+        "setup",
+        "--admin-username",
+        "other",
+        "--admin-password-file",
+        pw.to_str().unwrap(),
+    ]);
+    assert!(!ok);
+    assert!(err.contains("already complete"), "{err}");
+    // Status explains each level; without a sink nothing is on.
+    let (ok, out, _) = env.run(&["telemetry", "status"]);
+    assert!(ok);
+    assert!(out.contains("sink: none configured"), "{out}");
+    assert!(
+        out.contains("base: off — no telemetry endpoint configured"),
+        "{out}"
+    );
+    let out = env
+        .cmd()
+        .args(["telemetry", "status"])
+        .env("DO_NOT_TRACK", "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("base: off — disabled by the deployer (DO_NOT_TRACK=1)"),
+        "{text}"
+    );
+}

@@ -11,6 +11,7 @@
 mod api;
 mod auth;
 mod error;
+mod setup_gate;
 mod state;
 mod web;
 
@@ -19,7 +20,7 @@ use actix_web::{App, HttpServer, web as aweb};
 
 pub use auth::{hash_password, verify_password};
 pub use error::ApiError;
-pub use state::{AppState, HttpSettings};
+pub use state::{AppState, HttpSettings, PrivacyFacts};
 
 /// Registers every route of the application on an actix `App`.
 pub fn configure(cfg: &mut aweb::ServiceConfig) {
@@ -37,6 +38,7 @@ pub fn serve(
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            .wrap(actix_web::middleware::from_fn(setup_gate::setup_gate))
             .wrap(data.session_middleware())
             .configure(configure)
             .default_service(aweb::to(web::not_found))

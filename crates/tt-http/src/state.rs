@@ -1,13 +1,14 @@
 //! Shared application state.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use actix_session::SessionMiddleware;
 use actix_session::config::{CookieContentSecurity, PersistentSession};
 use actix_session::storage::CookieSessionStore;
 use actix_web::cookie::{Key, SameSite, time::Duration as CookieDuration};
+use tt_installation::Installation;
 use tt_persistence::{DbConnection, PersistenceError, Pool};
 
 use crate::error::ApiError;
@@ -56,23 +57,46 @@ impl Default for HttpSettings {
     }
 }
 
+/// What the privacy page and the consent API show about where data could go.
+#[derive(Debug, Clone, Default)]
+pub struct PrivacyFacts {
+    /// Whether this is an official build (a telemetry endpoint was embedded
+    /// at compile time).
+    pub official_build: bool,
+    /// The host of the configured telemetry endpoint, never the token.
+    pub sink_host: Option<String>,
+    /// Whether error reports go to a Sentry DSN.
+    pub sentry_enabled: bool,
+    /// The server's hostname, used only to compute the fingerprint shown to
+    /// the admin (never displayed or logged itself).
+    pub hostname: String,
+}
+
 /// Everything a request handler may need.
 #[derive(Debug)]
 pub struct AppState {
     pub(crate) pool: Pool,
     pub(crate) settings: HttpSettings,
     pub(crate) login_limiter: LoginLimiter,
+    pub(crate) installation: Arc<Installation>,
+    pub(crate) privacy: PrivacyFacts,
 }
 
 impl AppState {
     /// Builds the state. `settings.secret_key` must hold at least 64 bytes.
-    pub fn new(pool: Pool, settings: HttpSettings) -> Self {
+    pub fn new(
+        pool: Pool,
+        settings: HttpSettings,
+        installation: Arc<Installation>,
+        privacy: PrivacyFacts,
+    ) -> Self {
         let login_limiter = LoginLimiter::new(settings.login_max_failures, settings.login_window);
-        Self {
-            pool,
-            settings,
-            login_limiter,
-        }
+        Self { pool, settings, login_limiter, installation, privacy }
+    }
+
+    /// The installation store (identity, setup state, consent).
+    pub fn installation(&self) -> &Arc<Installation> {
+        &self.installation
     }
 
     /// The database pool.

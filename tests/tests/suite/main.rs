@@ -4,5 +4,6 @@
 mod api;
 mod bad_input;
 mod concurrency;
+mod consent;
 mod invoices;
 mod migrations;

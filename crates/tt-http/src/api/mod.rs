@@ -5,6 +5,7 @@ pub(crate) mod dto;
 mod entries;
 mod health;
 pub(crate) mod invoices;
+pub(crate) mod privacy;
 pub(crate) mod reports;
 pub(crate) mod users;
 mod work;
@@ -33,6 +34,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .configure(entries::configure)
             .configure(invoices::configure)
             .configure(reports::configure)
+            .configure(privacy::configure)
             .default_service(web::to(api_not_found)),
     );
 }

@@ -1,0 +1,151 @@
+//! Opening the installation store: `installation.json` on SQLite, a shared
+//! database row on PostgreSQL (seeded from the file when one exists), and the
+//! refresh loop that lets replicas see each other's changes.
+
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use anyhow::Context;
+use tt_installation::{
+    FileBackend, Installation, InstallationBackend, InstallationConfig, StoreError, seed_if_empty,
+};
+use tt_persistence::{Backend, PersistenceError, Pool};
+
+use crate::Settings;
+
+/// The installation document kept in the `installation_state` table, so
+/// every replica on one PostgreSQL database shares one identity and one
+/// consent state.
+#[derive(Debug, Clone)]
+pub struct DbInstallationBackend {
+    pool: Pool,
+}
+
+impl DbInstallationBackend {
+    /// A backend on `pool`.
+    pub fn new(pool: Pool) -> Self {
+        Self { pool }
+    }
+
+    fn err(&self, e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+        StoreError::Backend {
+            backend: self.describe(),
+            source: Box::new(e),
+        }
+    }
+}
+
+/// Errors inside the locked update: ours or the document's.
+enum UpdateError {
+    Db(PersistenceError),
+    Store(StoreError),
+}
+
+impl From<PersistenceError> for UpdateError {
+    fn from(e: PersistenceError) -> Self {
+        UpdateError::Db(e)
+    }
+}
+
+impl InstallationBackend for DbInstallationBackend {
+    fn load(&self) -> Result<Option<InstallationConfig>, StoreError> {
+        let mut conn = self.pool.get().map_err(|e| self.err(e))?;
+        let doc = tt_persistence::installation::load(&mut conn).map_err(|e| self.err(e))?;
+        doc.map(|d| InstallationConfig::from_json(d.as_bytes(), &self.describe()))
+            .transpose()
+    }
+
+    fn save(&self, cfg: &InstallationConfig) -> Result<(), StoreError> {
+        let json = cfg.to_json(&self.describe())?;
+        let text = String::from_utf8(json).map_err(|e| self.err(e))?;
+        let mut conn = self.pool.get().map_err(|e| self.err(e))?;
+        tt_persistence::installation::save(&mut conn, &text).map_err(|e| self.err(e))
+    }
+
+    fn describe(&self) -> String {
+        "database table installation_state".into()
+    }
+
+    fn update(
+        &self,
+        edit: &mut tt_installation::Edit<'_>,
+    ) -> Result<Option<InstallationConfig>, StoreError> {
+        let location = self.describe();
+        let mut conn = self.pool.get().map_err(|e| self.err(e))?;
+        let stored = tt_persistence::installation::update(&mut conn, |current| {
+            let parsed = current
+                .map(|d| InstallationConfig::from_json(d.as_bytes(), &location))
+                .transpose()
+                .map_err(UpdateError::Store)?;
+            match edit(parsed.as_ref()) {
+                None => Ok(None),
+                Some(next) => {
+                    next.validate().map_err(|source| {
+                        UpdateError::Store(StoreError::Invalid {
+                            location: location.clone(),
+                            source,
+                        })
+                    })?;
+                    let bytes = next.to_json(&location).map_err(UpdateError::Store)?;
+                    Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+                }
+            }
+        })
+        .map_err(|e| match e {
+            UpdateError::Db(d) => self.err(d),
+            UpdateError::Store(s) => s,
+        })?;
+        stored
+            .map(|d| InstallationConfig::from_json(d.as_bytes(), &location))
+            .transpose()
+    }
+}
+
+/// Opens the installation store for this configuration.
+pub fn open_installation(settings: &Settings, pool: &Pool) -> anyhow::Result<Arc<Installation>> {
+    let policy = settings.deployer_policy();
+    let sink = settings.telemetry_endpoint().is_some();
+    let dir = settings.installation_dir();
+    let installation = match pool.backend() {
+        Backend::Sqlite => Installation::open_in_dir(&dir, policy, sink),
+        Backend::Postgres => {
+            let db = DbInstallationBackend::new(pool.clone());
+            let file = FileBackend::new(&dir);
+            if file.path().exists() {
+                seed_if_empty(&file, &db)
+                    .context("cannot seed the database from installation.json")?;
+            }
+            Installation::open(db, policy, sink)
+        }
+    }
+    .context("cannot open the installation store")?;
+    Ok(Arc::new(installation))
+}
+
+/// Re-reads the shared state every `every` so a change made by another
+/// replica (or process) is seen within that time. Stops when the
+/// installation is dropped.
+pub fn spawn_refresh(installation: &Arc<Installation>, every: Duration) {
+    let weak: Weak<Installation> = Arc::downgrade(installation);
+    let every = every.max(Duration::from_millis(100));
+    let _ = std::thread::Builder::new().name("tt-installation-refresh".into()).spawn(move || {
+        loop {
+            std::thread::sleep(every);
+            let Some(inst) = weak.upgrade() else { break };
+            if let Err(e) = inst.refresh() {
+                tracing::warn!(error = %format!("{e:#}"), "cannot refresh the installation state");
+            }
+        }
+    });
+}
+
+/// This machine's hostname, for the fingerprint only.
+pub fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|s| s.trim().to_owned())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "unknown".into())
+}

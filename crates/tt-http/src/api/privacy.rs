@@ -1,0 +1,122 @@
+//! `GET`/`PUT /api/v1/admin/telemetry`: the consent state with its reasons,
+//! and the admin's switches. The JSON twin of Admin → Privacy & Analytics.
+
+use actix_web::{HttpResponse, get, put, web};
+use serde::{Deserialize, Serialize};
+use tt_consent::{ConsentLevel, ConsentSource, EffectiveConsent};
+use tt_installation::InstallationError;
+
+use crate::auth::ApiUser;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(show).service(update);
+}
+
+#[derive(Serialize)]
+pub(crate) struct LevelDto {
+    pub enabled: bool,
+    pub reason: String,
+    pub changeable: bool,
+    pub stored_choice: Option<bool>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct PrivacyDto {
+    pub base: LevelDto,
+    pub detailed: LevelDto,
+    pub install_id: String,
+    pub fingerprint: String,
+    pub build: &'static str,
+    pub sink_configured: bool,
+    pub sink_host: Option<String>,
+    pub sentry_enabled: bool,
+    pub setup_complete: bool,
+}
+
+fn level_dto(state: &AppState, e: EffectiveConsent) -> LevelDto {
+    let snapshot = state.installation.snapshot();
+    let stored = snapshot.consent(e.level);
+    LevelDto {
+        enabled: e.enabled,
+        reason: e.reason.to_string(),
+        changeable: e.changeable_by_admin(),
+        stored_choice: stored.map(|c| c.granted),
+        decided_by: stored.map(|c| c.decided_by.clone()),
+        decided_at: stored.map(|c| c.decided_at.to_rfc3339()),
+    }
+}
+
+/// The whole privacy picture, shared with the admin page.
+pub(crate) fn privacy_state(state: &AppState) -> PrivacyDto {
+    let inst = &state.installation;
+    PrivacyDto {
+        base: level_dto(state, inst.effective(ConsentLevel::Base)),
+        detailed: level_dto(state, inst.effective(ConsentLevel::Detailed)),
+        install_id: inst.install_id().to_string(),
+        fingerprint: inst.fingerprint(&state.privacy.hostname),
+        build: if state.privacy.official_build { "official" } else { "self-hosted" },
+        sink_configured: inst.sink_configured(),
+        sink_host: state.privacy.sink_host.clone(),
+        sentry_enabled: state.privacy.sentry_enabled,
+        setup_complete: inst.is_setup_complete(),
+    }
+}
+
+/// Sets one level if it differs from the stored choice. Shared with the
+/// admin page.
+pub(crate) async fn set_level(
+    state: &web::Data<AppState>,
+    actor: tt_domain::UserId,
+    level: ConsentLevel,
+    granted: bool,
+) -> Result<(), ApiError> {
+    let current = state.installation.snapshot().consent(level).map(|c| c.granted);
+    if current == Some(granted) {
+        return Ok(());
+    }
+    let inst = state.installation.clone();
+    let by = format!("user:{actor}");
+    web::block(move || inst.set_consent(level, granted, &by))
+        .await
+        .map_err(|_| ApiError::Internal("blocking task failed".into()))?
+        .map_err(|e| match e {
+            InstallationError::DeployerDisabled { .. } => ApiError::Conflict(e.to_string()),
+            other => ApiError::Internal(crate::error::error_chain(&other)),
+        })?;
+    tracing::info!(level = %level, granted, actor = actor.get(), "telemetry consent changed");
+    Ok(())
+}
+
+#[get("/admin/telemetry")]
+async fn show(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse, ApiError> {
+    user.require_admin()?;
+    Ok(HttpResponse::Ok().json(privacy_state(&state)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Toggle {
+    #[serde(default)]
+    base: Option<bool>,
+    #[serde(default)]
+    detailed: Option<bool>,
+}
+
+#[put("/admin/telemetry")]
+async fn update(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    body: web::Json<Toggle>,
+) -> Result<HttpResponse, ApiError> {
+    user.require_admin()?;
+    for (level, value) in [(ConsentLevel::Base, body.base), (ConsentLevel::Detailed, body.detailed)] {
+        if let Some(granted) = value {
+            set_level(&state, user.id(), level, granted).await?;
+        }
+    }
+    Ok(HttpResponse::Ok().json(privacy_state(&state)))
+}
