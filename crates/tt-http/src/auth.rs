@@ -6,8 +6,8 @@ use actix_session::{Session, SessionExt};
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::rand::{SecureRandom, SystemRandom};
@@ -15,6 +15,7 @@ use tt_domain::{Password, User, UserId};
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::web::PageError;
 
 /// Hashes a password with argon2id (PHC string). Slow by design: call it
 /// off the async executor.
@@ -31,7 +32,11 @@ pub fn hash_password(password: &Password) -> Result<String, ApiError> {
 /// Checks a password against a stored PHC hash.
 pub fn verify_password(password: &str, phc: &str) -> bool {
     PasswordHash::new(phc)
-        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -42,7 +47,9 @@ pub(crate) fn dummy_hash() -> &'static str {
 }
 
 fn random_bytes(buf: &mut [u8]) -> Result<(), ApiError> {
-    SystemRandom::new().fill(buf).map_err(|_| ApiError::Internal("system random failed".into()))
+    SystemRandom::new()
+        .fill(buf)
+        .map_err(|_| ApiError::Internal("system random failed".into()))
 }
 
 /// A new random token (URL-safe, 256 bits).
@@ -68,7 +75,11 @@ impl ApiUser {
     }
 
     pub(crate) fn require_admin(&self) -> Result<(), ApiError> {
-        if self.0.is_admin() { Ok(()) } else { Err(ApiError::Forbidden) }
+        if self.0.is_admin() {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden)
+        }
     }
 }
 
@@ -117,13 +128,19 @@ pub(crate) fn csrf_token(session: &Session) -> Result<String, ApiError> {
     let mut bytes = [0u8; 32];
     random_bytes(&mut bytes)?;
     let t = URL_SAFE_NO_PAD.encode(bytes);
-    session.insert(SESSION_CSRF, &t).map_err(|e| ApiError::Internal(e.to_string()))?;
+    session
+        .insert(SESSION_CSRF, &t)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(t)
 }
 
 /// Checks a submitted CSRF token against the session's, in constant time.
 pub(crate) fn verify_csrf(session: &Session, submitted: &str) -> Result<(), ApiError> {
-    let expected = session.get::<String>(SESSION_CSRF).ok().flatten().ok_or(ApiError::Csrf)?;
+    let expected = session
+        .get::<String>(SESSION_CSRF)
+        .ok()
+        .flatten()
+        .ok_or(ApiError::Csrf)?;
     // Comparing digests keeps the comparison's timing independent of how
     // many leading characters of the secret were guessed right.
     let digest = |s: &str| ring::digest::digest(&ring::digest::SHA256, s.as_bytes());
@@ -168,13 +185,19 @@ pub(crate) struct WebUser {
 
 impl std::fmt::Debug for WebUser {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WebUser").field("user", &self.user.id).finish_non_exhaustive()
+        f.debug_struct("WebUser")
+            .field("user", &self.user.id)
+            .finish_non_exhaustive()
     }
 }
 
 impl WebUser {
-    pub(crate) fn require_admin(&self) -> Result<(), ApiError> {
-        if self.user.is_admin() { Ok(()) } else { Err(ApiError::Forbidden) }
+    pub(crate) fn require_admin(&self) -> Result<(), PageError> {
+        if self.user.is_admin() {
+            Ok(())
+        } else {
+            Err(PageError::Forbidden)
+        }
     }
 }
 
@@ -196,27 +219,38 @@ impl FromRequest for MaybeSession {
     }
 }
 
+/// Where the login form should send the browser back to: the page asked
+/// for, if it was a plain `GET` (a `POST` target is no page to return to).
+fn login_return_path(req: &HttpRequest) -> Option<String> {
+    (req.method() == actix_web::http::Method::GET)
+        .then(|| req.uri().path_and_query().map(|pq| pq.as_str().to_owned()))
+        .flatten()
+        .filter(|p| p != "/")
+}
+
 impl FromRequest for WebUser {
-    type Error = ApiError;
-    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, ApiError>>>>;
+    type Error = PageError;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, PageError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let session = req.get_session();
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        let next = login_return_path(req);
         Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::Internal("state missing".into()))?;
-            let uid = session_user(&session, &state).ok_or(ApiError::Unauthorized)?;
-            let user = state
-                .db(move |c| tt_persistence::users::find(c, uid))
-                .await
-                .map_err(|e| match e {
-                    ApiError::NotFound => ApiError::Unauthorized,
-                    other => other,
-                })?;
-            if !user.active {
-                session.purge();
-                return Err(ApiError::Unauthorized);
-            }
+            let state = state.ok_or_else(|| PageError::Internal("state missing".into()))?;
+            let Some(uid) = session_user(&session, &state) else {
+                return Err(PageError::Login(next));
+            };
+            let found = state.db(move |c| tt_persistence::users::find(c, uid)).await;
+            let user = match found {
+                Ok(user) if user.active => user,
+                Ok(_) | Err(ApiError::NotFound) => {
+                    // Deactivated or deleted since login: the session is over.
+                    session.purge();
+                    return Err(PageError::Login(next));
+                }
+                Err(other) => return Err(other.into()),
+            };
             Ok(WebUser { user, session })
         })
     }

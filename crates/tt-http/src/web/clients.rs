@@ -1,0 +1,300 @@
+//! Clients: everyone may look, admins create, edit and archive.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+use tt_domain::{Client, ClientId, Email, HourlyRate, Name};
+use tt_persistence::work::{self as repo, ClientFields};
+
+use super::forms::checked;
+use super::page::{
+    FormProblem, Layout, Nav, PageError, check_csrf, done, form_problem, render_status,
+};
+use crate::auth::WebUser;
+use crate::state::AppState;
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/clients", web::get().to(list))
+        .route("/clients", web::post().to(create))
+        .route("/clients/{id}/edit", web::get().to(edit_page))
+        .route("/clients/{id}/edit", web::post().to(update))
+        .route("/clients/{id}/archive", web::post().to(archive));
+}
+
+fn invalid(e: tt_domain::DomainError) -> PageError {
+    PageError::Validation(e.to_string())
+}
+
+/// A rate typed as `95` or `87.50`; empty means none.
+pub(crate) fn opt_rate(raw: &str) -> Result<Option<HourlyRate>, PageError> {
+    match raw.trim() {
+        "" => Ok(None),
+        s => HourlyRate::parse(s).map(Some).map_err(invalid),
+    }
+}
+
+#[derive(Deserialize, Default, Debug, Clone)]
+#[serde(default)]
+struct ClientForm {
+    csrf_token: String,
+    name: String,
+    email: String,
+    default_hourly_rate: String,
+    archived: String,
+}
+
+impl ClientForm {
+    fn from_client(c: &Client) -> Self {
+        ClientForm {
+            csrf_token: String::new(),
+            name: c.name.to_string(),
+            email: c
+                .email
+                .as_ref()
+                .map(|e| e.as_str().to_owned())
+                .unwrap_or_default(),
+            default_hourly_rate: c
+                .default_hourly_rate
+                .map(|r| r.per_hour().to_string())
+                .unwrap_or_default(),
+            archived: if c.archived {
+                "on".into()
+            } else {
+                String::new()
+            },
+        }
+    }
+
+    fn parse(&self) -> Result<ClientFields, PageError> {
+        Ok(ClientFields {
+            name: Name::parse(&self.name).map_err(invalid)?,
+            email: match self.email.trim() {
+                "" => None,
+                s => Some(Email::parse(s).map_err(invalid)?),
+            },
+            default_hourly_rate: opt_rate(&self.default_hourly_rate)?,
+            archived: checked(&self.archived),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct ClientView {
+    id: i64,
+    name: String,
+    email: String,
+    rate: String,
+    archived: bool,
+}
+
+impl From<&Client> for ClientView {
+    fn from(c: &Client) -> Self {
+        ClientView {
+            id: c.id.get(),
+            name: c.name.to_string(),
+            email: c
+                .email
+                .as_ref()
+                .map(|e| e.as_str().to_owned())
+                .unwrap_or_default(),
+            rate: c
+                .default_hourly_rate
+                .map(|r| r.per_hour().to_string())
+                .unwrap_or_default(),
+            archived: c.archived,
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ListQuery {
+    archived: String,
+}
+
+#[derive(Template)]
+#[template(path = "clients.html")]
+struct ClientsPage {
+    l: Layout,
+    rows: Vec<ClientView>,
+    show_archived: bool,
+    form: ClientForm,
+    error: Option<String>,
+}
+
+async fn show_list(
+    state: &AppState,
+    user: &WebUser,
+    show_archived: bool,
+    form: ClientForm,
+    problem: Option<FormProblem>,
+) -> Result<HttpResponse, PageError> {
+    let clients = state
+        .db(move |c| repo::list_clients(c, show_archived))
+        .await?;
+    let (status, error) = match problem {
+        Some(p) => (p.status, Some(p.message)),
+        None => (StatusCode::OK, None),
+    };
+    let page = ClientsPage {
+        l: Layout::new(user, "Clients", Nav::Clients)?,
+        rows: clients.iter().map(ClientView::from).collect(),
+        show_archived,
+        form,
+        error,
+    };
+    render_status(status, &page)
+}
+
+/// `GET /clients[?archived=1]`.
+async fn list(
+    state: web::Data<AppState>,
+    user: WebUser,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, PageError> {
+    show_list(
+        &state,
+        &user,
+        checked(&q.archived),
+        ClientForm::default(),
+        None,
+    )
+    .await
+}
+
+/// `POST /clients` (admin).
+async fn create(
+    state: web::Data<AppState>,
+    user: WebUser,
+    form: web::Form<ClientForm>,
+) -> Result<HttpResponse, PageError> {
+    check_csrf(&user.session, &form.csrf_token)?;
+    user.require_admin()?;
+    let form = form.into_inner();
+    let result = match form.parse() {
+        Ok(f) => state
+            .db(move |c| repo::create_client(c, &f))
+            .await
+            .map_err(PageError::from),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(c) => Ok(done(
+            &user.session,
+            "/clients",
+            format!("Client “{}” created.", c.name),
+        )),
+        Err(e) => {
+            let problem = form_problem(e)?;
+            show_list(&state, &user, false, form, Some(problem)).await
+        }
+    }
+}
+
+fn client_id(raw: i64) -> Result<ClientId, PageError> {
+    ClientId::new(raw).ok_or(PageError::NotFound)
+}
+
+#[derive(Template)]
+#[template(path = "client_edit.html")]
+struct EditPage {
+    l: Layout,
+    id: i64,
+    form: ClientForm,
+    error: Option<String>,
+}
+
+/// `GET /clients/{id}/edit` (admin).
+async fn edit_page(
+    state: web::Data<AppState>,
+    user: WebUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, PageError> {
+    user.require_admin()?;
+    let id = client_id(path.into_inner())?;
+    let client = state.db(move |c| repo::find_client(c, id)).await?;
+    let page = EditPage {
+        l: Layout::new(&user, "Edit client", Nav::Clients)?,
+        id: id.get(),
+        form: ClientForm::from_client(&client),
+        error: None,
+    };
+    render_status(StatusCode::OK, &page)
+}
+
+/// `POST /clients/{id}/edit` (admin).
+async fn update(
+    state: web::Data<AppState>,
+    user: WebUser,
+    path: web::Path<i64>,
+    form: web::Form<ClientForm>,
+) -> Result<HttpResponse, PageError> {
+    check_csrf(&user.session, &form.csrf_token)?;
+    user.require_admin()?;
+    let id = client_id(path.into_inner())?;
+    let form = form.into_inner();
+    let result = match form.parse() {
+        Ok(f) => state
+            .db(move |c| repo::update_client(c, id, &f))
+            .await
+            .map_err(PageError::from),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(c) => Ok(done(
+            &user.session,
+            "/clients",
+            format!("Client “{}” saved.", c.name),
+        )),
+        Err(e) => {
+            let problem = form_problem(e)?;
+            let page = EditPage {
+                l: Layout::new(&user, "Edit client", Nav::Clients)?,
+                id: id.get(),
+                form,
+                error: Some(problem.message),
+            };
+            render_status(problem.status, &page)
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ArchiveForm {
+    csrf_token: String,
+    archived: String,
+}
+
+/// `POST /clients/{id}/archive` (admin): `archived=1` archives, anything
+/// else restores.
+async fn archive(
+    state: web::Data<AppState>,
+    user: WebUser,
+    path: web::Path<i64>,
+    form: web::Form<ArchiveForm>,
+) -> Result<HttpResponse, PageError> {
+    check_csrf(&user.session, &form.csrf_token)?;
+    user.require_admin()?;
+    let id = client_id(path.into_inner())?;
+    let archived = form.archived.trim() == "1";
+    let client = state
+        .db(move |c| {
+            let current = repo::find_client(c, id)?;
+            let fields = ClientFields {
+                name: current.name,
+                email: current.email,
+                default_hourly_rate: current.default_hourly_rate,
+                archived,
+            };
+            repo::update_client(c, id, &fields)
+        })
+        .await?;
+    let what = if archived { "archived" } else { "restored" };
+    Ok(done(
+        &user.session,
+        "/clients",
+        format!("Client “{}” {what}.", client.name),
+    ))
+}

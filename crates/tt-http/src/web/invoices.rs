@@ -1,0 +1,366 @@
+//! Invoices (admins only): list, create from a client's unbilled time,
+//! status changes, delete drafts, and a printable view.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+use tt_domain::{Client, ClientId, Invoice, InvoiceId, InvoiceStatus};
+use tt_persistence::invoices as repo;
+
+use super::assets;
+use super::forms::{Opt, req_id};
+use super::page::{
+    FormProblem, Layout, Nav, PageError, check_csrf, done, failed, form_problem, render_status,
+};
+use crate::api::dto::hours;
+use crate::api::invoices::InvoiceInput;
+use crate::auth::WebUser;
+use crate::state::AppState;
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/invoices", web::get().to(list))
+        .route("/invoices", web::post().to(create))
+        .route("/invoices/{id}", web::get().to(detail))
+        .route("/invoices/{id}/print", web::get().to(print))
+        .route("/invoices/{id}/status", web::post().to(set_status))
+        .route("/invoices/{id}/delete", web::post().to(delete));
+}
+
+#[derive(Debug)]
+struct LineView {
+    description: String,
+    hours: String,
+    rate: String,
+    amount: String,
+}
+
+#[derive(Debug)]
+struct InvoiceView {
+    id: i64,
+    number: String,
+    client: String,
+    client_email: String,
+    status: &'static str,
+    issue_date: String,
+    tax_rate: String,
+    subtotal: String,
+    tax: String,
+    total: String,
+    lines: Vec<LineView>,
+}
+
+fn invoice_view(i: &Invoice, clients: &HashMap<ClientId, Client>) -> InvoiceView {
+    let client = clients.get(&i.client_id);
+    InvoiceView {
+        id: i.id.get(),
+        number: i.display_number(),
+        client: client.map_or_else(
+            || format!("Client #{}", i.client_id),
+            |c| c.name.to_string(),
+        ),
+        client_email: client
+            .and_then(|c| c.email.as_ref())
+            .map(|e| e.as_str().to_owned())
+            .unwrap_or_default(),
+        status: i.status.as_str(),
+        issue_date: i.issue_date.to_string(),
+        tax_rate: i.tax_rate.to_string(),
+        subtotal: i.subtotal.to_string(),
+        tax: i.tax.to_string(),
+        total: i.total.to_string(),
+        lines: i
+            .lines
+            .iter()
+            .map(|l| LineView {
+                description: l.description.clone(),
+                hours: hours(l.seconds),
+                rate: l.rate.per_hour().to_string(),
+                amount: l.amount.to_string(),
+            })
+            .collect(),
+    }
+}
+
+async fn clients(state: &AppState) -> Result<HashMap<ClientId, Client>, PageError> {
+    let all = state
+        .db(|c| tt_persistence::work::list_clients(c, true))
+        .await?;
+    Ok(all.into_iter().map(|c| (c.id, c)).collect())
+}
+
+#[derive(Deserialize, Default, Debug, Clone)]
+#[serde(default)]
+struct InvoiceForm {
+    csrf_token: String,
+    client_id: String,
+    from: String,
+    to: String,
+    tax_rate: String,
+    issue_date: String,
+}
+
+fn non_empty(s: &str) -> Option<String> {
+    let s = s.trim();
+    (!s.is_empty()).then(|| s.to_owned())
+}
+
+impl InvoiceForm {
+    fn parse(&self) -> Result<repo::InvoiceRequest, PageError> {
+        let client: ClientId = req_id("client", &self.client_id, ClientId::new)?;
+        let input = InvoiceInput {
+            client_id: client.get(),
+            from: non_empty(&self.from),
+            to: non_empty(&self.to),
+            tax_rate: non_empty(&self.tax_rate),
+            issue_date: non_empty(&self.issue_date),
+        };
+        Ok(input.parse()?)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "invoices.html")]
+struct ListPage {
+    l: Layout,
+    rows: Vec<InvoiceView>,
+    clients: Vec<Opt>,
+    form: InvoiceForm,
+    error: Option<String>,
+}
+
+async fn show_list(
+    state: &AppState,
+    user: &WebUser,
+    form: InvoiceForm,
+    problem: Option<FormProblem>,
+) -> Result<HttpResponse, PageError> {
+    let invoices = state.db(repo::list).await?;
+    let clients = clients(state).await?;
+    let mut options: Vec<Opt> = clients
+        .values()
+        .filter(|c| !c.archived)
+        .map(|c| Opt::new(c.id, c.name.as_str()))
+        .collect();
+    options.sort_by_key(|o| o.label.to_lowercase());
+    let (status, error) = match problem {
+        Some(p) => (p.status, Some(p.message)),
+        None => (StatusCode::OK, None),
+    };
+    let page = ListPage {
+        l: Layout::new(user, "Invoices", Nav::Invoices)?,
+        rows: invoices.iter().map(|i| invoice_view(i, &clients)).collect(),
+        clients: options,
+        form,
+        error,
+    };
+    render_status(status, &page)
+}
+
+/// `GET /invoices`.
+async fn list(state: web::Data<AppState>, user: WebUser) -> Result<HttpResponse, PageError> {
+    user.require_admin()?;
+    let form = InvoiceForm {
+        issue_date: tt_persistence::now().format("%Y-%m-%d").to_string(),
+        tax_rate: "0".into(),
+        ..InvoiceForm::default()
+    };
+    show_list(&state, &user, form, None).await
+}
+
+/// `POST /invoices`: a draft from the client's unbilled billable time.
+async fn create(
+    state: web::Data<AppState>,
+    user: WebUser,
+    form: web::Form<InvoiceForm>,
+) -> Result<HttpResponse, PageError> {
+    check_csrf(&user.session, &form.csrf_token)?;
+    user.require_admin()?;
+    let form = form.into_inner();
+    let result = match form.parse() {
+        Ok(req) => state
+            .db(move |c| repo::create(c, &req))
+            .await
+            .map_err(PageError::from),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(inv) => Ok(done(
+            &user.session,
+            &format!("/invoices/{}", inv.id),
+            format!("Draft invoice {} created.", inv.display_number()),
+        )),
+        Err(e) => {
+            let problem = form_problem(e)?;
+            show_list(&state, &user, form, Some(problem)).await
+        }
+    }
+}
+
+fn invoice_id(raw: i64) -> Result<InvoiceId, PageError> {
+    InvoiceId::new(raw).ok_or(PageError::NotFound)
+}
+
+/// A status change offered as a button.
+#[derive(Debug)]
+struct Action {
+    status: &'static str,
+    label: &'static str,
+    danger: bool,
+}
+
+fn actions(current: InvoiceStatus) -> Vec<Action> {
+    use InvoiceStatus::*;
+    [
+        (Sent, "Mark as sent", false),
+        (Paid, "Mark as paid", false),
+        (Cancelled, "Cancel invoice", true),
+    ]
+    .into_iter()
+    .filter(|(next, _, _)| *next != current && current.can_become(*next))
+    .map(|(next, label, danger)| Action {
+        status: next.as_str(),
+        label,
+        danger,
+    })
+    .collect()
+}
+
+#[derive(Template)]
+#[template(path = "invoice.html")]
+struct DetailPage {
+    l: Layout,
+    inv: InvoiceView,
+    actions: Vec<Action>,
+    can_delete: bool,
+}
+
+async fn load(state: &AppState, raw: i64) -> Result<(Invoice, InvoiceView), PageError> {
+    let id = invoice_id(raw)?;
+    let invoice = state.db(move |c| repo::find(c, id)).await?;
+    let clients = clients(state).await?;
+    let view = invoice_view(&invoice, &clients);
+    Ok((invoice, view))
+}
+
+/// `GET /invoices/{id}`.
+async fn detail(
+    state: web::Data<AppState>,
+    user: WebUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, PageError> {
+    user.require_admin()?;
+    let (invoice, view) = load(&state, path.into_inner()).await?;
+    let page = DetailPage {
+        l: Layout::new(&user, view.number.clone(), Nav::Invoices)?,
+        inv: view,
+        actions: actions(invoice.status),
+        can_delete: invoice.status == InvoiceStatus::Draft,
+    };
+    render_status(StatusCode::OK, &page)
+}
+
+#[derive(Template)]
+#[template(path = "invoice_print.html")]
+struct PrintPage {
+    css: &'static str,
+    print_js: &'static str,
+    inv: InvoiceView,
+}
+
+/// `GET /invoices/{id}/print`: the invoice alone, for paper or PDF.
+async fn print(
+    state: web::Data<AppState>,
+    user: WebUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, PageError> {
+    user.require_admin()?;
+    let (_, view) = load(&state, path.into_inner()).await?;
+    let page = PrintPage {
+        css: assets::css_href(),
+        print_js: assets::print_js_href(),
+        inv: view,
+    };
+    render_status(StatusCode::OK, &page)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct StatusForm {
+    csrf_token: String,
+    status: String,
+}
+
+/// `POST /invoices/{id}/status`.
+async fn set_status(
+    state: web::Data<AppState>,
+    user: WebUser,
+    path: web::Path<i64>,
+    form: web::Form<StatusForm>,
+) -> Result<HttpResponse, PageError> {
+    check_csrf(&user.session, &form.csrf_token)?;
+    user.require_admin()?;
+    let id = invoice_id(path.into_inner())?;
+    let back = format!("/invoices/{id}");
+    let next: InvoiceStatus = match form.status.trim().parse() {
+        Ok(s) => s,
+        Err(_) => return Ok(failed(&user.session, &back, "Unknown invoice status.")),
+    };
+    match state
+        .db(move |c| repo::set_status(c, id, next))
+        .await
+        .map_err(PageError::from)
+    {
+        Ok((_, inv)) => Ok(done(
+            &user.session,
+            &back,
+            format!("Invoice {} is now {}.", inv.display_number(), inv.status),
+        )),
+        Err(PageError::Conflict(msg)) => Ok(failed(&user.session, &back, msg)),
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DeleteForm {
+    csrf_token: String,
+}
+
+/// `POST /invoices/{id}/delete`: drafts only; their entries become
+/// billable again.
+async fn delete(
+    state: web::Data<AppState>,
+    user: WebUser,
+    path: web::Path<i64>,
+    form: web::Form<DeleteForm>,
+) -> Result<HttpResponse, PageError> {
+    check_csrf(&user.session, &form.csrf_token)?;
+    user.require_admin()?;
+    let id = invoice_id(path.into_inner())?;
+    match state
+        .db(move |c| repo::delete(c, id))
+        .await
+        .map_err(PageError::from)
+    {
+        Ok(()) => Ok(done(&user.session, "/invoices", "Draft invoice deleted.")),
+        Err(PageError::Conflict(msg)) => Ok(failed(&user.session, &format!("/invoices/{id}"), msg)),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_allowed_status_changes_are_offered() {
+        let names = |s| actions(s).iter().map(|a| a.status).collect::<Vec<_>>();
+        assert_eq!(names(InvoiceStatus::Draft), ["sent", "cancelled"]);
+        assert_eq!(names(InvoiceStatus::Sent), ["paid", "cancelled"]);
+        assert!(names(InvoiceStatus::Paid).is_empty());
+        assert!(names(InvoiceStatus::Cancelled).is_empty());
+    }
+}

@@ -1,0 +1,328 @@
+//! Projects: everyone may look and comment, admins create and edit.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+use tt_domain::{ClientId, CommentTarget, Name, Project, ProjectId, Text};
+use tt_persistence::work::{self as repo, ProjectFields};
+
+use super::clients::opt_rate;
+use super::comments::{self, CommentView};
+use super::forms::{Opt, checked, opt_id};
+use super::page::{
+    FormProblem, Layout, Nav, PageError, check_csrf, done, form_problem, render_status,
+};
+use super::tasks::{TaskView, task_views};
+use crate::auth::WebUser;
+use crate::state::AppState;
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/projects", web::get().to(list))
+        .route("/projects", web::post().to(create))
+        .route("/projects/{id}", web::get().to(detail))
+        .route("/projects/{id}/edit", web::get().to(edit_page))
+        .route("/projects/{id}/edit", web::post().to(update));
+}
+
+#[derive(Deserialize, Default, Debug, Clone)]
+#[serde(default)]
+struct ProjectForm {
+    csrf_token: String,
+    name: String,
+    client_id: String,
+    description: String,
+    billable: String,
+    hourly_rate: String,
+    archived: String,
+}
+
+impl ProjectForm {
+    fn new_project() -> Self {
+        ProjectForm {
+            billable: "on".into(),
+            ..ProjectForm::default()
+        }
+    }
+
+    fn from_project(p: &Project) -> Self {
+        ProjectForm {
+            csrf_token: String::new(),
+            name: p.name.to_string(),
+            client_id: p.client_id.map(|c| c.to_string()).unwrap_or_default(),
+            description: p.description.as_str().to_owned(),
+            billable: if p.billable {
+                "on".into()
+            } else {
+                String::new()
+            },
+            hourly_rate: p
+                .hourly_rate
+                .map(|r| r.per_hour().to_string())
+                .unwrap_or_default(),
+            archived: if p.archived {
+                "on".into()
+            } else {
+                String::new()
+            },
+        }
+    }
+
+    fn parse(&self) -> Result<ProjectFields, PageError> {
+        let invalid = |e: tt_domain::DomainError| PageError::Validation(e.to_string());
+        Ok(ProjectFields {
+            client_id: opt_id("client", &self.client_id, ClientId::new)?,
+            name: Name::parse(&self.name).map_err(invalid)?,
+            description: Text::parse(&self.description).map_err(invalid)?,
+            billable: checked(&self.billable),
+            hourly_rate: opt_rate(&self.hourly_rate)?,
+            archived: checked(&self.archived),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct ProjectView {
+    id: i64,
+    name: String,
+    client: String,
+    client_id: Option<i64>,
+    description: String,
+    billable: bool,
+    rate: String,
+    archived: bool,
+}
+
+fn project_view(p: &Project, client_names: &HashMap<ClientId, String>) -> ProjectView {
+    ProjectView {
+        id: p.id.get(),
+        name: p.name.to_string(),
+        client: p
+            .client_id
+            .and_then(|c| client_names.get(&c).cloned())
+            .unwrap_or_default(),
+        client_id: p.client_id.map(ClientId::get),
+        description: p.description.as_str().to_owned(),
+        billable: p.billable,
+        rate: p
+            .hourly_rate
+            .map(|r| r.per_hour().to_string())
+            .unwrap_or_default(),
+        archived: p.archived,
+    }
+}
+
+async fn clients(state: &AppState) -> Result<(Vec<Opt>, HashMap<ClientId, String>), PageError> {
+    let all = state.db(|c| repo::list_clients(c, true)).await?;
+    let options = all
+        .iter()
+        .filter(|c| !c.archived)
+        .map(|c| Opt::new(c.id, c.name.as_str()))
+        .collect();
+    let names = all.iter().map(|c| (c.id, c.name.to_string())).collect();
+    Ok((options, names))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ListQuery {
+    archived: String,
+    client_id: String,
+}
+
+#[derive(Template)]
+#[template(path = "projects.html")]
+struct ProjectsPage {
+    l: Layout,
+    rows: Vec<ProjectView>,
+    show_archived: bool,
+    client_filter: Option<String>,
+    clients: Vec<Opt>,
+    form: ProjectForm,
+    error: Option<String>,
+}
+
+async fn show_list(
+    state: &AppState,
+    user: &WebUser,
+    q: ListQuery,
+    form: ProjectForm,
+    problem: Option<FormProblem>,
+) -> Result<HttpResponse, PageError> {
+    let show_archived = checked(&q.archived);
+    let client = opt_id("client", &q.client_id, ClientId::new).unwrap_or(None);
+    let projects = state
+        .db(move |c| repo::list_projects(c, client, show_archived))
+        .await?;
+    let (client_options, client_names) = clients(state).await?;
+    let (status, error) = match problem {
+        Some(p) => (p.status, Some(p.message)),
+        None => (StatusCode::OK, None),
+    };
+    let page = ProjectsPage {
+        l: Layout::new(user, "Projects", Nav::Projects)?,
+        rows: projects
+            .iter()
+            .map(|p| project_view(p, &client_names))
+            .collect(),
+        show_archived,
+        client_filter: client.map(|c| client_names.get(&c).cloned().unwrap_or_default()),
+        clients: client_options,
+        form,
+        error,
+    };
+    render_status(status, &page)
+}
+
+/// `GET /projects[?archived=1][&client_id=]`.
+async fn list(
+    state: web::Data<AppState>,
+    user: WebUser,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, PageError> {
+    show_list(
+        &state,
+        &user,
+        q.into_inner(),
+        ProjectForm::new_project(),
+        None,
+    )
+    .await
+}
+
+/// `POST /projects` (admin).
+async fn create(
+    state: web::Data<AppState>,
+    user: WebUser,
+    form: web::Form<ProjectForm>,
+) -> Result<HttpResponse, PageError> {
+    check_csrf(&user.session, &form.csrf_token)?;
+    user.require_admin()?;
+    let form = form.into_inner();
+    let result = match form.parse() {
+        Ok(f) => state
+            .db(move |c| repo::create_project(c, &f))
+            .await
+            .map_err(PageError::from),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(p) => Ok(done(
+            &user.session,
+            &format!("/projects/{}", p.id),
+            format!("Project “{}” created.", p.name),
+        )),
+        Err(e) => {
+            let problem = form_problem(e)?;
+            show_list(&state, &user, ListQuery::default(), form, Some(problem)).await
+        }
+    }
+}
+
+fn project_id(raw: i64) -> Result<ProjectId, PageError> {
+    ProjectId::new(raw).ok_or(PageError::NotFound)
+}
+
+#[derive(Template)]
+#[template(path = "project.html")]
+struct DetailPage {
+    l: Layout,
+    p: ProjectView,
+    tasks: Vec<TaskView>,
+    comments: Vec<CommentView>,
+    comment_field: &'static str,
+    comment_target: i64,
+}
+
+/// `GET /projects/{id}`: details, tasks and comments.
+async fn detail(
+    state: web::Data<AppState>,
+    user: WebUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, PageError> {
+    let id = project_id(path.into_inner())?;
+    let project = state.db(move |c| repo::find_project(c, id)).await?;
+    let (_, client_names) = clients(&state).await?;
+    let tasks = task_views(&state, Some(id)).await?;
+    let comments = comments::load(&state, &user, CommentTarget::Project(id)).await?;
+    let page = DetailPage {
+        l: Layout::new(&user, project.name.as_str(), Nav::Projects)?,
+        p: project_view(&project, &client_names),
+        tasks,
+        comments,
+        comment_field: "project_id",
+        comment_target: id.get(),
+    };
+    render_status(StatusCode::OK, &page)
+}
+
+#[derive(Template)]
+#[template(path = "project_edit.html")]
+struct EditPage {
+    l: Layout,
+    id: i64,
+    clients: Vec<Opt>,
+    form: ProjectForm,
+    error: Option<String>,
+}
+
+/// `GET /projects/{id}/edit` (admin).
+async fn edit_page(
+    state: web::Data<AppState>,
+    user: WebUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, PageError> {
+    user.require_admin()?;
+    let id = project_id(path.into_inner())?;
+    let project = state.db(move |c| repo::find_project(c, id)).await?;
+    let (client_options, _) = clients(&state).await?;
+    let page = EditPage {
+        l: Layout::new(&user, "Edit project", Nav::Projects)?,
+        id: id.get(),
+        clients: client_options,
+        form: ProjectForm::from_project(&project),
+        error: None,
+    };
+    render_status(StatusCode::OK, &page)
+}
+
+/// `POST /projects/{id}/edit` (admin).
+async fn update(
+    state: web::Data<AppState>,
+    user: WebUser,
+    path: web::Path<i64>,
+    form: web::Form<ProjectForm>,
+) -> Result<HttpResponse, PageError> {
+    check_csrf(&user.session, &form.csrf_token)?;
+    user.require_admin()?;
+    let id = project_id(path.into_inner())?;
+    let form = form.into_inner();
+    let result = match form.parse() {
+        Ok(f) => state
+            .db(move |c| repo::update_project(c, id, &f))
+            .await
+            .map_err(PageError::from),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(p) => Ok(done(
+            &user.session,
+            &format!("/projects/{id}"),
+            format!("Project “{}” saved.", p.name),
+        )),
+        Err(e) => {
+            let problem = form_problem(e)?;
+            let (client_options, _) = clients(&state).await?;
+            let page = EditPage {
+                l: Layout::new(&user, "Edit project", Nav::Projects)?,
+                id: id.get(),
+                clients: client_options,
+                form,
+                error: Some(problem.message),
+            };
+            render_status(problem.status, &page)
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! Reports: a summary by project, user or day, and the CSV export of the
+//! same period. Users see their own time; admins everybody's.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use chrono::Duration;
+use serde::Deserialize;
+use tt_domain::GroupBy;
+
+use super::forms::{Opt, url_encode};
+use super::page::{Layout, Nav, PageError, render_status};
+use crate::api::dto::hours;
+use crate::api::reports::{compute_summary, entries_csv_bytes, period_from_query};
+use crate::auth::WebUser;
+use crate::state::AppState;
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/reports", web::get().to(summary))
+        .route("/reports/entries.csv", web::get().to(entries_csv));
+}
+
+#[derive(Deserialize, Default, Debug, Clone)]
+#[serde(default)]
+struct ReportQuery {
+    from: String,
+    to: String,
+    group_by: String,
+}
+
+#[derive(Debug)]
+struct RowView {
+    label: String,
+    hours: String,
+    billable_hours: String,
+    amount: String,
+    entries: u64,
+}
+
+#[derive(Template)]
+#[template(path = "reports.html")]
+struct ReportsPage {
+    l: Layout,
+    from: String,
+    to: String,
+    group_by: &'static str,
+    group_label: &'static str,
+    groups: Vec<Opt>,
+    error: Option<String>,
+    rows: Vec<RowView>,
+    total_hours: String,
+    total_amount: String,
+    csv_href: String,
+    everyone: bool,
+}
+
+fn group_label(g: GroupBy) -> &'static str {
+    match g {
+        GroupBy::Project => "Project",
+        GroupBy::User => "User",
+        GroupBy::Day => "Day",
+    }
+}
+
+/// `GET /reports?from=&to=&group_by=`.
+async fn summary(
+    state: web::Data<AppState>,
+    user: WebUser,
+    q: web::Query<ReportQuery>,
+) -> Result<HttpResponse, PageError> {
+    let q = q.into_inner();
+    let group_by: Result<GroupBy, String> = match q.group_by.trim() {
+        "" => Ok(GroupBy::Project),
+        s => s.parse().map_err(|e: tt_domain::DomainError| e.to_string()),
+    };
+    let period = period_from_query(Some(&q.from), Some(&q.to)).map_err(|e| e.to_string());
+    let mut page = ReportsPage {
+        l: Layout::new(&user, "Reports", Nav::Reports)?,
+        from: q.from.trim().to_owned(),
+        to: q.to.trim().to_owned(),
+        group_by: group_by.as_ref().map_or("project", |g| g.as_str()),
+        group_label: group_by.as_ref().map_or("Project", |g| group_label(*g)),
+        groups: [GroupBy::Project, GroupBy::User, GroupBy::Day]
+            .into_iter()
+            .map(|g| Opt::new(g.as_str(), group_label(g)))
+            .collect(),
+        error: None,
+        rows: Vec::new(),
+        total_hours: hours(0),
+        total_amount: "0.00".into(),
+        csv_href: String::new(),
+        everyone: user.user.is_admin(),
+    };
+    let (period, group_by) = match (period, group_by) {
+        (Ok(p), Ok(g)) => (p, g),
+        (Err(e), _) | (_, Err(e)) => {
+            page.error = Some(e);
+            return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+    };
+    let s = compute_summary(&state, &user.user, period, group_by).await?;
+    let from = s.period.from().date_naive().to_string();
+    let to = (s.period.to() - Duration::days(1)).date_naive().to_string();
+    page.csv_href = format!(
+        "/reports/entries.csv?from={}&to={}",
+        url_encode(&from),
+        url_encode(&to)
+    );
+    page.from = from;
+    page.to = to;
+    page.rows = s
+        .rows
+        .iter()
+        .map(|(r, label)| RowView {
+            label: label.clone(),
+            hours: hours(r.seconds),
+            billable_hours: hours(r.billable_seconds),
+            amount: r.amount.to_string(),
+            entries: r.entries,
+        })
+        .collect();
+    page.total_hours = hours(s.total_seconds);
+    page.total_amount = s.total_amount.to_string();
+    render_status(StatusCode::OK, &page)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CsvQuery {
+    from: String,
+    to: String,
+}
+
+/// `GET /reports/entries.csv?from=&to=` with the browser session.
+async fn entries_csv(
+    state: web::Data<AppState>,
+    user: WebUser,
+    q: web::Query<CsvQuery>,
+) -> Result<HttpResponse, PageError> {
+    let period = period_from_query(Some(&q.from), Some(&q.to))?;
+    let (bytes, _) = entries_csv_bytes(&state, &user.user, period).await?;
+    let from = period.from().date_naive();
+    let to = (period.to() - Duration::days(1)).date_naive();
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"time-entries-{from}-to-{to}.csv\""),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(bytes))
+}

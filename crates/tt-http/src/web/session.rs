@@ -1,0 +1,147 @@
+//! Signing in and out.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::assets;
+use super::forms::safe_next;
+use super::page::{Flash, PageError, check_csrf, flash, html_builder, render_status, see_other};
+use crate::api::auth::authenticate;
+use crate::auth::{MaybeSession, csrf_token, session_user, start_session};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/login", web::get().to(login_page))
+        .route("/login", web::post().to(login))
+        .route("/logout", web::post().to(logout));
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    css: &'static str,
+    csrf: String,
+    next: String,
+    username: String,
+    error: Option<String>,
+    flashes: Vec<Flash>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+fn login_form(
+    session: &actix_session::Session,
+    next: String,
+    username: String,
+    error: Option<String>,
+) -> Result<LoginPage, PageError> {
+    let flashes = match session.remove_as::<Vec<Flash>>("flash") {
+        Some(Ok(list)) => list,
+        _ => Vec::new(),
+    };
+    Ok(LoginPage {
+        css: assets::css_href(),
+        // Rendering the form creates the session cookie carrying the token.
+        csrf: csrf_token(session).map_err(PageError::from)?,
+        next,
+        username,
+        error,
+        flashes,
+    })
+}
+
+/// `GET /login`: the form; an already signed-in browser goes straight on.
+async fn login_page(
+    state: web::Data<AppState>,
+    session: MaybeSession,
+    q: web::Query<NextQuery>,
+) -> Result<HttpResponse, PageError> {
+    let next = safe_next(q.next.as_deref());
+    if session_user(&session.0, &state).is_some() {
+        return Ok(see_other(&next));
+    }
+    let page = login_form(&session.0, next, String::new(), None)?;
+    render_status(StatusCode::OK, &page)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LoginForm {
+    csrf_token: String,
+    username: String,
+    password: String,
+    next: String,
+}
+
+/// `POST /login`: checks the password (rate limited), starts a fresh
+/// session and goes to `next` if it is a local path.
+async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: MaybeSession,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, PageError> {
+    let session = session.0;
+    check_csrf(&session, &form.csrf_token)?;
+    let next = safe_next(Some(&form.next));
+    let username = form.username.trim().chars().take(64).collect::<String>();
+    match authenticate(&state, &req, &form.username, &form.password).await {
+        Ok(user) => {
+            start_session(&session, user.id).map_err(PageError::from)?;
+            flash(&session, "success", format!("Welcome, {}.", user.username));
+            Ok(see_other(&next))
+        }
+        Err(ApiError::Unauthorized) => {
+            let page = login_form(
+                &session,
+                next,
+                username,
+                Some("Wrong username or password, or the account is disabled.".into()),
+            )?;
+            render_status(StatusCode::UNAUTHORIZED, &page)
+        }
+        Err(ApiError::TooManyAttempts(retry)) => {
+            let minutes = retry.as_secs().div_ceil(60).max(1);
+            let page = login_form(
+                &session,
+                next,
+                username,
+                Some(format!(
+                    "Too many failed attempts. Try again in about {minutes} minute(s)."
+                )),
+            )?;
+            let body = page.render()?;
+            Ok(html_builder(StatusCode::TOO_MANY_REQUESTS)
+                .insert_header((header::RETRY_AFTER, retry.as_secs().max(1).to_string()))
+                .body(body))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LogoutForm {
+    csrf_token: String,
+}
+
+/// `POST /logout`: ends the session (the cookie keeps only a flash).
+async fn logout(
+    session: MaybeSession,
+    form: web::Form<LogoutForm>,
+) -> Result<HttpResponse, PageError> {
+    let session = session.0;
+    check_csrf(&session, &form.csrf_token)?;
+    session.renew();
+    session.clear();
+    flash(&session, "info", "You have been signed out.");
+    Ok(see_other("/login"))
+}

@@ -1,0 +1,356 @@
+//! Tasks: anyone may create, update (status, assignee, due date) and
+//! comment on them, as in the API.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+use tt_domain::{CommentTarget, Name, ProjectId, Task, TaskId, TaskStatus, Text, UserId};
+use tt_persistence::work::{self as repo, TaskFields};
+
+use super::comments::{self, CommentView};
+use super::forms::{Opt, opt_date, opt_id, req_id};
+use super::page::{
+    FormProblem, Layout, Nav, PageError, check_csrf, done, form_problem, render_status,
+};
+use super::view::{Catalog, status_label, status_options, user_names, user_options};
+use crate::auth::WebUser;
+use crate::state::AppState;
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/tasks", web::get().to(list))
+        .route("/tasks", web::post().to(create))
+        .route("/tasks/{id}", web::get().to(detail))
+        .route("/tasks/{id}", web::post().to(update))
+        .route("/tasks/{id}/delete", web::post().to(delete));
+}
+
+/// A task as shown in lists.
+#[derive(Debug)]
+pub(crate) struct TaskView {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub project: String,
+    pub project_id: i64,
+    pub status: &'static str,
+    pub status_label: &'static str,
+    pub assignee: String,
+    pub due: String,
+}
+
+/// Tasks (of one project, or all) with project and assignee names.
+pub(crate) async fn task_views(
+    state: &AppState,
+    project: Option<ProjectId>,
+) -> Result<Vec<TaskView>, PageError> {
+    let (tasks, users) = state
+        .db(move |c| {
+            Ok((
+                repo::list_tasks(c, project)?,
+                tt_persistence::users::list(c)?,
+            ))
+        })
+        .await?;
+    let catalog = Catalog::load(state).await?;
+    let names = user_names(&users);
+    Ok(tasks
+        .iter()
+        .map(|t| TaskView {
+            id: t.id.get(),
+            name: t.name.to_string(),
+            description: t.description.as_str().to_owned(),
+            project: catalog.project_name(t.project_id),
+            project_id: t.project_id.get(),
+            status: t.status.as_str(),
+            status_label: status_label(t.status),
+            assignee: t
+                .assignee_id
+                .and_then(|u| names.get(&u).cloned())
+                .unwrap_or_default(),
+            due: t.due_date.map(|d| d.to_string()).unwrap_or_default(),
+        })
+        .collect())
+}
+
+#[derive(Deserialize, Default, Debug, Clone)]
+#[serde(default)]
+struct TaskForm {
+    csrf_token: String,
+    project_id: String,
+    name: String,
+    description: String,
+    status: String,
+    assignee_id: String,
+    due_date: String,
+}
+
+impl TaskForm {
+    fn from_task(t: &Task) -> Self {
+        TaskForm {
+            csrf_token: String::new(),
+            project_id: t.project_id.to_string(),
+            name: t.name.to_string(),
+            description: t.description.as_str().to_owned(),
+            status: t.status.as_str().to_owned(),
+            assignee_id: t.assignee_id.map(|u| u.to_string()).unwrap_or_default(),
+            due_date: t.due_date.map(|d| d.to_string()).unwrap_or_default(),
+        }
+    }
+
+    fn parse(&self) -> Result<TaskFields, PageError> {
+        let invalid = |e: tt_domain::DomainError| PageError::Validation(e.to_string());
+        Ok(TaskFields {
+            project_id: req_id("project", &self.project_id, ProjectId::new)?,
+            name: Name::parse(&self.name).map_err(invalid)?,
+            description: Text::parse(&self.description).map_err(invalid)?,
+            status: match self.status.trim() {
+                "" => TaskStatus::Todo,
+                s => s.parse().map_err(invalid)?,
+            },
+            assignee_id: opt_id("assignee", &self.assignee_id, UserId::new)?,
+            due_date: opt_date("due date", &self.due_date)?,
+        })
+    }
+}
+
+/// What the task form's pickers offer.
+struct Pickers {
+    projects: Vec<Opt>,
+    users: Vec<Opt>,
+    statuses: Vec<Opt>,
+}
+
+async fn pickers(state: &AppState, keep: Option<&Task>) -> Result<Pickers, PageError> {
+    let catalog = Catalog::load(state).await?;
+    let users = state.db(tt_persistence::users::list).await?;
+    let mut projects = catalog.project_options();
+    if let Some(t) = keep
+        && !projects.iter().any(|o| o.value == t.project_id.to_string())
+    {
+        projects.push(Opt::new(t.project_id, catalog.project_name(t.project_id)));
+    }
+    Ok(Pickers {
+        projects,
+        users: user_options(&users),
+        statuses: status_options(),
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ListQuery {
+    project_id: String,
+}
+
+#[derive(Template)]
+#[template(path = "tasks.html")]
+struct TasksPage {
+    l: Layout,
+    rows: Vec<TaskView>,
+    filter_project: String,
+    projects: Vec<Opt>,
+    users: Vec<Opt>,
+    statuses: Vec<Opt>,
+    form: TaskForm,
+    error: Option<String>,
+}
+
+async fn show_list(
+    state: &AppState,
+    user: &WebUser,
+    filter: Option<ProjectId>,
+    form: TaskForm,
+    problem: Option<FormProblem>,
+) -> Result<HttpResponse, PageError> {
+    let rows = task_views(state, filter).await?;
+    let p = pickers(state, None).await?;
+    let (status, error) = match problem {
+        Some(p) => (p.status, Some(p.message)),
+        None => (StatusCode::OK, None),
+    };
+    let page = TasksPage {
+        l: Layout::new(user, "Tasks", Nav::Tasks)?,
+        rows,
+        filter_project: filter.map(|f| f.to_string()).unwrap_or_default(),
+        projects: p.projects,
+        users: p.users,
+        statuses: p.statuses,
+        form,
+        error,
+    };
+    render_status(status, &page)
+}
+
+/// `GET /tasks[?project_id=]`.
+async fn list(
+    state: web::Data<AppState>,
+    user: WebUser,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, PageError> {
+    let filter = opt_id("project", &q.project_id, ProjectId::new).unwrap_or(None);
+    let form = TaskForm {
+        project_id: q.project_id.trim().to_owned(),
+        status: TaskStatus::Todo.as_str().to_owned(),
+        ..TaskForm::default()
+    };
+    show_list(&state, &user, filter, form, None).await
+}
+
+/// `POST /tasks`.
+async fn create(
+    state: web::Data<AppState>,
+    user: WebUser,
+    form: web::Form<TaskForm>,
+) -> Result<HttpResponse, PageError> {
+    check_csrf(&user.session, &form.csrf_token)?;
+    let form = form.into_inner();
+    let result = match form.parse() {
+        Ok(f) => state
+            .db(move |c| repo::create_task(c, &f))
+            .await
+            .map_err(PageError::from),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(t) => Ok(done(
+            &user.session,
+            &format!("/tasks/{}", t.id),
+            format!("Task “{}” created.", t.name),
+        )),
+        Err(e) => {
+            let problem = form_problem(e)?;
+            show_list(&state, &user, None, form, Some(problem)).await
+        }
+    }
+}
+
+fn task_id(raw: i64) -> Result<TaskId, PageError> {
+    TaskId::new(raw).ok_or(PageError::NotFound)
+}
+
+#[derive(Template)]
+#[template(path = "task.html")]
+struct DetailPage {
+    l: Layout,
+    t: TaskView,
+    projects: Vec<Opt>,
+    users: Vec<Opt>,
+    statuses: Vec<Opt>,
+    form: TaskForm,
+    error: Option<String>,
+    comments: Vec<CommentView>,
+    comment_field: &'static str,
+    comment_target: i64,
+}
+
+async fn show_detail(
+    state: &AppState,
+    user: &WebUser,
+    id: TaskId,
+    form: Option<TaskForm>,
+    problem: Option<FormProblem>,
+) -> Result<HttpResponse, PageError> {
+    let task = state.db(move |c| repo::find_task(c, id)).await?;
+    let view = task_views(state, Some(task.project_id))
+        .await?
+        .into_iter()
+        .find(|t| t.id == id.get())
+        .ok_or(PageError::NotFound)?;
+    let p = pickers(state, Some(&task)).await?;
+    let comments = comments::load(state, user, CommentTarget::Task(id)).await?;
+    let (status, error) = match problem {
+        Some(p) => (p.status, Some(p.message)),
+        None => (StatusCode::OK, None),
+    };
+    let page = DetailPage {
+        l: Layout::new(user, task.name.as_str(), Nav::Tasks)?,
+        t: view,
+        projects: p.projects,
+        users: p.users,
+        statuses: p.statuses,
+        form: form.unwrap_or_else(|| TaskForm::from_task(&task)),
+        error,
+        comments,
+        comment_field: "task_id",
+        comment_target: id.get(),
+    };
+    render_status(status, &page)
+}
+
+/// `GET /tasks/{id}`.
+async fn detail(
+    state: web::Data<AppState>,
+    user: WebUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, PageError> {
+    show_detail(&state, &user, task_id(path.into_inner())?, None, None).await
+}
+
+/// `POST /tasks/{id}`: status, assignee, due date, name, description.
+async fn update(
+    state: web::Data<AppState>,
+    user: WebUser,
+    path: web::Path<i64>,
+    form: web::Form<TaskForm>,
+) -> Result<HttpResponse, PageError> {
+    check_csrf(&user.session, &form.csrf_token)?;
+    let id = task_id(path.into_inner())?;
+    let form = form.into_inner();
+    let result = match form.parse() {
+        Ok(f) => state
+            .db(move |c| repo::update_task(c, id, &f))
+            .await
+            .map_err(PageError::from),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok((before, after)) => {
+            let msg = if before.status == after.status {
+                "Task saved.".to_owned()
+            } else {
+                format!("Task moved to “{}”.", status_label(after.status))
+            };
+            Ok(done(&user.session, &format!("/tasks/{id}"), msg))
+        }
+        Err(e) => {
+            let problem = form_problem(e)?;
+            show_detail(&state, &user, id, Some(form), Some(problem)).await
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DeleteForm {
+    csrf_token: String,
+}
+
+/// `POST /tasks/{id}/delete`.
+async fn delete(
+    state: web::Data<AppState>,
+    user: WebUser,
+    path: web::Path<i64>,
+    form: web::Form<DeleteForm>,
+) -> Result<HttpResponse, PageError> {
+    check_csrf(&user.session, &form.csrf_token)?;
+    let id = task_id(path.into_inner())?;
+    let task = state.db(move |c| repo::find_task(c, id)).await?;
+    match state
+        .db(move |c| repo::delete_task(c, id))
+        .await
+        .map_err(PageError::from)
+    {
+        Ok(()) => Ok(done(
+            &user.session,
+            &format!("/projects/{}", task.project_id),
+            format!("Task “{}” deleted.", task.name),
+        )),
+        Err(PageError::Conflict(msg)) => Ok(super::page::failed(
+            &user.session,
+            &format!("/tasks/{id}"),
+            msg,
+        )),
+        Err(e) => Err(e),
+    }
+}
