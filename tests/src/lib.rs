@@ -11,6 +11,9 @@
     missing_debug_implementations
 )]
 
+pub mod otlp_receiver;
+pub mod session;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
@@ -147,7 +150,13 @@ pub fn spawn_fresh_app(db: Db, adjust: impl FnOnce(&mut Settings)) -> Option<Tes
     start(db, false, adjust)
 }
 
+/// Installs the TLS crypto provider reqwest needs (built without a default).
+pub fn init_tls() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 fn start(db: Db, setup_done: bool, adjust: impl FnOnce(&mut Settings)) -> Option<TestApp> {
+    init_tls();
     if std::env::var("TEST_LOG").is_ok() {
         timetracker::init_logging(&Settings {
             log_level: "debug".into(),
@@ -165,7 +174,9 @@ fn start(db: Db, setup_done: bool, adjust: impl FnOnce(&mut Settings)) -> Option
         let inst = tt_installation::Installation::open_in_dir(
             settings.installation_dir(),
             settings.deployer_policy(),
-            settings.telemetry_endpoint().is_some(),
+            timetracker::telemetry::telemetry_config(&settings)
+                .expect("telemetry config")
+                .sink_configured(),
         )
         .expect("installation");
         inst.complete_setup(false, false, "test-harness")

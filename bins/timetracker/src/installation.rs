@@ -102,9 +102,12 @@ impl InstallationBackend for DbInstallationBackend {
 }
 
 /// Opens the installation store for this configuration.
-pub fn open_installation(settings: &Settings, pool: &Pool) -> anyhow::Result<Arc<Installation>> {
+pub fn open_installation(
+    settings: &Settings,
+    pool: &Pool,
+    sink: bool,
+) -> anyhow::Result<Arc<Installation>> {
     let policy = settings.deployer_policy();
-    let sink = settings.telemetry_endpoint().is_some();
     let dir = settings.installation_dir();
     let installation = match pool.backend() {
         Backend::Sqlite => Installation::open_in_dir(&dir, policy, sink),

@@ -5,7 +5,11 @@
 //! know nothing about processes, files of settings or the environment.
 
 pub mod installation;
+pub mod observability;
+pub mod privacy;
 pub mod settings;
+pub mod settings_doc;
+pub mod telemetry;
 
 use std::net::{SocketAddr, TcpListener};
 
@@ -13,6 +17,7 @@ use anyhow::Context;
 use tt_http::{AppState, HttpSettings};
 use tt_persistence::Pool;
 
+pub use observability::init_logging;
 pub use settings::Settings;
 
 /// The app version.
@@ -42,7 +47,10 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
     })?;
     let secret_key = settings::load_or_create_secret(settings)?;
     let pool = open_database(settings)?;
-    let installation = installation::open_installation(settings, &pool)?;
+    let telemetry_config = telemetry::telemetry_config(settings)?;
+    let sink_host = telemetry_config.endpoint.as_deref().map(endpoint_host);
+    let installation =
+        installation::open_installation(settings, &pool, telemetry_config.sink_configured())?;
     installation::spawn_refresh(
         &installation,
         std::time::Duration::from_secs(settings.installation_refresh_seconds),
@@ -65,13 +73,15 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
     } else {
         settings.workers
     };
+    let hostname = installation::hostname();
+    let sink = telemetry::start_telemetry(telemetry_config, &installation, &hostname)?;
     let privacy = tt_http::PrivacyFacts {
         official_build: Settings::official_build(),
-        sink_host: settings.telemetry_endpoint().map(|e| endpoint_host(&e)),
+        sink_host,
         sentry_enabled: settings.sentry_dsn().is_some(),
-        hostname: installation::hostname(),
+        hostname,
     };
-    let state = AppState::new(pool, http, installation, privacy);
+    let state = AppState::new(pool, http, installation, privacy).with_telemetry(sink);
     Ok(Prepared {
         listener,
         addr,
@@ -125,17 +135,23 @@ pub struct Background {
     pub addr: SocketAddr,
     handle: actix_web::dev::ServerHandle,
     thread: Option<std::thread::JoinHandle<()>>,
+    observability: Option<observability::Observability>,
 }
 
 impl Background {
     /// Starts the server from `settings` on a new thread with its own runtime.
+    /// Its logs go to its own `log_dir`, whatever else runs in the process.
     pub fn start(settings: &Settings) -> anyhow::Result<Self> {
-        let prepared = prepare(settings)?;
+        let mut observability = observability::Observability::for_app(settings)?;
+        let prepared = observability.in_scope(|| prepare(settings))?;
+        let prepared = observability.attach(settings, prepared)?;
+        let dispatch = observability.dispatch().clone();
         let addr = prepared.addr;
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("tt-server".into())
             .spawn(move || {
+                let _log = tracing::dispatcher::set_default(&dispatch);
                 let sys = actix_web::rt::System::new();
                 sys.block_on(async move {
                     match tt_http::serve(prepared.state, prepared.listener, prepared.workers) {
@@ -154,6 +170,7 @@ impl Background {
             addr,
             handle,
             thread: Some(thread),
+            observability: Some(observability),
         })
     }
 
@@ -171,6 +188,8 @@ impl Background {
             .join();
             let _ = thread.join();
         }
+        // After the server: flushes its last log lines and Sentry events.
+        self.observability.take();
     }
 }
 
@@ -193,15 +212,4 @@ mod tests {
             "127.0.0.1:4318"
         );
     }
-}
-
-/// Installs console logging (the structured file log comes with the
-/// observability work).
-pub fn init_logging(settings: &Settings) {
-    let filter = tracing_subscriber::EnvFilter::try_new(&settings.log_level)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
 }

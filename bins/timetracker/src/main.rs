@@ -58,14 +58,49 @@ enum Command {
         #[command(subcommand)]
         command: TelemetryCommand,
     },
+    /// Privacy rights: data export, erasing local logs.
+    Privacy {
+        #[command(subcommand)]
+        command: PrivacyCommand,
+    },
     /// Print the version and the kind of build.
     Version,
+}
+
+#[derive(Subcommand)]
+enum PrivacyCommand {
+    /// Export everything stored about a user (JSON, or CSV of time entries).
+    Export {
+        /// The user's login name.
+        #[arg(long)]
+        user: String,
+        /// `json` (default) or `csv`.
+        #[arg(long, default_value = "json", value_parser = ["json", "csv"])]
+        format: String,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Remove the local log files (app.jsonl and its rotations).
+    EraseLogs {
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Subcommand)]
 enum TelemetryCommand {
     /// Each consent level's effective state and the reason for it.
     Status,
+    /// The exact next heartbeat, decoded to JSON (nothing is sent).
+    Preview,
+    /// Every event that can be sent, with its properties and consent level.
+    Events {
+        /// Print the Markdown of docs/all_tracked_events.md.
+        #[arg(long)]
+        markdown: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -92,9 +127,14 @@ enum UserCommand {
 enum ConfigCommand {
     /// Print the effective settings, secrets redacted.
     Show,
+    /// Print the settings reference (Markdown) that docs/ keeps.
+    Docs,
 }
 
 fn main() -> ExitCode {
+    // Every TLS client (Sentry, the telemetry exporter) needs a process-level
+    // crypto provider; an error only means one is installed already.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -119,8 +159,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::from_process_env()?;
     match command {
         Command::Serve => {
-            timetracker::init_logging(&settings);
+            let mut observability =
+                timetracker::observability::Observability::for_process(&settings)?;
             let prepared = timetracker::prepare(&settings)?;
+            let prepared = observability.attach(&settings, prepared)?;
             eprintln!(
                 "TimeTracker {VERSION} listening on http://{}",
                 prepared.addr
@@ -174,7 +216,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let password = Password::parse(&read_password(admin_password_file.as_deref())?)?;
             let hash = tt_http::hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
             let pool = timetracker::open_database(&settings)?;
-            let installation = timetracker::installation::open_installation(&settings, &pool)?;
+            let sink = timetracker::telemetry::telemetry_config(&settings)?.sink_configured();
+            let installation = timetracker::installation::open_installation(&settings, &pool, sink)?;
             if installation.is_setup_complete() {
                 bail!(
                     "setup is already complete; change consent under Admin → Privacy & Analytics"
@@ -207,7 +250,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             command: TelemetryCommand::Status,
         } => {
             let pool = timetracker::open_database(&settings)?;
-            let installation = timetracker::installation::open_installation(&settings, &pool)?;
+            let config = timetracker::telemetry::telemetry_config(&settings)?;
+            let installation =
+                timetracker::installation::open_installation(&settings, &pool, config.sink_configured())?;
             let build = if Settings::official_build() {
                 "official"
             } else {
@@ -215,11 +260,49 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             println!("build: {build}");
             println!("install id: {}", installation.install_id());
-            match settings.telemetry_endpoint() {
-                Some(e) => println!("sink: {}", timetracker::endpoint_host(&e)),
+            match &config.endpoint {
+                Some(e) => println!("sink: {}", timetracker::endpoint_host(e)),
                 None => println!("sink: none configured"),
             }
             print_consent(&installation);
+            if config.debug {
+                println!("TELEMETRY_DEBUG: payloads are logged, never sent");
+            }
+            // Send results live in the server process, not in the database.
+            println!("last send: shown on the admin page of the running server (/admin/telemetry)");
+            Ok(())
+        }
+        Command::Telemetry {
+            command: TelemetryCommand::Preview,
+        } => {
+            let pool = timetracker::open_database(&settings)?;
+            let config = timetracker::telemetry::telemetry_config(&settings)?;
+            let installation = timetracker::installation::open_installation(
+                &settings,
+                &pool,
+                config.sink_configured(),
+            )?;
+            let preview = timetracker::telemetry::preview(&settings, &installation)?;
+            eprintln!(
+                "Content-Type: {} ({} bytes); not sent",
+                preview.content_type,
+                preview.body.len()
+            );
+            println!("{}", preview.json);
+            Ok(())
+        }
+        Command::Telemetry {
+            command: TelemetryCommand::Events { markdown },
+        } => {
+            if markdown {
+                print!("{}", tt_telemetry::catalog_markdown());
+            } else {
+                print!("{}", timetracker::telemetry::catalog_text());
+            }
+            Ok(())
+        }
+        Command::Config { command: ConfigCommand::Docs } => {
+            print!("{}", timetracker::settings_doc::settings_markdown());
             Ok(())
         }
         Command::Config {
@@ -227,6 +310,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             print!("{}", settings.to_redacted_toml()?);
             Ok(())
+        }
+        Command::Privacy { command: PrivacyCommand::Export { user, format, output } } => {
+            timetracker::privacy::export(&settings, &user, format == "csv", output.as_deref())
+        }
+        Command::Privacy { command: PrivacyCommand::EraseLogs { yes } } => {
+            timetracker::privacy::erase_logs(&settings, yes)
         }
         Command::Version => Ok(()),
     }

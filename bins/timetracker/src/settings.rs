@@ -98,9 +98,31 @@ pub struct Settings {
     /// Token for the sink (`GRAFANA_OTLP_TOKEN`): `instance:token` for Grafana
     /// Cloud, else sent as a bearer token.
     pub grafana_otlp_token: Option<Secret>,
+    /// `http/protobuf` (default) or `http/json` (`GRAFANA_OTLP_PROTOCOL`).
+    pub grafana_otlp_protocol: Option<String>,
+    /// `TELEMETRY_DEBUG`: write telemetry payloads to the log instead of
+    /// sending them.
+    pub telemetry_debug: bool,
+    /// Heartbeat interval, e.g. `24h` or seconds (`TELEMETRY_HEARTBEAT_INTERVAL`).
+    pub telemetry_heartbeat_interval: Option<String>,
     /// Sentry DSN for error reports (`SENTRY_DSN`). Empty disables an
     /// embedded one.
     pub sentry_dsn: Option<Secret>,
+    /// Share of requests traced to Sentry, 0.0–1.0 (`SENTRY_TRACES_RATE`).
+    pub sentry_traces_rate: f64,
+    /// Sentry environment name (`SENTRY_ENVIRONMENT`); default `production`.
+    pub sentry_environment: Option<String>,
+    /// Console log format (`LOG_FORMAT`): `text` (human-readable), `json`
+    /// or `off`. The JSON file log in `log_dir` is always written.
+    pub log_format: String,
+    /// Daily log files kept in `log_dir` (`LOG_RETENTION_FILES`); 0 keeps
+    /// all.
+    pub log_retention_files: usize,
+    /// Whether access-log lines carry the client address (`LOG_CLIENT_IP`).
+    pub log_client_ip: bool,
+    /// Bearer token required by `GET /metrics` (`METRICS_TOKEN`); unset
+    /// leaves it open.
+    pub metrics_token: Option<Secret>,
 }
 
 impl Default for Settings {
@@ -125,7 +147,16 @@ impl Default for Settings {
             enable_telemetry: None,
             grafana_otlp_endpoint: None,
             grafana_otlp_token: None,
+            grafana_otlp_protocol: None,
+            telemetry_debug: false,
+            telemetry_heartbeat_interval: None,
             sentry_dsn: None,
+            sentry_traces_rate: 0.1,
+            sentry_environment: None,
+            log_format: "text".into(),
+            log_retention_files: 30,
+            log_client_ip: false,
+            metrics_token: None,
         }
     }
 }
@@ -155,7 +186,16 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("ENABLE_TELEMETRY", "enable_telemetry"),
     ("GRAFANA_OTLP_ENDPOINT", "grafana_otlp_endpoint"),
     ("GRAFANA_OTLP_TOKEN", "grafana_otlp_token"),
+    ("GRAFANA_OTLP_PROTOCOL", "grafana_otlp_protocol"),
+    ("TELEMETRY_DEBUG", "telemetry_debug"),
+    ("TELEMETRY_HEARTBEAT_INTERVAL", "telemetry_heartbeat_interval"),
     ("SENTRY_DSN", "sentry_dsn"),
+    ("SENTRY_TRACES_RATE", "sentry_traces_rate"),
+    ("SENTRY_ENVIRONMENT", "sentry_environment"),
+    ("LOG_FORMAT", "log_format"),
+    ("LOG_RETENTION_FILES", "log_retention_files"),
+    ("LOG_CLIENT_IP", "log_client_ip"),
+    ("METRICS_TOKEN", "metrics_token"),
 ];
 
 /// Values an official build embeds at compile time; empty in self-hosted
@@ -211,6 +251,11 @@ impl Settings {
                         .with_context(|| format!("{var}={raw:?} is not a number"))?,
                 ),
                 Some(toml::Value::Boolean(_)) => toml::Value::Boolean(parse_bool(var, raw)?),
+                Some(toml::Value::Float(_)) => toml::Value::Float(
+                    raw.trim()
+                        .parse()
+                        .with_context(|| format!("{var}={raw:?} is not a number"))?,
+                ),
                 _ => toml::Value::String(raw.clone()),
             };
             table.insert((*key).to_owned(), value);
@@ -236,6 +281,12 @@ impl Settings {
         }
         if !self.secret_key.expose().is_empty() && self.secret_key.expose().len() < 64 {
             bail!("SECRET_KEY must be at least 64 characters (or unset, to generate one)");
+        }
+        if !(0.0..=1.0).contains(&self.sentry_traces_rate) {
+            bail!("SENTRY_TRACES_RATE must be between 0.0 and 1.0");
+        }
+        if !matches!(self.log_format.as_str(), "text" | "json" | "off") {
+            bail!("LOG_FORMAT must be text, json or off");
         }
         Ok(())
     }
@@ -271,23 +322,6 @@ impl Settings {
     /// Whether this binary is an official build (an endpoint was embedded).
     pub fn official_build() -> bool {
         embedded::OTLP_ENDPOINT.is_some_and(|e| !e.trim().is_empty())
-    }
-
-    /// The telemetry sink endpoint in effect.
-    pub fn telemetry_endpoint(&self) -> Option<String> {
-        layered(
-            self.grafana_otlp_endpoint.as_deref(),
-            embedded::OTLP_ENDPOINT,
-        )
-    }
-
-    /// The telemetry sink token in effect.
-    pub fn telemetry_token(&self) -> Option<Secret> {
-        layered(
-            self.grafana_otlp_token.as_ref().map(Secret::expose),
-            embedded::OTLP_TOKEN,
-        )
-        .map(Secret::new)
     }
 
     /// The Sentry DSN in effect, and whether it is the embedded one.
@@ -433,9 +467,11 @@ mod tests {
 
     #[test]
     fn secrets_are_redacted() {
-        let mut s = Settings::default();
-        s.secret_key = Secret::new("k".repeat(64));
-        s.database_url = Some("postgres://tt:hunter2@db:5432/tt".into());
+        let s = Settings {
+            secret_key: Secret::new("k".repeat(64)),
+            database_url: Some("postgres://tt:hunter2@db:5432/tt".into()),
+            ..Settings::default()
+        };
         let shown = s.to_redacted_toml().unwrap();
         assert!(!shown.contains("hunter2"));
         assert!(!shown.contains(&"k".repeat(64)));
@@ -462,10 +498,10 @@ mod tests {
             &env(&[("GRAFANA_OTLP_ENDPOINT", "http://127.0.0.1:4318")]),
         )
         .unwrap();
-        assert_eq!(
-            s.telemetry_endpoint().as_deref(),
-            Some("http://127.0.0.1:4318")
-        );
+        let config = crate::telemetry::telemetry_config(&s).unwrap();
+        assert_eq!(config.endpoint.as_deref(), Some("http://127.0.0.1:4318"));
+        let s = Settings::load(dir.path(), &env(&[("GRAFANA_OTLP_ENDPOINT", "")])).unwrap();
+        assert!(!crate::telemetry::telemetry_config(&s).unwrap().sink_configured());
         let s = Settings::load(dir.path(), &env(&[("DO_NOT_TRACK", "1")])).unwrap();
         assert!(s.deployer_policy().is_disabled());
     }

@@ -252,3 +252,36 @@ fn setup_cli_then_status_and_no_second_setup() {
         "{text}"
     );
 }
+
+#[test]
+fn privacy_export_and_erase_logs() {
+    let env = Env::new();
+    let pw = env.dir.path().join("pw");
+    std::fs::write(&pw, "a-very-long-password\n").unwrap();
+    let (ok, _, err) =
+        env.run(&["user", "create", "--username", "alice", "--email", "alice@example.org", "--password-file", pw.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let (ok, out, err) = env.run(&["privacy", "export", "--user", "alice"]);
+    assert!(ok, "{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["user"]["username"], "alice");
+    assert_eq!(doc["user"]["email"], "alice@example.org");
+    assert!(doc["time_entries"].as_array().unwrap().is_empty());
+    let (ok, _, err) = env.run(&["privacy", "export", "--user", "nobody"]);
+    assert!(!ok);
+    assert!(err.contains("no user named"), "{err}");
+    // Erasing logs needs confirmation; with --yes it removes app.jsonl*.
+    let logs = env.dir.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::write(logs.join("app.jsonl"), "{}\n").unwrap();
+    std::fs::write(logs.join("app.jsonl.2026-11-01"), "{}\n").unwrap();
+    std::fs::write(logs.join("keep.txt"), "x").unwrap();
+    let out = env.cmd().args(["privacy", "erase-logs"]).stdin(Stdio::null()).output().unwrap();
+    assert!(!out.status.success());
+    assert!(logs.join("app.jsonl").exists());
+    let (ok, out, _) = env.run(&["privacy", "erase-logs", "--yes"]);
+    assert!(ok);
+    assert!(out.contains("erased 2 log file(s)"), "{out}");
+    assert!(!logs.join("app.jsonl").exists() && !logs.join("app.jsonl.2026-11-01").exists());
+    assert!(logs.join("keep.txt").exists());
+}

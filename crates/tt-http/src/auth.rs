@@ -100,18 +100,20 @@ impl FromRequest for ApiUser {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let token = bearer_token(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        let req = req.clone();
         Box::pin(async move {
             let token = token.ok_or(ApiError::Unauthorized)?;
             let state = state.ok_or_else(|| ApiError::Internal("state missing".into()))?;
             let hash = token_hash(&token);
-            state
+            let user = state
                 .db(move |c| tt_persistence::users::find_by_token_hash(c, &hash))
                 .await
-                .map(ApiUser)
                 .map_err(|e| match e {
                     ApiError::NotFound => ApiError::Unauthorized,
                     other => other,
-                })
+                })?;
+            crate::observe::note_user(&req, user.id.get());
+            Ok(ApiUser(user))
         })
     }
 }
@@ -236,6 +238,7 @@ impl FromRequest for WebUser {
         let session = req.get_session();
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let next = login_return_path(req);
+        let req = req.clone();
         Box::pin(async move {
             let state = state.ok_or_else(|| PageError::Internal("state missing".into()))?;
             let Some(uid) = session_user(&session, &state) else {
@@ -251,6 +254,7 @@ impl FromRequest for WebUser {
                 }
                 Err(other) => return Err(other.into()),
             };
+            crate::observe::note_user(&req, user.id.get());
             Ok(WebUser { user, session })
         })
     }

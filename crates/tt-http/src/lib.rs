@@ -11,8 +11,11 @@
 mod api;
 mod auth;
 mod error;
+pub mod export;
+mod observe;
 mod setup_gate;
 mod state;
+mod tracking;
 mod web;
 
 use actix_web::dev::Server;
@@ -20,11 +23,18 @@ use actix_web::{App, HttpServer, web as aweb};
 
 pub use auth::{hash_password, verify_password};
 pub use error::ApiError;
+pub use observe::{
+    ACTIVE_TIMERS, DB_POOL_CONNECTIONS_IDLE, DB_POOL_CONNECTIONS_IN_USE, DB_POOL_CONNECTIONS_MAX,
+    HTTP_DURATION_BUCKETS, HTTP_REQUEST_DURATION_SECONDS, HTTP_REQUESTS_TOTAL, ObservabilityConfig,
+    UNMATCHED_ROUTE, describe_metrics,
+};
 pub use state::{AppState, HttpSettings, PrivacyFacts};
 
 /// Registers every route of the application on an actix `App`.
 pub fn configure(cfg: &mut aweb::ServiceConfig) {
-    cfg.configure(api::configure).configure(web::configure);
+    cfg.configure(observe::configure)
+        .configure(api::configure)
+        .configure(web::configure);
 }
 
 /// Builds and starts the HTTP server on an already bound listener (so tests
@@ -38,8 +48,11 @@ pub fn serve(
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            .wrap(actix_web::middleware::from_fn(tracking::page_views))
             .wrap(actix_web::middleware::from_fn(setup_gate::setup_gate))
             .wrap(data.session_middleware())
+            .wrap(actix_web::middleware::from_fn(observe::observe))
+            .wrap(observe::sentry_middleware(&data.observe))
             .configure(configure)
             .default_service(aweb::to(web::not_found))
     })

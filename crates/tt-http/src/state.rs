@@ -8,8 +8,10 @@ use actix_session::SessionMiddleware;
 use actix_session::config::{CookieContentSecurity, PersistentSession};
 use actix_session::storage::CookieSessionStore;
 use actix_web::cookie::{Key, SameSite, time::Duration as CookieDuration};
+use tt_domain::UserId;
 use tt_installation::Installation;
 use tt_persistence::{DbConnection, PersistenceError, Pool};
+use tt_telemetry::{Event, Telemetry};
 
 use crate::error::ApiError;
 
@@ -80,6 +82,8 @@ pub struct AppState {
     pub(crate) login_limiter: LoginLimiter,
     pub(crate) installation: Arc<Installation>,
     pub(crate) privacy: PrivacyFacts,
+    pub(crate) telemetry: Option<Telemetry>,
+    pub(crate) observe: crate::observe::ObservabilityConfig,
 }
 
 impl AppState {
@@ -91,7 +95,53 @@ impl AppState {
         privacy: PrivacyFacts,
     ) -> Self {
         let login_limiter = LoginLimiter::new(settings.login_max_failures, settings.login_window);
-        Self { pool, settings, login_limiter, installation, privacy }
+        Self {
+            pool,
+            settings,
+            login_limiter,
+            installation,
+            privacy,
+            telemetry: None,
+            observe: crate::observe::ObservabilityConfig::default(),
+        }
+    }
+
+    /// Sets what the app reports to operators: metrics, Sentry, the log
+    /// subscriber for its requests.
+    #[must_use]
+    pub fn with_observability(mut self, observe: crate::observe::ObservabilityConfig) -> Self {
+        self.observe = observe;
+        self
+    }
+
+    /// Attaches the telemetry sink; without one, tracked events go nowhere.
+    pub fn with_telemetry(mut self, telemetry: Telemetry) -> Self {
+        self.telemetry = Some(telemetry);
+        self
+    }
+
+    /// The telemetry sink, if attached.
+    pub fn telemetry(&self) -> Option<&Telemetry> {
+        self.telemetry.as_ref()
+    }
+
+    /// Tracks a product event for `user`: a consent check and an enqueue,
+    /// never blocking and never failing the request.
+    pub(crate) fn track(&self, event: Event, user: Option<UserId>) {
+        if let Some(t) = &self.telemetry {
+            t.track(
+                event,
+                user.map(|u| tt_telemetry::values::UserId::new(u.get())),
+            );
+        }
+    }
+
+    /// Tells the sink that consent or identity changed (purges what may no
+    /// longer be sent).
+    pub(crate) fn consent_changed(&self) {
+        if let Some(t) = &self.telemetry {
+            t.consent_changed();
+        }
     }
 
     /// The installation store (identity, setup state, consent).

@@ -157,16 +157,17 @@ pub fn set_password_hash(conn: &mut DbConnection, user_id: UserId, hash: &str) -
     })
 }
 
-/// Stores the SHA-256 hash of a new API token.
-pub fn add_token(conn: &mut DbConnection, user_id: UserId, token_hash: &str) -> Result<()> {
-    diesel::insert_into(api_tokens::table)
+/// Stores the SHA-256 hash of a new API token; returns the token's
+/// internal id.
+pub fn add_token(conn: &mut DbConnection, user_id: UserId, token_hash: &str) -> Result<i64> {
+    Ok(diesel::insert_into(api_tokens::table)
         .values((
             api_tokens::user_id.eq(user_id.get()),
             api_tokens::token_hash.eq(token_hash),
             api_tokens::created_at.eq(to_naive(now())),
         ))
-        .execute(conn)?;
-    Ok(())
+        .returning(api_tokens::id)
+        .get_result(conn)?)
 }
 
 /// The active user owning a token hash.
@@ -180,9 +181,122 @@ pub fn find_by_token_hash(conn: &mut DbConnection, token_hash: &str) -> Result<U
     Ok(row.into_domain()?.0)
 }
 
-/// Revokes one token (logout of an API client).
-pub fn revoke_token(conn: &mut DbConnection, token_hash: &str) -> Result<()> {
-    diesel::delete(api_tokens::table.filter(api_tokens::token_hash.eq(token_hash)))
-        .execute(conn)?;
-    Ok(())
+/// Revokes one token (logout of an API client); returns its internal id,
+/// or `None` if no such token existed.
+pub fn revoke_token(conn: &mut DbConnection, token_hash: &str) -> Result<Option<i64>> {
+    conn.transaction(|conn| {
+        let id: Option<i64> = api_tokens::table
+            .filter(api_tokens::token_hash.eq(token_hash))
+            .select(api_tokens::id)
+            .first(conn)
+            .optional()?;
+        diesel::delete(api_tokens::table.filter(api_tokens::token_hash.eq(token_hash)))
+            .execute(conn)?;
+        Ok(id)
+    })
+}
+
+/// What happens to a deleted user's time entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryDisposition {
+    /// Deleted with the user (invoiced entries block the deletion).
+    Delete,
+    /// Kept for reports and invoices, moved to the shared anonymous
+    /// placeholder user, with notes and tags cleared.
+    Anonymise,
+}
+
+/// The username of the shared placeholder that anonymised entries belong to.
+pub const ANONYMOUS_USERNAME: &str = "deleted-user";
+
+/// What deleting a user removed or kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeletionReport {
+    /// Time entries deleted.
+    pub entries_deleted: usize,
+    /// Time entries kept, anonymised.
+    pub entries_anonymised: usize,
+    /// Comments deleted.
+    pub comments_deleted: usize,
+}
+
+/// Deletes a user and everything of theirs: comments, API tokens, task
+/// assignments, and their time entries (deleted or anonymised). Refuses to
+/// delete the last active admin or the anonymous placeholder.
+pub fn delete(
+    conn: &mut DbConnection,
+    user_id: UserId,
+    entries: EntryDisposition,
+) -> Result<DeletionReport> {
+    use crate::schema::{comments, tasks, time_entries};
+    conn.transaction(|conn| {
+        let user = find(conn, user_id)?;
+        if user.username.as_str() == ANONYMOUS_USERNAME {
+            return Err(PersistenceError::Conflict("the anonymous placeholder cannot be deleted"));
+        }
+        if user.is_admin() && user.active && count_active_admins(conn)? <= 1 {
+            return Err(PersistenceError::Conflict("the last active admin cannot be deleted"));
+        }
+        let own = time_entries::table.filter(time_entries::user_id.eq(user_id.get()));
+        let (entries_deleted, entries_anonymised) = match entries {
+            EntryDisposition::Delete => {
+                let invoiced: i64 = own
+                    .filter(time_entries::invoice_id.is_not_null())
+                    .count()
+                    .get_result(conn)?;
+                if invoiced > 0 {
+                    return Err(PersistenceError::Conflict(
+                        "this user has invoiced time; anonymise their entries instead",
+                    ));
+                }
+                (diesel::delete(own).execute(conn)?, 0)
+            }
+            EntryDisposition::Anonymise => {
+                let placeholder = anonymous_placeholder(conn)?;
+                // A running timer is unfinished work, not a record: drop it.
+                diesel::delete(own.filter(time_entries::end_time.is_null())).execute(conn)?;
+                let n = diesel::update(time_entries::table.filter(time_entries::user_id.eq(user_id.get())))
+                    .set((
+                        time_entries::user_id.eq(placeholder.get()),
+                        time_entries::notes.eq(""),
+                        time_entries::tags.eq(""),
+                    ))
+                    .execute(conn)?;
+                (0, n)
+            }
+        };
+        let comments_deleted =
+            diesel::delete(comments::table.filter(comments::user_id.eq(user_id.get()))).execute(conn)?;
+        diesel::update(tasks::table.filter(tasks::assignee_id.eq(user_id.get())))
+            .set(tasks::assignee_id.eq(None::<i64>))
+            .execute(conn)?;
+        diesel::delete(api_tokens::table.filter(api_tokens::user_id.eq(user_id.get()))).execute(conn)?;
+        diesel::delete(users::table.find(user_id.get())).execute(conn)?;
+        Ok(DeletionReport { entries_deleted, entries_anonymised, comments_deleted })
+    })
+}
+
+/// The shared, inactive placeholder user that owns anonymised entries. It
+/// has no e-mail and a password hash no password matches.
+fn anonymous_placeholder(conn: &mut DbConnection) -> Result<UserId> {
+    let existing: Option<i64> = users::table
+        .filter(users::username.eq(ANONYMOUS_USERNAME))
+        .select(users::id)
+        .first(conn)
+        .optional()?;
+    if let Some(id) = existing {
+        return crate::id(id, UserId::new);
+    }
+    let id: i64 = diesel::insert_into(users::table)
+        .values((
+            users::username.eq(ANONYMOUS_USERNAME),
+            users::email.eq(None::<String>),
+            users::password_hash.eq("!"),
+            users::role.eq(Role::User.as_str()),
+            users::active.eq(false),
+            users::created_at.eq(to_naive(now())),
+        ))
+        .returning(users::id)
+        .get_result(conn)?;
+    crate::id(id, UserId::new)
 }

@@ -544,3 +544,15 @@ pub fn delete_comment(
         deleted(diesel::delete(q.filter(comments::user_id.eq(actor.get()))).execute(conn))
     }
 }
+
+/// Every comment written by `author`, oldest first (for data exports).
+pub fn list_comments_by_author(conn: &mut DbConnection, author: UserId) -> Result<Vec<Comment>> {
+    comments::table
+        .filter(comments::user_id.eq(author.get()))
+        .order(comments::id.asc())
+        .select(CommentRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(CommentRow::into_domain)
+        .collect()
+}

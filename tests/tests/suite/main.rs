@@ -7,3 +7,4 @@ mod concurrency;
 mod consent;
 mod invoices;
 mod migrations;
+mod privacy_rights;

@@ -9,6 +9,7 @@ use super::dto::UserDto;
 use crate::auth::{ApiUser, bearer_token, dummy_hash, new_token, token_hash, verify_password};
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::tracking::{self, AuthMethod, LoginFailureReason};
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(login).service(logout).service(me);
@@ -36,12 +37,19 @@ pub(crate) async fn authenticate(
             .map(|a| a.ip().to_string())
             .unwrap_or_default()
     );
-    state
-        .login_limiter
-        .check(&[&user_key, &ip_key])
-        .map_err(ApiError::TooManyAttempts)?;
+    if let Err(retry) = state.login_limiter.check(&[&user_key, &ip_key]) {
+        state.track(
+            tracking::login_failed(LoginFailureReason::RateLimited),
+            None,
+        );
+        return Err(ApiError::TooManyAttempts(retry));
+    }
     if username.len() > 64 || password.len() > 1024 {
         state.login_limiter.record_failure(&[&user_key, &ip_key]);
+        state.track(
+            tracking::login_failed(LoginFailureReason::BadCredentials),
+            None,
+        );
         return Err(ApiError::Unauthorized);
     }
     let name = username.trim().to_owned();
@@ -55,10 +63,10 @@ pub(crate) async fn authenticate(
         )
         .await?;
     let password = password.to_owned();
-    let (user, ok) = web::block(move || match found {
+    let (user, verified) = web::block(move || match found {
         Some((user, hash)) => {
-            let ok = verify_password(&password, &hash) && user.active;
-            (Some(user), ok)
+            let verified = verify_password(&password, &hash);
+            (Some(user), verified)
         }
         None => {
             // Same work for unknown users: timing does not tell who exists.
@@ -68,13 +76,19 @@ pub(crate) async fn authenticate(
     })
     .await
     .map_err(|_| ApiError::Internal("blocking task failed".into()))?;
-    match (user, ok) {
-        (Some(user), true) => {
+    match (user, verified) {
+        (Some(user), true) if user.active => {
             state.login_limiter.record_success(&user_key);
             Ok(user)
         }
-        _ => {
+        (user, verified) => {
             state.login_limiter.record_failure(&[&user_key, &ip_key]);
+            let reason = if verified && user.is_some() {
+                LoginFailureReason::InactiveUser
+            } else {
+                LoginFailureReason::BadCredentials
+            };
+            state.track(tracking::login_failed(reason), None);
             tracing::info!("login failed");
             Err(ApiError::Unauthorized)
         }
@@ -92,9 +106,11 @@ async fn login(
     let token = new_token()?;
     let hash = token_hash(&token);
     let uid = user.id;
-    state
+    let token_id = state
         .db(move |c| tt_persistence::users::add_token(c, uid, &hash))
         .await?;
+    state.track(tracking::login(AuthMethod::ApiToken), Some(uid));
+    state.track(tracking::api_token_created(token_id), Some(uid));
     Ok(HttpResponse::Ok().json(json!({"token": token, "user": UserDto::from(&user)})))
 }
 
@@ -103,14 +119,18 @@ async fn login(
 async fn logout(
     state: web::Data<AppState>,
     req: HttpRequest,
-    _user: ApiUser,
+    user: ApiUser,
 ) -> Result<HttpResponse, ApiError> {
     let hash = bearer_token(&req)
         .map(|t| token_hash(&t))
         .ok_or(ApiError::Unauthorized)?;
-    state
+    let revoked = state
         .db(move |c| tt_persistence::users::revoke_token(c, &hash))
         .await?;
+    state.track(tracking::logout(), Some(user.id()));
+    if let Some(token_id) = revoked {
+        state.track(tracking::api_token_revoked(token_id), Some(user.id()));
+    }
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -12,6 +12,7 @@ use super::reports::period_from_query;
 use crate::auth::ApiUser;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::tracking::{self, Surface};
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(get_timer)
@@ -84,6 +85,7 @@ async fn start_timer(
     )?;
     let uid = user.id();
     let entry = state.db(move |c| repo::start_timer(c, uid, &f)).await?;
+    state.track(tracking::timer_started(&entry, Surface::Api), Some(uid));
     Ok(HttpResponse::Created().json(EntryDto::new(&entry, tt_persistence::now())))
 }
 
@@ -92,6 +94,7 @@ async fn start_timer(
 async fn stop_timer(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse, ApiError> {
     let uid = user.id();
     let entry = state.db(move |c| repo::stop_timer(c, uid)).await?;
+    state.track(tracking::timer_stopped(&entry, Surface::Api), Some(uid));
     Ok(HttpResponse::Ok().json(EntryDto::new(&entry, tt_persistence::now())))
 }
 
@@ -180,6 +183,7 @@ async fn create(
     let f = body.fields()?;
     let uid = user.id();
     let entry = state.db(move |c| repo::create(c, uid, range, &f)).await?;
+    state.track(tracking::entry_created(&entry, Surface::Api), Some(uid));
     Ok(HttpResponse::Created().json(EntryDto::new(&entry, tt_persistence::now())))
 }
 
@@ -211,6 +215,7 @@ async fn update(
     let entry = state
         .db(move |c| repo::update(c, uid, id, range, &f))
         .await?;
+    state.track(tracking::entry_updated(&entry, Surface::Api), Some(uid));
     Ok(HttpResponse::Ok().json(EntryDto::new(&entry, tt_persistence::now())))
 }
 
@@ -222,5 +227,6 @@ async fn remove(
 ) -> Result<HttpResponse, ApiError> {
     let (uid, id) = (user.id(), entry_id(path.into_inner())?);
     state.db(move |c| repo::delete(c, uid, id)).await?;
+    state.track(tracking::entry_deleted(id, Surface::Api), Some(uid));
     Ok(HttpResponse::NoContent().finish())
 }

@@ -10,6 +10,7 @@ use super::reports::period_from_query;
 use crate::auth::ApiUser;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::tracking;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(list)
@@ -74,6 +75,7 @@ async fn create(
     user.require_admin()?;
     let req = body.parse()?;
     let invoice = state.db(move |c| repo::create(c, &req)).await?;
+    state.track(tracking::invoice_created(&invoice), Some(user.id()));
     Ok(HttpResponse::Created().json(InvoiceDto::new(&invoice, true)))
 }
 
@@ -109,7 +111,11 @@ async fn set_status(
     user.require_admin()?;
     let id = invoice_id(path.into_inner())?;
     let next: InvoiceStatus = body.status.parse()?;
-    let (_, invoice) = state.db(move |c| repo::set_status(c, id, next)).await?;
+    let (old, invoice) = state.db(move |c| repo::set_status(c, id, next)).await?;
+    state.track(
+        tracking::invoice_status_changed(old, &invoice),
+        Some(user.id()),
+    );
     Ok(HttpResponse::Ok().json(InvoiceDto::new(&invoice, true)))
 }
 

@@ -4,6 +4,7 @@ pub(crate) mod auth;
 pub(crate) mod dto;
 mod entries;
 mod health;
+mod me;
 pub(crate) mod invoices;
 pub(crate) mod privacy;
 pub(crate) mod reports;
@@ -30,6 +31,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .app_data(web::PathConfig::default().error_handler(path_error))
             .configure(auth::configure)
             .configure(users::configure)
+            .configure(me::configure)
             .configure(work::configure)
             .configure(entries::configure)
             .configure(invoices::configure)

@@ -1,7 +1,7 @@
 //! `GET`/`PUT /api/v1/admin/telemetry`: the consent state with its reasons,
 //! and the admin's switches. The JSON twin of Admin → Privacy & Analytics.
 
-use actix_web::{HttpResponse, get, put, web};
+use actix_web::{HttpResponse, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use tt_consent::{ConsentLevel, ConsentSource, EffectiveConsent};
 use tt_installation::InstallationError;
@@ -11,7 +11,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(show).service(update);
+    cfg.service(show).service(update).service(rotate);
 }
 
 #[derive(Serialize)]
@@ -87,8 +87,31 @@ pub(crate) async fn set_level(
             InstallationError::DeployerDisabled { .. } => ApiError::Conflict(e.to_string()),
             other => ApiError::Internal(crate::error::error_chain(&other)),
         })?;
+    state.consent_changed();
     tracing::info!(level = %level, granted, actor = actor.get(), "telemetry consent changed");
     Ok(())
+}
+
+/// Gives the installation a new install id (unlinking future telemetry
+/// from what was sent before) and purges everything queued under the old
+/// one. Shared with the admin page; returns the new id.
+pub(crate) async fn rotate_install_id(
+    state: &web::Data<AppState>,
+    actor: tt_domain::UserId,
+) -> Result<String, ApiError> {
+    let inst = state.installation.clone();
+    let id = web::block(move || inst.rotate_install_id())
+        .await
+        .map_err(|_| ApiError::Internal("blocking task failed".into()))?
+        .map_err(|e| ApiError::Internal(crate::error::error_chain(&e)))?;
+    if let Some(t) = state.telemetry() {
+        t.identity_changed();
+    }
+    tracing::info!(actor = actor.get(), "install id rotated");
+    // Sent (with detailed consent) under the new id only: nothing links it
+    // to the old one.
+    state.track(tt_telemetry::Event::AdminInstallIdRotated {}, Some(actor));
+    Ok(id.to_string())
 }
 
 #[get("/admin/telemetry")]
@@ -118,5 +141,12 @@ async fn update(
             set_level(&state, user.id(), level, granted).await?;
         }
     }
+    Ok(HttpResponse::Ok().json(privacy_state(&state)))
+}
+
+#[post("/admin/telemetry/rotate-install-id")]
+async fn rotate(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse, ApiError> {
+    user.require_admin()?;
+    rotate_install_id(&state, user.id()).await?;
     Ok(HttpResponse::Ok().json(privacy_state(&state)))
 }

@@ -12,6 +12,7 @@ use super::dto::{hours, parse_date};
 use crate::auth::ApiUser;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::tracking;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(summary).service(entries_csv);
@@ -134,6 +135,10 @@ async fn summary(
     let period = period_from_query(q.from.as_deref(), q.to.as_deref())?;
     let group_by: GroupBy = q.group_by.as_deref().unwrap_or("project").parse()?;
     let s = compute_summary(&state, &user.0, period, group_by).await?;
+    state.track(
+        tracking::summary_viewed(s.group_by, s.period),
+        Some(user.id()),
+    );
     let rows: Vec<RowDto> = s
         .rows
         .iter()
@@ -159,7 +164,7 @@ async fn summary(
 }
 
 /// Neutralises spreadsheet formulas in exported cells.
-fn cell(s: &str) -> String {
+pub(crate) fn cell(s: &str) -> String {
     if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {
@@ -247,7 +252,8 @@ async fn entries_csv(
     q: web::Query<CsvQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let period = period_from_query(q.from.as_deref(), q.to.as_deref())?;
-    let (bytes, _) = entries_csv_bytes(&state, &user.0, period).await?;
+    let (bytes, rows) = entries_csv_bytes(&state, &user.0, period).await?;
+    state.track(tracking::csv_exported(rows), Some(user.id()));
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
         .insert_header((

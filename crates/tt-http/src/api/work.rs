@@ -14,6 +14,7 @@ use super::dto::{
 use crate::auth::ApiUser;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::tracking;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(list_clients)
@@ -77,6 +78,7 @@ async fn create_client(
     user.require_admin()?;
     let f = body.parse()?;
     let client = state.db(move |c| repo::create_client(c, &f)).await?;
+    state.track(tracking::client_created(&client), Some(user.id()));
     Ok(HttpResponse::Created().json(ClientDto::from(&client)))
 }
 
@@ -101,7 +103,18 @@ async fn update_client(
     user.require_admin()?;
     let id = path_id(path.into_inner(), ClientId::new)?;
     let f = body.parse()?;
-    let client = state.db(move |c| repo::update_client(c, id, &f)).await?;
+    let (was_archived, client) = state
+        .db(move |c| {
+            Ok((
+                repo::find_client(c, id)?.archived,
+                repo::update_client(c, id, &f)?,
+            ))
+        })
+        .await?;
+    state.track(
+        tracking::client_saved(was_archived, &client),
+        Some(user.id()),
+    );
     Ok(HttpResponse::Ok().json(ClientDto::from(&client)))
 }
 
@@ -145,6 +158,7 @@ async fn create_project(
     user.require_admin()?;
     let f = body.parse()?;
     let project = state.db(move |c| repo::create_project(c, &f)).await?;
+    state.track(tracking::project_created(&project), Some(user.id()));
     Ok(HttpResponse::Created().json(ProjectDto::from(&project)))
 }
 
@@ -169,7 +183,18 @@ async fn update_project(
     user.require_admin()?;
     let id = path_id(path.into_inner(), ProjectId::new)?;
     let f = body.parse()?;
-    let project = state.db(move |c| repo::update_project(c, id, &f)).await?;
+    let (was_archived, project) = state
+        .db(move |c| {
+            Ok((
+                repo::find_project(c, id)?.archived,
+                repo::update_project(c, id, &f)?,
+            ))
+        })
+        .await?;
+    state.track(
+        tracking::project_saved(was_archived, &project),
+        Some(user.id()),
+    );
     Ok(HttpResponse::Ok().json(ProjectDto::from(&project)))
 }
 
@@ -182,6 +207,7 @@ async fn delete_project(
     user.require_admin()?;
     let id = path_id(path.into_inner(), ProjectId::new)?;
     state.db(move |c| repo::delete_project(c, id)).await?;
+    state.track(tracking::project_deleted(id), Some(user.id()));
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -204,11 +230,12 @@ async fn list_tasks(
 #[post("/tasks")]
 async fn create_task(
     state: web::Data<AppState>,
-    _user: ApiUser,
+    user: ApiUser,
     body: web::Json<TaskInput>,
 ) -> Result<HttpResponse, ApiError> {
     let f = body.parse()?;
     let task = state.db(move |c| repo::create_task(c, &f)).await?;
+    state.track(tracking::task_created(&task), Some(user.id()));
     Ok(HttpResponse::Created().json(TaskDto::from(&task)))
 }
 
@@ -226,24 +253,34 @@ async fn get_task(
 #[put("/tasks/{id}")]
 async fn update_task(
     state: web::Data<AppState>,
-    _user: ApiUser,
+    user: ApiUser,
     path: web::Path<i64>,
     body: web::Json<TaskInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(path.into_inner(), TaskId::new)?;
     let f = body.parse()?;
-    let (_before, task) = state.db(move |c| repo::update_task(c, id, &f)).await?;
+    let (before, task) = state.db(move |c| repo::update_task(c, id, &f)).await?;
+    for event in tracking::task_changes(&before, &task) {
+        state.track(event, Some(user.id()));
+    }
     Ok(HttpResponse::Ok().json(TaskDto::from(&task)))
 }
 
 #[delete("/tasks/{id}")]
 async fn delete_task(
     state: web::Data<AppState>,
-    _user: ApiUser,
+    user: ApiUser,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(path.into_inner(), TaskId::new)?;
-    state.db(move |c| repo::delete_task(c, id)).await?;
+    let task = state
+        .db(move |c| {
+            let task = repo::find_task(c, id)?;
+            repo::delete_task(c, id)?;
+            Ok(task)
+        })
+        .await?;
+    state.track(tracking::task_deleted(&task), Some(user.id()));
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -291,6 +328,7 @@ async fn create_comment(
     let comment = state
         .db(move |c| repo::create_comment(c, author, target, &text))
         .await?;
+    state.track(tracking::comment_created(&comment), Some(author));
     Ok(HttpResponse::Created().json(CommentDto::from(&comment)))
 }
 
@@ -329,8 +367,13 @@ async fn delete_comment(
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(path.into_inner(), CommentId::new)?;
     let (actor, admin) = (user.id(), user.0.is_admin());
-    state
-        .db(move |c| repo::delete_comment(c, actor, admin, id))
+    let target = state
+        .db(move |c| {
+            let target = repo::find_comment(c, id)?.target;
+            repo::delete_comment(c, actor, admin, id)?;
+            Ok(target)
+        })
         .await?;
+    state.track(tracking::comment_deleted(id, target), Some(actor));
     Ok(HttpResponse::NoContent().finish())
 }

@@ -13,6 +13,7 @@ use super::page::{
 use crate::api::users::create_user;
 use crate::auth::WebUser;
 use crate::state::AppState;
+use crate::tracking;
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/users", web::get().to(list))
@@ -120,11 +121,14 @@ async fn create(
         Err(e) => Err(e),
     };
     match result {
-        Ok(created) => Ok(done(
-            &user.session,
-            "/admin/users",
-            format!("User “{}” created.", created.username),
-        )),
+        Ok(created) => {
+            state.track(tracking::user_created(&created), Some(user.user.id));
+            Ok(done(
+                &user.session,
+                "/admin/users",
+                format!("User “{}” created.", created.username),
+            ))
+        }
         Err(e) => {
             let problem = form_problem(e)?;
             show(&state, &user, form, Some(problem)).await
@@ -157,20 +161,31 @@ async fn update(
     };
     let active = checked(&form.active);
     match state
-        .db(move |c| tt_persistence::users::update_role_active(c, id, new_role, active))
+        .db(move |c| {
+            let old_role = tt_persistence::users::find(c, id)?.role;
+            Ok((
+                old_role,
+                tt_persistence::users::update_role_active(c, id, new_role, active)?,
+            ))
+        })
         .await
         .map_err(PageError::from)
     {
-        Ok(u) => Ok(done(
-            &user.session,
-            "/admin/users",
-            format!(
-                "{} is now {}{}.",
-                u.username,
-                if u.is_admin() { "an admin" } else { "a user" },
-                if u.active { "" } else { " (deactivated)" }
-            ),
-        )),
+        Ok((old_role, u)) => {
+            if let Some(event) = tracking::user_role_changed(old_role, &u) {
+                state.track(event, Some(user.user.id));
+            }
+            Ok(done(
+                &user.session,
+                "/admin/users",
+                format!(
+                    "{} is now {}{}.",
+                    u.username,
+                    if u.is_admin() { "an admin" } else { "a user" },
+                    if u.active { "" } else { " (deactivated)" }
+                ),
+            ))
+        }
         Err(PageError::Conflict(msg) | PageError::Validation(msg)) => {
             Ok(failed(&user.session, "/admin/users", msg))
         }

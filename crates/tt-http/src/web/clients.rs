@@ -13,6 +13,7 @@ use super::page::{
 };
 use crate::auth::WebUser;
 use crate::state::AppState;
+use crate::tracking;
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/clients", web::get().to(list))
@@ -180,11 +181,14 @@ async fn create(
         Err(e) => Err(e),
     };
     match result {
-        Ok(c) => Ok(done(
-            &user.session,
-            "/clients",
-            format!("Client “{}” created.", c.name),
-        )),
+        Ok(c) => {
+            state.track(tracking::client_created(&c), Some(user.user.id));
+            Ok(done(
+                &user.session,
+                "/clients",
+                format!("Client “{}” created.", c.name),
+            ))
+        }
         Err(e) => {
             let problem = form_problem(e)?;
             show_list(&state, &user, false, form, Some(problem)).await
@@ -236,17 +240,25 @@ async fn update(
     let form = form.into_inner();
     let result = match form.parse() {
         Ok(f) => state
-            .db(move |c| repo::update_client(c, id, &f))
+            .db(move |c| {
+                Ok((
+                    repo::find_client(c, id)?.archived,
+                    repo::update_client(c, id, &f)?,
+                ))
+            })
             .await
             .map_err(PageError::from),
         Err(e) => Err(e),
     };
     match result {
-        Ok(c) => Ok(done(
-            &user.session,
-            "/clients",
-            format!("Client “{}” saved.", c.name),
-        )),
+        Ok((was_archived, c)) => {
+            state.track(tracking::client_saved(was_archived, &c), Some(user.user.id));
+            Ok(done(
+                &user.session,
+                "/clients",
+                format!("Client “{}” saved.", c.name),
+            ))
+        }
         Err(e) => {
             let problem = form_problem(e)?;
             let page = EditPage {
@@ -279,18 +291,23 @@ async fn archive(
     user.require_admin()?;
     let id = client_id(path.into_inner())?;
     let archived = form.archived.trim() == "1";
-    let client = state
+    let (was_archived, client) = state
         .db(move |c| {
             let current = repo::find_client(c, id)?;
+            let was_archived = current.archived;
             let fields = ClientFields {
                 name: current.name,
                 email: current.email,
                 default_hourly_rate: current.default_hourly_rate,
                 archived,
             };
-            repo::update_client(c, id, &fields)
+            Ok((was_archived, repo::update_client(c, id, &fields)?))
         })
         .await?;
+    state.track(
+        tracking::client_saved(was_archived, &client),
+        Some(user.user.id),
+    );
     let what = if archived { "archived" } else { "restored" };
     Ok(done(
         &user.session,

@@ -11,6 +11,7 @@ use super::page::{PageError, check_csrf, done, failed};
 use super::view::user_names;
 use crate::auth::WebUser;
 use crate::state::AppState;
+use crate::tracking;
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/comments", web::post().to(create))
@@ -110,7 +111,10 @@ async fn create(
         .db(move |c| repo::create_comment(c, author, target, &body))
         .await
     {
-        Ok(_) => Ok(done(&user.session, &back, "Comment added.")),
+        Ok(comment) => {
+            state.track(tracking::comment_created(&comment), Some(author));
+            Ok(done(&user.session, &back, "Comment added."))
+        }
         Err(e) => match PageError::from(e) {
             // The project or task does not exist (any more).
             PageError::Validation(_) => Err(PageError::NotFound),
@@ -142,5 +146,6 @@ async fn delete(
             Ok(comment.target)
         })
         .await?;
+    state.track(tracking::comment_deleted(id, target), Some(actor));
     Ok(done(&user.session, &page_of(target), "Comment deleted."))
 }

@@ -15,6 +15,7 @@ use super::page::{
 use super::view::{Catalog, EntryView};
 use crate::auth::WebUser;
 use crate::state::AppState;
+use crate::tracking::{self, Surface};
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(dashboard))
@@ -121,6 +122,7 @@ async fn start(
     };
     match result {
         Ok(entry) => {
+            state.track(tracking::timer_started(&entry, Surface::Web), Some(uid));
             let catalog = Catalog::load(&state).await?;
             let name = catalog.project_name(entry.project_id);
             let at = entry.start.format("%H:%M");
@@ -157,6 +159,7 @@ async fn stop(
         .map_err(PageError::from)
     {
         Ok(entry) => {
+            state.track(tracking::timer_stopped(&entry, Surface::Web), Some(uid));
             let secs = entry.seconds(Utc::now());
             Ok(done(
                 &user.session,

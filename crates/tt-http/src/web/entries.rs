@@ -19,6 +19,7 @@ use super::view::{Catalog, EntryView};
 use crate::api::reports::period_from_query;
 use crate::auth::WebUser;
 use crate::state::AppState;
+use crate::tracking::{self, Surface};
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/entries", web::get().to(list))
@@ -169,15 +170,18 @@ async fn create(
         Err(e) => Err(e),
     };
     match result {
-        Ok(e) => Ok(done(
-            &user.session,
-            "/entries",
-            format!(
-                "Added {} on {}.",
-                fmt_hm(e.seconds(e.start)),
-                e.start.format("%Y-%m-%d")
-            ),
-        )),
+        Ok(e) => {
+            state.track(tracking::entry_created(&e, Surface::Web), Some(uid));
+            Ok(done(
+                &user.session,
+                "/entries",
+                format!(
+                    "Added {} on {}.",
+                    fmt_hm(e.seconds(e.start)),
+                    e.start.format("%Y-%m-%d")
+                ),
+            ))
+        }
         Err(e) => {
             let problem = form_problem(e)?;
             show_list(&state, &user, Filter::default(), form, Some(problem)).await
@@ -326,7 +330,8 @@ async fn update(
         Err(e) => Err(e),
     };
     match result {
-        Ok(_) => {
+        Ok(updated) => {
+            state.track(tracking::entry_updated(&updated, Surface::Web), Some(uid));
             let back = if entry.is_running() { "/" } else { "/entries" };
             Ok(done(&user.session, back, "Entry saved."))
         }
@@ -357,7 +362,10 @@ async fn delete(
         .await
         .map_err(PageError::from)
     {
-        Ok(()) => Ok(done(&user.session, "/entries", "Entry deleted.")),
+        Ok(()) => {
+            state.track(tracking::entry_deleted(id, Surface::Web), Some(uid));
+            Ok(done(&user.session, "/entries", "Entry deleted."))
+        }
         Err(PageError::Conflict(msg)) => Ok(super::page::failed(&user.session, "/entries", msg)),
         Err(e) => Err(e),
     }

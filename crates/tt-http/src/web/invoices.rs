@@ -19,6 +19,7 @@ use crate::api::dto::hours;
 use crate::api::invoices::InvoiceInput;
 use crate::auth::WebUser;
 use crate::state::AppState;
+use crate::tracking;
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/invoices", web::get().to(list))
@@ -187,11 +188,14 @@ async fn create(
         Err(e) => Err(e),
     };
     match result {
-        Ok(inv) => Ok(done(
-            &user.session,
-            &format!("/invoices/{}", inv.id),
-            format!("Draft invoice {} created.", inv.display_number()),
-        )),
+        Ok(inv) => {
+            state.track(tracking::invoice_created(&inv), Some(user.user.id));
+            Ok(done(
+                &user.session,
+                &format!("/invoices/{}", inv.id),
+                format!("Draft invoice {} created.", inv.display_number()),
+            ))
+        }
         Err(e) => {
             let problem = form_problem(e)?;
             show_list(&state, &user, form, Some(problem)).await
@@ -253,6 +257,10 @@ async fn detail(
 ) -> Result<HttpResponse, PageError> {
     user.require_admin()?;
     let (invoice, view) = load(&state, path.into_inner()).await?;
+    state.track(
+        tracking::invoice_viewed(&invoice, tracking::InvoiceView::Html),
+        Some(user.user.id),
+    );
     let page = DetailPage {
         l: Layout::new(&user, view.number.clone(), Nav::Invoices)?,
         inv: view,
@@ -277,7 +285,11 @@ async fn print(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, PageError> {
     user.require_admin()?;
-    let (_, view) = load(&state, path.into_inner()).await?;
+    let (invoice, view) = load(&state, path.into_inner()).await?;
+    state.track(
+        tracking::invoice_viewed(&invoice, tracking::InvoiceView::Print),
+        Some(user.user.id),
+    );
     let page = PrintPage {
         css: assets::css_href(),
         print_js: assets::print_js_href(),
@@ -313,11 +325,17 @@ async fn set_status(
         .await
         .map_err(PageError::from)
     {
-        Ok((_, inv)) => Ok(done(
-            &user.session,
-            &back,
-            format!("Invoice {} is now {}.", inv.display_number(), inv.status),
-        )),
+        Ok((old, inv)) => {
+            state.track(
+                tracking::invoice_status_changed(old, &inv),
+                Some(user.user.id),
+            );
+            Ok(done(
+                &user.session,
+                &back,
+                format!("Invoice {} is now {}.", inv.display_number(), inv.status),
+            ))
+        }
         Err(PageError::Conflict(msg)) => Ok(failed(&user.session, &back, msg)),
         Err(e) => Err(e),
     }

@@ -18,9 +18,11 @@ mod forms;
 mod help;
 mod invoices;
 mod page;
+mod privacy;
 mod projects;
 mod reports;
 mod session;
+mod setup;
 mod tasks;
 mod view;
 
@@ -44,6 +46,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     .app_data(web::PathConfig::default().error_handler(path_error))
     .configure(assets::configure)
     .configure(session::configure)
+    .configure(setup::configure)
     .configure(dashboard::configure)
     .configure(entries::configure)
     .configure(clients::configure)
@@ -53,6 +56,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     .configure(invoices::configure)
     .configure(reports::configure)
     .configure(admin::configure)
+    .configure(privacy::configure)
     .configure(help::configure);
 }
 

@@ -300,6 +300,7 @@ pub(crate) enum Nav {
     Invoices,
     Reports,
     Users,
+    Telemetry,
     Help,
 }
 
@@ -314,6 +315,7 @@ impl Nav {
             Nav::Invoices => "invoices",
             Nav::Reports => "reports",
             Nav::Users => "users",
+            Nav::Telemetry => "telemetry",
             Nav::Help => "help",
         }
     }

@@ -18,6 +18,7 @@ use super::page::{
 use super::tasks::{TaskView, task_views};
 use crate::auth::WebUser;
 use crate::state::AppState;
+use crate::tracking;
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/projects", web::get().to(list))
@@ -209,11 +210,14 @@ async fn create(
         Err(e) => Err(e),
     };
     match result {
-        Ok(p) => Ok(done(
-            &user.session,
-            &format!("/projects/{}", p.id),
-            format!("Project “{}” created.", p.name),
-        )),
+        Ok(p) => {
+            state.track(tracking::project_created(&p), Some(user.user.id));
+            Ok(done(
+                &user.session,
+                &format!("/projects/{}", p.id),
+                format!("Project “{}” created.", p.name),
+            ))
+        }
         Err(e) => {
             let problem = form_problem(e)?;
             show_list(&state, &user, ListQuery::default(), form, Some(problem)).await
@@ -301,17 +305,28 @@ async fn update(
     let form = form.into_inner();
     let result = match form.parse() {
         Ok(f) => state
-            .db(move |c| repo::update_project(c, id, &f))
+            .db(move |c| {
+                Ok((
+                    repo::find_project(c, id)?.archived,
+                    repo::update_project(c, id, &f)?,
+                ))
+            })
             .await
             .map_err(PageError::from),
         Err(e) => Err(e),
     };
     match result {
-        Ok(p) => Ok(done(
-            &user.session,
-            &format!("/projects/{id}"),
-            format!("Project “{}” saved.", p.name),
-        )),
+        Ok((was_archived, p)) => {
+            state.track(
+                tracking::project_saved(was_archived, &p),
+                Some(user.user.id),
+            );
+            Ok(done(
+                &user.session,
+                &format!("/projects/{id}"),
+                format!("Project “{}” saved.", p.name),
+            ))
+        }
         Err(e) => {
             let problem = form_problem(e)?;
             let (client_options, _) = clients(&state).await?;

@@ -14,6 +14,7 @@ use crate::api::dto::hours;
 use crate::api::reports::{compute_summary, entries_csv_bytes, period_from_query};
 use crate::auth::WebUser;
 use crate::state::AppState;
+use crate::tracking;
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/reports", web::get().to(summary))
@@ -99,6 +100,10 @@ async fn summary(
         }
     };
     let s = compute_summary(&state, &user.user, period, group_by).await?;
+    state.track(
+        tracking::summary_viewed(s.group_by, s.period),
+        Some(user.user.id),
+    );
     let from = s.period.from().date_naive().to_string();
     let to = (s.period.to() - Duration::days(1)).date_naive().to_string();
     page.csv_href = format!(
@@ -138,7 +143,8 @@ async fn entries_csv(
     q: web::Query<CsvQuery>,
 ) -> Result<HttpResponse, PageError> {
     let period = period_from_query(Some(&q.from), Some(&q.to))?;
-    let (bytes, _) = entries_csv_bytes(&state, &user.user, period).await?;
+    let (bytes, rows) = entries_csv_bytes(&state, &user.user, period).await?;
+    state.track(tracking::csv_exported(rows), Some(user.user.id));
     let from = period.from().date_naive();
     let to = (period.to() - Duration::days(1)).date_naive();
     Ok(HttpResponse::Ok()

@@ -13,6 +13,7 @@ use crate::api::auth::authenticate;
 use crate::auth::{MaybeSession, csrf_token, session_user, start_session};
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::tracking::{self, AuthMethod};
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/login", web::get().to(login_page))
@@ -96,6 +97,7 @@ async fn login(
     match authenticate(&state, &req, &form.username, &form.password).await {
         Ok(user) => {
             start_session(&session, user.id).map_err(PageError::from)?;
+            state.track(tracking::login(AuthMethod::Password), Some(user.id));
             flash(&session, "success", format!("Welcome, {}.", user.username));
             Ok(see_other(&next))
         }
@@ -135,13 +137,18 @@ struct LogoutForm {
 
 /// `POST /logout`: ends the session (the cookie keeps only a flash).
 async fn logout(
+    state: web::Data<AppState>,
     session: MaybeSession,
     form: web::Form<LogoutForm>,
 ) -> Result<HttpResponse, PageError> {
     let session = session.0;
     check_csrf(&session, &form.csrf_token)?;
+    let user = session_user(&session, &state);
     session.renew();
     session.clear();
+    if user.is_some() {
+        state.track(tracking::logout(), user);
+    }
     flash(&session, "info", "You have been signed out.");
     Ok(see_other("/login"))
 }

@@ -16,6 +16,7 @@ use super::page::{
 use super::view::{Catalog, status_label, status_options, user_names, user_options};
 use crate::auth::WebUser;
 use crate::state::AppState;
+use crate::tracking;
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/tasks", web::get().to(list))
@@ -213,11 +214,14 @@ async fn create(
         Err(e) => Err(e),
     };
     match result {
-        Ok(t) => Ok(done(
-            &user.session,
-            &format!("/tasks/{}", t.id),
-            format!("Task “{}” created.", t.name),
-        )),
+        Ok(t) => {
+            state.track(tracking::task_created(&t), Some(user.user.id));
+            Ok(done(
+                &user.session,
+                &format!("/tasks/{}", t.id),
+                format!("Task “{}” created.", t.name),
+            ))
+        }
         Err(e) => {
             let problem = form_problem(e)?;
             show_list(&state, &user, None, form, Some(problem)).await
@@ -306,6 +310,9 @@ async fn update(
     };
     match result {
         Ok((before, after)) => {
+            for event in tracking::task_changes(&before, &after) {
+                state.track(event, Some(user.user.id));
+            }
             let msg = if before.status == after.status {
                 "Task saved.".to_owned()
             } else {
@@ -341,11 +348,14 @@ async fn delete(
         .await
         .map_err(PageError::from)
     {
-        Ok(()) => Ok(done(
-            &user.session,
-            &format!("/projects/{}", task.project_id),
-            format!("Task “{}” deleted.", task.name),
-        )),
+        Ok(()) => {
+            state.track(tracking::task_deleted(&task), Some(user.user.id));
+            Ok(done(
+                &user.session,
+                &format!("/projects/{}", task.project_id),
+                format!("Task “{}” deleted.", task.name),
+            ))
+        }
         Err(PageError::Conflict(msg)) => Ok(super::page::failed(
             &user.session,
             &format!("/tasks/{id}"),

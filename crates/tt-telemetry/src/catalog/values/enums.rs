@@ -61,7 +61,8 @@ closed_enums! {
     AuthMethod {
         /// Username and password on the login form.
         Password = "password",
-        /// An API token on `/api/v1`.
+        /// Username and password exchanged for an API token
+        /// (`POST /api/v1/auth/login`).
         ApiToken = "api_token",
     }
 

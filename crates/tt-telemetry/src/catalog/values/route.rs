@@ -1,4 +1,7 @@
 //! Page views carry a route template from this closed list, never a path.
+//!
+//! The list mirrors the HTML pages of the web UI (`tt-http`'s `GET` routes);
+//! a test there fails when a page is added without its template here.
 
 use std::fmt;
 
@@ -14,56 +17,36 @@ closed_enums! {
         Login = "/login",
         /// The first-run setup wizard.
         Setup = "/setup",
-        /// The list of time entries.
+        /// The list of time entries, with the new-entry form.
         Entries = "/entries",
-        /// The new-entry form.
-        EntryNew = "/entries/new",
         /// The edit form of one entry.
         EntryEdit = "/entries/{id}/edit",
-        /// The list of projects.
+        /// The list of projects, with the new-project form.
         Projects = "/projects",
-        /// The new-project form.
-        ProjectNew = "/projects/new",
-        /// One project.
+        /// One project, its tasks and comments.
         ProjectDetail = "/projects/{id}",
         /// The edit form of one project.
         ProjectEdit = "/projects/{id}/edit",
-        /// The list of clients.
+        /// The list of clients, with the new-client form.
         Clients = "/clients",
-        /// The new-client form.
-        ClientNew = "/clients/new",
-        /// One client.
-        ClientDetail = "/clients/{id}",
         /// The edit form of one client.
         ClientEdit = "/clients/{id}/edit",
-        /// The list of tasks.
+        /// The list of tasks, with the new-task form.
         Tasks = "/tasks",
-        /// The new-task form.
-        TaskNew = "/tasks/new",
-        /// One task.
+        /// One task, its edit form and comments.
         TaskDetail = "/tasks/{id}",
-        /// The edit form of one task.
-        TaskEdit = "/tasks/{id}/edit",
-        /// The list of invoices.
+        /// The list of invoices, with the new-invoice form.
         Invoices = "/invoices",
-        /// The new-invoice form.
-        InvoiceNew = "/invoices/new",
         /// One invoice.
         InvoiceDetail = "/invoices/{id}",
         /// The printable invoice.
         InvoicePrint = "/invoices/{id}/print",
         /// Reports.
         Reports = "/reports",
-        /// The user's own profile and API tokens.
-        Profile = "/profile",
-        /// Admin: the list of users.
+        /// Admin: users, with the new-user form.
         AdminUsers = "/admin/users",
-        /// Admin: the new-user form.
-        AdminUserNew = "/admin/users/new",
-        /// Admin: one user.
-        AdminUserDetail = "/admin/users/{id}",
         /// Admin → Privacy & Analytics.
-        AdminPrivacy = "/admin/privacy",
+        AdminTelemetry = "/admin/telemetry",
         /// The help page.
         Help = "/help",
         /// Any page not listed above.

@@ -1,0 +1,77 @@
+//! `timetracker privacy …`: a user's data export, and erasing local logs.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+
+use crate::Settings;
+
+/// Writes everything stored about `username` (JSON, or CSV of entries) to
+/// `output`, or to standard output.
+pub fn export(settings: &Settings, username: &str, csv: bool, output: Option<&Path>) -> anyhow::Result<()> {
+    let pool = crate::open_database(settings)?;
+    let mut conn = pool.get()?;
+    let user = tt_persistence::users::find_with_hash(&mut conn, username)
+        .map(|(u, _)| u)
+        .map_err(|e| match e {
+            tt_persistence::PersistenceError::NotFound => anyhow::anyhow!("no user named {username:?}"),
+            other => other.into(),
+        })?;
+    let bytes = if csv {
+        tt_http::export::export_csv(&mut conn, user.id)?
+    } else {
+        tt_http::export::export_json(&mut conn, user.id)?
+    };
+    match output {
+        Some(path) => {
+            std::fs::write(path, &bytes).with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!("wrote {} bytes to {}", bytes.len(), path.display());
+        }
+        None => std::io::stdout().write_all(&bytes)?,
+    }
+    Ok(())
+}
+
+/// The log files `erase-logs` would remove: `app.jsonl` and its rotations.
+pub fn log_files(log_dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let entries = match std::fs::read_dir(log_dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", log_dir.display())),
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("app.jsonl")))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Removes the local log files after confirmation (`yes` skips it; without a
+/// terminal to ask on, `yes` is required).
+pub fn erase_logs(settings: &Settings, yes: bool) -> anyhow::Result<()> {
+    let files = log_files(&settings.log_dir)?;
+    if files.is_empty() {
+        println!("no log files in {}", settings.log_dir.display());
+        return Ok(());
+    }
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            bail!("refusing to erase {} log file(s) without --yes (no terminal to confirm on)", files.len());
+        }
+        eprint!("erase {} log file(s) in {}? type 'yes' to confirm: ", files.len(), settings.log_dir.display());
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer)?;
+        if answer.trim() != "yes" {
+            bail!("not confirmed; nothing erased");
+        }
+    }
+    for (i, f) in files.iter().enumerate() {
+        std::fs::remove_file(f).with_context(|| format!("cannot remove {}", f.display()))?;
+        eprintln!("[{}/{}] removed {}", i + 1, files.len(), f.display());
+    }
+    println!("erased {} log file(s)", files.len());
+    Ok(())
+}

@@ -1,0 +1,314 @@
+//! The middleware around every request: request id in and out, one access
+//! line, request metrics, and the request's identity for Sentry.
+
+use std::time::{Duration, Instant};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage, web};
+use ring::rand::{SecureRandom, SystemRandom};
+use tracing::Instrument;
+use tracing::instrument::WithSubscriber;
+
+use super::{
+    HTTP_REQUEST_DURATION_SECONDS, HTTP_REQUESTS_TOTAL, LoggedUser, RequestId, UNMATCHED_ROUTE,
+};
+use crate::error::{ApiError, error_chain};
+use crate::state::AppState;
+
+/// `X-Request-ID`, accepted from the client when well-formed and echoed.
+pub(crate) const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Observes one request; see the module docs.
+pub(crate) async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let dispatch = state.as_ref().and_then(|s| s.observe.log_dispatch.clone());
+    let observed = observe_inner(req, next, state);
+    match dispatch {
+        // Everything logged while this request is handled (on this worker
+        // thread) goes to this app's subscriber.
+        Some(dispatch) => observed.with_subscriber(dispatch).await,
+        None => observed.await,
+    }
+}
+
+async fn observe_inner<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+    state: Option<web::Data<AppState>>,
+) -> Result<ServiceResponse<B>, Error> {
+    let started = Instant::now();
+    let request_id = accepted_request_id(req.headers()).unwrap_or_else(new_request_id);
+    req.extensions_mut().insert(RequestId(request_id.clone()));
+    let sentry_on = state
+        .as_ref()
+        .is_some_and(|s| s.observe.sentry_hub.is_some());
+    if sentry_on {
+        // Sentry's middleware wraps this one and binds a hub per request.
+        sentry::Hub::current().configure_scope(|scope| scope.set_tag("request_id", &request_id));
+    }
+    let client_ip = state
+        .as_ref()
+        .filter(|s| s.observe.log_client_ip)
+        .and_then(|_| req.peer_addr())
+        .map(|a| a.ip().to_string());
+    let method = method_label(req.method());
+    // Routing needs the request unshared, so the template a failing inner
+    // middleware would leave us without is looked up now (cheap: a walk of
+    // the route tree, no handler runs).
+    let route_before = req.match_pattern();
+
+    let span = tracing::info_span!("request", request_id = %request_id);
+    let mut res = match next.call(req).instrument(span).await {
+        Ok(res) => res,
+        Err(e) => {
+            // A middleware further in failed; actix answers for it. Still
+            // count and log the request.
+            let status = e.as_response_error().status_code();
+            let route = route_before.unwrap_or_else(|| UNMATCHED_ROUTE.to_owned());
+            record_metrics(method, &route, status, started.elapsed());
+            let line = AccessLine {
+                request_id: &request_id,
+                method,
+                route: &route,
+                status,
+                elapsed: started.elapsed(),
+                user_id: None,
+                client_ip: client_ip.as_deref(),
+                error_code: None,
+            };
+            if status.is_server_error() {
+                line.log_error(Some(&e.to_string()));
+            } else {
+                line.log();
+            }
+            return Err(e);
+        }
+    };
+    let elapsed = started.elapsed();
+
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        res.headers_mut().insert(X_REQUEST_ID, value);
+    }
+    let status = res.status();
+    let route = res
+        .request()
+        .match_pattern()
+        .or(route_before)
+        .unwrap_or_else(|| UNMATCHED_ROUTE.to_owned());
+    let user_id = res.request().extensions().get::<LoggedUser>().map(|u| u.0);
+
+    record_metrics(method, &route, status, elapsed);
+    if sentry_on {
+        if let Some(id) = user_id {
+            sentry::Hub::current().configure_scope(|scope| {
+                scope.set_user(Some(sentry::User {
+                    id: Some(id.to_string()),
+                    ..Default::default()
+                }));
+            });
+        }
+        sentry::Hub::current().configure_scope(|scope| scope.set_tag("route", &route));
+    }
+
+    let error_code = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<ApiError>())
+        .map(ApiError::code);
+    let line = AccessLine {
+        request_id: &request_id,
+        method,
+        route: &route,
+        status,
+        elapsed,
+        user_id,
+        client_ip: client_ip.as_deref(),
+        error_code,
+    };
+    if status.is_server_error() {
+        line.log_error(server_error_detail(&res).as_deref());
+    } else {
+        line.log();
+    }
+    Ok(res)
+}
+
+/// The fields of one access-log line.
+struct AccessLine<'a> {
+    request_id: &'a str,
+    method: &'static str,
+    route: &'a str,
+    status: StatusCode,
+    elapsed: Duration,
+    user_id: Option<i64>,
+    client_ip: Option<&'a str>,
+    error_code: Option<&'static str>,
+}
+
+impl AccessLine<'_> {
+    fn duration_ms(&self) -> f64 {
+        (self.elapsed.as_secs_f64() * 1e6).round() / 1e3
+    }
+
+    fn log(&self) {
+        tracing::info!(
+            target: "tt_http::access",
+            request_id = self.request_id,
+            method = self.method,
+            route = self.route,
+            status = self.status.as_u16(),
+            duration_ms = self.duration_ms(),
+            user_id = self.user_id,
+            client_ip = self.client_ip,
+            error_code = self.error_code,
+            "request"
+        );
+    }
+
+    fn log_error(&self, error: Option<&str>) {
+        tracing::error!(
+            target: "tt_http::access",
+            request_id = self.request_id,
+            method = self.method,
+            route = self.route,
+            status = self.status.as_u16(),
+            duration_ms = self.duration_ms(),
+            user_id = self.user_id,
+            client_ip = self.client_ip,
+            error_code = self.error_code,
+            error = error,
+            "request failed"
+        );
+    }
+}
+
+/// The cause chain of a server error, for the log only (clients see a
+/// generic message). Client errors are not detailed: their messages may
+/// echo what the client sent.
+fn server_error_detail<B>(res: &ServiceResponse<B>) -> Option<String> {
+    let err = res.response().error()?;
+    Some(match err.as_error::<ApiError>() {
+        Some(ApiError::Internal(detail)) => detail.clone(),
+        Some(other) => error_chain(other),
+        None => err.to_string(),
+    })
+}
+
+fn record_metrics(method: &'static str, route: &str, status: StatusCode, elapsed: Duration) {
+    metrics::counter!(
+        HTTP_REQUESTS_TOTAL,
+        "method" => method,
+        "route" => route.to_owned(),
+        "status" => status.as_u16().to_string()
+    )
+    .increment(1);
+    metrics::histogram!(
+        HTTP_REQUEST_DURATION_SECONDS,
+        "method" => method,
+        "route" => route.to_owned()
+    )
+    .record(elapsed.as_secs_f64());
+}
+
+/// The method as a label: the standard ones, everything else `OTHER`, so a
+/// client cannot invent label values.
+pub(crate) fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "OTHER",
+    }
+}
+
+/// The client's `X-Request-ID` if it is 1–64 characters of
+/// `[A-Za-z0-9._-]`; anything else could smuggle text into log lines.
+pub(crate) fn accepted_request_id(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(X_REQUEST_ID)?.to_str().ok()?;
+    let well_formed = (1..=64).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    well_formed.then(|| value.to_owned())
+}
+
+/// A fresh request id: 128 random bits as 32 lower-hex characters.
+fn new_request_id() -> String {
+    let mut bytes = [0u8; 16];
+    if SystemRandom::new().fill(&mut bytes).is_err() {
+        // Uniqueness matters more than unpredictability here.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        bytes = nanos.to_le_bytes();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        if let Ok(v) = HeaderValue::from_str(value) {
+            h.insert(X_REQUEST_ID, v);
+        }
+        h
+    }
+
+    #[test]
+    fn well_formed_request_ids_are_accepted() {
+        for ok in ["a", "req-1.2_3", &"x".repeat(64), "0123456789abcdef"] {
+            assert_eq!(accepted_request_id(&headers(ok)).as_deref(), Some(ok));
+        }
+    }
+
+    #[test]
+    fn malformed_request_ids_are_replaced() {
+        for bad in [
+            "",
+            &"x".repeat(65),
+            "a b",
+            "a\"b",
+            "x{y}",
+            "é",
+            "a/b",
+            "a=b",
+        ] {
+            assert_eq!(accepted_request_id(&headers(bad)), None, "{bad:?}");
+        }
+        assert_eq!(accepted_request_id(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn fresh_request_ids_are_unique_hex() {
+        let a = new_request_id();
+        let b = new_request_id();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 32);
+        assert!(a.bytes().all(|c| c.is_ascii_hexdigit()));
+        assert!(accepted_request_id(&headers(&a)).is_some());
+    }
+
+    #[test]
+    fn methods_are_bounded() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        let odd = Method::from_bytes(b"CANARYMETHOD").map(|m| method_label(&m));
+        assert_eq!(odd.ok(), Some("OTHER"));
+    }
+}

@@ -1,0 +1,476 @@
+//! Product telemetry from the routes that perform each action.
+//!
+//! The functions here turn domain values into catalog events: the one place
+//! where `tt-domain` types meet `tt_telemetry::values`, so a handler tracks
+//! with one line after its action succeeded
+//! (`state.track(tracking::timer_started(&entry, Surface::Api), Some(uid))`).
+//! Only ids, counts, durations, booleans and closed enumerations can cross;
+//! names, notes and e-mails have no way in. The [`page_views`] middleware
+//! records successful HTML pages by route template. Tracking only enqueues:
+//! it never fails or slows a request.
+
+use actix_session::SessionExt;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::middleware::Next;
+use actix_web::{Error, web};
+use tt_domain::{
+    Client, Comment, CommentTarget, GroupBy, Invoice, InvoiceStatus, Period, Project, Role, Task,
+    TaskStatus, TimeEntry, User,
+};
+use tt_telemetry::Event;
+use tt_telemetry::values as tv;
+
+pub(crate) use tv::{AuthMethod, InvoiceView, LoginFailureReason, Surface};
+
+use crate::state::AppState;
+
+fn project_id(id: tt_domain::ProjectId) -> tv::ProjectId {
+    tv::ProjectId::new(id.get())
+}
+
+fn task_id(id: tt_domain::TaskId) -> tv::TaskId {
+    tv::TaskId::new(id.get())
+}
+
+fn client_id(id: tt_domain::ClientId) -> tv::ClientId {
+    tv::ClientId::new(id.get())
+}
+
+fn entry_id(id: tt_domain::TimeEntryId) -> tv::TimeEntryId {
+    tv::TimeEntryId::new(id.get())
+}
+
+fn invoice_id(id: tt_domain::InvoiceId) -> tv::InvoiceId {
+    tv::InvoiceId::new(id.get())
+}
+
+fn user_id(id: tt_domain::UserId) -> tv::UserId {
+    tv::UserId::new(id.get())
+}
+
+fn seconds(secs: i64) -> tv::DurationSecs {
+    tv::DurationSecs::from_secs(u64::try_from(secs).unwrap_or(0))
+}
+
+fn count(n: usize) -> tv::Count {
+    tv::Count::from(n)
+}
+
+fn task_status(s: TaskStatus) -> tv::TaskStatus {
+    match s {
+        TaskStatus::Todo => tv::TaskStatus::Todo,
+        TaskStatus::InProgress => tv::TaskStatus::InProgress,
+        TaskStatus::Review => tv::TaskStatus::Review,
+        TaskStatus::Done => tv::TaskStatus::Done,
+    }
+}
+
+fn invoice_status(s: InvoiceStatus) -> tv::InvoiceStatus {
+    match s {
+        InvoiceStatus::Draft => tv::InvoiceStatus::Draft,
+        InvoiceStatus::Sent => tv::InvoiceStatus::Sent,
+        InvoiceStatus::Paid => tv::InvoiceStatus::Paid,
+        InvoiceStatus::Cancelled => tv::InvoiceStatus::Cancelled,
+    }
+}
+
+fn role(r: Role) -> tv::UserRole {
+    match r {
+        Role::Admin => tv::UserRole::Admin,
+        Role::User => tv::UserRole::User,
+    }
+}
+
+fn comment_target(t: CommentTarget) -> tv::CommentTarget {
+    match t {
+        CommentTarget::Project(_) => tv::CommentTarget::Project,
+        CommentTarget::Task(_) => tv::CommentTarget::Task,
+    }
+}
+
+// ------------------------------------------------------------------ auth
+
+/// A successful sign-in on the login form (`Password`) or the API (`ApiToken`).
+pub(crate) fn login(method: AuthMethod) -> Event {
+    Event::AuthLogin { method }
+}
+
+/// A refused sign-in; track it without a user id.
+pub(crate) fn login_failed(reason: LoginFailureReason) -> Event {
+    Event::AuthLoginFailed { reason }
+}
+
+/// A sign-out.
+pub(crate) fn logout() -> Event {
+    Event::AuthLogout {}
+}
+
+/// An API token was issued.
+pub(crate) fn api_token_created(token: i64) -> Event {
+    Event::AuthApiTokenCreated {
+        token_id: tv::ApiTokenId::new(token),
+    }
+}
+
+/// An API token was revoked.
+pub(crate) fn api_token_revoked(token: i64) -> Event {
+    Event::AuthApiTokenRevoked {
+        token_id: tv::ApiTokenId::new(token),
+    }
+}
+
+// ---------------------------------------------------------- timer, entries
+
+/// The timer was started; `e` is the running entry.
+pub(crate) fn timer_started(e: &TimeEntry, surface: Surface) -> Event {
+    Event::TimerStarted {
+        entry_id: entry_id(e.id),
+        project_id: project_id(e.project_id),
+        task_id: e.task_id.map(task_id),
+        surface,
+    }
+}
+
+/// The timer was stopped; `e` is the finished entry.
+pub(crate) fn timer_stopped(e: &TimeEntry, surface: Surface) -> Event {
+    Event::TimerStopped {
+        entry_id: entry_id(e.id),
+        project_id: project_id(e.project_id),
+        duration_seconds: seconds(e.seconds(tt_persistence::now())),
+        surface,
+    }
+}
+
+/// An entry was added by hand.
+pub(crate) fn entry_created(e: &TimeEntry, surface: Surface) -> Event {
+    Event::TimeEntryCreated {
+        entry_id: entry_id(e.id),
+        project_id: project_id(e.project_id),
+        task_id: e.task_id.map(task_id),
+        duration_seconds: seconds(e.seconds(tt_persistence::now())),
+        billable: e.billable,
+        tag_count: count(e.tags.as_slice().len()),
+        surface,
+    }
+}
+
+/// An entry was edited.
+pub(crate) fn entry_updated(e: &TimeEntry, surface: Surface) -> Event {
+    Event::TimeEntryUpdated {
+        entry_id: entry_id(e.id),
+        project_id: project_id(e.project_id),
+        surface,
+    }
+}
+
+/// An entry was deleted.
+pub(crate) fn entry_deleted(id: tt_domain::TimeEntryId, surface: Surface) -> Event {
+    Event::TimeEntryDeleted {
+        entry_id: entry_id(id),
+        surface,
+    }
+}
+
+// ------------------------------------------------------ projects, clients
+
+/// A project was created.
+pub(crate) fn project_created(p: &Project) -> Event {
+    Event::ProjectCreated {
+        project_id: project_id(p.id),
+        client_id: p.client_id.map(client_id),
+        billable: p.billable,
+        has_hourly_rate: p.hourly_rate.is_some(),
+    }
+}
+
+/// A project was saved: `project.archived` when this save archived it,
+/// otherwise `project.updated`.
+pub(crate) fn project_saved(was_archived: bool, p: &Project) -> Event {
+    if p.archived && !was_archived {
+        Event::ProjectArchived {
+            project_id: project_id(p.id),
+        }
+    } else {
+        Event::ProjectUpdated {
+            project_id: project_id(p.id),
+        }
+    }
+}
+
+/// A project was deleted.
+pub(crate) fn project_deleted(id: tt_domain::ProjectId) -> Event {
+    Event::ProjectDeleted {
+        project_id: project_id(id),
+    }
+}
+
+/// A client was created.
+pub(crate) fn client_created(c: &Client) -> Event {
+    Event::ClientCreated {
+        client_id: client_id(c.id),
+        has_default_rate: c.default_hourly_rate.is_some(),
+    }
+}
+
+/// A client was saved: `client.archived` when this save archived it,
+/// otherwise `client.updated`.
+pub(crate) fn client_saved(was_archived: bool, c: &Client) -> Event {
+    if c.archived && !was_archived {
+        Event::ClientArchived {
+            client_id: client_id(c.id),
+        }
+    } else {
+        Event::ClientUpdated {
+            client_id: client_id(c.id),
+        }
+    }
+}
+
+// ------------------------------------------------------------------ tasks
+
+/// A task was created.
+pub(crate) fn task_created(t: &Task) -> Event {
+    Event::TaskCreated {
+        task_id: task_id(t.id),
+        project_id: project_id(t.project_id),
+        has_assignee: t.assignee_id.is_some(),
+        has_due_date: t.due_date.is_some(),
+    }
+}
+
+/// What an edit of a task changed: its status (old → new) and/or its
+/// assignee (to someone new). An edit of name or description alone has no
+/// event.
+pub(crate) fn task_changes(before: &Task, after: &Task) -> Vec<Event> {
+    let mut events = Vec::new();
+    if before.status != after.status {
+        events.push(Event::TaskStatusChanged {
+            task_id: task_id(after.id),
+            project_id: project_id(after.project_id),
+            old_status: task_status(before.status),
+            new_status: task_status(after.status),
+        });
+    }
+    if let Some(assignee) = after.assignee_id.filter(|a| before.assignee_id != Some(*a)) {
+        events.push(Event::TaskAssigned {
+            task_id: task_id(after.id),
+            project_id: project_id(after.project_id),
+            assignee_id: user_id(assignee),
+        });
+    }
+    events
+}
+
+/// A task was deleted.
+pub(crate) fn task_deleted(t: &Task) -> Event {
+    Event::TaskDeleted {
+        task_id: task_id(t.id),
+        project_id: project_id(t.project_id),
+    }
+}
+
+// --------------------------------------------------------------- comments
+
+/// A comment was posted.
+pub(crate) fn comment_created(c: &Comment) -> Event {
+    Event::CommentCreated {
+        comment_id: tv::CommentId::new(c.id.get()),
+        target: comment_target(c.target),
+    }
+}
+
+/// A comment was deleted.
+pub(crate) fn comment_deleted(id: tt_domain::CommentId, target: CommentTarget) -> Event {
+    Event::CommentDeleted {
+        comment_id: tv::CommentId::new(id.get()),
+        target: comment_target(target),
+    }
+}
+
+// --------------------------------------------------------------- invoices
+
+/// An invoice was created.
+pub(crate) fn invoice_created(i: &Invoice) -> Event {
+    Event::InvoiceCreated {
+        invoice_id: invoice_id(i.id),
+        client_id: client_id(i.client_id),
+        line_count: count(i.lines.len()),
+    }
+}
+
+/// An invoice changed status.
+pub(crate) fn invoice_status_changed(old: InvoiceStatus, i: &Invoice) -> Event {
+    Event::InvoiceStatusChanged {
+        invoice_id: invoice_id(i.id),
+        old_status: invoice_status(old),
+        new_status: invoice_status(i.status),
+    }
+}
+
+/// An invoice page (or its printable page) was shown.
+pub(crate) fn invoice_viewed(i: &Invoice, view: InvoiceView) -> Event {
+    Event::InvoiceViewed {
+        invoice_id: invoice_id(i.id),
+        view,
+    }
+}
+
+// ---------------------------------------------------------------- reports
+
+/// A summary report was shown.
+pub(crate) fn summary_viewed(group_by: GroupBy, period: Period) -> Event {
+    let days = (period.to() - period.from()).num_days();
+    Event::ReportSummaryViewed {
+        group_by: match group_by {
+            GroupBy::Project => tv::ReportGroupBy::Project,
+            GroupBy::User => tv::ReportGroupBy::User,
+            GroupBy::Day => tv::ReportGroupBy::Day,
+        },
+        range_days: tv::Count::new(u64::try_from(days).unwrap_or(0)),
+    }
+}
+
+/// Entries were exported as CSV.
+pub(crate) fn csv_exported(rows: usize) -> Event {
+    Event::ReportCsvExported {
+        row_count: count(rows),
+    }
+}
+
+// ------------------------------------------------------------------ admin
+
+/// An administrator created `u`.
+pub(crate) fn user_created(u: &User) -> Event {
+    Event::AdminUserCreated {
+        target_user_id: user_id(u.id),
+        role: role(u.role),
+    }
+}
+
+/// An administrator changed `u`'s role (nothing when only the active flag
+/// changed).
+pub(crate) fn user_role_changed(old: Role, u: &User) -> Option<Event> {
+    (old != u.role).then(|| Event::AdminUserRoleChanged {
+        target_user_id: user_id(u.id),
+        old_role: role(old),
+        new_role: role(u.role),
+    })
+}
+
+// ------------------------------------------------------------- page views
+
+/// Records `page.viewed` for every successful HTML page (`GET`, 200,
+/// `text/html`) with its route **template** and the signed-in user's id —
+/// never the concrete path or the query string.
+pub(crate) async fn page_views(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let is_get = req.method() == Method::GET;
+    let res = next.call(req).await?;
+    if is_get && is_html_page(&res) {
+        let request = res.request();
+        if let (Some(state), Some(pattern)) = (
+            request.app_data::<web::Data<AppState>>(),
+            request.match_pattern(),
+        ) {
+            let user = crate::auth::session_user(&request.get_session(), state);
+            let route = tv::Route::from_template(&pattern);
+            state.track(Event::PageViewed { route }, user);
+        }
+    }
+    Ok(res)
+}
+
+fn is_html_page<B>(res: &ServiceResponse<B>) -> bool {
+    res.status() == StatusCode::OK
+        && res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("text/html"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tt_telemetry::values::Route;
+
+    /// Every HTML page the web UI registers (`web::get()` routes in
+    /// `src/web/*.rs`) has its own template in the closed `Route` list, so
+    /// no page view of a real page is reported as `other`.
+    #[test]
+    fn every_web_page_has_a_route_template() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web");
+        let not_pages = ["/static/", "/reports/entries.csv"];
+        let mut seen = 0;
+        for file in std::fs::read_dir(&dir).expect("src/web") {
+            let path = file.expect("entry").path();
+            let source = std::fs::read_to_string(&path).expect("source");
+            for (i, _) in source.match_indices("web::get()") {
+                let before = &source[..i];
+                let Some(open) = before.rfind(".route(\"") else {
+                    continue;
+                };
+                let rest = &before[open + 8..];
+                let Some(close) = rest.find('"') else {
+                    continue;
+                };
+                let template = &rest[..close];
+                if not_pages.iter().any(|p| template.starts_with(p)) {
+                    continue;
+                }
+                seen += 1;
+                assert_ne!(
+                    Route::from_template(template),
+                    Route::Other,
+                    "{template} in {}: add it to tt_telemetry::values::Route",
+                    path.display()
+                );
+            }
+        }
+        assert!(seen >= 15, "found only {seen} pages");
+    }
+
+    #[test]
+    fn task_edits_report_status_and_new_assignee_only() {
+        let id = |n| tt_domain::TaskId::new(n).expect("id");
+        let before = Task {
+            id: id(3),
+            project_id: tt_domain::ProjectId::new(2).expect("id"),
+            name: tt_domain::Name::parse("canary-task").expect("name"),
+            description: tt_domain::Text::parse("").expect("text"),
+            status: TaskStatus::Todo,
+            assignee_id: None,
+            due_date: None,
+        };
+        assert!(task_changes(&before, &before).is_empty());
+        let after = Task {
+            status: TaskStatus::Review,
+            assignee_id: tt_domain::UserId::new(9),
+            ..before.clone()
+        };
+        let names: Vec<_> = task_changes(&before, &after)
+            .iter()
+            .map(|e| e.name())
+            .collect();
+        assert_eq!(names, ["task.status_changed", "task.assigned"]);
+        assert_eq!(
+            task_changes(&before, &after)[0].properties_json(),
+            r#"{"task_id":3,"project_id":2,"old_status":"todo","new_status":"review"}"#
+        );
+        // Unassigning is no assignment.
+        assert!(
+            task_changes(
+                &after,
+                &Task {
+                    assignee_id: None,
+                    ..after.clone()
+                }
+            )
+            .is_empty()
+        );
+    }
+}

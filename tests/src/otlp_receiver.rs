@@ -1,0 +1,389 @@
+//! A real OTLP/HTTP logs receiver on 127.0.0.1:0 for black-box telemetry
+//! tests: a plain HTTP/1.1 server over `std::net` that records every
+//! request byte for byte, decodes each body with `opentelemetry-proto`
+//! (protobuf, or JSON when the content type says so) and answers as
+//! scripted — 200, 500, 429 with `Retry-After`, 400, or hang.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::logs::v1::LogRecord;
+use prost::Message;
+
+/// What the receiver does with a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    /// Answer with this status and an empty body.
+    Status(u16),
+    /// Answer with this status and `Retry-After: secs`.
+    RetryAfter(u16, u64),
+    /// Read the request, then answer nothing for this long and close.
+    Hang(Duration),
+}
+
+impl Reply {
+    /// The status answered, if any.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Reply::Status(s) | Reply::RetryAfter(s, _) => Some(*s),
+            Reply::Hang(_) => None,
+        }
+    }
+}
+
+/// One request as the receiver saw it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// When it was read completely.
+    pub at: Instant,
+    /// The request target, e.g. `/v1/logs`.
+    pub path: String,
+    /// The headers, in order.
+    pub headers: Vec<(String, String)>,
+    /// Every byte that came over the wire: request line, headers, body.
+    pub raw: Vec<u8>,
+    /// The decoded body (empty when it could not be decoded).
+    pub decoded: ExportLogsServiceRequest,
+    /// Why the body could not be decoded, if it could not.
+    pub decode_error: Option<String>,
+    /// How the receiver answered.
+    pub reply: Reply,
+}
+
+impl Received {
+    /// A header's value, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every log record in the request.
+    pub fn records(&self) -> Vec<&LogRecord> {
+        self.decoded
+            .resource_logs
+            .iter()
+            .flat_map(|rl| rl.scope_logs.iter())
+            .flat_map(|sl| sl.log_records.iter())
+            .collect()
+    }
+
+    /// The attributes of each resource in the request.
+    pub fn resource_attributes(&self) -> Vec<BTreeMap<String, Val>> {
+        self.decoded
+            .resource_logs
+            .iter()
+            .map(|rl| attrs(rl.resource.as_ref().map_or(&[][..], |r| &r.attributes)))
+            .collect()
+    }
+
+    /// Whether the receiver accepted it (2xx).
+    pub fn accepted(&self) -> bool {
+        self.reply.status().is_some_and(|s| (200..300).contains(&s))
+    }
+}
+
+/// An attribute value, simplified.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Val {
+    /// A string.
+    Str(String),
+    /// An integer.
+    Int(i64),
+    /// A boolean.
+    Bool(bool),
+    /// Anything else, debug-printed.
+    Other(String),
+}
+
+impl Val {
+    /// The string, or `""` for other kinds.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Val::Str(s) => s,
+            _ => "",
+        }
+    }
+}
+
+/// Attributes as a sorted map.
+pub fn attrs(list: &[KeyValue]) -> BTreeMap<String, Val> {
+    list.iter()
+        .map(|kv| (kv.key.clone(), val(kv.value.as_ref())))
+        .collect()
+}
+
+fn val(v: Option<&AnyValue>) -> Val {
+    match v.and_then(|v| v.value.as_ref()) {
+        Some(any_value::Value::StringValue(s)) => Val::Str(s.clone()),
+        Some(any_value::Value::IntValue(i)) => Val::Int(*i),
+        Some(any_value::Value::BoolValue(b)) => Val::Bool(*b),
+        other => Val::Other(format!("{other:?}")),
+    }
+}
+
+/// A log record's attributes.
+pub fn record_attrs(r: &LogRecord) -> BTreeMap<String, Val> {
+    attrs(&r.attributes)
+}
+
+/// A log record's `event.name` attribute (empty if missing).
+pub fn event_name(r: &LogRecord) -> String {
+    record_attrs(r)
+        .get("event.name")
+        .map(|v| v.as_str().to_owned())
+        .unwrap_or_default()
+}
+
+#[derive(Default)]
+struct State {
+    connections: usize,
+    received: Vec<Received>,
+    script: VecDeque<Reply>,
+    default: Option<Reply>,
+}
+
+/// The receiver; stops accepting when dropped.
+#[derive(Debug)]
+pub struct OtlpReceiver {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("State")
+            .field("connections", &self.connections)
+            .field("received", &self.received.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    state
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl OtlpReceiver {
+    /// A receiver answering 200 to everything.
+    pub fn start() -> OtlpReceiver {
+        Self::answering(Reply::Status(200))
+    }
+
+    /// A receiver answering `default` unless scripted otherwise.
+    pub fn answering(default: Reply) -> OtlpReceiver {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the receiver");
+        let addr = listener.local_addr().expect("receiver address");
+        let state = Arc::new(Mutex::new(State {
+            default: Some(default),
+            ..State::default()
+        }));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (s, st) = (Arc::clone(&state), Arc::clone(&stop));
+        thread::spawn(move || {
+            for conn in listener.incoming() {
+                if st.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(conn) = conn else { continue };
+                lock(&s).connections += 1;
+                let s = Arc::clone(&s);
+                thread::spawn(move || serve(conn, &s));
+            }
+        });
+        OtlpReceiver { addr, state, stop }
+    }
+
+    /// The base URL to configure as `GRAFANA_OTLP_ENDPOINT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Replies for the next requests, in order; then the default.
+    pub fn script(&self, replies: impl IntoIterator<Item = Reply>) {
+        lock(&self.state).script.extend(replies);
+    }
+
+    /// Changes the default reply.
+    pub fn set_default(&self, reply: Reply) {
+        lock(&self.state).default = Some(reply);
+    }
+
+    /// Every request so far.
+    pub fn requests(&self) -> Vec<Received> {
+        lock(&self.state).received.clone()
+    }
+
+    /// How many requests so far.
+    pub fn request_count(&self) -> usize {
+        lock(&self.state).received.len()
+    }
+
+    /// TCP connections accepted, whether or not a request followed.
+    pub fn connection_count(&self) -> usize {
+        lock(&self.state).connections
+    }
+
+    /// The event names of every record received, in order.
+    pub fn event_names(&self) -> Vec<String> {
+        self.requests()
+            .iter()
+            .flat_map(|r| r.records().into_iter().map(event_name).collect::<Vec<_>>())
+            .collect()
+    }
+
+    /// Every record named `name`, with whether its request was accepted.
+    pub fn records_named(&self, name: &str) -> Vec<(bool, LogRecord)> {
+        self.requests()
+            .iter()
+            .flat_map(|req| {
+                req.records()
+                    .into_iter()
+                    .filter(|r| event_name(r) == name)
+                    .map(|r| (req.accepted(), r.clone()))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    /// Waits until `pred` holds over the requests, or `timeout` passes.
+    pub fn wait_until(&self, timeout: Duration, pred: impl Fn(&[Received]) -> bool) -> bool {
+        let end = Instant::now() + timeout;
+        loop {
+            if pred(&lock(&self.state).received) {
+                return true;
+            }
+            if Instant::now() >= end {
+                return false;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits until records with every one of `names` arrived.
+    pub fn wait_for_events(&self, names: &[&str], timeout: Duration) -> bool {
+        self.wait_until(timeout, |reqs| {
+            let seen: Vec<String> = reqs
+                .iter()
+                .flat_map(|r| r.records().into_iter().map(event_name).collect::<Vec<_>>())
+                .collect();
+            names.iter().all(|n| seen.iter().any(|s| s == n))
+        })
+    }
+}
+
+impl Drop for OtlpReceiver {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_millis(100));
+    }
+}
+
+fn serve(conn: TcpStream, state: &Mutex<State>) {
+    let Ok(mut writer) = conn.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(conn);
+    loop {
+        let mut raw = Vec::new();
+        let mut request_line = String::new();
+        match reader.read_line(&mut request_line) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        raw.extend_from_slice(request_line.as_bytes());
+        let path = request_line
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or("")
+            .to_owned();
+        let mut headers = Vec::new();
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            raw.extend_from_slice(line.as_bytes());
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = line.split_once(':') {
+                headers.push((k.trim().to_owned(), v.trim().to_owned()));
+            }
+        }
+        let len: usize = headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(0);
+        let mut body = vec![0u8; len];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        raw.extend_from_slice(&body);
+        let content_type = headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        let decoded: Result<ExportLogsServiceRequest, String> = if content_type.contains("json") {
+            serde_json::from_slice(&body).map_err(|e| e.to_string())
+        } else {
+            ExportLogsServiceRequest::decode(body.as_slice()).map_err(|e| e.to_string())
+        };
+        let (decoded, decode_error) = match decoded {
+            Ok(d) => (d, None),
+            Err(e) => (ExportLogsServiceRequest::default(), Some(e)),
+        };
+        let reply = {
+            let mut s = lock(state);
+            let reply = s
+                .script
+                .pop_front()
+                .or_else(|| s.default.clone())
+                .unwrap_or(Reply::Status(200));
+            s.received.push(Received {
+                at: Instant::now(),
+                path,
+                headers,
+                raw,
+                decoded,
+                decode_error,
+                reply: reply.clone(),
+            });
+            reply
+        };
+        let (status, extra) = match reply {
+            Reply::Status(code) => (code, String::new()),
+            Reply::RetryAfter(code, secs) => (code, format!("Retry-After: {secs}\r\n")),
+            Reply::Hang(d) => {
+                thread::sleep(d);
+                return;
+            }
+        };
+        let response = format!(
+            "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: 0\r\n{extra}\r\n"
+        );
+        if writer.write_all(response.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+/// Whether `needle` occurs anywhere in `haystack`.
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}

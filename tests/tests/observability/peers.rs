@@ -1,0 +1,182 @@
+//! Real third-party peers (promtool, a Prometheus server): found on `PATH`,
+//! skipped loudly when missing — except under `CI=true`, where a missing
+//! peer fails the test.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Whether this run must not skip anything (`CI=true`).
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
+}
+
+/// The path of `tool`, or `None` after a loud skip message (a panic under
+/// CI).
+pub fn require_tool(tool: &str, install: &str, what: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(tool))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        assert!(
+            !in_ci(),
+            "CI=true but `{tool}` is missing ({install}); {what} cannot run"
+        );
+        eprintln!("\n*** SKIPPED: {what} ({tool} not found; {install}) ***\n");
+    }
+    found
+}
+
+/// A free loopback port (bound, read back and released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// A child process killed when dropped.
+pub struct ChildGuard(pub Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A Prometheus server on loopback scraping `target` (`host:port`) every
+/// second, with `bearer` as the scrape credential if given.
+pub struct Prometheus {
+    pub base: String,
+    _child: ChildGuard,
+    _dir: tempfile::TempDir,
+}
+
+impl Prometheus {
+    pub fn start(binary: &std::path::Path, target: &str, bearer: Option<&str>) -> Self {
+        let dir = tempfile::tempdir().expect("prometheus dir");
+        let auth = bearer
+            .map(|t| format!("    authorization:\n      type: Bearer\n      credentials: {t}\n"))
+            .unwrap_or_default();
+        let config = format!(
+            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
+             scrape_configs:\n  - job_name: timetracker\n    metrics_path: /metrics\n{auth}\
+             \x20   static_configs:\n      - targets: ['{target}']\n"
+        );
+        let config_path = dir.path().join("prometheus.yml");
+        std::fs::write(&config_path, config).expect("write prometheus.yml");
+        let port = free_port();
+        let child = Command::new(binary)
+            .arg(format!("--config.file={}", config_path.display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("data").display()
+            ))
+            .arg("--log.level=warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start prometheus");
+        Prometheus {
+            base: format!("http://127.0.0.1:{port}"),
+            _child: ChildGuard(child),
+            _dir: dir,
+        }
+    }
+
+    /// Runs an instant query until it returns at least one sample or
+    /// `timeout` passes; returns the result vector.
+    pub fn query_until_found(&self, query: &str, timeout: Duration) -> Vec<serde_json::Value> {
+        let client = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .expect("client");
+        let deadline = Instant::now() + timeout;
+        let mut last = String::new();
+        while Instant::now() < deadline {
+            let resp = client
+                .get(format!(
+                    "{}/api/v1/query?query={}",
+                    self.base,
+                    percent_encode(query)
+                ))
+                .send();
+            if let Ok(resp) = resp {
+                let body: serde_json::Value = resp.json().unwrap_or_default();
+                if let Some(result) = body["data"]["result"].as_array().filter(|r| !r.is_empty()) {
+                    return result.clone();
+                }
+                last = body.to_string();
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        panic!("Prometheus never returned a sample for {query}; last answer: {last}");
+    }
+}
+
+/// Percent-encodes everything but unreserved characters.
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// A running Bugsink (Sentry-compatible server) announced by
+/// `.ci/peers/bugsink-start` through `TT_BUGSINK_URL`, `TT_BUGSINK_DSN` and
+/// `TT_BUGSINK_TOKEN`.
+pub struct Bugsink {
+    pub url: String,
+    pub dsn: String,
+    pub token: String,
+}
+
+impl Bugsink {
+    /// The announced server, or `None` after a loud skip (a panic under CI).
+    pub fn from_env() -> Option<Self> {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        match (
+            var("TT_BUGSINK_URL"),
+            var("TT_BUGSINK_DSN"),
+            var("TT_BUGSINK_TOKEN"),
+        ) {
+            (Some(url), Some(dsn), Some(token)) => Some(Bugsink { url, dsn, token }),
+            _ => {
+                assert!(
+                    !in_ci(),
+                    "CI=true but no Bugsink is announced (run .ci/peers/bugsink-start and source target/peers/bugsink.env)"
+                );
+                eprintln!(
+                    "\n*** SKIPPED: real Sentry-compatible server test (run .ci/peers/bugsink-start, then `set -a; . target/peers/bugsink.env`) ***\n"
+                );
+                None
+            }
+        }
+    }
+
+    /// The project id, the last path segment of the DSN.
+    pub fn project(&self) -> String {
+        self.dsn.rsplit('/').next().unwrap_or_default().to_owned()
+    }
+
+    /// GETs a path of Bugsink's canonical API.
+    pub fn api(&self, path: &str) -> serde_json::Value {
+        reqwest::blocking::Client::new()
+            .get(format!("{}/api/canonical/0/{path}", self.url))
+            .bearer_auth(&self.token)
+            .timeout(Duration::from_secs(10))
+            .send()
+            .and_then(|r| r.error_for_status())
+            .and_then(|r| r.json())
+            .unwrap_or_else(|e| panic!("Bugsink API {path}: {e}"))
+    }
+}
