@@ -58,7 +58,11 @@ pub(crate) fn privacy_state(state: &AppState) -> PrivacyDto {
         detailed: level_dto(state, inst.effective(ConsentLevel::Detailed)),
         install_id: inst.install_id().to_string(),
         fingerprint: inst.fingerprint(&state.privacy.hostname),
-        build: if state.privacy.official_build { "official" } else { "self-hosted" },
+        build: if state.privacy.official_build {
+            "official"
+        } else {
+            "self-hosted"
+        },
         sink_configured: inst.sink_configured(),
         sink_host: state.privacy.sink_host.clone(),
         sentry_enabled: state.privacy.sentry_enabled,
@@ -74,7 +78,11 @@ pub(crate) async fn set_level(
     level: ConsentLevel,
     granted: bool,
 ) -> Result<(), ApiError> {
-    let current = state.installation.snapshot().consent(level).map(|c| c.granted);
+    let current = state
+        .installation
+        .snapshot()
+        .consent(level)
+        .map(|c| c.granted);
     if current == Some(granted) {
         return Ok(());
     }
@@ -136,7 +144,10 @@ async fn update(
     body: web::Json<Toggle>,
 ) -> Result<HttpResponse, ApiError> {
     user.require_admin()?;
-    for (level, value) in [(ConsentLevel::Base, body.base), (ConsentLevel::Detailed, body.detailed)] {
+    for (level, value) in [
+        (ConsentLevel::Base, body.base),
+        (ConsentLevel::Detailed, body.detailed),
+    ] {
         if let Some(granted) = value {
             set_level(&state, user.id(), level, granted).await?;
         }
