@@ -83,6 +83,7 @@ impl Canaries {
             "note",
             "tag",
             "comment",
+            "doomed",
             "webclient",
             "webproject",
             "webtask",
@@ -95,7 +96,7 @@ impl Canaries {
         .iter()
         .map(|w| self.of(w))
         .collect();
-        for who in ["user", "client", "webuser", "webclient"] {
+        for who in ["user", "client", "doomed", "webuser", "webclient"] {
             all.push(self.email(who));
         }
         all.push(self.run.clone());
@@ -596,6 +597,28 @@ pub fn api_session(base: &str, c: &Canaries, report: &mut SessionReport) {
         200,
     );
     ev.insert("client.archived");
+
+    let gone = api.expect(
+        Method::POST,
+        "/api/v1/users",
+        Some(
+            &json!({"username": c.of("doomed"), "password": c.of("password"),
+                     "email": c.email("doomed"), "role": "user"}),
+        ),
+        201,
+    );
+    api.expect(
+        Method::DELETE,
+        &format!("/api/v1/users/{}?entries=delete", id(&gone)),
+        None,
+        200,
+    );
+    ev.insert("admin.user_deleted");
+    for format in ["json", "csv"] {
+        let (s, _) = api.get(&format!("/api/v1/me/export?format={format}"));
+        assert_eq!(s, 200, "export {format}");
+    }
+    ev.insert("admin.data_exported");
 
     api.expect(Method::POST, "/api/v1/auth/logout", None, 204);
     ev.extend(["auth.logout", "auth.api_token_revoked"]);

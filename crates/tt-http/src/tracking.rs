@@ -359,6 +359,33 @@ pub(crate) fn user_role_changed(old: Role, u: &User) -> Option<Event> {
     })
 }
 
+/// An administrator deleted a user, keeping (anonymised) or deleting their
+/// entries.
+pub(crate) fn user_deleted(
+    id: tt_domain::UserId,
+    entries: tt_persistence::users::EntryDisposition,
+) -> Event {
+    Event::AdminUserDeleted {
+        target_user_id: user_id(id),
+        entries: match entries {
+            tt_persistence::users::EntryDisposition::Anonymise => tv::EntryDisposition::Anonymised,
+            tt_persistence::users::EntryDisposition::Delete => tv::EntryDisposition::Deleted,
+        },
+    }
+}
+
+/// A user downloaded their own data.
+pub(crate) fn own_data_exported(csv: bool) -> Event {
+    Event::AdminDataExported {
+        format: if csv {
+            tv::ExportFormat::Csv
+        } else {
+            tv::ExportFormat::Json
+        },
+        for_other_user: false,
+    }
+}
+
 // ------------------------------------------------------------- page views
 
 /// Records `page.viewed` for every successful HTML page (`GET`, 200,

@@ -33,6 +33,7 @@ pub(crate) async fn export_response(
     let bytes = state
         .db(move |c| if csv { crate::export::export_csv(c, user) } else { crate::export::export_json(c, user) })
         .await?;
+    state.track(crate::tracking::own_data_exported(csv), Some(user));
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, ctype))
         .insert_header((

@@ -151,6 +151,7 @@ async fn remove(
     }
     let how = disposition(q.entries.as_deref())?;
     let report = state.db(move |c| tt_persistence::users::delete(c, id, how)).await?;
+    state.track(tracking::user_deleted(id, how), Some(user.id()));
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "entries_deleted": report.entries_deleted,
         "entries_anonymised": report.entries_anonymised,
