@@ -192,3 +192,30 @@ impl Pool {
             .map_err(PersistenceError::from)
     }
 }
+
+/// Runs `f` in a transaction that may write. On SQLite it starts with
+/// `BEGIN IMMEDIATE`, taking the write lock up front: a deferred transaction
+/// that reads and then writes cannot wait for the lock (SQLite answers
+/// "database is locked" at once instead of honouring the busy timeout), so
+/// concurrent requests would fail rather than queue. Nested transactions
+/// inside `f` become savepoints as usual.
+pub fn write_transaction<T, F>(conn: &mut DbConnection, f: F) -> Result<T, PersistenceError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, PersistenceError>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    if !matches!(conn, DbConnection::Sqlite(_)) {
+        return conn.transaction(f);
+    }
+    if let DbConnection::Sqlite(inner) = conn {
+        AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+    }
+    let result = f(conn);
+    if let DbConnection::Sqlite(inner) = conn {
+        match &result {
+            Ok(_) => AnsiTransactionManager::commit_transaction(inner)?,
+            Err(_) => AnsiTransactionManager::rollback_transaction(inner)?,
+        }
+    }
+    result
+}

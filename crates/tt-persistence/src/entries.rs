@@ -90,7 +90,7 @@ fn check_refs(conn: &mut DbConnection, f: &EntryFields) -> Result<bool> {
 /// a microsecond ago by a concurrent request — this is
 /// `Conflict("a timer is already running")`.
 pub fn start_timer(conn: &mut DbConnection, user: UserId, f: &EntryFields) -> Result<TimeEntry> {
-    conn.transaction(|conn| {
+    crate::connection::write_transaction(conn, |conn| {
         let billable = check_refs(conn, f)?;
         let new_id: i64 = diesel::insert_into(time_entries::table)
             .values((
@@ -130,7 +130,7 @@ pub fn running_timer(conn: &mut DbConnection, user: UserId) -> Result<Option<Tim
 
 /// Stops the user's running timer; `NotFound` if none runs.
 pub fn stop_timer(conn: &mut DbConnection, user: UserId) -> Result<TimeEntry> {
-    conn.transaction(|conn| {
+    crate::connection::write_transaction(conn, |conn| {
         let running = running_timer(conn, user)?.ok_or(PersistenceError::NotFound)?;
         // An entry lasts at least one second, so the CHECK (end > start) holds.
         let end = now().max(running.start + chrono::Duration::seconds(1));
@@ -148,7 +148,7 @@ pub fn create(
     range: TimeRange,
     f: &EntryFields,
 ) -> Result<TimeEntry> {
-    conn.transaction(|conn| {
+    crate::connection::write_transaction(conn, |conn| {
         let billable = check_refs(conn, f)?;
         let new_id: i64 = diesel::insert_into(time_entries::table)
             .values((
@@ -211,7 +211,7 @@ pub fn update(
     range: Option<TimeRange>,
     f: &EntryFields,
 ) -> Result<TimeEntry> {
-    conn.transaction(|conn| {
+    crate::connection::write_transaction(conn, |conn| {
         let current = find(conn, user, entry)?;
         current.ensure_editable()?;
         let billable = check_refs(conn, f)?;
@@ -241,7 +241,7 @@ pub fn update(
 
 /// Deletes one of the user's entries (not one that is invoiced).
 pub fn delete(conn: &mut DbConnection, user: UserId, entry: TimeEntryId) -> Result<()> {
-    conn.transaction(|conn| {
+    crate::connection::write_transaction(conn, |conn| {
         find(conn, user, entry)?.ensure_editable()?;
         diesel::delete(time_entries::table.find(entry.get())).execute(conn)?;
         Ok(())

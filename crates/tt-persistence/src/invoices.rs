@@ -88,7 +88,7 @@ pub struct InvoiceRequest {
 /// time: one line per project at the project's rate (or the client's
 /// default), and marks those entries as invoiced.
 pub fn create(conn: &mut DbConnection, req: &InvoiceRequest) -> Result<Invoice> {
-    conn.transaction(|conn| {
+    crate::connection::write_transaction(conn, |conn| {
         let client_rate: Option<i64> = clients::table
             .find(req.client_id.get())
             .select(clients::default_rate_cents)
@@ -216,7 +216,7 @@ pub fn set_status(
     invoice_id: InvoiceId,
     next: InvoiceStatus,
 ) -> Result<(InvoiceStatus, Invoice)> {
-    conn.transaction(|conn| {
+    crate::connection::write_transaction(conn, |conn| {
         let current = find(conn, invoice_id)?;
         if !current.status.can_become(next) {
             return Err(PersistenceError::Conflict(
@@ -242,7 +242,7 @@ fn release_entries(conn: &mut DbConnection, invoice_id: InvoiceId) -> Result<()>
 
 /// Deletes a draft invoice and releases its entries.
 pub fn delete(conn: &mut DbConnection, invoice_id: InvoiceId) -> Result<()> {
-    conn.transaction(|conn| {
+    crate::connection::write_transaction(conn, |conn| {
         if find(conn, invoice_id)?.status != InvoiceStatus::Draft {
             return Err(PersistenceError::Conflict(
                 "only draft invoices can be deleted",

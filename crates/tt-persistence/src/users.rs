@@ -125,7 +125,7 @@ pub fn update_role_active(
     role: Role,
     active: bool,
 ) -> Result<User> {
-    conn.transaction(|conn| {
+    crate::connection::write_transaction(conn, |conn| {
         let before = find(conn, user_id)?;
         let n = diesel::update(users::table.find(user_id.get()))
             .set((users::role.eq(role.as_str()), users::active.eq(active)))
@@ -144,7 +144,7 @@ pub fn update_role_active(
 
 /// Replaces a user's password hash and revokes their API tokens.
 pub fn set_password_hash(conn: &mut DbConnection, user_id: UserId, hash: &str) -> Result<()> {
-    conn.transaction(|conn| {
+    crate::connection::write_transaction(conn, |conn| {
         let n = diesel::update(users::table.find(user_id.get()))
             .set(users::password_hash.eq(hash))
             .execute(conn)?;
@@ -184,7 +184,7 @@ pub fn find_by_token_hash(conn: &mut DbConnection, token_hash: &str) -> Result<U
 /// Revokes one token (logout of an API client); returns its internal id,
 /// or `None` if no such token existed.
 pub fn revoke_token(conn: &mut DbConnection, token_hash: &str) -> Result<Option<i64>> {
-    conn.transaction(|conn| {
+    crate::connection::write_transaction(conn, |conn| {
         let id: Option<i64> = api_tokens::table
             .filter(api_tokens::token_hash.eq(token_hash))
             .select(api_tokens::id)
@@ -229,7 +229,7 @@ pub fn delete(
     entries: EntryDisposition,
 ) -> Result<DeletionReport> {
     use crate::schema::{comments, tasks, time_entries};
-    conn.transaction(|conn| {
+    crate::connection::write_transaction(conn, |conn| {
         let user = find(conn, user_id)?;
         if user.username.as_str() == ANONYMOUS_USERNAME {
             return Err(PersistenceError::Conflict("the anonymous placeholder cannot be deleted"));

@@ -194,7 +194,7 @@ fn ensure_client(conn: &mut DbConnection, client_id: Option<ClientId>) -> Result
 
 /// Creates a project.
 pub fn create_project(conn: &mut DbConnection, f: &ProjectFields) -> Result<Project> {
-    conn.transaction(|conn| {
+    crate::connection::write_transaction(conn, |conn| {
         ensure_client(conn, f.client_id)?;
         let new_id: i64 = diesel::insert_into(projects::table)
             .values((
@@ -249,7 +249,7 @@ pub fn update_project(
     project_id: ProjectId,
     f: &ProjectFields,
 ) -> Result<Project> {
-    conn.transaction(|conn| {
+    crate::connection::write_transaction(conn, |conn| {
         ensure_client(conn, f.client_id)?;
         let n = diesel::update(projects::table.find(project_id.get()))
             .set((
@@ -337,7 +337,7 @@ fn ensure_task_refs(conn: &mut DbConnection, f: &TaskFields) -> Result<()> {
 
 /// Creates a task.
 pub fn create_task(conn: &mut DbConnection, f: &TaskFields) -> Result<Task> {
-    conn.transaction(|conn| {
+    crate::connection::write_transaction(conn, |conn| {
         ensure_task_refs(conn, f)?;
         let new_id: i64 = diesel::insert_into(tasks::table)
             .values((
@@ -385,7 +385,7 @@ pub fn update_task(
     task_id: TaskId,
     f: &TaskFields,
 ) -> Result<(Task, Task)> {
-    conn.transaction(|conn| {
+    crate::connection::write_transaction(conn, |conn| {
         let before = find_task(conn, task_id)?;
         ensure_task_refs(conn, f)?;
         diesel::update(tasks::table.find(task_id.get()))
@@ -404,7 +404,7 @@ pub fn update_task(
 
 /// Deletes a task and its comments.
 pub fn delete_task(conn: &mut DbConnection, task_id: TaskId) -> Result<()> {
-    conn.transaction(|conn| {
+    crate::connection::write_transaction(conn, |conn| {
         diesel::delete(comments::table.filter(comments::task_id.eq(task_id.get())))
             .execute(conn)?;
         deleted(diesel::delete(tasks::table.find(task_id.get())).execute(conn))
@@ -455,7 +455,7 @@ pub fn create_comment(
     target: CommentTarget,
     body: &Text,
 ) -> Result<Comment> {
-    conn.transaction(|conn| {
+    crate::connection::write_transaction(conn, |conn| {
         let exists = match target {
             CommentTarget::Project(p) => find_project(conn, p).map(drop),
             CommentTarget::Task(t) => find_task(conn, t).map(drop),
