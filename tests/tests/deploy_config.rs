@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn read(rel: &str) -> String {
@@ -26,7 +29,8 @@ fn dashboard_metrics() -> BTreeSet<String> {
     let mut names = BTreeSet::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
-        let dash: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let dash: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         for panel in dash["panels"].as_array().unwrap() {
             if panel["datasource"]["type"] != "prometheus" {
                 continue;
@@ -36,7 +40,9 @@ fn dashboard_metrics() -> BTreeSet<String> {
                 let mut rest = expr;
                 while let Some(i) = rest.find("tt_") {
                     let tail = &rest[i..];
-                    let end = tail.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(tail.len());
+                    let end = tail
+                        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                        .unwrap_or(tail.len());
                     let name = &tail[..end];
                     let base = ["_bucket", "_sum", "_count"]
                         .iter()
@@ -60,7 +66,13 @@ fn every_dashboard_metric_is_exported() {
     // and touch the timer.
     let user = app.user("boss", true);
     assert_eq!(user.get("/api/v1/timer").0, 200);
-    let text = app.http.get(app.url("/metrics")).send().unwrap().text().unwrap();
+    let text = app
+        .http
+        .get(app.url("/metrics"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
     let exported: BTreeSet<String> = text
         .lines()
         .filter_map(|l| l.strip_prefix("# TYPE "))
@@ -68,14 +80,23 @@ fn every_dashboard_metric_is_exported() {
         .map(str::to_owned)
         .collect();
     let missing: Vec<_> = wanted.difference(&exported).collect();
-    assert!(missing.is_empty(), "dashboard queries metrics /metrics does not export: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "dashboard queries metrics /metrics does not export: {missing:?}"
+    );
 }
 
 /// `docker compose config --format json` of both files, or `None` (after a
 /// loud message) when the compose plugin is not installed.
 fn compose_json() -> Option<serde_json::Value> {
     let out = Command::new("docker")
-        .args(["compose", "-f", "config/deploy/docker-compose.yml", "-f", "config/deploy/docker-compose.analytics.yml"])
+        .args([
+            "compose",
+            "-f",
+            "config/deploy/docker-compose.yml",
+            "-f",
+            "config/deploy/docker-compose.analytics.yml",
+        ])
         .args(["config", "--format", "json"])
         .current_dir(root())
         .output();
@@ -83,8 +104,13 @@ fn compose_json() -> Option<serde_json::Value> {
         Ok(o) if o.status.success() => Some(serde_json::from_slice(&o.stdout).unwrap()),
         other => {
             let why = format!("{other:?}");
-            assert!(!in_ci(), "docker compose is required in CI (run .ci/validate-deploy first): {why:.300}");
-            eprintln!("\n*** SKIPPED: compose cross-check (docker compose plugin not available; see .ci/validate-deploy) ***\n");
+            assert!(
+                !in_ci(),
+                "docker compose is required in CI (run .ci/validate-deploy first): {why:.300}"
+            );
+            eprintln!(
+                "\n*** SKIPPED: compose cross-check (docker compose plugin not available; see .ci/validate-deploy) ***\n"
+            );
             None
         }
     }
@@ -93,37 +119,73 @@ fn compose_json() -> Option<serde_json::Value> {
 #[test]
 fn compose_files_agree_with_the_app_and_each_other() {
     let dockerfile = read("Dockerfile");
-    for expected in ["DATA_DIR=/data", "LOG_DIR=/logs", "PORT=8080", "BIND_ADDR=0.0.0.0", "VOLUME [\"/data\", \"/logs\"]", "EXPOSE 8080", "/healthz"] {
+    for expected in [
+        "DATA_DIR=/data",
+        "LOG_DIR=/logs",
+        "PORT=8080",
+        "BIND_ADDR=0.0.0.0",
+        "VOLUME [\"/data\", \"/logs\"]",
+        "EXPOSE 8080",
+        "/healthz",
+    ] {
         assert!(dockerfile.contains(expected), "Dockerfile lacks {expected}");
     }
     // The settings the compose files set are real settings.
-    let known: BTreeSet<&str> = timetracker::settings::ENV_VARS.iter().map(|(v, _)| *v).collect();
-    let Some(compose) = compose_json() else { return };
+    let known: BTreeSet<&str> = timetracker::settings::ENV_VARS
+        .iter()
+        .map(|(v, _)| *v)
+        .collect();
+    let Some(compose) = compose_json() else {
+        return;
+    };
     let services = &compose["services"];
     let app = &services["app"];
     for var in app["environment"].as_object().unwrap().keys() {
-        assert!(known.contains(var.as_str()), "compose sets {var}, which the app does not read");
+        assert!(
+            known.contains(var.as_str()),
+            "compose sets {var}, which the app does not read"
+        );
     }
     let env = |k: &str| app["environment"][k].as_str().unwrap().to_owned();
     assert_eq!(env("PORT"), "8080");
     assert_eq!(env("DATA_DIR"), "/data");
     assert_eq!(env("LOG_DIR"), "/logs");
-    assert!(env("DATABASE_URL").contains("@db:5432/"), "the app must reach the db service");
+    assert!(
+        env("DATABASE_URL").contains("@db:5432/"),
+        "the app must reach the db service"
+    );
     assert!(services["db"].is_object());
     assert_eq!(app["ports"][0]["target"], 8080);
     let mounts: BTreeSet<(String, String)> = app["volumes"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|v| (v["source"].as_str().unwrap().to_owned(), v["target"].as_str().unwrap().to_owned()))
+        .map(|v| {
+            (
+                v["source"].as_str().unwrap().to_owned(),
+                v["target"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
-    assert!(mounts.contains(&("app-data".into(), "/data".into())), "{mounts:?}");
-    assert!(mounts.contains(&("app-logs".into(), "/logs".into())), "{mounts:?}");
+    assert!(
+        mounts.contains(&("app-data".into(), "/data".into())),
+        "{mounts:?}"
+    );
+    assert!(
+        mounts.contains(&("app-logs".into(), "/logs".into())),
+        "{mounts:?}"
+    );
     // Prometheus scrapes the app's real service name and port.
     assert!(read("config/deploy/prometheus/prometheus.yml").contains("targets: [\"app:8080\"]"));
     // Promtail reads the app's log volume at the app's log path.
     let promtail = &services["promtail"];
-    assert!(promtail["volumes"].as_array().unwrap().iter().any(|v| v["source"] == "app-logs" && v["target"] == "/logs"));
+    assert!(
+        promtail["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["source"] == "app-logs" && v["target"] == "/logs")
+    );
     assert!(read("config/deploy/promtail/promtail.yml").contains("__path__: /logs/app.jsonl*"));
     // The app sends telemetry to the collector's OTLP/HTTP port.
     assert_eq!(env("GRAFANA_OTLP_ENDPOINT"), "http://otel-collector:4318");

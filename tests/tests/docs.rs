@@ -6,7 +6,10 @@
 use std::path::{Path, PathBuf};
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -52,7 +55,13 @@ fn every_relative_link_resolves() {
         }
         let text = std::fs::read_to_string(&file).unwrap();
         for link in links(&text) {
-            let target = link.split(['#', '?']).next().unwrap_or("").split_whitespace().next().unwrap_or("");
+            let target = link
+                .split(['#', '?'])
+                .next()
+                .unwrap_or("")
+                .split_whitespace()
+                .next()
+                .unwrap_or("");
             if target.is_empty()
                 || target.contains("://")
                 || target.starts_with("mailto:")
@@ -69,11 +78,17 @@ fn every_relative_link_resolves() {
             };
             checked += 1;
             if !resolved.exists() {
-                broken.push(format!("{} -> {link}", file.strip_prefix(root()).unwrap().display()));
+                broken.push(format!(
+                    "{} -> {link}",
+                    file.strip_prefix(root()).unwrap().display()
+                ));
             }
         }
     }
-    assert!(checked >= 20, "only {checked} links found; is the scan broken?");
+    assert!(
+        checked >= 20,
+        "only {checked} links found; is the scan broken?"
+    );
     assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
 }
 
@@ -103,12 +118,30 @@ fn every_docs_folder_has_an_index() {
 #[test]
 fn repository_root_keeps_only_the_build_files() {
     let allowed = [
-        "Cargo.toml", "Cargo.lock", "crates", "bins", "migrations", "config", "docs", "tests",
-        "Dockerfile", "justfile", "README.md", "CHANGELOG.md", "LICENSE", "rust-toolchain.toml",
-        "diesel.toml", "target", "data", "logs",
+        "Cargo.toml",
+        "Cargo.lock",
+        "crates",
+        "bins",
+        "migrations",
+        "config",
+        "docs",
+        "tests",
+        "Dockerfile",
+        "justfile",
+        "README.md",
+        "CHANGELOG.md",
+        "LICENSE",
+        "rust-toolchain.toml",
+        "diesel.toml",
+        "target",
+        "data",
+        "logs",
     ];
     for entry in std::fs::read_dir(root()).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
-        assert!(name.starts_with('.') || allowed.contains(&name.as_str()), "unexpected top-level entry {name}");
+        assert!(
+            name.starts_with('.') || allowed.contains(&name.as_str()),
+            "unexpected top-level entry {name}"
+        );
     }
 }

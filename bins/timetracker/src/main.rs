@@ -217,7 +217,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let hash = tt_http::hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
             let pool = timetracker::open_database(&settings)?;
             let sink = timetracker::telemetry::telemetry_config(&settings)?.sink_configured();
-            let installation = timetracker::installation::open_installation(&settings, &pool, sink)?;
+            let installation =
+                timetracker::installation::open_installation(&settings, &pool, sink)?;
             if installation.is_setup_complete() {
                 bail!(
                     "setup is already complete; change consent under Admin → Privacy & Analytics"
@@ -251,8 +252,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let pool = timetracker::open_database(&settings)?;
             let config = timetracker::telemetry::telemetry_config(&settings)?;
-            let installation =
-                timetracker::installation::open_installation(&settings, &pool, config.sink_configured())?;
+            let installation = timetracker::installation::open_installation(
+                &settings,
+                &pool,
+                config.sink_configured(),
+            )?;
             let build = if Settings::official_build() {
                 "official"
             } else {
@@ -301,7 +305,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Config { command: ConfigCommand::Docs } => {
+        Command::Config {
+            command: ConfigCommand::Docs,
+        } => {
             print!("{}", timetracker::settings_doc::settings_markdown());
             Ok(())
         }
@@ -311,12 +317,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", settings.to_redacted_toml()?);
             Ok(())
         }
-        Command::Privacy { command: PrivacyCommand::Export { user, format, output } } => {
-            timetracker::privacy::export(&settings, &user, format == "csv", output.as_deref())
-        }
-        Command::Privacy { command: PrivacyCommand::EraseLogs { yes } } => {
-            timetracker::privacy::erase_logs(&settings, yes)
-        }
+        Command::Privacy {
+            command:
+                PrivacyCommand::Export {
+                    user,
+                    format,
+                    output,
+                },
+        } => timetracker::privacy::export(&settings, &user, format == "csv", output.as_deref()),
+        Command::Privacy {
+            command: PrivacyCommand::EraseLogs { yes },
+        } => timetracker::privacy::erase_logs(&settings, yes),
         Command::Version => Ok(()),
     }
 }

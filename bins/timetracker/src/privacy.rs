@@ -9,13 +9,20 @@ use crate::Settings;
 
 /// Writes everything stored about `username` (JSON, or CSV of entries) to
 /// `output`, or to standard output.
-pub fn export(settings: &Settings, username: &str, csv: bool, output: Option<&Path>) -> anyhow::Result<()> {
+pub fn export(
+    settings: &Settings,
+    username: &str,
+    csv: bool,
+    output: Option<&Path>,
+) -> anyhow::Result<()> {
     let pool = crate::open_database(settings)?;
     let mut conn = pool.get()?;
     let user = tt_persistence::users::find_with_hash(&mut conn, username)
         .map(|(u, _)| u)
         .map_err(|e| match e {
-            tt_persistence::PersistenceError::NotFound => anyhow::anyhow!("no user named {username:?}"),
+            tt_persistence::PersistenceError::NotFound => {
+                anyhow::anyhow!("no user named {username:?}")
+            }
             other => other.into(),
         })?;
     let bytes = if csv {
@@ -25,7 +32,8 @@ pub fn export(settings: &Settings, username: &str, csv: bool, output: Option<&Pa
     };
     match output {
         Some(path) => {
-            std::fs::write(path, &bytes).with_context(|| format!("cannot write {}", path.display()))?;
+            std::fs::write(path, &bytes)
+                .with_context(|| format!("cannot write {}", path.display()))?;
             eprintln!("wrote {} bytes to {}", bytes.len(), path.display());
         }
         None => std::io::stdout().write_all(&bytes)?,
@@ -43,7 +51,11 @@ pub fn log_files(log_dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_file())
-        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("app.jsonl")))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("app.jsonl"))
+        })
         .collect();
     files.sort();
     Ok(files)
@@ -59,9 +71,16 @@ pub fn erase_logs(settings: &Settings, yes: bool) -> anyhow::Result<()> {
     }
     if !yes {
         if !std::io::stdin().is_terminal() {
-            bail!("refusing to erase {} log file(s) without --yes (no terminal to confirm on)", files.len());
+            bail!(
+                "refusing to erase {} log file(s) without --yes (no terminal to confirm on)",
+                files.len()
+            );
         }
-        eprint!("erase {} log file(s) in {}? type 'yes' to confirm: ", files.len(), settings.log_dir.display());
+        eprint!(
+            "erase {} log file(s) in {}? type 'yes' to confirm: ",
+            files.len(),
+            settings.log_dir.display()
+        );
         let mut answer = String::new();
         std::io::stdin().lock().read_line(&mut answer)?;
         if answer.trim() != "yes" {

@@ -188,7 +188,10 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("GRAFANA_OTLP_TOKEN", "grafana_otlp_token"),
     ("GRAFANA_OTLP_PROTOCOL", "grafana_otlp_protocol"),
     ("TELEMETRY_DEBUG", "telemetry_debug"),
-    ("TELEMETRY_HEARTBEAT_INTERVAL", "telemetry_heartbeat_interval"),
+    (
+        "TELEMETRY_HEARTBEAT_INTERVAL",
+        "telemetry_heartbeat_interval",
+    ),
     ("SENTRY_DSN", "sentry_dsn"),
     ("SENTRY_TRACES_RATE", "sentry_traces_rate"),
     ("SENTRY_ENVIRONMENT", "sentry_environment"),
@@ -501,7 +504,11 @@ mod tests {
         let config = crate::telemetry::telemetry_config(&s).unwrap();
         assert_eq!(config.endpoint.as_deref(), Some("http://127.0.0.1:4318"));
         let s = Settings::load(dir.path(), &env(&[("GRAFANA_OTLP_ENDPOINT", "")])).unwrap();
-        assert!(!crate::telemetry::telemetry_config(&s).unwrap().sink_configured());
+        assert!(
+            !crate::telemetry::telemetry_config(&s)
+                .unwrap()
+                .sink_configured()
+        );
         let s = Settings::load(dir.path(), &env(&[("DO_NOT_TRACK", "1")])).unwrap();
         assert!(s.deployer_policy().is_disabled());
     }

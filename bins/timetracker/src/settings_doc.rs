@@ -9,35 +9,107 @@ use crate::settings::{ENV_VARS, Settings};
 /// What each setting means, by key. Every key of [`ENV_VARS`] has one (a
 /// test checks both ways).
 pub const DESCRIPTIONS: &[(&str, &str)] = &[
-    ("database_url", "`postgres://…` for PostgreSQL, otherwise a SQLite file (`sqlite://` prefix optional). Default: `<data_dir>/timetracker.db`."),
-    ("bind_addr", "Address to listen on; `0.0.0.0` for all interfaces."),
+    (
+        "database_url",
+        "`postgres://…` for PostgreSQL, otherwise a SQLite file (`sqlite://` prefix optional). Default: `<data_dir>/timetracker.db`.",
+    ),
+    (
+        "bind_addr",
+        "Address to listen on; `0.0.0.0` for all interfaces.",
+    ),
     ("port", "Port to listen on; `0` picks a free one."),
     ("data_dir", "Database, secret key and `installation.json`."),
-    ("log_dir", "Directory of `app.jsonl` and its daily rotations."),
-    ("secret_key", "Signs and encrypts session cookies (at least 64 characters). Generated once into `<data_dir>/secret_key` when unset. Replicas must share it."),
-    ("cookie_secure", "Mark session cookies `Secure`. Browsers accept them on `http://localhost`; set `false` only to serve plain HTTP to other hosts."),
+    (
+        "log_dir",
+        "Directory of `app.jsonl` and its daily rotations.",
+    ),
+    (
+        "secret_key",
+        "Signs and encrypts session cookies (at least 64 characters). Generated once into `<data_dir>/secret_key` when unset. Replicas must share it.",
+    ),
+    (
+        "cookie_secure",
+        "Mark session cookies `Secure`. Browsers accept them on `http://localhost`; set `false` only to serve plain HTTP to other hosts.",
+    ),
     ("session_ttl_hours", "Lifetime of a browser login session."),
-    ("login_max_failures", "Failed logins per username or client address before a lock-out."),
+    (
+        "login_max_failures",
+        "Failed logins per username or client address before a lock-out.",
+    ),
     ("login_window_minutes", "Length of the lock-out window."),
-    ("db_pool_size", "Maximum database connections per server process."),
+    (
+        "db_pool_size",
+        "Maximum database connections per server process.",
+    ),
     ("workers", "HTTP worker threads; `0` means one per CPU."),
-    ("log_level", "Log filter, e.g. `info` or `tt_http=debug,info`."),
-    ("log_format", "Console log format: `text`, `json` or `off`. The JSON file log is always written."),
-    ("log_retention_files", "Daily log files kept in `log_dir`; `0` keeps all."),
-    ("log_client_ip", "Include the client address in access-log lines (off: addresses are personal data)."),
-    ("metrics_token", "Bearer token required by `GET /metrics`; unset leaves it open."),
-    ("installation_config_dir", "Directory of `installation.json` (identity and consent). Default: `data_dir`. On PostgreSQL the database holds the shared copy and this file only seeds it."),
-    ("installation_refresh_seconds", "How often a replica re-reads the shared installation state."),
-    ("do_not_track", "`1` switches all telemetry off; no UI can turn it back on."),
-    ("enable_telemetry", "`false` switches all telemetry off; `true` gives base (heartbeat) consent for unattended installs. Detailed analytics always need an administrator's opt-in."),
-    ("grafana_otlp_endpoint", "OTLP/HTTP endpoint of the telemetry sink (`/v1/logs` is appended when the path is missing). Empty disables an endpoint embedded in an official build."),
-    ("grafana_otlp_token", "Token for the sink: `instance:token` (Grafana Cloud, sent as Basic) or a bearer token."),
-    ("grafana_otlp_protocol", "`http/protobuf` (default) or `http/json`."),
-    ("telemetry_debug", "Write telemetry payloads to the log instead of sending them."),
-    ("telemetry_heartbeat_interval", "Interval of the base heartbeat, e.g. `24h` (default), `90m`, or seconds (at least 60)."),
-    ("sentry_dsn", "Sentry DSN for error reports. Empty disables a DSN embedded in an official build (which is used only while detailed consent holds)."),
-    ("sentry_traces_rate", "Share of requests traced to Sentry, 0.0–1.0."),
-    ("sentry_environment", "Sentry environment name (default `production`)."),
+    (
+        "log_level",
+        "Log filter, e.g. `info` or `tt_http=debug,info`.",
+    ),
+    (
+        "log_format",
+        "Console log format: `text`, `json` or `off`. The JSON file log is always written.",
+    ),
+    (
+        "log_retention_files",
+        "Daily log files kept in `log_dir`; `0` keeps all.",
+    ),
+    (
+        "log_client_ip",
+        "Include the client address in access-log lines (off: addresses are personal data).",
+    ),
+    (
+        "metrics_token",
+        "Bearer token required by `GET /metrics`; unset leaves it open.",
+    ),
+    (
+        "installation_config_dir",
+        "Directory of `installation.json` (identity and consent). Default: `data_dir`. On PostgreSQL the database holds the shared copy and this file only seeds it.",
+    ),
+    (
+        "installation_refresh_seconds",
+        "How often a replica re-reads the shared installation state.",
+    ),
+    (
+        "do_not_track",
+        "`1` switches all telemetry off; no UI can turn it back on.",
+    ),
+    (
+        "enable_telemetry",
+        "`false` switches all telemetry off; `true` gives base (heartbeat) consent for unattended installs. Detailed analytics always need an administrator's opt-in.",
+    ),
+    (
+        "grafana_otlp_endpoint",
+        "OTLP/HTTP endpoint of the telemetry sink (`/v1/logs` is appended when the path is missing). Empty disables an endpoint embedded in an official build.",
+    ),
+    (
+        "grafana_otlp_token",
+        "Token for the sink: `instance:token` (Grafana Cloud, sent as Basic) or a bearer token.",
+    ),
+    (
+        "grafana_otlp_protocol",
+        "`http/protobuf` (default) or `http/json`.",
+    ),
+    (
+        "telemetry_debug",
+        "Write telemetry payloads to the log instead of sending them.",
+    ),
+    (
+        "telemetry_heartbeat_interval",
+        "Interval of the base heartbeat, e.g. `24h` (default), `90m`, or seconds (at least 60).",
+    ),
+    (
+        "sentry_dsn",
+        "Sentry DSN for error reports. Empty disables a DSN embedded in an official build (which is used only while detailed consent holds).",
+    ),
+    (
+        "sentry_traces_rate",
+        "Share of requests traced to Sentry, 0.0–1.0.",
+    ),
+    (
+        "sentry_environment",
+        "Sentry environment name (default `production`).",
+    ),
 ];
 
 /// The Markdown reference of every setting, with its environment variable
@@ -61,7 +133,10 @@ pub fn settings_markdown() -> String {
             Some(v) => format!("`{v}`"),
             None => "—".to_owned(),
         };
-        let meaning = DESCRIPTIONS.iter().find(|(k, _)| k == key).map_or("", |(_, d)| *d);
+        let meaning = DESCRIPTIONS
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or("", |(_, d)| *d);
         let _ = writeln!(out, "| `{var}` | `{key}` | {default} | {meaning} |");
     }
     out
@@ -74,10 +149,16 @@ mod tests {
     #[test]
     fn every_setting_is_described_and_nothing_else() {
         for (var, key) in ENV_VARS {
-            assert!(DESCRIPTIONS.iter().any(|(k, _)| k == key), "{var} ({key}) has no description");
+            assert!(
+                DESCRIPTIONS.iter().any(|(k, _)| k == key),
+                "{var} ({key}) has no description"
+            );
         }
         for (key, _) in DESCRIPTIONS {
-            assert!(ENV_VARS.iter().any(|(_, k)| k == key), "description for unknown setting {key}");
+            assert!(
+                ENV_VARS.iter().any(|(_, k)| k == key),
+                "description for unknown setting {key}"
+            );
         }
     }
 

@@ -258,8 +258,16 @@ fn privacy_export_and_erase_logs() {
     let env = Env::new();
     let pw = env.dir.path().join("pw");
     std::fs::write(&pw, "a-very-long-password\n").unwrap();
-    let (ok, _, err) =
-        env.run(&["user", "create", "--username", "alice", "--email", "alice@example.org", "--password-file", pw.to_str().unwrap()]);
+    let (ok, _, err) = env.run(&[
+        "user",
+        "create",
+        "--username",
+        "alice",
+        "--email",
+        "alice@example.org",
+        "--password-file",
+        pw.to_str().unwrap(),
+    ]);
     assert!(ok, "{err}");
     let (ok, out, err) = env.run(&["privacy", "export", "--user", "alice"]);
     assert!(ok, "{err}");
@@ -276,7 +284,12 @@ fn privacy_export_and_erase_logs() {
     std::fs::write(logs.join("app.jsonl"), "{}\n").unwrap();
     std::fs::write(logs.join("app.jsonl.2026-11-01"), "{}\n").unwrap();
     std::fs::write(logs.join("keep.txt"), "x").unwrap();
-    let out = env.cmd().args(["privacy", "erase-logs"]).stdin(Stdio::null()).output().unwrap();
+    let out = env
+        .cmd()
+        .args(["privacy", "erase-logs"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(logs.join("app.jsonl").exists());
     let (ok, out, _) = env.run(&["privacy", "erase-logs", "--yes"]);

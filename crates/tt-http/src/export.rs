@@ -29,12 +29,29 @@ pub fn export_json(conn: &mut DbConnection, user: UserId) -> Result<Vec<u8>, Per
 pub fn export_csv(conn: &mut DbConnection, user: UserId) -> Result<Vec<u8>, PersistenceError> {
     let entries = tt_persistence::entries::list(conn, user, None, i64::MAX)?;
     let projects = tt_persistence::work::list_projects(conn, None, true)?;
-    let name = |id| projects.iter().find(|p| p.id == id).map(|p| p.name.to_string()).unwrap_or_default();
+    let name = |id| {
+        projects
+            .iter()
+            .find(|p| p.id == id)
+            .map(|p| p.name.to_string())
+            .unwrap_or_default()
+    };
     let now = tt_persistence::now();
     let mut w = csv::Writer::from_writer(Vec::new());
     let bad = |_| PersistenceError::Corrupt("export encoding");
-    w.write_record(["id", "project", "task_id", "start", "end", "duration_seconds", "hours", "billable", "tags", "notes"])
-        .map_err(bad)?;
+    w.write_record([
+        "id",
+        "project",
+        "task_id",
+        "start",
+        "end",
+        "duration_seconds",
+        "hours",
+        "billable",
+        "tags",
+        "notes",
+    ])
+    .map_err(bad)?;
     for e in &entries {
         let seconds = e.seconds(now);
         w.write_record([
@@ -51,5 +68,6 @@ pub fn export_csv(conn: &mut DbConnection, user: UserId) -> Result<Vec<u8>, Pers
         ])
         .map_err(bad)?;
     }
-    w.into_inner().map_err(|_| PersistenceError::Corrupt("export encoding"))
+    w.into_inner()
+        .map_err(|_| PersistenceError::Corrupt("export encoding"))
 }

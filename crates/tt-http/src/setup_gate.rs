@@ -15,7 +15,10 @@ use crate::state::AppState;
 pub(crate) fn is_exempt(path: &str) -> bool {
     path == "/setup"
         || path.starts_with("/static/")
-        || matches!(path, "/healthz" | "/readyz" | "/metrics" | "/login" | "/api/v1/auth/login")
+        || matches!(
+            path,
+            "/healthz" | "/readyz" | "/metrics" | "/login" | "/logout" | "/api/v1/auth/login"
+        )
 }
 
 pub(crate) async fn setup_gate(
@@ -26,12 +29,17 @@ pub(crate) async fn setup_gate(
         .app_data::<web::Data<AppState>>()
         .is_none_or(|s| s.installation.is_setup_complete());
     if complete || is_exempt(req.path()) {
-        return next.call(req).await.map(ServiceResponse::map_into_left_body);
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
     }
     let resp = if req.path().starts_with("/api/") {
         ApiError::SetupRequired.error_response()
     } else {
-        HttpResponse::SeeOther().insert_header((LOCATION, "/setup")).finish()
+        HttpResponse::SeeOther()
+            .insert_header((LOCATION, "/setup"))
+            .finish()
     };
     Ok(req.into_response(resp).map_into_right_body())
 }
@@ -42,10 +50,26 @@ mod tests {
 
     #[test]
     fn exemptions() {
-        for p in ["/setup", "/static/app.css", "/healthz", "/readyz", "/metrics", "/login", "/api/v1/auth/login"] {
+        for p in [
+            "/logout",
+            "/setup",
+            "/static/app.css",
+            "/healthz",
+            "/readyz",
+            "/metrics",
+            "/login",
+            "/api/v1/auth/login",
+        ] {
             assert!(is_exempt(p), "{p}");
         }
-        for p in ["/", "/setup/x", "/admin/telemetry", "/api/v1/timer", "/login/../admin", "/metricsx"] {
+        for p in [
+            "/",
+            "/setup/x",
+            "/admin/telemetry",
+            "/api/v1/timer",
+            "/login/../admin",
+            "/metricsx",
+        ] {
             assert!(!is_exempt(p), "{p}");
         }
     }

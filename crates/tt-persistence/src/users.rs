@@ -232,10 +232,14 @@ pub fn delete(
     crate::connection::write_transaction(conn, |conn| {
         let user = find(conn, user_id)?;
         if user.username.as_str() == ANONYMOUS_USERNAME {
-            return Err(PersistenceError::Conflict("the anonymous placeholder cannot be deleted"));
+            return Err(PersistenceError::Conflict(
+                "the anonymous placeholder cannot be deleted",
+            ));
         }
         if user.is_admin() && user.active && count_active_admins(conn)? <= 1 {
-            return Err(PersistenceError::Conflict("the last active admin cannot be deleted"));
+            return Err(PersistenceError::Conflict(
+                "the last active admin cannot be deleted",
+            ));
         }
         let own = time_entries::table.filter(time_entries::user_id.eq(user_id.get()));
         let (entries_deleted, entries_anonymised) = match entries {
@@ -255,24 +259,32 @@ pub fn delete(
                 let placeholder = anonymous_placeholder(conn)?;
                 // A running timer is unfinished work, not a record: drop it.
                 diesel::delete(own.filter(time_entries::end_time.is_null())).execute(conn)?;
-                let n = diesel::update(time_entries::table.filter(time_entries::user_id.eq(user_id.get())))
-                    .set((
-                        time_entries::user_id.eq(placeholder.get()),
-                        time_entries::notes.eq(""),
-                        time_entries::tags.eq(""),
-                    ))
-                    .execute(conn)?;
+                let n = diesel::update(
+                    time_entries::table.filter(time_entries::user_id.eq(user_id.get())),
+                )
+                .set((
+                    time_entries::user_id.eq(placeholder.get()),
+                    time_entries::notes.eq(""),
+                    time_entries::tags.eq(""),
+                ))
+                .execute(conn)?;
                 (0, n)
             }
         };
         let comments_deleted =
-            diesel::delete(comments::table.filter(comments::user_id.eq(user_id.get()))).execute(conn)?;
+            diesel::delete(comments::table.filter(comments::user_id.eq(user_id.get())))
+                .execute(conn)?;
         diesel::update(tasks::table.filter(tasks::assignee_id.eq(user_id.get())))
             .set(tasks::assignee_id.eq(None::<i64>))
             .execute(conn)?;
-        diesel::delete(api_tokens::table.filter(api_tokens::user_id.eq(user_id.get()))).execute(conn)?;
+        diesel::delete(api_tokens::table.filter(api_tokens::user_id.eq(user_id.get())))
+            .execute(conn)?;
         diesel::delete(users::table.find(user_id.get())).execute(conn)?;
-        Ok(DeletionReport { entries_deleted, entries_anonymised, comments_deleted })
+        Ok(DeletionReport {
+            entries_deleted,
+            entries_anonymised,
+            comments_deleted,
+        })
     })
 }
 

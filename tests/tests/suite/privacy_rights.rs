@@ -10,7 +10,9 @@ fn export_own_data(app: &TestApp) {
     let admin = app.user("boss", true);
     let alice = app.user("alice", false);
     let bob = app.user("bob", false);
-    let pid = admin.post_ok("/api/v1/projects", &json!({"name": "P"}), 201)["id"].as_i64().unwrap();
+    let pid = admin.post_ok("/api/v1/projects", &json!({"name": "P"}), 201)["id"]
+        .as_i64()
+        .unwrap();
     alice.post_ok(
         "/api/v1/time-entries",
         &json!({"project_id": pid, "start": "2026-02-01T09:00:00Z", "end": "2026-02-01T10:00:00Z", "notes": "alice-note"}),
@@ -21,7 +23,11 @@ fn export_own_data(app: &TestApp) {
         &json!({"project_id": pid, "start": "2026-02-01T09:00:00Z", "end": "2026-02-01T10:00:00Z", "notes": "bob-note"}),
         201,
     );
-    alice.post_ok("/api/v1/comments", &json!({"project_id": pid, "body": "alice-comment"}), 201);
+    alice.post_ok(
+        "/api/v1/comments",
+        &json!({"project_id": pid, "body": "alice-comment"}),
+        201,
+    );
     let (s, doc) = alice.get("/api/v1/me/export");
     assert_eq!(s, 200);
     assert_eq!(doc["user"]["username"], "alice");
@@ -29,7 +35,10 @@ fn export_own_data(app: &TestApp) {
     assert_eq!(doc["time_entries"][0]["notes"], "alice-note");
     assert_eq!(doc["comments"][0]["body"], "alice-comment");
     assert!(!doc.to_string().contains("bob-note"));
-    let resp = alice.request(reqwest::Method::GET, "/api/v1/me/export?format=csv").send().unwrap();
+    let resp = alice
+        .request(reqwest::Method::GET, "/api/v1/me/export?format=csv")
+        .send()
+        .unwrap();
     assert_eq!(resp.status(), 200);
     let text = resp.text().unwrap();
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
@@ -46,24 +55,42 @@ fn delete_user_anonymise_or_delete(app: &TestApp) {
     let bob = app.user("bob", false);
     let alice_id = alice.get("/api/v1/me").1["id"].as_i64().unwrap();
     let bob_id = bob.get("/api/v1/me").1["id"].as_i64().unwrap();
-    let pid = admin.post_ok("/api/v1/projects", &json!({"name": "P", "hourly_rate": "10"}), 201)["id"].as_i64().unwrap();
+    let pid = admin.post_ok(
+        "/api/v1/projects",
+        &json!({"name": "P", "hourly_rate": "10"}),
+        201,
+    )["id"]
+        .as_i64()
+        .unwrap();
     for who in [&alice, &bob] {
         who.post_ok(
             "/api/v1/time-entries",
             &json!({"project_id": pid, "start": "2026-02-01T09:00:00Z", "end": "2026-02-01T10:00:00Z", "notes": "private", "tags": ["t"]}),
             201,
         );
-        who.post_ok("/api/v1/comments", &json!({"project_id": pid, "body": "mine"}), 201);
+        who.post_ok(
+            "/api/v1/comments",
+            &json!({"project_id": pid, "body": "mine"}),
+            201,
+        );
     }
     alice.post_ok("/api/v1/timer/start", &json!({"project_id": pid}), 201);
-    let tid = admin
-        .post_ok("/api/v1/tasks", &json!({"project_id": pid, "name": "T", "assignee_id": alice_id}), 201)["id"]
+    let tid = admin.post_ok(
+        "/api/v1/tasks",
+        &json!({"project_id": pid, "name": "T", "assignee_id": alice_id}),
+        201,
+    )["id"]
         .as_i64()
         .unwrap();
     assert_eq!(alice.delete(&format!("/api/v1/users/{bob_id}")).0, 403);
     let me = admin.get("/api/v1/me").1["id"].as_i64().unwrap();
     assert_eq!(admin.delete(&format!("/api/v1/users/{me}")).0, 409);
-    assert_eq!(admin.delete(&format!("/api/v1/users/{alice_id}?entries=shred")).0, 422);
+    assert_eq!(
+        admin
+            .delete(&format!("/api/v1/users/{alice_id}?entries=shred"))
+            .0,
+        422
+    );
     // Anonymise Alice: her finished entry stays for reports, without her.
     let (s, r) = admin.delete(&format!("/api/v1/users/{alice_id}?entries=anonymise"));
     assert_eq!(s, 200, "{r}");
@@ -71,15 +98,35 @@ fn delete_user_anonymise_or_delete(app: &TestApp) {
     assert_eq!(alice.get("/api/v1/me").0, 401);
     let mut conn = app.conn();
     let count_for = |conn: &mut tt_persistence::DbConnection, uid: i64| -> (i64, i64, i64) {
-        let u: i64 = users::table.filter(users::id.eq(uid)).count().get_result(conn).unwrap();
-        let e: i64 = time_entries::table.filter(time_entries::user_id.eq(uid)).count().get_result(conn).unwrap();
-        let c: i64 = comments::table.filter(comments::user_id.eq(uid)).count().get_result(conn).unwrap();
+        let u: i64 = users::table
+            .filter(users::id.eq(uid))
+            .count()
+            .get_result(conn)
+            .unwrap();
+        let e: i64 = time_entries::table
+            .filter(time_entries::user_id.eq(uid))
+            .count()
+            .get_result(conn)
+            .unwrap();
+        let c: i64 = comments::table
+            .filter(comments::user_id.eq(uid))
+            .count()
+            .get_result(conn)
+            .unwrap();
         (u, e, c)
     };
     assert_eq!(count_for(&mut conn, alice_id), (0, 0, 0));
-    let tokens: i64 = api_tokens::table.filter(api_tokens::user_id.eq(alice_id)).count().get_result(&mut conn).unwrap();
+    let tokens: i64 = api_tokens::table
+        .filter(api_tokens::user_id.eq(alice_id))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
     assert_eq!(tokens, 0);
-    let assignee: Option<i64> = tasks::table.find(tid).select(tasks::assignee_id).first(&mut conn).unwrap();
+    let assignee: Option<i64> = tasks::table
+        .find(tid)
+        .select(tasks::assignee_id)
+        .first(&mut conn)
+        .unwrap();
     assert_eq!(assignee, None);
     let (placeholder, active): (i64, bool) = users::table
         .filter(users::username.eq(tt_persistence::users::ANONYMOUS_USERNAME))
@@ -107,15 +154,32 @@ fn invoiced_time_cannot_be_deleted_with_its_user() {
     let admin = app.user("boss", true);
     let alice = app.user("alice", false);
     let alice_id = alice.get("/api/v1/me").1["id"].as_i64().unwrap();
-    let cid = admin.post_ok("/api/v1/clients", &json!({"name": "C", "default_hourly_rate": "10"}), 201)["id"].as_i64().unwrap();
-    let pid = admin.post_ok("/api/v1/projects", &json!({"name": "P", "client_id": cid}), 201)["id"].as_i64().unwrap();
+    let cid = admin.post_ok(
+        "/api/v1/clients",
+        &json!({"name": "C", "default_hourly_rate": "10"}),
+        201,
+    )["id"]
+        .as_i64()
+        .unwrap();
+    let pid = admin.post_ok(
+        "/api/v1/projects",
+        &json!({"name": "P", "client_id": cid}),
+        201,
+    )["id"]
+        .as_i64()
+        .unwrap();
     alice.post_ok(
         "/api/v1/time-entries",
         &json!({"project_id": pid, "start": "2026-02-01T09:00:00Z", "end": "2026-02-01T10:00:00Z"}),
         201,
     );
     admin.post_ok("/api/v1/invoices", &json!({"client_id": cid}), 201);
-    assert_eq!(admin.delete(&format!("/api/v1/users/{alice_id}?entries=delete")).0, 409);
+    assert_eq!(
+        admin
+            .delete(&format!("/api/v1/users/{alice_id}?entries=delete"))
+            .0,
+        409
+    );
     assert_eq!(alice.get("/api/v1/me").0, 200, "nothing changed");
     assert_eq!(admin.delete(&format!("/api/v1/users/{alice_id}")).0, 200);
 }

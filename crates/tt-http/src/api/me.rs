@@ -31,7 +31,13 @@ pub(crate) async fn export_response(
         _ => return Err(ApiError::Validation("format: must be json or csv".into())),
     };
     let bytes = state
-        .db(move |c| if csv { crate::export::export_csv(c, user) } else { crate::export::export_json(c, user) })
+        .db(move |c| {
+            if csv {
+                crate::export::export_csv(c, user)
+            } else {
+                crate::export::export_json(c, user)
+            }
+        })
         .await?;
     state.track(crate::tracking::own_data_exported(csv), Some(user));
     Ok(HttpResponse::Ok()

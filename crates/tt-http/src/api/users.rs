@@ -11,7 +11,10 @@ use crate::state::AppState;
 use crate::tracking;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(list).service(create).service(update).service(remove);
+    cfg.service(list)
+        .service(create)
+        .service(update)
+        .service(remove);
 }
 
 #[get("/users")]
@@ -127,12 +130,16 @@ struct DeleteQuery {
 }
 
 /// Parses what to do with a deleted user's entries.
-pub(crate) fn disposition(raw: Option<&str>) -> Result<tt_persistence::users::EntryDisposition, ApiError> {
+pub(crate) fn disposition(
+    raw: Option<&str>,
+) -> Result<tt_persistence::users::EntryDisposition, ApiError> {
     use tt_persistence::users::EntryDisposition;
     match raw.unwrap_or("anonymise") {
         "anonymise" | "anonymize" => Ok(EntryDisposition::Anonymise),
         "delete" => Ok(EntryDisposition::Delete),
-        _ => Err(ApiError::Validation("entries: must be delete or anonymise".into())),
+        _ => Err(ApiError::Validation(
+            "entries: must be delete or anonymise".into(),
+        )),
     }
 }
 
@@ -147,10 +154,14 @@ async fn remove(
     user.require_admin()?;
     let id = UserId::new(path.into_inner()).ok_or(ApiError::NotFound)?;
     if id == user.id() {
-        return Err(ApiError::Conflict("you cannot delete your own account".into()));
+        return Err(ApiError::Conflict(
+            "you cannot delete your own account".into(),
+        ));
     }
     let how = disposition(q.entries.as_deref())?;
-    let report = state.db(move |c| tt_persistence::users::delete(c, id, how)).await?;
+    let report = state
+        .db(move |c| tt_persistence::users::delete(c, id, how))
+        .await?;
     state.track(tracking::user_deleted(id, how), Some(user.id()));
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "entries_deleted": report.entries_deleted,
