@@ -941,3 +941,95 @@ fn admin_manages_users() {
             .contains("alert\">The last active admin cannot be demoted</div>")
     );
 }
+
+#[test]
+fn profile_downloads_all_my_data() {
+    let app = spawn_app();
+    app.create_user("boss", PASSWORD, true);
+    app.create_user("alice", PASSWORD, false);
+    let admin = app.login("boss", PASSWORD);
+    let pid = admin.post_ok("/api/v1/projects", &tt_tests::json!({"name": "P"}), 201)["id"]
+        .as_i64()
+        .unwrap();
+    let alice_api = app.login("alice", PASSWORD);
+    alice_api.post_ok(
+        "/api/v1/time-entries",
+        &tt_tests::json!({"project_id": pid, "start": "2026-03-01T09:00:00Z", "end": "2026-03-01T10:00:00Z", "notes": "alice-only"}),
+        201,
+    );
+    let b = sign_in(&app, "alice");
+    let page = b.get("/profile");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("/profile/export?format=json"));
+    let json = b.get("/profile/export?format=json");
+    assert_eq!(json.status, 200);
+    let doc: serde_json::Value = serde_json::from_str(&json.body).unwrap();
+    assert_eq!(doc["user"]["username"], "alice");
+    assert_eq!(doc["time_entries"][0]["notes"], "alice-only");
+    let csv = b.get("/profile/export?format=csv");
+    assert_eq!(csv.status, 200);
+    assert!(csv.body.starts_with("id,project,"), "{}", csv.body);
+    assert!(csv.body.contains("alice-only"));
+    assert_eq!(b.get("/profile/export?format=pdf").status, 422);
+    // Anonymous visitors are sent to the login form.
+    assert_eq!(Browser::new(&app).get("/profile").status, 303);
+}
+
+#[test]
+fn admin_deletes_a_user_from_the_users_page() {
+    let app = spawn_app();
+    app.create_user("boss", PASSWORD, true);
+    app.create_user("carol", PASSWORD, false);
+    let api = app.login("boss", PASSWORD);
+    let carol_id = api
+        .get("/api/v1/users")
+        .1
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "carol")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let boss_id = api.get("/api/v1/me").1["id"].as_i64().unwrap();
+    let b = sign_in(&app, "boss");
+    assert!(
+        b.get("/admin/users")
+            .body
+            .contains(&format!("/admin/users/{carol_id}/delete"))
+    );
+    // Without the confirmation nothing happens.
+    b.submit(
+        &format!("/admin/users/{carol_id}/delete"),
+        &[("entries", "anonymise")],
+    )
+    .assert_redirect("/admin/users");
+    assert_eq!(api.get("/api/v1/users").1.as_array().unwrap().len(), 2);
+    // Nobody deletes themselves.
+    b.submit(
+        &format!("/admin/users/{boss_id}/delete"),
+        &[("entries", "delete"), ("confirm", "on")],
+    )
+    .assert_redirect("/admin/users");
+    assert_eq!(api.get("/api/v1/users").1.as_array().unwrap().len(), 2);
+    // Confirmed: gone, and a CSRF-less attempt is refused first.
+    let no_token = b.post(
+        &format!("/admin/users/{carol_id}/delete"),
+        &[("entries", "delete"), ("confirm", "on")],
+    );
+    assert_eq!(no_token.status, 403);
+    b.submit(
+        &format!("/admin/users/{carol_id}/delete"),
+        &[("entries", "delete"), ("confirm", "on")],
+    )
+    .assert_redirect("/admin/users");
+    let names: Vec<String> = api
+        .get("/api/v1/users")
+        .1
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, vec!["boss".to_owned()]);
+}

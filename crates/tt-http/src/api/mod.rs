@@ -5,7 +5,7 @@ pub(crate) mod dto;
 mod entries;
 mod health;
 pub(crate) mod invoices;
-mod me;
+pub(crate) mod me;
 pub(crate) mod privacy;
 pub(crate) mod reports;
 pub(crate) mod users;

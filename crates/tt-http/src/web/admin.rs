@@ -1,4 +1,4 @@
-//! Admin → Users: list, create, change role and active flag.
+//! Admin → Users: list, create, change role and active flag, delete.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -18,7 +18,8 @@ use crate::tracking;
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/users", web::get().to(list))
         .route("/admin/users", web::post().to(create))
-        .route("/admin/users/{id}", web::post().to(update));
+        .route("/admin/users/{id}", web::post().to(update))
+        .route("/admin/users/{id}/delete", web::post().to(remove));
 }
 
 #[derive(Debug)]
@@ -183,6 +184,68 @@ async fn update(
                     u.username,
                     if u.is_admin() { "an admin" } else { "a user" },
                     if u.active { "" } else { " (deactivated)" }
+                ),
+            ))
+        }
+        Err(PageError::Conflict(msg) | PageError::Validation(msg)) => {
+            Ok(failed(&user.session, "/admin/users", msg))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DeleteForm {
+    csrf_token: String,
+    entries: String,
+    confirm: String,
+}
+
+/// `POST /admin/users/{id}/delete`: deletes a user and everything of theirs;
+/// their time entries are anonymised or deleted, as chosen. Needs the
+/// confirmation box; nobody can delete themselves.
+async fn remove(
+    state: web::Data<AppState>,
+    user: WebUser,
+    path: web::Path<i64>,
+    form: web::Form<DeleteForm>,
+) -> Result<HttpResponse, PageError> {
+    check_csrf(&user.session, &form.csrf_token)?;
+    user.require_admin()?;
+    let id = UserId::new(path.into_inner()).ok_or(PageError::NotFound)?;
+    if id == user.user.id {
+        return Ok(failed(
+            &user.session,
+            "/admin/users",
+            "You cannot delete your own account.",
+        ));
+    }
+    if !checked(&form.confirm) {
+        return Ok(failed(
+            &user.session,
+            "/admin/users",
+            "Tick “I understand” to delete a user; nothing was deleted.",
+        ));
+    }
+    let how =
+        match crate::api::users::disposition(Some(form.entries.trim()).filter(|e| !e.is_empty())) {
+            Ok(h) => h,
+            Err(e) => return Ok(failed(&user.session, "/admin/users", e.to_string())),
+        };
+    match state
+        .db(move |c| tt_persistence::users::delete(c, id, how))
+        .await
+        .map_err(PageError::from)
+    {
+        Ok(report) => {
+            state.track(tracking::user_deleted(id, how), Some(user.user.id));
+            Ok(done(
+                &user.session,
+                "/admin/users",
+                format!(
+                    "User deleted: {} entries anonymised, {} deleted, {} comments removed.",
+                    report.entries_anonymised, report.entries_deleted, report.comments_deleted
                 ),
             ))
         }

@@ -19,6 +19,7 @@ mod help;
 mod invoices;
 mod page;
 mod privacy;
+mod profile;
 mod projects;
 mod reports;
 mod session;
@@ -57,6 +58,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     .configure(reports::configure)
     .configure(admin::configure)
     .configure(privacy::configure)
+    .configure(profile::configure)
     .configure(help::configure);
 }
 

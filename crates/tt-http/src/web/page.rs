@@ -302,6 +302,7 @@ pub(crate) enum Nav {
     Users,
     Telemetry,
     Help,
+    Profile,
 }
 
 impl Nav {
@@ -317,6 +318,7 @@ impl Nav {
             Nav::Users => "users",
             Nav::Telemetry => "telemetry",
             Nav::Help => "help",
+            Nav::Profile => "profile",
         }
     }
 }

@@ -47,6 +47,8 @@ closed_enums! {
         AdminUsers = "/admin/users",
         /// Admin → Privacy & Analytics.
         AdminTelemetry = "/admin/telemetry",
+        /// The user's own profile and data download.
+        Profile = "/profile",
         /// The help page.
         Help = "/help",
         /// Any page not listed above.
