@@ -186,7 +186,7 @@ fn compose_files_agree_with_the_app_and_each_other() {
             .iter()
             .any(|v| v["source"] == "app-logs" && v["target"] == "/logs")
     );
-    assert!(read("config/deploy/promtail/promtail.yml").contains("__path__: /logs/app.jsonl*"));
+    assert!(read("config/deploy/promtail/promtail.yml").contains("__path__: /logs/app.*.jsonl"));
     // The app sends telemetry to the collector's OTLP/HTTP port.
     assert_eq!(env("GRAFANA_OTLP_ENDPOINT"), "http://otel-collector:4318");
     assert!(read("config/deploy/otel-collector/config.yml").contains("endpoint: 0.0.0.0:4318"));

@@ -41,6 +41,12 @@ pub fn export(
     Ok(())
 }
 
+/// Whether a file in the log directory is one of ours: the daily files
+/// `app.YYYY-MM-DD.jsonl` and the `app.jsonl` link to the newest.
+fn is_log_file_name(name: &str) -> bool {
+    name == "app.jsonl" || (name.starts_with("app.") && name.ends_with(".jsonl"))
+}
+
 /// The log files `erase-logs` would remove: `app.jsonl` and its rotations.
 pub fn log_files(log_dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let entries = match std::fs::read_dir(log_dir) {
@@ -50,11 +56,11 @@ pub fn log_files(log_dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     };
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file())
+        .filter(|p| p.is_file() || p.is_symlink())
         .filter(|p| {
             p.file_name()
                 .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("app.jsonl"))
+                .is_some_and(is_log_file_name)
         })
         .collect();
     files.sort();

@@ -282,7 +282,9 @@ fn privacy_export_and_erase_logs() {
     let logs = env.dir.path().join("logs");
     std::fs::create_dir_all(&logs).unwrap();
     std::fs::write(logs.join("app.jsonl"), "{}\n").unwrap();
-    std::fs::write(logs.join("app.jsonl.2026-11-01"), "{}\n").unwrap();
+    std::fs::write(logs.join("app.2026-11-01.jsonl"), "{}\n").unwrap();
+    std::os::unix::fs::symlink(logs.join("app.2026-11-01.jsonl"), logs.join("app.jsonl")).unwrap();
+    std::fs::write(logs.join("app.2026-11-02.jsonl"), "{}\n").unwrap();
     std::fs::write(logs.join("keep.txt"), "x").unwrap();
     let out = env
         .cmd()
@@ -294,7 +296,8 @@ fn privacy_export_and_erase_logs() {
     assert!(logs.join("app.jsonl").exists());
     let (ok, out, _) = env.run(&["privacy", "erase-logs", "--yes"]);
     assert!(ok);
-    assert!(out.contains("erased 2 log file(s)"), "{out}");
-    assert!(!logs.join("app.jsonl").exists() && !logs.join("app.jsonl.2026-11-01").exists());
+    assert!(out.contains("erased 3 log file(s)"), "{out}");
+    assert!(!logs.join("app.jsonl").is_symlink() && !logs.join("app.2026-11-01.jsonl").exists());
+    assert!(!logs.join("app.2026-11-02.jsonl").exists());
     assert!(logs.join("keep.txt").exists());
 }
