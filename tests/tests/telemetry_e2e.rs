@@ -149,12 +149,11 @@ fn descriptor(name: &str) -> &'static tt_telemetry::EventDescriptor {
 
 /// Product events this suite's script does not cause: the setup wizard,
 /// the consent switches and install-id rotation (the privacy pages' own
-/// suites drive those), and erasing logs (a CLI command: no server runs).
-const NOT_SCRIPTED: [&str; 4] = [
+/// suites drive those).
+const NOT_SCRIPTED: [&str; 3] = [
     "setup.completed",
     "admin.telemetry_enabled",
     "admin.install_id_rotated",
-    "admin.logs_erased",
 ];
 
 /// The machine's hostname, when it is long enough to be a meaningful

@@ -341,11 +341,6 @@ product_events! {
         /// Whether an administrator exported another user's data.
         for_other_user: bool,
     }
-    /// Local logs were erased.
-    AdminLogsErased => "admin.logs_erased", Admin {
-        /// How many log files were removed.
-        file_count: Count,
-    }
     /// A page of the web UI was shown.
     PageViewed => "page.viewed", PageViews {
         /// The route template, never the concrete path.
