@@ -225,7 +225,10 @@ fn login_logout_and_redirects() {
     p.assert_redirect("/");
     let home = b.get("/");
     assert_eq!(home.status, 200);
-    assert!(home.body.contains("Signed in as <strong>alice</strong>"));
+    assert!(
+        home.body
+            .contains("Signed in as <a href=\"/profile\"><strong>alice</strong></a>")
+    );
     assert!(home.body.contains("Welcome, alice."));
     // Security headers on pages.
     assert!(
