@@ -223,6 +223,24 @@ impl Page {
             .unwrap_or("")
     }
 
+    /// A response header (empty if absent).
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    /// Asserts a 303 redirect to `to`.
+    pub fn assert_redirect(&self, to: &str) {
+        assert_eq!(
+            self.status, 303,
+            "expected a redirect to {to}:\n{}",
+            self.body
+        );
+        assert_eq!(self.location(), to);
+    }
+
     /// The CSRF token of the first form on the page.
     pub fn csrf(&self) -> String {
         let marker = "name=\"csrf_token\" value=\"";
@@ -251,7 +269,7 @@ fn id_in(location: &str) -> i64 {
         .unwrap_or_else(|| panic!("no id in {location:?}"))
 }
 
-fn form_encode(fields: &[(&str, &str)]) -> String {
+pub fn form_encode(fields: &[(&str, &str)]) -> String {
     let enc = |s: &str| {
         s.bytes()
             .map(|b| {
@@ -290,7 +308,9 @@ impl Browser {
         }
     }
 
-    fn send(&self, rb: RequestBuilder) -> Page {
+    /// Sends any request with this session's cookie, keeping the cookie
+    /// the server sets.
+    pub fn send(&self, rb: RequestBuilder) -> Page {
         let rb = match self.cookie.borrow().as_ref() {
             Some(c) => rb.header(COOKIE, format!("tt_session={c}")),
             None => rb,
@@ -327,21 +347,47 @@ impl Browser {
 
     /// POST a form as is.
     pub fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        self.post_raw(path, form_encode(fields))
+    }
+
+    /// POSTs a raw body as a form.
+    pub fn post_raw(&self, path: &str, body: String) -> Page {
         self.send(
             self.http
                 .post(format!("{}{path}", self.base))
                 .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(form_encode(fields)),
+                .body(body),
         )
     }
 
-    /// POSTs a form with a fresh CSRF token (taken from `/help`) and
-    /// asserts the Post/Redirect/Get answer.
-    pub fn submit(&self, path: &str, fields: &[(&str, &str)]) -> Page {
-        let token = self.page("/help").csrf();
+    /// Whether the server has given this browser a session cookie.
+    pub fn has_session(&self) -> bool {
+        self.cookie.borrow().is_some()
+    }
+
+    /// A fresh CSRF token from a page of this session (`/help`).
+    pub fn token(&self) -> String {
+        self.page("/help").csrf()
+    }
+
+    /// POSTs a form with the CSRF token of the page at `page_path`; the
+    /// answer is returned as is.
+    pub fn submit_from(&self, page_path: &str, path: &str, fields: &[(&str, &str)]) -> Page {
+        let token = self.page(page_path).csrf();
         let mut all = vec![("csrf_token", token.as_str())];
         all.extend_from_slice(fields);
-        let p = self.post(path, &all);
+        self.post(path, &all)
+    }
+
+    /// POSTs a form with a fresh CSRF token (from `/help`); the answer is
+    /// returned as is.
+    pub fn submit(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        self.submit_from("/help", path, fields)
+    }
+
+    /// [`Self::submit`], asserting the Post/Redirect/Get answer.
+    pub fn submit_ok(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let p = self.submit(path, fields);
         assert_eq!(p.status, 303, "POST {path}:\n{}", p.body);
         p
     }
@@ -652,7 +698,7 @@ pub fn web_session(base: &str, c: &Canaries, report: &mut SessionReport) {
     // Clients.
     b.page("/clients");
     pages.insert("/clients");
-    b.submit(
+    b.submit_ok(
         "/clients",
         &[
             ("name", &c.of("webclient")),
@@ -665,7 +711,7 @@ pub fn web_session(base: &str, c: &Canaries, report: &mut SessionReport) {
     let cid = last_id_after(&clients_page.body, "/clients/", "/edit");
     b.page(&format!("/clients/{cid}/edit"));
     pages.insert("/clients/{id}/edit");
-    b.submit(
+    b.submit_ok(
         &format!("/clients/{cid}/edit"),
         &[
             ("name", &c.of("webclient")),
@@ -679,7 +725,7 @@ pub fn web_session(base: &str, c: &Canaries, report: &mut SessionReport) {
     b.page("/projects");
     pages.insert("/projects");
     let cid_s = cid.to_string();
-    let p = b.submit(
+    let p = b.submit_ok(
         "/projects",
         &[
             ("name", &c.of("webproject")),
@@ -696,7 +742,7 @@ pub fn web_session(base: &str, c: &Canaries, report: &mut SessionReport) {
     pages.insert("/projects/{id}");
     b.page(&format!("/projects/{pid}/edit"));
     pages.insert("/projects/{id}/edit");
-    b.submit(
+    b.submit_ok(
         &format!("/projects/{pid}/edit"),
         &[
             ("name", &c.of("webproject")),
@@ -711,11 +757,11 @@ pub fn web_session(base: &str, c: &Canaries, report: &mut SessionReport) {
     // Timer on the dashboard.
     b.page("/");
     pages.insert("/");
-    b.submit(
+    b.submit_ok(
         "/timer/start",
         &[("project_id", &pid_s), ("notes", &c.of("webnote"))],
     );
-    b.submit("/timer/stop", &[]);
+    b.submit_ok("/timer/stop", &[]);
     ev.extend(["timer.started", "timer.stopped"]);
 
     // Entries.
@@ -732,13 +778,13 @@ pub fn web_session(base: &str, c: &Canaries, report: &mut SessionReport) {
     let tag = c.of("webtag");
     let mut fields = entry.to_vec();
     fields.extend([("notes", note.as_str()), ("tags", tag.as_str())]);
-    b.submit("/entries", &fields);
+    b.submit_ok("/entries", &fields);
     ev.insert("time_entry.created");
     let list = b.page("/entries?from=2024-03-05&to=2024-03-05");
     let eid = last_id_after(&list.body, "/entries/", "/edit");
     b.page(&format!("/entries/{eid}/edit"));
     pages.insert("/entries/{id}/edit");
-    b.submit(
+    b.submit_ok(
         &format!("/entries/{eid}/edit"),
         &[
             ("project_id", &pid_s),
@@ -750,7 +796,7 @@ pub fn web_session(base: &str, c: &Canaries, report: &mut SessionReport) {
         ],
     );
     ev.insert("time_entry.updated");
-    b.submit(
+    b.submit_ok(
         "/entries",
         &[
             ("project_id", &pid_s),
@@ -762,13 +808,13 @@ pub fn web_session(base: &str, c: &Canaries, report: &mut SessionReport) {
     );
     let list = b.page("/entries?from=2024-04-09&to=2024-04-09");
     let scratch = last_id_after(&list.body, "/entries/", "/edit");
-    b.submit(&format!("/entries/{scratch}/delete"), &[]);
+    b.submit_ok(&format!("/entries/{scratch}/delete"), &[]);
     ev.insert("time_entry.deleted");
 
     // Tasks and comments.
     b.page("/tasks");
     pages.insert("/tasks");
-    let p = b.submit(
+    let p = b.submit_ok(
         "/tasks",
         &[
             ("project_id", &pid_s),
@@ -787,7 +833,7 @@ pub fn web_session(base: &str, c: &Canaries, report: &mut SessionReport) {
         pages.insert("/admin/users");
         last_id_after(&users.body, "/admin/users/", "\"")
     };
-    b.submit(
+    b.submit_ok(
         &format!("/tasks/{tid}"),
         &[
             ("project_id", &pid_s),
@@ -797,26 +843,26 @@ pub fn web_session(base: &str, c: &Canaries, report: &mut SessionReport) {
         ],
     );
     ev.extend(["task.status_changed", "task.assigned"]);
-    b.submit(
+    b.submit_ok(
         "/comments",
         &[("task_id", &tid_s), ("body", &c.of("webcomment"))],
     );
     ev.insert("comment.created");
     let task_page = b.page(&format!("/tasks/{tid}"));
     let comment = last_id_after(&task_page.body, "/comments/", "/delete");
-    b.submit(&format!("/comments/{comment}/delete"), &[]);
+    b.submit_ok(&format!("/comments/{comment}/delete"), &[]);
     ev.insert("comment.deleted");
-    b.submit(
+    b.submit_ok(
         "/comments",
         &[("project_id", &pid_s), ("body", &c.of("webcomment"))],
     );
-    b.submit(&format!("/tasks/{tid}/delete"), &[]);
+    b.submit_ok(&format!("/tasks/{tid}/delete"), &[]);
     ev.insert("task.deleted");
 
     // Invoices from the billable entry of 2024-03-05.
     b.page("/invoices");
     pages.insert("/invoices");
-    let p = b.submit(
+    let p = b.submit_ok(
         "/invoices",
         &[
             ("client_id", &cid_s),
@@ -832,7 +878,7 @@ pub fn web_session(base: &str, c: &Canaries, report: &mut SessionReport) {
     b.page(&format!("/invoices/{iid}/print"));
     pages.extend(["/invoices/{id}", "/invoices/{id}/print"]);
     ev.insert("invoice.viewed");
-    b.submit(&format!("/invoices/{iid}/status"), &[("status", "sent")]);
+    b.submit_ok(&format!("/invoices/{iid}/status"), &[("status", "sent")]);
     ev.insert("invoice.status_changed");
 
     // Reports.
@@ -844,7 +890,7 @@ pub fn web_session(base: &str, c: &Canaries, report: &mut SessionReport) {
     ev.insert("report.csv_exported");
 
     // Archiving through the web UI.
-    b.submit(
+    b.submit_ok(
         &format!("/projects/{pid}/edit"),
         &[
             ("name", &c.of("webproject")),
@@ -854,11 +900,11 @@ pub fn web_session(base: &str, c: &Canaries, report: &mut SessionReport) {
         ],
     );
     ev.insert("project.archived");
-    b.submit(&format!("/clients/{cid}/archive"), &[("archived", "1")]);
+    b.submit_ok(&format!("/clients/{cid}/archive"), &[("archived", "1")]);
     ev.insert("client.archived");
 
     // Admin: users.
-    b.submit(
+    b.submit_ok(
         "/admin/users",
         &[
             ("username", &c.of("webuser")),
@@ -870,7 +916,7 @@ pub fn web_session(base: &str, c: &Canaries, report: &mut SessionReport) {
     ev.insert("admin.user_created");
     let users = b.page("/admin/users");
     let new_user = last_id_after(&users.body, "/admin/users/", "\"");
-    b.submit(
+    b.submit_ok(
         &format!("/admin/users/{new_user}"),
         &[("role", "admin"), ("active", "on")],
     );
@@ -879,7 +925,7 @@ pub fn web_session(base: &str, c: &Canaries, report: &mut SessionReport) {
     b.page("/admin/telemetry");
     pages.insert("/admin/telemetry");
 
-    b.submit("/logout", &[]);
+    b.submit_ok("/logout", &[]);
     ev.insert("auth.logout");
 }
 

@@ -3,11 +3,8 @@
 //! cookie kept by hand, redirects inspected rather than followed.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::cell::RefCell;
-
-use reqwest::blocking::RequestBuilder;
-use reqwest::header::{CONTENT_TYPE, COOKIE, HeaderMap, LOCATION, SET_COOKIE};
 use serde_json::Value;
+use tt_tests::session::{Browser, Page};
 use tt_tests::{Db, TestApp, spawn_app_with, spawn_fresh_app};
 
 const PASSWORD: &str = "a-long-password";
@@ -15,40 +12,13 @@ const PASSWORD: &str = "a-long-password";
 /// can take effect) but nothing ever leaves the machine.
 const DEAD_SINK: &str = "http://127.0.0.1:9/v1/logs";
 
-struct Page {
-    status: u16,
-    headers: HeaderMap,
-    body: String,
+/// Page inspections only these tests need.
+trait PageExt {
+    fn input(&self, id: &str) -> &str;
+    fn level_state(&self, level: &str) -> &str;
 }
 
-impl Page {
-    fn location(&self) -> &str {
-        self.headers
-            .get(LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    }
-
-    fn csrf(&self) -> String {
-        let marker = "name=\"csrf_token\" value=\"";
-        let start = self
-            .body
-            .find(marker)
-            .unwrap_or_else(|| panic!("no csrf token in page:\n{}", self.body))
-            + marker.len();
-        let end = self.body[start..].find('"').expect("token end") + start;
-        self.body[start..end].to_owned()
-    }
-
-    fn assert_redirect(&self, to: &str) {
-        assert_eq!(
-            self.status, 303,
-            "expected a redirect to {to}:\n{}",
-            self.body
-        );
-        assert_eq!(self.location(), to);
-    }
-
+impl PageExt for Page {
     /// The `<input …>` tag with this id.
     fn input(&self, id: &str) -> &str {
         let at = self
@@ -73,93 +43,9 @@ impl Page {
     }
 }
 
-fn form_encode(fields: &[(&str, &str)]) -> String {
-    let enc = |s: &str| {
-        s.bytes()
-            .map(|b| {
-                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                    char::from(b).to_string()
-                } else {
-                    format!("%{b:02X}")
-                }
-            })
-            .collect::<String>()
-    };
-    fields
-        .iter()
-        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-/// A browser session: keeps the `tt_session` cookie between requests.
-struct Browser<'a> {
-    app: &'a TestApp,
-    cookie: RefCell<Option<String>>,
-}
-
-impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Self {
-        Browser {
-            app,
-            cookie: RefCell::new(None),
-        }
-    }
-
-    fn send(&self, rb: RequestBuilder) -> Page {
-        let rb = match self.cookie.borrow().as_ref() {
-            Some(c) => rb.header(COOKIE, format!("tt_session={c}")),
-            None => rb,
-        };
-        let resp = rb.send().expect("request");
-        for sc in resp.headers().get_all(SET_COOKIE) {
-            let sc = sc.to_str().expect("ascii cookie");
-            if let Some(rest) = sc.strip_prefix("tt_session=") {
-                let value = rest.split(';').next().unwrap_or("");
-                *self.cookie.borrow_mut() = (!value.is_empty()).then(|| value.to_owned());
-            }
-        }
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let body = resp.text().expect("body");
-        Page {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    fn get(&self, path: &str) -> Page {
-        self.send(self.app.http.get(self.app.url(path)))
-    }
-
-    fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
-        self.send(
-            self.app
-                .http
-                .post(self.app.url(path))
-                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(form_encode(fields)),
-        )
-    }
-
-    /// Submits a form with the CSRF token taken from `page_path`.
-    fn submit_from(&self, page_path: &str, path: &str, fields: &[(&str, &str)]) -> Page {
-        let page = self.get(page_path);
-        assert_eq!(page.status, 200, "{}", page.body);
-        let token = page.csrf();
-        let mut all = vec![("csrf_token", token.as_str())];
-        all.extend_from_slice(fields);
-        self.post(path, &all)
-    }
-
-    fn submit(&self, path: &str, fields: &[(&str, &str)]) -> Page {
-        self.submit_from("/help", path, fields)
-    }
-}
-
-fn sign_in<'a>(app: &'a TestApp, username: &str, next: &str) -> Browser<'a> {
-    let b = Browser::new(app);
+/// Signs in through the login form.
+fn sign_in(app: &TestApp, username: &str, next: &str) -> Browser {
+    let b = Browser::new(&app.base);
     let form = b.get("/login");
     assert_eq!(form.status, 200);
     let resp = b.post(
@@ -203,7 +89,7 @@ fn setup_fields<'a>(username: &'a str, boxes: &[(&'a str, &'a str)]) -> Vec<(&'a
 #[test]
 fn first_run_setup_through_the_form() {
     let app = spawn_fresh_app(Db::Sqlite, with_sink).unwrap();
-    let b = Browser::new(&app);
+    let b = Browser::new(&app.base);
     b.get("/").assert_redirect("/setup");
     b.get("/admin/telemetry").assert_redirect("/setup");
 
@@ -278,7 +164,7 @@ fn first_run_setup_through_the_form() {
     let mut again = setup_fields("intruder", &[("base_telemetry", "on")]);
     again.push(("csrf_token", &token));
     b.post("/setup", &again).assert_redirect("/");
-    let stranger = Browser::new(&app);
+    let stranger = Browser::new(&app.base);
     stranger.get("/setup").assert_redirect("/login");
     let token = stranger.get("/login").csrf();
     let mut again = setup_fields("intruder", &[("detailed_analytics", "on")]);
@@ -294,7 +180,7 @@ fn first_run_setup_through_the_form() {
 #[test]
 fn ticked_boxes_are_recorded_and_the_sink_follows() {
     let app = spawn_fresh_app(Db::Sqlite, with_sink).unwrap();
-    let b = Browser::new(&app);
+    let b = Browser::new(&app.base);
     let token = b.get("/setup").csrf();
     let mut fields = setup_fields("boss", &[("detailed_analytics", "on")]);
     fields.push(("csrf_token", &token));
@@ -313,7 +199,7 @@ fn ticked_boxes_are_recorded_and_the_sink_follows() {
 fn an_admin_made_on_the_command_line_signs_in_and_records_consent() {
     let app = spawn_fresh_app(Db::Sqlite, with_sink).unwrap();
     let boss = app.create_user("boss", PASSWORD, true);
-    let anon = Browser::new(&app);
+    let anon = Browser::new(&app.base);
     let page = anon.get("/setup");
     assert_eq!(page.status, 200);
     assert!(page.body.contains("href=\"/login?next=%2Fsetup\""));
@@ -452,10 +338,10 @@ fn the_admin_page_shows_state_reasons_and_toggles() {
     let after = st(&app);
     assert_eq!(after["base"]["enabled"], false);
     assert_eq!(after["install_id"], install_id.as_str());
-    Browser::new(&app)
+    Browser::new(&app.base)
         .get("/admin/telemetry")
         .assert_redirect("/login?next=%2Fadmin%2Ftelemetry");
-    let anon = Browser::new(&app);
+    let anon = Browser::new(&app.base);
     let token = anon.get("/login").csrf();
     let p = anon.post(
         "/admin/telemetry/toggle",
@@ -471,7 +357,7 @@ fn deployer_hard_off_cannot_be_overridden_from_the_pages() {
         s.enable_telemetry = Some("false".into());
     })
     .unwrap();
-    let b = Browser::new(&app);
+    let b = Browser::new(&app.base);
     let page = b.get("/setup");
     assert_eq!(page.status, 200);
     assert!(

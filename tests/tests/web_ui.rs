@@ -4,157 +4,19 @@
 //! rather than followed.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::cell::RefCell;
-
-use reqwest::blocking::RequestBuilder;
-use reqwest::header::{CONTENT_TYPE, COOKIE, HeaderMap, LOCATION, SET_COOKIE};
+use reqwest::header::CONTENT_TYPE;
+use tt_tests::session::{Browser, form_encode};
 use tt_tests::{TestApp, json, spawn_app};
 
 const PASSWORD: &str = "a-long-password";
 
 /// One HTTP response, read completely.
-struct Page {
-    status: u16,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Page {
-    fn location(&self) -> &str {
-        self.headers
-            .get(LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    }
-
-    fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    }
-
-    /// The CSRF token of the first form on the page.
-    fn csrf(&self) -> String {
-        let marker = "name=\"csrf_token\" value=\"";
-        let start = self
-            .body
-            .find(marker)
-            .unwrap_or_else(|| panic!("no csrf token in page:\n{}", self.body))
-            + marker.len();
-        let end = self.body[start..].find('"').expect("token end") + start;
-        self.body[start..end].to_owned()
-    }
-
-    fn assert_redirect(&self, to: &str) {
-        assert_eq!(
-            self.status, 303,
-            "expected a redirect to {to}:\n{}",
-            self.body
-        );
-        assert_eq!(self.location(), to);
-    }
-}
-
-fn form_encode(fields: &[(&str, &str)]) -> String {
-    let enc = |s: &str| {
-        s.bytes()
-            .map(|b| {
-                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                    char::from(b).to_string()
-                } else {
-                    format!("%{b:02X}")
-                }
-            })
-            .collect::<String>()
-    };
-    fields
-        .iter()
-        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-/// A browser session: keeps the `tt_session` cookie between requests.
-struct Browser<'a> {
-    app: &'a TestApp,
-    cookie: RefCell<Option<String>>,
-}
-
-impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Self {
-        Browser {
-            app,
-            cookie: RefCell::new(None),
-        }
-    }
-
-    fn send(&self, rb: RequestBuilder) -> Page {
-        let rb = match self.cookie.borrow().as_ref() {
-            Some(c) => rb.header(COOKIE, format!("tt_session={c}")),
-            None => rb,
-        };
-        let resp = rb.send().expect("request");
-        for sc in resp.headers().get_all(SET_COOKIE) {
-            let sc = sc.to_str().expect("ascii cookie");
-            if let Some(rest) = sc.strip_prefix("tt_session=") {
-                let value = rest.split(';').next().unwrap_or("");
-                *self.cookie.borrow_mut() = (!value.is_empty()).then(|| value.to_owned());
-            }
-        }
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let body = resp.text().expect("body");
-        Page {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    fn get(&self, path: &str) -> Page {
-        self.send(self.app.http.get(self.app.url(path)))
-    }
-
-    fn post_raw(&self, path: &str, body: String) -> Page {
-        self.send(
-            self.app
-                .http
-                .post(self.app.url(path))
-                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(body),
-        )
-    }
-
-    fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
-        self.post_raw(path, form_encode(fields))
-    }
-
-    /// A fresh CSRF token from a page of the signed-in user.
-    fn token(&self) -> String {
-        let page = self.get("/help");
-        assert_eq!(page.status, 200, "{}", page.body);
-        page.csrf()
-    }
-
-    /// Submits a form with this session's CSRF token.
-    fn submit(&self, path: &str, fields: &[(&str, &str)]) -> Page {
-        let token = self.token();
-        let mut all = vec![("csrf_token", token.as_str())];
-        all.extend_from_slice(fields);
-        self.post(path, &all)
-    }
-}
-
 /// Signs in through the login form.
-fn sign_in<'a>(app: &'a TestApp, username: &str) -> Browser<'a> {
-    let b = Browser::new(app);
+fn sign_in(app: &TestApp, username: &str) -> Browser {
+    let b = Browser::new(&app.base);
     let form = b.get("/login");
     assert_eq!(form.status, 200);
-    assert!(
-        b.cookie.borrow().is_some(),
-        "the login page sets the session cookie"
-    );
+    assert!(b.has_session(), "the login page sets the session cookie");
     let resp = b.post(
         "/login",
         &[
@@ -181,7 +43,7 @@ fn id_in(location: &str) -> i64 {
 fn login_logout_and_redirects() {
     let app = spawn_app();
     app.create_user("alice", PASSWORD, false);
-    let b = Browser::new(&app);
+    let b = Browser::new(&app.base);
 
     // Unauthenticated pages send the browser to the login form.
     b.get("/").assert_redirect("/login");
@@ -240,7 +102,7 @@ fn login_logout_and_redirects() {
     assert!(!home.body.contains("href=\"/admin/users\""));
 
     // A local `next` is honoured.
-    let b2 = Browser::new(&app);
+    let b2 = Browser::new(&app.base);
     let t = b2.get("/login").csrf();
     b2.post(
         "/login",
@@ -529,7 +391,7 @@ fn manual_entries_edit_reports_and_csv() {
     // Formula injection is neutralised in the export.
     assert!(rows[0][col("notes")].starts_with("'="));
     // The CSV needs a session too.
-    Browser::new(&app)
+    Browser::new(&app.base)
         .get("/reports/entries.csv")
         .assert_redirect("/login?next=%2Freports%2Fentries.csv");
 
@@ -695,7 +557,7 @@ fn oversized_and_malformed_forms_are_4xx_pages() {
 #[test]
 fn stylesheet_is_embedded_and_cacheable() {
     let app = spawn_app();
-    let b = Browser::new(&app);
+    let b = Browser::new(&app.base);
     let login = b.get("/login");
     let start = login.body.find("/static/app.css?v=").expect("css link");
     let end = login.body[start..].find('"').unwrap() + start;
@@ -975,7 +837,7 @@ fn profile_downloads_all_my_data() {
     assert!(csv.body.contains("alice-only"));
     assert_eq!(b.get("/profile/export?format=pdf").status, 422);
     // Anonymous visitors are sent to the login form.
-    assert_eq!(Browser::new(&app).get("/profile").status, 303);
+    assert_eq!(Browser::new(&app.base).get("/profile").status, 303);
 }
 
 #[test]
