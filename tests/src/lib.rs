@@ -205,6 +205,16 @@ pub fn spawn_app() -> TestApp {
     try_spawn_app(Db::Sqlite).expect("SQLite is always available")
 }
 
+impl TestApp {
+    /// Stops the server gracefully, flushing its logs and exporters; the
+    /// data and log directories stay until the app is dropped.
+    pub fn stop_server(&mut self) {
+        if let Some(s) = self.server.take() {
+            s.stop();
+        }
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some(s) = self.server.take() {

@@ -1,4 +1,4 @@
-//! A real OTLP/HTTP logs receiver on 127.0.0.1:0 for black-box telemetry
+//! A real OTLP/HTTP logs (and traces) receiver on 127.0.0.1:0 for black-box telemetry
 //! tests: a plain HTTP/1.1 server over `std::net` that records every
 //! request byte for byte, decodes each body with `opentelemetry-proto`
 //! (protobuf, or JSON when the content type says so) and answers as
@@ -13,8 +13,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
+pub use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
 
 /// What the receiver does with a request.
@@ -49,6 +51,8 @@ pub struct Received {
     pub headers: Vec<(String, String)>,
     /// Every byte that came over the wire: request line, headers, body.
     pub raw: Vec<u8>,
+    /// The request body as received.
+    pub body: Vec<u8>,
     /// The decoded body (empty when it could not be decoded).
     pub decoded: ExportLogsServiceRequest,
     /// Why the body could not be decoded, if it could not.
@@ -83,6 +87,23 @@ impl Received {
             .iter()
             .map(|rl| attrs(rl.resource.as_ref().map_or(&[][..], |r| &r.attributes)))
             .collect()
+    }
+
+    /// Every span in the request, decoded as an OTLP trace export (a logs
+    /// export has none).
+    pub fn spans(&self) -> Vec<Span> {
+        if self.path != "/v1/traces" {
+            return Vec::new();
+        }
+        ExportTraceServiceRequest::decode(self.body.as_slice())
+            .map(|req| {
+                req.resource_spans
+                    .into_iter()
+                    .flat_map(|rs| rs.scope_spans)
+                    .flat_map(|ss| ss.spans)
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Whether the receiver accepted it (2xx).
@@ -360,6 +381,7 @@ fn serve(conn: TcpStream, state: &Mutex<State>) {
                 path,
                 headers,
                 raw,
+                body,
                 decoded,
                 decode_error,
                 reply: reply.clone(),

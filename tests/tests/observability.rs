@@ -1,7 +1,8 @@
 //! Operator observability, black-box: the JSON access log (and what must
 //! never be in it), request ids, `/metrics` (bounded labels, the bearer
-//! token, `promtool`, a real Prometheus scrape) and Sentry reports through a
-//! loopback envelope receiver.
+//! token, `promtool`, a real Prometheus scrape), Sentry reports through a
+//! loopback envelope receiver, and request spans for the operator's own
+//! OpenTelemetry collector.
 //!
 //! The metrics registry is process-wide while every test starts its own app,
 //! so metric assertions look at deltas and presence, never at exact totals.
@@ -11,6 +12,8 @@
 mod peers;
 #[path = "observability/sentry_receiver.rs"]
 mod sentry_receiver;
+#[path = "observability/tracing.rs"]
+mod tracing;
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -671,6 +674,17 @@ fn metrics_token_is_required_when_set() {
     let ok = get(Some("Bearer obs-metrics-token"));
     assert_eq!(ok.status(), 200);
     assert!(ok.text().unwrap().contains("tt_http_requests_total"));
+}
+
+#[test]
+fn metrics_can_be_switched_off() {
+    let app = sqlite_app(|s| s.metrics_enabled = false);
+    let resp = app.http.get(app.url("/metrics")).send().unwrap();
+    assert_eq!(resp.status(), 404);
+    // Requests are still served and logged.
+    let resp = get_with_id(&app, "/readyz", "no-metrics");
+    assert_eq!(resp.status(), 200);
+    assert_eq!(access_line(&app, "no-metrics")["fields"]["status"], 200);
 }
 
 #[test]

@@ -15,12 +15,17 @@ use std::time::Duration;
 
 use anyhow::Context;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_otlp::WithExportConfig as _;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::SdkTracerProvider;
 use sentry::protocol::{EnvelopeItem, Event, User};
 use sentry::transports::DefaultTransportFactory;
 use sentry::{ClientOptions, Envelope, MaxRequestBodySize, Transport, TransportFactory};
 use tracing::Dispatch;
 use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_appender::rolling::{RollingFileAppender, Rotation};
+use tracing_subscriber::filter::filter_fn;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
 use tt_consent::{ConsentLevel, ConsentSource};
@@ -32,6 +37,8 @@ use crate::{Prepared, Settings, VERSION};
 pub const LOG_FILE: &str = "app.jsonl";
 /// `tt_build_info{version, build}`: always 1, labels carry the facts.
 pub const BUILD_INFO: &str = "tt_build_info";
+/// How long shutting down waits for the last request spans.
+const TRACING_SHUTDOWN: Duration = Duration::from_secs(2);
 /// How long shutting down waits for queued Sentry events.
 const SENTRY_SHUTDOWN: Duration = Duration::from_secs(2);
 
@@ -39,6 +46,7 @@ const SENTRY_SHUTDOWN: Duration = Duration::from_secs(2);
 pub struct Observability {
     dispatch: Dispatch,
     log_guard: Option<WorkerGuard>,
+    tracing: Option<SdkTracerProvider>,
     sentry: Option<SentryClient>,
     process_wide: bool,
 }
@@ -53,6 +61,7 @@ impl std::fmt::Debug for Observability {
         f.debug_struct("Observability")
             .field("process_wide", &self.process_wide)
             .field("sentry", &self.sentry.is_some())
+            .field("tracing", &self.tracing.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -62,16 +71,23 @@ impl Observability {
     /// default. Fails with a clear message if the log directory cannot be
     /// written.
     pub fn for_process(settings: &Settings) -> anyhow::Result<Self> {
-        let (dispatch, guard) = build_logging(settings)?;
+        let Logging {
+            dispatch,
+            guard,
+            tracing,
+        } = build_logging(settings)?;
         // Installed before anything else runs, so nothing recorded during
         // start-up is lost.
-        metrics_handle();
+        if settings.metrics_enabled {
+            metrics_handle();
+        }
         // Also routes the `log` records of dependencies (actix) into it.
         tracing_subscriber::util::SubscriberInitExt::try_init(dispatch.clone())
             .context("a global tracing subscriber is already installed")?;
         Ok(Self {
             dispatch,
             log_guard: Some(guard),
+            tracing,
             sentry: None,
             process_wide: true,
         })
@@ -81,11 +97,18 @@ impl Observability {
     /// sees this app's requests (and whatever runs in [`Self::in_scope`])
     /// and nothing else.
     pub fn for_app(settings: &Settings) -> anyhow::Result<Self> {
-        let (dispatch, guard) = build_logging(settings)?;
-        metrics_handle();
+        let Logging {
+            dispatch,
+            guard,
+            tracing,
+        } = build_logging(settings)?;
+        if settings.metrics_enabled {
+            metrics_handle();
+        }
         Ok(Self {
             dispatch,
             log_guard: Some(guard),
+            tracing,
             sentry: None,
             process_wide: false,
         })
@@ -119,7 +142,7 @@ impl Observability {
             }
         };
         let config = tt_http::ObservabilityConfig {
-            metrics: Some(metrics_handle()),
+            metrics: settings.metrics_enabled.then(metrics_handle),
             metrics_token: settings
                 .metrics_token
                 .as_ref()
@@ -128,6 +151,10 @@ impl Observability {
             log_client_ip: settings.log_client_ip,
             sentry_hub: hub,
             log_dispatch: (!self.process_wide).then(|| self.dispatch.clone()),
+            trace_propagator: self.tracing.as_ref().map(|_| {
+                Arc::new(TraceContextPropagator::new())
+                    as Arc<dyn opentelemetry::propagation::TextMapPropagator + Send + Sync>
+            }),
         };
         prepared.state = prepared.state.with_observability(config);
         Ok(prepared)
@@ -162,6 +189,11 @@ impl Drop for Observability {
             Some(SentryClient::Process(guard)) => drop(guard),
             None => {}
         }
+        if let Some(provider) = self.tracing.take()
+            && let Err(e) = provider.shutdown_with_timeout(TRACING_SHUTDOWN)
+        {
+            tracing::warn!(error = %e, "could not deliver the last request spans");
+        }
         // Dropping the guard flushes the buffered log lines.
         self.log_guard.take();
     }
@@ -177,10 +209,23 @@ pub fn init_logging(settings: &Settings) {
         .try_init();
 }
 
+/// A subscriber and what must outlive it.
+#[derive(Debug)]
+pub struct Logging {
+    /// The subscriber.
+    pub dispatch: Dispatch,
+    /// Flushes the log file when dropped.
+    pub guard: WorkerGuard,
+    /// Exports request spans, when the operator configured a collector.
+    pub tracing: Option<SdkTracerProvider>,
+}
+
 /// The subscriber for `settings`: JSON lines to the daily-rotated file in
 /// `log_dir`, written by a background thread, plus console output in
-/// `log_format`. The guard flushes the file when dropped.
-pub fn build_logging(settings: &Settings) -> anyhow::Result<(Dispatch, WorkerGuard)> {
+/// `log_format`, both filtered by `log_level`; plus, when
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` is set, the request spans for the
+/// operator's collector, whatever the log level.
+pub fn build_logging(settings: &Settings) -> anyhow::Result<Logging> {
     let dir = writable_log_dir(&settings.log_dir)?;
     let filter = EnvFilter::try_new(&settings.log_level).with_context(|| {
         format!(
@@ -225,8 +270,53 @@ pub fn build_logging(settings: &Settings) -> anyhow::Result<(Dispatch, WorkerGua
                 .boxed(),
         ),
     };
-    let subscriber = Registry::default().with(filter).with(file).with(console);
-    Ok((Dispatch::new(subscriber), guard))
+    let tracing = match settings.otel_traces_url() {
+        Some(url) => Some(tracer_provider(settings, &url)?),
+        None => None,
+    };
+    let spans = tracing.as_ref().map(|provider| {
+        tracing_opentelemetry::layer()
+            .with_tracer(provider.tracer("timetracker"))
+            .with_location(false)
+            .with_threads(false)
+            .with_level(false)
+            .with_tracked_inactivity(false)
+            // Spans only: the request spans of our own crates. Log events
+            // stay in the log (span events would duplicate it).
+            .with_filter(filter_fn(|meta| {
+                meta.is_span() && meta.target().starts_with("tt_")
+            }))
+    });
+    let subscriber = Registry::default()
+        .with(file.and_then(console).with_filter(filter))
+        .with(spans);
+    Ok(Logging {
+        dispatch: Dispatch::new(subscriber),
+        guard,
+        tracing,
+    })
+}
+
+/// The exporter of request spans to the operator's own collector: OTLP/HTTP
+/// protobuf to `url`, batched on the SDK's own thread with a blocking
+/// client, so a slow collector never holds up a request. The SDK also
+/// reads the standard `OTEL_EXPORTER_OTLP_HEADERS`/`_TIMEOUT` and
+/// `OTEL_TRACES_SAMPLER`(`_ARG`) variables.
+fn tracer_provider(settings: &Settings, url: &str) -> anyhow::Result<SdkTracerProvider> {
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+        .with_endpoint(url)
+        .build()
+        .with_context(|| format!("cannot build the span exporter for {url}"))?;
+    let resource = opentelemetry_sdk::Resource::builder_empty()
+        .with_service_name(settings.otel_service_name.clone())
+        .with_attribute(opentelemetry::KeyValue::new("service.version", VERSION))
+        .build();
+    Ok(SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .with_resource(resource)
+        .build())
 }
 
 /// Creates `dir` if needed and proves it writable, so a bad `LOG_DIR` stops

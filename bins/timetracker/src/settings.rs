@@ -123,6 +123,18 @@ pub struct Settings {
     /// Bearer token required by `GET /metrics` (`METRICS_TOKEN`); unset
     /// leaves it open.
     pub metrics_token: Option<Secret>,
+    /// Whether requests are counted and `GET /metrics` answers
+    /// (`METRICS_ENABLED`).
+    pub metrics_enabled: bool,
+    /// The operator's own OpenTelemetry collector (`OTEL_EXPORTER_OTLP_ENDPOINT`,
+    /// OTLP/HTTP base URL): request spans go to `<endpoint>/v1/traces`. Unset
+    /// disables tracing. Never used by the product telemetry sink.
+    pub otel_exporter_otlp_endpoint: Option<String>,
+    /// Full URL for spans (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`); overrides
+    /// the base endpoint.
+    pub otel_exporter_otlp_traces_endpoint: Option<String>,
+    /// `service.name` of the exported spans (`OTEL_SERVICE_NAME`).
+    pub otel_service_name: String,
 }
 
 impl Default for Settings {
@@ -157,6 +169,10 @@ impl Default for Settings {
             log_retention_files: 30,
             log_client_ip: false,
             metrics_token: None,
+            metrics_enabled: true,
+            otel_exporter_otlp_endpoint: None,
+            otel_exporter_otlp_traces_endpoint: None,
+            otel_service_name: "timetracker".into(),
         }
     }
 }
@@ -199,6 +215,13 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("LOG_RETENTION_FILES", "log_retention_files"),
     ("LOG_CLIENT_IP", "log_client_ip"),
     ("METRICS_TOKEN", "metrics_token"),
+    ("METRICS_ENABLED", "metrics_enabled"),
+    ("OTEL_EXPORTER_OTLP_ENDPOINT", "otel_exporter_otlp_endpoint"),
+    (
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        "otel_exporter_otlp_traces_endpoint",
+    ),
+    ("OTEL_SERVICE_NAME", "otel_service_name"),
 ];
 
 /// Values an official build embeds at compile time; empty in self-hosted
@@ -288,10 +311,30 @@ impl Settings {
         if !(0.0..=1.0).contains(&self.sentry_traces_rate) {
             bail!("SENTRY_TRACES_RATE must be between 0.0 and 1.0");
         }
+        if let Some(url) = self.otel_traces_url()
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            bail!("OTEL_EXPORTER_OTLP_ENDPOINT must be an http:// or https:// URL");
+        }
         if !matches!(self.log_format.as_str(), "text" | "json" | "off") {
             bail!("LOG_FORMAT must be text, json or off");
         }
         Ok(())
+    }
+
+    /// Where request spans go, if operator tracing is on: the traces
+    /// endpoint as given, else `<endpoint>/v1/traces`.
+    pub fn otel_traces_url(&self) -> Option<String> {
+        let set = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        set(&self.otel_exporter_otlp_traces_endpoint).or_else(|| {
+            set(&self.otel_exporter_otlp_endpoint)
+                .map(|base| format!("{}/v1/traces", base.trim_end_matches('/')))
+        })
     }
 
     /// The database URL in effect.

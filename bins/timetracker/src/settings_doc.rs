@@ -63,6 +63,19 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
         "Bearer token required by `GET /metrics`; unset leaves it open.",
     ),
     (
+        "metrics_enabled",
+        "Count requests and serve `GET /metrics`. `false` records nothing and answers `/metrics` with 404.",
+    ),
+    (
+        "otel_exporter_otlp_endpoint",
+        "Your own OpenTelemetry collector (OTLP/HTTP base URL, e.g. `http://collector:4318`): one span per request goes to `<endpoint>/v1/traces`, incoming `traceparent` headers are honoured and log lines carry the `trace_id`. Unset: no tracing. The product telemetry sink never reads any `OTEL_*` variable. The exporter also honours the standard `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_EXPORTER_OTLP_TIMEOUT`, `OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG` variables.",
+    ),
+    (
+        "otel_exporter_otlp_traces_endpoint",
+        "Full URL for spans; overrides `otel_exporter_otlp_endpoint`.",
+    ),
+    ("otel_service_name", "`service.name` of the exported spans."),
+    (
         "installation_config_dir",
         "Directory of `installation.json` (identity and consent). Default: `data_dir`. On PostgreSQL the database holds the shared copy and this file only seeds it.",
     ),

@@ -1,5 +1,6 @@
 //! The middleware around every request: request id in and out, one access
-//! line, request metrics, and the request's identity for Sentry.
+//! line, request metrics, the request's trace span, and the request's
+//! identity for Sentry.
 
 use std::time::{Duration, Instant};
 
@@ -9,9 +10,12 @@ use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, web};
+use opentelemetry::propagation::{Extractor, TextMapPropagator};
+use opentelemetry::trace::{TraceContextExt, TraceId};
 use ring::rand::{SecureRandom, SystemRandom};
 use tracing::Instrument;
 use tracing::instrument::WithSubscriber;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use super::{
     HTTP_REQUEST_DURATION_SECONDS, HTTP_REQUESTS_TOTAL, LoggedUser, RequestId, UNMATCHED_ROUTE,
@@ -49,6 +53,7 @@ async fn observe_inner<B: MessageBody + 'static>(
     let sentry_on = state
         .as_ref()
         .is_some_and(|s| s.observe.sentry_hub.is_some());
+    let metrics_on = state.as_ref().is_some_and(|s| s.observe.metrics.is_some());
     if sentry_on {
         // Sentry's middleware wraps this one and binds a hub per request.
         sentry::Hub::current().configure_scope(|scope| scope.set_tag("request_id", &request_id));
@@ -64,17 +69,25 @@ async fn observe_inner<B: MessageBody + 'static>(
     // the route tree, no handler runs).
     let route_before = req.match_pattern();
 
-    let span = tracing::info_span!("request", request_id = %request_id);
-    let mut res = match next.call(req).instrument(span).await {
+    let span = request_span(&request_id, method, route_before.as_deref());
+    let trace_id = state
+        .as_ref()
+        .and_then(|s| s.observe.trace_propagator.as_deref())
+        .and_then(|propagator| continue_trace(&span, propagator, req.headers()));
+    let mut res = match next.call(req).instrument(span.clone()).await {
         Ok(res) => res,
         Err(e) => {
             // A middleware further in failed; actix answers for it. Still
             // count and log the request.
             let status = e.as_response_error().status_code();
             let route = route_before.unwrap_or_else(|| UNMATCHED_ROUTE.to_owned());
-            record_metrics(method, &route, status, started.elapsed());
+            if metrics_on {
+                record_metrics(method, &route, status, started.elapsed());
+            }
+            close_span(&span, method, &route, status);
             let line = AccessLine {
                 request_id: &request_id,
+                trace_id: trace_id.as_deref(),
                 method,
                 route: &route,
                 status,
@@ -104,7 +117,10 @@ async fn observe_inner<B: MessageBody + 'static>(
         .unwrap_or_else(|| UNMATCHED_ROUTE.to_owned());
     let user_id = res.request().extensions().get::<LoggedUser>().map(|u| u.0);
 
-    record_metrics(method, &route, status, elapsed);
+    if metrics_on {
+        record_metrics(method, &route, status, elapsed);
+    }
+    close_span(&span, method, &route, status);
     if sentry_on {
         if let Some(id) = user_id {
             sentry::Hub::current().configure_scope(|scope| {
@@ -124,6 +140,7 @@ async fn observe_inner<B: MessageBody + 'static>(
         .map(ApiError::code);
     let line = AccessLine {
         request_id: &request_id,
+        trace_id: trace_id.as_deref(),
         method,
         route: &route,
         status,
@@ -143,6 +160,7 @@ async fn observe_inner<B: MessageBody + 'static>(
 /// The fields of one access-log line.
 struct AccessLine<'a> {
     request_id: &'a str,
+    trace_id: Option<&'a str>,
     method: &'static str,
     route: &'a str,
     status: StatusCode,
@@ -161,6 +179,7 @@ impl AccessLine<'_> {
         tracing::info!(
             target: "tt_http::access",
             request_id = self.request_id,
+            trace_id = self.trace_id,
             method = self.method,
             route = self.route,
             status = self.status.as_u16(),
@@ -176,6 +195,7 @@ impl AccessLine<'_> {
         tracing::error!(
             target: "tt_http::access",
             request_id = self.request_id,
+            trace_id = self.trace_id,
             method = self.method,
             route = self.route,
             status = self.status.as_u16(),
@@ -199,6 +219,76 @@ fn server_error_detail<B>(res: &ServiceResponse<B>) -> Option<String> {
         Some(other) => error_chain(other),
         None => err.to_string(),
     })
+}
+
+/// The span of one request. Its fields follow the OpenTelemetry HTTP
+/// conventions (`otel.*` are read by `tracing-opentelemetry`: span name,
+/// kind, status); like the access line it holds the route template, never
+/// the path or query.
+fn request_span(request_id: &str, method: &'static str, route: Option<&str>) -> tracing::Span {
+    let route = route.unwrap_or(UNMATCHED_ROUTE);
+    tracing::info_span!(
+        "request",
+        otel.name = %format_args!("{method} {route}"),
+        otel.kind = "server",
+        otel.status_code = tracing::field::Empty,
+        request_id = %request_id,
+        trace_id = tracing::field::Empty,
+        http.request.method = method,
+        http.route = route,
+        http.response.status_code = tracing::field::Empty,
+    )
+}
+
+/// Makes `span` a child of the caller's trace (its `traceparent`, if any,
+/// else the root of a new one) and returns the trace id, which every log
+/// line of the request then carries. `None` when the span is disabled.
+fn continue_trace(
+    span: &tracing::Span,
+    propagator: &(dyn TextMapPropagator + Send + Sync),
+    headers: &HeaderMap,
+) -> Option<String> {
+    if span.is_disabled() {
+        return None;
+    }
+    let parent = propagator.extract(&Headers(headers));
+    span.set_parent(parent).ok()?;
+    let trace_id = span.context().span().span_context().trace_id();
+    if trace_id == TraceId::INVALID {
+        return None;
+    }
+    let trace_id = trace_id.to_string();
+    span.record("trace_id", trace_id.as_str());
+    Some(trace_id)
+}
+
+/// Records the outcome on the span, which ends when its last handle drops.
+fn close_span(span: &tracing::Span, method: &'static str, route: &str, status: StatusCode) {
+    if span.is_disabled() {
+        return;
+    }
+    span.record("http.route", route);
+    span.record(
+        "otel.name",
+        format_args!("{method} {route}").to_string().as_str(),
+    );
+    span.record("http.response.status_code", i64::from(status.as_u16()));
+    if status.is_server_error() {
+        span.record("otel.status_code", "ERROR");
+    }
+}
+
+/// Request headers as the propagator reads them.
+struct Headers<'a>(&'a HeaderMap);
+
+impl Extractor for Headers<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|v| v.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(HeaderName::as_str).collect()
+    }
 }
 
 fn record_metrics(method: &'static str, route: &str, status: StatusCode, elapsed: Duration) {

@@ -1,5 +1,6 @@
 //! Operator observability at the HTTP edge: request ids, one access-log line
-//! per request, request metrics, the `/metrics` endpoint and the Sentry
+//! per request, request metrics, the `/metrics` endpoint, one trace span per
+//! request (continuing the caller's `traceparent`) and the Sentry
 //! middleware.
 //!
 //! What goes into a log line or a label is decided here, once: the route
@@ -16,6 +17,7 @@ use std::sync::Arc;
 
 use actix_web::{HttpMessage, HttpRequest, web};
 use metrics_exporter_prometheus::PrometheusHandle;
+use opentelemetry::propagation::TextMapPropagator;
 
 pub(crate) use middleware::observe;
 
@@ -88,6 +90,10 @@ pub struct ObservabilityConfig {
     /// process-wide default; embedding several apps in one process (the
     /// tests do) gives each its own, so each writes to its own log directory.
     pub log_dispatch: Option<tracing::Dispatch>,
+    /// Reads the caller's trace context (`traceparent`) when the operator
+    /// exports request spans; `None` when tracing is off. The subscriber must
+    /// then carry a `tracing-opentelemetry` layer.
+    pub trace_propagator: Option<Arc<dyn TextMapPropagator + Send + Sync>>,
 }
 
 impl std::fmt::Debug for ObservabilityConfig {
@@ -98,6 +104,7 @@ impl std::fmt::Debug for ObservabilityConfig {
             .field("log_client_ip", &self.log_client_ip)
             .field("sentry", &self.sentry_hub.is_some())
             .field("log_dispatch", &self.log_dispatch.is_some())
+            .field("tracing", &self.trace_propagator.is_some())
             .finish()
     }
 }
