@@ -8,6 +8,22 @@ run:
 test:
     cargo test --workspace
 
+# Telemetry micro-benchmarks, then the load harness (about 45 minutes; needs
+# wrk, and TEST_DATABASE_URL for the PostgreSQL run). Sections may be named:
+# `just bench overhead ceiling`. Results: docs/reports/performance.md.
+# Run the performance benchmarks.
+bench *SECTIONS:
+    cargo build --release --locked -p timetracker
+    cargo bench --locked -p tt-telemetry
+    cargo bench --locked -p tt-tests --bench load -- {{SECTIONS}}
+
+# Every correctness check of the load harness in about two minutes on the
+# debug build, as CI runs it; the numbers are indicative only.
+# Smoke-run the load harness.
+bench-quick:
+    cargo build --locked -p timetracker
+    cargo test --locked -p tt-tests --bench load -- --quick
+
 # Everything CI checks.
 ci:
     bash .ci/run

@@ -360,6 +360,11 @@ impl Browser {
         )
     }
 
+    /// The value of the session cookie, if the server has set one.
+    pub fn session_cookie(&self) -> Option<String> {
+        self.cookie.borrow().clone()
+    }
+
     /// Whether the server has given this browser a session cookie.
     pub fn has_session(&self) -> bool {
         self.cookie.borrow().is_some()
