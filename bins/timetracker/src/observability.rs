@@ -25,7 +25,7 @@ use sentry::{ClientOptions, Envelope, MaxRequestBodySize, Transport, TransportFa
 use tracing::Dispatch;
 use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_appender::rolling::{RollingFileAppender, Rotation};
-use tracing_subscriber::filter::filter_fn;
+use tracing_subscriber::filter::{LevelFilter, filter_fn};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
 use tt_consent::{ConsentLevel, ConsentSource};
@@ -37,6 +37,8 @@ use crate::{Prepared, Settings, VERSION};
 pub const LOG_FILE: &str = "app.jsonl";
 /// `tt_build_info{version, build}`: always 1, labels carry the facts.
 pub const BUILD_INFO: &str = "tt_build_info";
+/// Bytes of log lines the writer thread collects before writing them out.
+const LOG_BUFFER: usize = 64 * 1024;
 /// How long shutting down waits for the last request spans.
 const TRACING_SHUTDOWN: Duration = Duration::from_secs(2);
 /// How long shutting down waits for queued Sentry events.
@@ -244,9 +246,11 @@ pub fn build_logging(settings: &Settings) -> anyhow::Result<Logging> {
     let appender = appender
         .build(&dir)
         .with_context(|| format!("cannot open a log file in {} (LOG_DIR)", dir.display()))?;
+    // The writer thread drains every queued line and then flushes, so a
+    // buffer turns a burst of lines into one write instead of one per line.
     let (writer, guard) = NonBlockingBuilder::default()
         .thread_name("tt-log-writer")
-        .finish(appender);
+        .finish(std::io::BufWriter::with_capacity(LOG_BUFFER, appender));
     let file = tracing_subscriber::fmt::layer()
         .json()
         .with_current_span(true)
@@ -283,9 +287,12 @@ pub fn build_logging(settings: &Settings) -> anyhow::Result<Logging> {
             .with_tracked_inactivity(false)
             // Spans only: the request spans of our own crates. Log events
             // stay in the log (span events would duplicate it).
-            .with_filter(filter_fn(|meta| {
-                meta.is_span() && meta.target().starts_with("tt_")
-            }))
+            .with_filter(
+                filter_fn(|meta| meta.is_span() && meta.target().starts_with("tt_"))
+                    // Without the hint, `debug!`/`trace!` call sites all
+                    // over the process would be evaluated per call.
+                    .with_max_level_hint(LevelFilter::INFO),
+            )
     });
     let subscriber = Registry::default()
         .with(file.and_then(console).with_filter(filter))

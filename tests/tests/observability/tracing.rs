@@ -47,6 +47,7 @@ fn request_spans_reach_the_operators_collector_and_continue_the_callers_trace() 
     let resp = api
         .request(Method::GET, "/api/v1/timer")
         .header("traceparent", format!("00-{CALLER_TRACE}-{CALLER_SPAN}-01"))
+        .header("tracestate", "vendor=tracecanarystate")
         .header("X-Request-ID", "trace-continued")
         .send()
         .unwrap();
@@ -101,6 +102,7 @@ fn request_spans_reach_the_operators_collector_and_continue_the_callers_trace() 
         .into_iter()
         .filter(|l| l["span"]["request_id"] == "trace-failed")
         .collect::<Vec<_>>();
+    assert!(!inner.is_empty(), "the handler's error line is in the span");
     assert!(
         inner
             .iter()
@@ -145,6 +147,10 @@ fn request_spans_reach_the_operators_collector_and_continue_the_callers_trace() 
     let continued = span_of(&spans, "trace-continued");
     assert_eq!(hex(&continued.trace_id), CALLER_TRACE);
     assert_eq!(hex(&continued.parent_span_id), CALLER_SPAN);
+    assert_eq!(
+        continued.trace_state, "",
+        "the caller's tracestate is dropped"
+    );
     assert_eq!(continued.name, "GET /api/v1/timer");
     assert_eq!(continued.kind, SpanKind::Server as i32);
     assert_eq!(
@@ -177,6 +183,7 @@ fn request_spans_reach_the_operators_collector_and_continue_the_callers_trace() 
         for canary in [
             "tracecanaryuser",
             "tracecanaryquery",
+            "tracecanarystate",
             "987654",
             "a-long-password",
             "Bearer",

@@ -10,8 +10,9 @@ use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, web};
+use opentelemetry::Context;
 use opentelemetry::propagation::{Extractor, TextMapPropagator};
-use opentelemetry::trace::{TraceContextExt, TraceId};
+use opentelemetry::trace::{SpanContext, TraceContextExt, TraceId, TraceState};
 use ring::rand::{SecureRandom, SystemRandom};
 use tracing::Instrument;
 use tracing::instrument::WithSubscriber;
@@ -242,7 +243,9 @@ fn request_span(request_id: &str, method: &'static str, route: Option<&str>) -> 
 
 /// Makes `span` a child of the caller's trace (its `traceparent`, if any,
 /// else the root of a new one) and returns the trace id, which every log
-/// line of the request then carries. `None` when the span is disabled.
+/// line of the request then carries — also when the trace is not sampled,
+/// so that the logs of several services still correlate. `None` when the
+/// span is disabled.
 fn continue_trace(
     span: &tracing::Span,
     propagator: &(dyn TextMapPropagator + Send + Sync),
@@ -251,7 +254,23 @@ fn continue_trace(
     if span.is_disabled() {
         return None;
     }
-    let parent = propagator.extract(&Headers(headers));
+    // From an empty context: the request's trace is the caller's or a new
+    // one, never whatever span happens to be current.
+    let extracted = propagator.extract_with_context(&Context::new(), &Headers(headers));
+    let caller = extracted.span().span_context().clone();
+    // Only the ids and the sampling flag are taken over. `tracestate` is
+    // free text a client controls and would be exported as is.
+    let parent = if caller.is_valid() {
+        Context::new().with_remote_span_context(SpanContext::new(
+            caller.trace_id(),
+            caller.span_id(),
+            caller.trace_flags(),
+            true,
+            TraceState::NONE,
+        ))
+    } else {
+        Context::new()
+    };
     span.set_parent(parent).ok()?;
     let trace_id = span.context().span().span_context().trace_id();
     if trace_id == TraceId::INVALID {
