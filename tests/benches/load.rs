@@ -977,103 +977,144 @@ fn ceiling(opts: &Opts, fx: &Fixture, report: &mut Report) {
     report.line("");
 }
 
+/// Max of the RSS samples in the first and in the second half of the run.
+fn halves(samples: &[(u64, u64)]) -> (u64, u64) {
+    let half = samples.len() / 2;
+    let max = |s: &[(u64, u64)]| s.iter().map(|x| x.1).max().unwrap_or(0);
+    (max(&samples[..half.max(1)]), max(&samples[half..]))
+}
+
 fn soak(opts: &Opts, fx: &Fixture, report: &mut Report) {
     let secs = opts.long_secs();
-    let (mut env, sink_run, _) = fx.env(Arm::AllOn(Sink::Hanging));
-    env.insert(
-        "DATA_DIR".into(),
-        fx.data_copy("soak").display().to_string(),
-    );
-    let (server, _) = spawn_server(&opts.bin, &env);
-    let pid = server.pid();
-    let base = server.base.clone();
+    // The outage server and a healthy twin, flooded at the same time with
+    // half the connections each, so their memory can be compared.
+    let arms = [Arm::AllOn(Sink::Hanging), Arm::AllOn(Sink::Healthy)];
+    let running = start_arms(opts, fx, &arms);
+    let pids: Vec<u32> = running.iter().map(|r| r.server.pid()).collect();
     let step = if opts.quick { 1 } else { 10 };
     let done = Arc::new(AtomicBool::new(false));
-    let samples = Arc::new(Mutex::new(Vec::new()));
+    let samples = Arc::new(Mutex::new(vec![Vec::new(), Vec::new()]));
     let sampler = {
-        let (done, samples) = (Arc::clone(&done), Arc::clone(&samples));
+        let (done, samples, pids) = (Arc::clone(&done), Arc::clone(&samples), pids.clone());
         thread::spawn(move || {
             let t0 = Instant::now();
             while !done.load(Ordering::SeqCst) {
                 thread::sleep(Duration::from_secs(step));
-                samples
-                    .lock()
-                    .unwrap()
-                    .push((t0.elapsed().as_secs(), rss_kib(pid, "VmRSS:")));
+                let mut s = samples.lock().unwrap();
+                for (i, pid) in pids.iter().enumerate() {
+                    s[i].push((t0.elapsed().as_secs(), rss_kib(*pid, "VmRSS:")));
+                }
             }
         })
     };
-    let r = wrk(fx, &base, "mix", secs, WRK_CONNECTIONS);
+    let results: Vec<WrkResult> = thread::scope(|scope| {
+        let handles: Vec<_> = running
+            .iter()
+            .map(|r| {
+                let base = r.server.base.clone();
+                scope.spawn(move || wrk(fx, &base, "mix", secs, WRK_CONNECTIONS / 2))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
     done.store(true, Ordering::SeqCst);
     sampler.join().unwrap();
-    let metrics = reqwest::blocking::get(format!("{base}/metrics"))
+    let outage_base = running[0].server.base.clone();
+    let metrics = reqwest::blocking::get(format!("{outage_base}/metrics"))
         .and_then(|r| r.text())
         .unwrap_or_default();
-    let peak = rss_kib(pid, "VmHWM:");
-    server.stop();
-    let sink_requests = sink_run
+    let peaks: Vec<u64> = pids.iter().map(|p| rss_kib(*p, "VmHWM:")).collect();
+    let sink_requests = running[0]
+        ._sink
         .as_ref()
         .and_then(|s| s.receiver.as_ref())
         .map_or(0, OtlpReceiver::request_count);
+    for r in running {
+        r.server.stop();
+    }
     let samples = samples.lock().unwrap().clone();
-    assert!(!samples.is_empty(), "no RSS sample was taken");
-    let half = samples.len() / 2;
-    let first_half = samples[..half.max(1)]
-        .iter()
-        .map(|s| s.1)
-        .max()
-        .unwrap_or(0);
-    let second_half = samples[half..].iter().map(|s| s.1).max().unwrap_or(0);
+    assert!(!samples[0].is_empty(), "no RSS sample was taken");
     let outcomes: Vec<String> = metrics
         .lines()
         .filter(|l| l.starts_with("tt_telemetry_events_total{"))
         .map(str::to_owned)
         .collect();
     report.line(format!(
-        "## Sink outage flood: {secs} s of the mix against a sink that never answers\n\n{:.0} req/s, p99 {:.1} ms, {} 5xx, {} socket errors; the sink saw {sink_requests} requests (each held until the exporter's timeout).\n",
-        r.rps(),
-        r.p99_us as f64 / 1e3,
-        r.s5,
-        r.socket_errors()
+        "## Sink outage flood: {secs} s of the mix against a sink that never answers\n\nTwo servers flooded at the same time, {} connections each, both pinned to the server CPU: one whose sink accepts connections and never answers, and a healthy twin.\n",
+        WRK_CONNECTIONS / 2
     ));
-    let points: Vec<String> = samples
+    report.line("| server | req/s | p99 ms | 5xx | socket errors | RSS max 1st half MiB | RSS max 2nd half MiB | RSS at end MiB | peak MiB |");
+    report.line("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (i, name) in ["sink never answers", "healthy sink"].iter().enumerate() {
+        let (h1, h2) = halves(&samples[i]);
+        report.line(format!(
+            "| {name} | {:.0} | {:.1} | {} | {} | {:.1} | {:.1} | {:.1} | {:.1} |",
+            results[i].rps(),
+            results[i].p99_us as f64 / 1e3,
+            results[i].s5,
+            results[i].socket_errors(),
+            mib(h1),
+            mib(h2),
+            mib(samples[i].last().map_or(0, |x| x.1)),
+            mib(peaks[i]),
+        ));
+    }
+    let points: Vec<String> = samples[0]
         .iter()
-        .step_by((samples.len() / 12).max(1))
-        .map(|(t, k)| format!("{t} s: {:.1}", mib(*k)))
+        .zip(&samples[1])
+        .step_by((samples[0].len() / 12).max(1))
+        .map(|(a, b)| format!("{} s: {:.1} / {:.1}", a.0, mib(a.1), mib(b.1)))
         .collect();
     report.line(format!(
-        "RSS (MiB) over time: {}; peak (VmHWM) {:.1} MiB; max in the first half {:.1}, in the second half {:.1}.\n",
-        points.join(", "),
-        mib(peak),
-        mib(first_half),
-        mib(second_half)
+        "\nRSS over time, outage / healthy (MiB): {}.\n\nThe dead sink saw {sink_requests} requests (each held until the exporter's timeout). Telemetry outcomes of the outage server at the end:\n",
+        points.join(", ")
     ));
-    report.line("Telemetry outcomes at the end:\n");
     report.line("```");
     for o in &outcomes {
         report.line(o);
     }
     report.line("```\n");
-    report.check(
-        r.s5 == 0 && r.socket_errors() == 0,
-        "no 5xx and no socket errors during the flood",
-    );
-    if !opts.quick {
-        // Bounded: the second half grows no more than 10% (+8 MiB slack for
-        // allocator noise) over the first.
+    for (i, r) in results.iter().enumerate() {
         report.check(
-            second_half <= first_half + first_half / 10 + 8 * 1024,
+            r.s5 == 0 && r.socket_errors() == 0 && r.s3 == 0 && r.s4 * 5 <= r.requests,
             format!(
-                "RSS bounded: second-half max {:.1} MiB vs first-half max {:.1} MiB",
-                mib(second_half),
-                mib(first_half)
+                "{}: {} requests, {} 5xx, {} socket errors",
+                arms[i].label(),
+                r.requests,
+                r.s5,
+                r.socket_errors()
+            ),
+        );
+    }
+    if !opts.quick {
+        let (h1, h2) = halves(&samples[0]);
+        let (_, healthy2) = halves(&samples[1]);
+        // Bounded: the second half grows no more than 10% (+8 MiB slack for
+        // allocator noise) over the first, and the outage costs no more
+        // than the bounded telemetry queue over the healthy twin.
+        report.check(
+            h2 <= h1 + h1 / 10 + 8 * 1024,
+            format!(
+                "outage server's RSS levels off: second-half max {:.1} MiB vs first-half max {:.1} MiB",
+                mib(h2),
+                mib(h1)
+            ),
+        );
+        report.check(
+            h2 <= healthy2 + 16 * 1024,
+            format!(
+                "the outage costs at most 16 MiB over the healthy twin ({:.1} vs {:.1} MiB)",
+                mib(h2),
+                mib(healthy2)
             ),
         );
     }
     report.json.insert(
         "soak".into(),
-        json!({"secs": secs, "rps": r.rps(), "p99_ms": r.p99_us as f64 / 1e3, "s5": r.s5,
-               "rss_samples_kib": samples, "peak_kib": peak, "outcomes": outcomes}),
+        json!({"secs": secs,
+               "outage": {"rps": results[0].rps(), "p99_ms": results[0].p99_us as f64 / 1e3, "rss_samples_kib": samples[0], "peak_kib": peaks[0]},
+               "healthy": {"rps": results[1].rps(), "p99_ms": results[1].p99_us as f64 / 1e3, "rss_samples_kib": samples[1], "peak_kib": peaks[1]},
+               "outcomes": outcomes}),
     );
     report.line("");
 }

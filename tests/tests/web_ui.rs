@@ -898,3 +898,49 @@ fn admin_deletes_a_user_from_the_users_page() {
         .collect();
     assert_eq!(names, vec!["boss".to_owned()]);
 }
+
+#[test]
+fn dashboard_totals_add_up_todays_entries() {
+    use chrono::{Duration, SecondsFormat, Utc};
+    let app = spawn_app();
+    let admin = app.user("totals-admin", true);
+    let project = admin.post_ok("/api/v1/projects", &json!({"name": "Totals"}), 201)["id"]
+        .as_i64()
+        .unwrap();
+    app.create_user("totals-user", PASSWORD, false);
+    let api = app.login("totals-user", PASSWORD);
+    let now = Utc::now();
+    let today_start = now.date_naive().and_hms_opt(0, 0, 0).unwrap().and_utc();
+    let mut today = 0;
+    // Two finished entries of 10 and 5 minutes (counted today unless the
+    // test runs just after midnight), and one eight days ago (never).
+    for (from, to) in [(20, 10), (9, 4), (8 * 24 * 60, 8 * 24 * 60 - 60)] {
+        let start = now - Duration::minutes(from);
+        let end = now - Duration::minutes(to);
+        api.post_ok(
+            "/api/v1/time-entries",
+            &json!({
+                "project_id": project,
+                "start": start.to_rfc3339_opts(SecondsFormat::Secs, true),
+                "end": end.to_rfc3339_opts(SecondsFormat::Secs, true),
+                "notes": "totals",
+            }),
+            201,
+        );
+        if start >= today_start {
+            today += (end - start).num_seconds();
+        }
+    }
+    let page = sign_in(&app, "totals-user").page("/");
+    let after = page
+        .body
+        .split("id=\"today-h\"")
+        .nth(1)
+        .expect("today card");
+    let stat = after
+        .split("<p class=\"stat\">")
+        .nth(1)
+        .and_then(|s| s.split("</p>").next())
+        .expect("today's total");
+    assert_eq!(stat, format!("{}:{:02}", today / 3600, today % 3600 / 60));
+}

@@ -37,6 +37,8 @@ use crate::{Prepared, Settings, VERSION};
 pub const LOG_FILE: &str = "app.jsonl";
 /// `tt_build_info{version, build}`: always 1, labels carry the facts.
 pub const BUILD_INFO: &str = "tt_build_info";
+/// Log lines waiting for the writer thread, at most (a few MiB).
+const LOG_QUEUE_LINES: usize = 16_384;
 /// Bytes of log lines the writer thread collects before writing them out.
 const LOG_BUFFER: usize = 64 * 1024;
 /// How long shutting down waits for the last request spans.
@@ -248,8 +250,12 @@ pub fn build_logging(settings: &Settings) -> anyhow::Result<Logging> {
         .with_context(|| format!("cannot open a log file in {} (LOG_DIR)", dir.display()))?;
     // The writer thread drains every queued line and then flushes, so a
     // buffer turns a burst of lines into one write instead of one per line.
+    // Bounded: when the disk cannot keep up, lines beyond the limit are
+    // dropped rather than held in memory (or blocking requests).
     let (writer, guard) = NonBlockingBuilder::default()
         .thread_name("tt-log-writer")
+        .buffered_lines_limit(LOG_QUEUE_LINES)
+        .lossy(true)
         .finish(std::io::BufWriter::with_capacity(LOG_BUFFER, appender));
     let file = tracing_subscriber::fmt::layer()
         .json()

@@ -293,13 +293,20 @@ pub fn report_inputs(
 
 /// Seconds tracked by `user` since `since` (for the dashboard).
 pub fn seconds_since(conn: &mut DbConnection, user: UserId, since: DateTime<Utc>) -> Result<i64> {
-    let rows: Vec<EntryRow> = time_entries::table
+    // Only the two times: a busy day can hold many entries, and their notes
+    // and tags are not needed to add them up.
+    let spans: Vec<(chrono::NaiveDateTime, Option<chrono::NaiveDateTime>)> = time_entries::table
         .filter(time_entries::user_id.eq(user.get()))
         .filter(time_entries::start_time.ge(to_naive(since)))
-        .select(EntryRow::as_select())
+        .select((time_entries::start_time, time_entries::end_time))
         .load(conn)?;
     let now = now();
-    rows.into_iter()
-        .map(|r| r.into_domain().map(|e| e.seconds(now)))
-        .sum()
+    Ok(spans
+        .into_iter()
+        .map(|(start, end)| {
+            (end.map_or(now, to_utc) - to_utc(start))
+                .num_seconds()
+                .max(0)
+        })
+        .sum())
 }
