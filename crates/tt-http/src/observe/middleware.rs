@@ -70,11 +70,22 @@ async fn observe_inner<B: MessageBody + 'static>(
     // the route tree, no handler runs).
     let route_before = req.match_pattern();
 
-    let span = request_span(&request_id, method, route_before.as_deref());
-    let trace_id = state
+    let propagator = state
         .as_ref()
-        .and_then(|s| s.observe.trace_propagator.as_deref())
-        .and_then(|propagator| continue_trace(&span, propagator, req.headers()));
+        .and_then(|s| s.observe.trace_propagator.clone());
+    let (span, trace_id) = match propagator.as_deref() {
+        Some(propagator) => {
+            let span = request_span(&request_id, method, route_before.as_deref());
+            let trace_id = continue_trace(&span, propagator, req.headers());
+            (span, trace_id)
+        }
+        // Without tracing the span only gives log lines their request id:
+        // every field on it is formatted into each JSON line's `span`.
+        None => (
+            tracing::info_span!("request", request_id = %request_id),
+            None,
+        ),
+    };
     let mut res = match next.call(req).instrument(span.clone()).await {
         Ok(res) => res,
         Err(e) => {
@@ -85,7 +96,9 @@ async fn observe_inner<B: MessageBody + 'static>(
             if metrics_on {
                 record_metrics(method, &route, status, started.elapsed());
             }
-            close_span(&span, method, &route, status);
+            if trace_id.is_some() {
+                close_span(&span, method, &route, status);
+            }
             let line = AccessLine {
                 request_id: &request_id,
                 trace_id: trace_id.as_deref(),
@@ -121,7 +134,9 @@ async fn observe_inner<B: MessageBody + 'static>(
     if metrics_on {
         record_metrics(method, &route, status, elapsed);
     }
-    close_span(&span, method, &route, status);
+    if trace_id.is_some() {
+        close_span(&span, method, &route, status);
+    }
     if sentry_on {
         if let Some(id) = user_id {
             sentry::Hub::current().configure_scope(|scope| {
