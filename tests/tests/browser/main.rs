@@ -107,7 +107,7 @@ fn walk_through(app: &TestApp, b: &webdriver::Session<'_>) -> Result<()> {
     b.find("#email")?.type_text("boss@example.org")?;
     b.find("#password")?.type_text(PASSWORD)?;
     b.find("#password_confirm")?.type_text(PASSWORD)?;
-    b.find("form.setup-form button[type=submit]")?.click()?;
+    b.click_and_wait("form.setup-form button[type=submit]")?;
     ensure!(
         b.url()? == app.url("/"),
         "setup did not land on the dashboard: {}",
@@ -120,7 +120,7 @@ fn walk_through(app: &TestApp, b: &webdriver::Session<'_>) -> Result<()> {
     ensure!(doc["detailed_consent"]["granted"] == false, "{doc}");
 
     // Admin → Privacy & Analytics, through the navigation.
-    b.find("a[href='/admin/telemetry']")?.click()?;
+    b.click_and_wait("a[href='/admin/telemetry']")?;
     ensure!(b.url()?.ends_with("/admin/telemetry"), "{}", b.url()?);
     let pill = b.find("#level-detailed .state-pill")?;
     ensure!(
@@ -130,8 +130,7 @@ fn walk_through(app: &TestApp, b: &webdriver::Session<'_>) -> Result<()> {
     );
 
     // One click.
-    b.find("#level-detailed form.level-toggle button[type=submit]")?
-        .click()?;
+    b.click_and_wait("#level-detailed form.level-toggle button[type=submit]")?;
     ensure!(b.url()?.ends_with("/admin/telemetry"), "{}", b.url()?);
     let pill = b.find("#level-detailed .state-pill")?;
     ensure!(

@@ -151,6 +151,33 @@ impl<'d> Session<'d> {
             .map(drop)
     }
 
+    /// Clicks the element `css` and waits (up to 15 s) until the page it
+    /// leads to has loaded: a form submission returns from WebDriver's
+    /// click before the browser has navigated, so reading the page right
+    /// after would race. The old document is marked, and the wait ends
+    /// when a complete document without the mark is current.
+    pub fn click_and_wait(&self, css: &str) -> Result<()> {
+        self.execute("window.__ttOldPage = true; return true;")?;
+        self.find(css)?.click()?;
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let loaded = self
+                .execute(
+                    "return window.__ttOldPage === undefined && document.readyState === 'complete';",
+                )
+                .map(|v| v == Value::Bool(true))
+                // Mid-navigation the script may fail; that is "not yet".
+                .unwrap_or(false);
+            if loaded {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                bail!("clicking {css} did not load a new page");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// The address of the current page.
     pub fn url(&self) -> Result<String> {
         Ok(self
