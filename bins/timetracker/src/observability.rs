@@ -75,6 +75,21 @@ impl Observability {
     /// default. Fails with a clear message if the log directory cannot be
     /// written.
     pub fn for_process(settings: &Settings) -> anyhow::Result<Self> {
+        let this = Self::build(settings, true)?;
+        // Also routes the `log` records of dependencies (actix) into it.
+        tracing_subscriber::util::SubscriberInitExt::try_init(this.dispatch.clone())
+            .context("a global tracing subscriber is already installed")?;
+        Ok(this)
+    }
+
+    /// Logging for one app embedded in a larger process: the subscriber
+    /// sees this app's requests (and whatever runs in [`Self::in_scope`])
+    /// and nothing else.
+    pub fn for_app(settings: &Settings) -> anyhow::Result<Self> {
+        Self::build(settings, false)
+    }
+
+    fn build(settings: &Settings, process_wide: bool) -> anyhow::Result<Self> {
         let Logging {
             dispatch,
             guard,
@@ -85,36 +100,12 @@ impl Observability {
         if settings.metrics_enabled {
             metrics_handle();
         }
-        // Also routes the `log` records of dependencies (actix) into it.
-        tracing_subscriber::util::SubscriberInitExt::try_init(dispatch.clone())
-            .context("a global tracing subscriber is already installed")?;
         Ok(Self {
             dispatch,
             log_guard: Some(guard),
             tracing,
             sentry: None,
-            process_wide: true,
-        })
-    }
-
-    /// Logging for one app embedded in a larger process: the subscriber
-    /// sees this app's requests (and whatever runs in [`Self::in_scope`])
-    /// and nothing else.
-    pub fn for_app(settings: &Settings) -> anyhow::Result<Self> {
-        let Logging {
-            dispatch,
-            guard,
-            tracing,
-        } = build_logging(settings)?;
-        if settings.metrics_enabled {
-            metrics_handle();
-        }
-        Ok(Self {
-            dispatch,
-            log_guard: Some(guard),
-            tracing,
-            sentry: None,
-            process_wide: false,
+            process_wide,
         })
     }
 
