@@ -110,11 +110,7 @@ async fn observe_inner<B: MessageBody + 'static>(
                 client_ip: client_ip.as_deref(),
                 error_code: None,
             };
-            if status.is_server_error() {
-                line.log_error(Some(&e.to_string()));
-            } else {
-                line.log();
-            }
+            line.write(status.is_server_error().then(|| e.to_string()).as_deref());
             return Err(e);
         }
     };
@@ -165,11 +161,11 @@ async fn observe_inner<B: MessageBody + 'static>(
         client_ip: client_ip.as_deref(),
         error_code,
     };
-    if status.is_server_error() {
-        line.log_error(server_error_detail(&res).as_deref());
-    } else {
-        line.log();
-    }
+    let detail = status
+        .is_server_error()
+        .then(|| server_error_detail(&res))
+        .flatten();
+    line.write(detail.as_deref());
     Ok(res)
 }
 
@@ -191,37 +187,32 @@ impl AccessLine<'_> {
         (self.elapsed.as_secs_f64() * 1e6).round() / 1e3
     }
 
-    fn log(&self) {
-        tracing::info!(
-            target: "tt_http::access",
-            request_id = self.request_id,
-            trace_id = self.trace_id,
-            method = self.method,
-            route = self.route,
-            status = self.status.as_u16(),
-            duration_ms = self.duration_ms(),
-            user_id = self.user_id,
-            client_ip = self.client_ip,
-            error_code = self.error_code,
-            "request"
-        );
-    }
-
-    fn log_error(&self, error: Option<&str>) {
-        tracing::error!(
-            target: "tt_http::access",
-            request_id = self.request_id,
-            trace_id = self.trace_id,
-            method = self.method,
-            route = self.route,
-            status = self.status.as_u16(),
-            duration_ms = self.duration_ms(),
-            user_id = self.user_id,
-            client_ip = self.client_ip,
-            error_code = self.error_code,
-            error = error,
-            "request failed"
-        );
+    /// Writes the line: `ERROR` with the cause chain for a server error,
+    /// `INFO` otherwise. `error` is only read for server errors.
+    fn write(&self, error: Option<&str>) {
+        // One field list for both levels (a level must be a constant).
+        macro_rules! access {
+            ($level:ident, $($extra:tt)*) => {
+                tracing::$level!(
+                    target: "tt_http::access",
+                    request_id = self.request_id,
+                    trace_id = self.trace_id,
+                    method = self.method,
+                    route = self.route,
+                    status = self.status.as_u16(),
+                    duration_ms = self.duration_ms(),
+                    user_id = self.user_id,
+                    client_ip = self.client_ip,
+                    error_code = self.error_code,
+                    $($extra)*
+                )
+            };
+        }
+        if self.status.is_server_error() {
+            access!(error, error = error, "request failed");
+        } else {
+            access!(info, "request");
+        }
     }
 }
 
