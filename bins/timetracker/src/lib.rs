@@ -81,7 +81,8 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
         sentry_enabled: settings.sentry_dsn().is_some(),
         hostname,
     };
-    let state = AppState::new(pool, http, installation, privacy).with_telemetry(sink);
+    let app = tt_app::App::new(pool, installation);
+    let state = AppState::new(app, http, privacy).with_telemetry(sink);
     Ok(Prepared {
         listener,
         addr,
@@ -101,6 +102,15 @@ pub fn endpoint_host(url: &str) -> String {
 }
 
 /// Connects to the configured database and brings it to the current schema.
+/// The application layer on this installation's database and store, for
+/// CLI commands (no telemetry sink: the CLI tracks nothing).
+pub fn open_app(settings: &Settings) -> anyhow::Result<tt_app::App> {
+    let pool = open_database(settings)?;
+    let sink = telemetry::telemetry_config(settings)?.sink_configured();
+    let installation = installation::open_installation(settings, &pool, sink)?;
+    Ok(tt_app::App::new(pool, installation))
+}
+
 pub fn open_database(settings: &Settings) -> anyhow::Result<Pool> {
     let url = ensure_database_dir(settings)?;
     Pool::connect_and_migrate(&url, settings.db_pool_size)

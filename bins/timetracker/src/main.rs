@@ -186,23 +186,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     password_file,
                 },
         } => {
-            let username = Username::parse(&username)?;
-            let email = email.as_deref().map(tt_domain::Email::parse).transpose()?;
-            let raw = read_password(password_file.as_deref())?;
-            let password = Password::parse(&raw)?;
-            let hash = tt_http::hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let pool = timetracker::open_database(&settings)?;
-            let mut conn = pool.get()?;
-            let role = if admin { Role::Admin } else { Role::User };
-            let user = tt_persistence::users::create(
-                &mut conn,
-                &tt_persistence::users::NewUser {
-                    username: &username,
-                    email: email.as_ref(),
-                    password_hash: &hash,
-                    role,
-                },
-            )?;
+            let account = tt_app::users::NewAccount {
+                username: Username::parse(&username)?,
+                email: tt_app::input::email(email.as_deref()).map_err(|e| anyhow::anyhow!("{e}"))?,
+                password: Password::parse(&read_password(password_file.as_deref())?)?,
+                role: if admin { Role::Admin } else { Role::User },
+            };
+            let role = account.role;
+            let app = timetracker::open_app(&settings)?;
+            let user = tt_app::users::create_by_operator(&app, account)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("created {} user {} (id {})", role, user.username, user.id);
             Ok(())
         }
@@ -212,34 +205,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             base_telemetry,
             detailed_analytics,
         } => {
-            let username = Username::parse(&admin_username)?;
-            let password = Password::parse(&read_password(admin_password_file.as_deref())?)?;
-            let hash = tt_http::hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let pool = timetracker::open_database(&settings)?;
-            let sink = timetracker::telemetry::telemetry_config(&settings)?.sink_configured();
-            let installation =
-                timetracker::installation::open_installation(&settings, &pool, sink)?;
-            if installation.is_setup_complete() {
-                bail!(
-                    "setup is already complete; change consent under Admin → Privacy & Analytics"
-                );
-            }
-            let mut conn = pool.get()?;
-            if tt_persistence::users::count(&mut conn)? > 0 {
-                bail!("users already exist; log in as an administrator and finish setup at /setup");
-            }
-            installation
-                .complete_setup(base_telemetry, detailed_analytics, "setup-cli")
-                .context("cannot complete setup")?;
-            let user = tt_persistence::users::create(
-                &mut conn,
-                &tt_persistence::users::NewUser {
-                    username: &username,
-                    email: None,
-                    password_hash: &hash,
-                    role: Role::Admin,
-                },
-            )?;
+            let account = tt_app::users::NewAccount {
+                username: Username::parse(&admin_username)?,
+                email: None,
+                password: Password::parse(&read_password(admin_password_file.as_deref())?)?,
+                role: Role::Admin,
+            };
+            let app = timetracker::open_app(&settings)?;
+            let installation = app.installation().clone();
+            let user = tt_app::consent::setup_with_first_admin(
+                &app,
+                account,
+                base_telemetry,
+                detailed_analytics,
+                "setup-cli",
+            )
+            .map_err(|e| anyhow::anyhow!("cannot complete setup: {e}"))?;
             println!(
                 "setup complete: administrator {} (id {})",
                 user.username, user.id

@@ -15,21 +15,17 @@ pub fn export(
     csv: bool,
     output: Option<&Path>,
 ) -> anyhow::Result<()> {
-    let pool = crate::open_database(settings)?;
-    let mut conn = pool.get()?;
-    let user = tt_persistence::users::find_with_hash(&mut conn, username)
-        .map(|(u, _)| u)
-        .map_err(|e| match e {
-            tt_persistence::PersistenceError::NotFound => {
-                anyhow::anyhow!("no user named {username:?}")
-            }
-            other => other.into(),
-        })?;
+    let app = crate::open_app(settings)?;
+    let data = tt_app::export::by_operator(&app, username).map_err(|e| match e {
+        tt_app::AppError::NotFound => anyhow::anyhow!("no user named {username:?}"),
+        other => anyhow::anyhow!("{other}"),
+    })?;
     let bytes = if csv {
-        tt_http::export::export_csv(&mut conn, user.id)?
+        tt_http::export::render_csv(&data)
     } else {
-        tt_http::export::export_json(&mut conn, user.id)?
-    };
+        tt_http::export::render_json(&data)
+    }
+    .map_err(|e| anyhow::anyhow!("cannot render the export: {e}"))?;
     match output {
         Some(path) => {
             std::fs::write(path, &bytes)

@@ -83,6 +83,8 @@ pub struct Task {
     pub assignee_id: Option<UserId>,
     /// When it is due.
     pub due_date: Option<NaiveDate>,
+    /// Archived tasks are hidden from pickers and accept no new time.
+    pub archived: bool,
 }
 
 /// What a comment is attached to.
@@ -164,7 +166,8 @@ pub struct InvoiceLine {
     pub project_id: Option<ProjectId>,
     /// What is billed (the project's name when the invoice was made).
     pub description: String,
-    /// Seconds billed.
+    /// Seconds billed (exact); the billed quantity is
+    /// [`crate::BillableHours::from_seconds`] of this.
     pub seconds: i64,
     /// Rate applied.
     pub rate: HourlyRate,
@@ -177,8 +180,9 @@ pub struct InvoiceLine {
 pub struct Invoice {
     /// Id.
     pub id: InvoiceId,
-    /// Sequential number, unique per installation.
-    pub number: i64,
+    /// Sequential number, unique per installation and never reused;
+    /// assigned when the invoice is issued (drafts have none).
+    pub number: Option<i64>,
     /// Billed client.
     pub client_id: ClientId,
     /// Status.
@@ -198,8 +202,12 @@ pub struct Invoice {
 }
 
 impl Invoice {
-    /// The printed invoice number, e.g. `INV-000042`.
+    /// The printed invoice number, e.g. `INV-000042`; a draft is named by
+    /// its id (`Draft #7`) until it is issued.
     pub fn display_number(&self) -> String {
-        format!("INV-{:06}", self.number)
+        match self.number {
+            Some(n) => format!("INV-{n:06}"),
+            None => format!("Draft #{}", self.id),
+        }
     }
 }

@@ -6,16 +6,22 @@
 //! must never depend on diesel, actix-web or serde; the persistence and HTTP
 //! crates translate to and from these types at their edges.
 
+mod billing;
 mod entities;
 mod ids;
+mod rules;
 mod money;
 mod report;
 mod values;
 
 pub use entities::*;
 pub use ids::*;
-pub use money::{HourlyRate, InvoiceTotals, Money, TaxRate, invoice_line_amount};
-pub use report::{GroupBy, ReportInput, ReportKey, ReportRow, summarize};
+pub use billing::{
+    BillableHours, BillableWork, BilledLine, bill, billed_amount, effective_rate, line_amount,
+};
+pub use money::{HourlyRate, InvoiceTotals, Money, TaxRate};
+pub use report::{GroupBy, ReportInput, ReportKey, ReportRow, Summary, summarize};
+pub use rules::*;
 pub use values::*;
 
 /// Why a value was rejected at the edge.
@@ -32,6 +38,13 @@ pub enum DomainError {
     /// A state change that the rules forbid.
     #[error("{0}")]
     Rule(&'static str),
+    /// The object is someone else's and private to them: the caller must
+    /// not even learn that it exists (answered like a missing id).
+    #[error("not found")]
+    Hidden,
+    /// The caller may see the object but not do this to it.
+    #[error("{0}")]
+    Forbidden(&'static str),
 }
 
 impl DomainError {

@@ -143,19 +143,13 @@ fn parse_fixed(raw: &str, scale: u32, max: i64, field: &'static str) -> Result<i
 }
 
 /// `a * b / d`, rounded half away from zero, computed in 128 bits.
-fn mul_div_round(a: i64, b: i64, d: i64) -> i64 {
+pub(crate) fn mul_div_round(a: i64, b: i64, d: i64) -> i64 {
     let n = i128::from(a) * i128::from(b);
     let d = i128::from(d);
     let q = n / d;
     let r = n % d;
     let q = if 2 * r.abs() >= d { q + n.signum() } else { q };
     i64::try_from(q).unwrap_or(if q > 0 { i64::MAX } else { i64::MIN })
-}
-
-/// The amount of an invoice line: `seconds` of work at `rate`, rounded to
-/// the cent (half up) once per line.
-pub fn invoice_line_amount(seconds: i64, rate: HourlyRate) -> Money {
-    Money(mul_div_round(seconds, rate.per_hour().cents(), 3600))
 }
 
 /// Subtotal, tax and total of an invoice.
@@ -220,22 +214,6 @@ mod tests {
         }
         assert_eq!(TaxRate::parse("7.25").map(TaxRate::basis_points), Ok(725));
         assert!(TaxRate::parse("100.01").is_err());
-    }
-
-    #[test]
-    fn line_amounts_round_half_up_per_line() {
-        let rate = HourlyRate::parse("100").expect("valid");
-        // 1 second at 100.00/h = 2.777… cents -> 3 cents.
-        assert_eq!(invoice_line_amount(1, rate), Money::from_cents(3));
-        // 18 seconds = 50 cents exactly.
-        assert_eq!(invoice_line_amount(18, rate), Money::from_cents(50));
-        // 1.5 hours at 87.50 = 131.25.
-        let rate = HourlyRate::parse("87.50").expect("valid");
-        assert_eq!(invoice_line_amount(5400, rate), Money::from_cents(13125));
-        // Half a cent rounds up: 9 seconds at 1.00/h = 0.25 cents -> 0; 18 s = 0.5 -> 1.
-        let cent = HourlyRate::parse("1").expect("valid");
-        assert_eq!(invoice_line_amount(9, cent), Money::ZERO);
-        assert_eq!(invoice_line_amount(18, cent), Money::from_cents(1));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::{DomainError, HourlyRate, Money, ProjectId, UserId, invoice_line_amount};
+use crate::{BillableWork, DomainError, HourlyRate, Money, ProjectId, UserId, billed_amount};
 
 /// How a summary report groups its rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -58,7 +58,7 @@ pub struct ReportInput {
     pub seconds: i64,
     /// Whether it is billable.
     pub billable: bool,
-    /// The project's rate, if any.
+    /// The project's effective rate (its own, else its client's default).
     pub rate: Option<HourlyRate>,
 }
 
@@ -82,41 +82,66 @@ pub struct ReportRow {
     pub seconds: i64,
     /// Billable seconds.
     pub billable_seconds: i64,
-    /// Billable amount at the project rates.
+    /// What the row's billable time is worth, by the rule invoices use
+    /// ([`crate::bill`]: per project, printed hours × rate).
     pub amount: Money,
     /// Number of entries.
     pub entries: u64,
 }
 
-/// Sums entries into rows, sorted by key.
-pub fn summarize(
-    entries: impl IntoIterator<Item = ReportInput>,
-    group_by: GroupBy,
-) -> Vec<ReportRow> {
-    let mut rows: BTreeMap<ReportKey, ReportRow> = BTreeMap::new();
+/// A summary: its rows and the totals of the whole period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// One row per key, sorted by key.
+    pub rows: Vec<ReportRow>,
+    /// Total tracked seconds.
+    pub seconds: i64,
+    /// Total billable seconds.
+    pub billable_seconds: i64,
+    /// What all billable time is worth: exactly the subtotal invoices for
+    /// these entries would have, one line per project.
+    pub amount: Money,
+}
+
+impl ReportInput {
+    fn work(&self) -> Option<BillableWork> {
+        self.billable.then_some(BillableWork {
+            project_id: self.project_id,
+            seconds: self.seconds,
+            rate: self.rate,
+        })
+    }
+}
+
+/// Sums entries into rows, sorted by key, and totals.
+pub fn summarize(entries: impl IntoIterator<Item = ReportInput>, group_by: GroupBy) -> Summary {
+    let mut groups: BTreeMap<ReportKey, Vec<ReportInput>> = BTreeMap::new();
+    let mut all = Vec::new();
     for e in entries {
         let key = match group_by {
             GroupBy::Project => ReportKey::Project(e.project_id),
             GroupBy::User => ReportKey::User(e.user_id),
             GroupBy::Day => ReportKey::Day(e.start.date_naive()),
         };
-        let row = rows.entry(key).or_insert(ReportRow {
-            key,
-            seconds: 0,
-            billable_seconds: 0,
-            amount: Money::ZERO,
-            entries: 0,
-        });
-        row.seconds += e.seconds;
-        row.entries += 1;
-        if e.billable {
-            row.billable_seconds += e.seconds;
-            if let Some(rate) = e.rate {
-                row.amount = row.amount + invoice_line_amount(e.seconds, rate);
-            }
-        }
+        groups.entry(key).or_default().push(e);
+        all.push(e);
     }
-    rows.into_values().collect()
+    let rows = groups
+        .into_iter()
+        .map(|(key, list)| ReportRow {
+            key,
+            seconds: list.iter().map(|e| e.seconds).sum(),
+            billable_seconds: list.iter().filter(|e| e.billable).map(|e| e.seconds).sum(),
+            amount: billed_amount(list.iter().filter_map(ReportInput::work)),
+            entries: list.len() as u64,
+        })
+        .collect();
+    Summary {
+        rows,
+        seconds: all.iter().map(|e| e.seconds).sum(),
+        billable_seconds: all.iter().filter(|e| e.billable).map(|e| e.seconds).sum(),
+        amount: billed_amount(all.iter().filter_map(ReportInput::work)),
+    }
 }
 
 #[cfg(test)]
@@ -161,17 +186,18 @@ mod tests {
                 rate: None,
             },
         ];
-        let by_project = summarize(input, GroupBy::Project);
+        let by_project = summarize(input, GroupBy::Project).rows;
         assert_eq!(by_project.len(), 2);
         assert_eq!(by_project[0].seconds, 5400);
         assert_eq!(by_project[0].billable_seconds, 3600);
         assert_eq!(by_project[0].amount, Money::from_cents(6000));
         assert_eq!(by_project[1].amount, Money::ZERO);
-        let by_day = summarize(input, GroupBy::Day);
+        let by_day = summarize(input, GroupBy::Day).rows;
         assert_eq!(
             by_day.iter().map(|r| r.entries).collect::<Vec<_>>(),
             vec![1, 2]
         );
-        assert_eq!(summarize(input, GroupBy::User).len(), 1);
+        assert_eq!(summarize(input, GroupBy::User).rows.len(), 1);
+        assert_eq!(summarize(input, GroupBy::Day).amount, Money::from_cents(6000));
     }
 }

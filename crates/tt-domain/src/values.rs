@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc};
 
 use crate::DomainError;
 
@@ -327,6 +327,17 @@ closed_enum_text!(InvoiceStatus {
     Cancelled => "cancelled",
 });
 
+/// The years a date may fall in: anything else is a typo (`0202`, `20026`).
+pub const YEARS: std::ops::RangeInclusive<i32> = 1970..=2199;
+
+fn check_year(field: &'static str, t: DateTime<Utc>) -> Result<(), DomainError> {
+    if YEARS.contains(&t.year()) {
+        Ok(())
+    } else {
+        Err(DomainError::invalid(field, "must be a date between 1970 and 2199"))
+    }
+}
+
 /// A closed time interval with `end > start`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TimeRange {
@@ -337,6 +348,11 @@ pub struct TimeRange {
 impl TimeRange {
     /// The longest single entry accepted: 7 days.
     pub const MAX_SECONDS: i64 = 7 * 24 * 3600;
+
+    /// How far into the future an entry may end: one day, so that work
+    /// logged in a time zone ahead of the server's clock is accepted, while
+    /// an entry dated next month or next year is not.
+    pub const FUTURE_LEEWAY: Duration = Duration::days(1);
 
     /// Builds a range, rejecting an end before or equal to the start and
     /// entries longer than [`Self::MAX_SECONDS`].
@@ -351,6 +367,50 @@ impl TimeRange {
             ));
         }
         Ok(Self { start, end })
+    }
+
+    /// The range of a time entry: [`Self::new`]'s rules, a year in
+    /// [`YEARS`], and an end at most [`Self::FUTURE_LEEWAY`] after `now`.
+    /// Every surface (API, web form, CLI) builds entries through this.
+    pub fn for_entry(
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Self, DomainError> {
+        check_year("start", start)?;
+        check_year("end", end)?;
+        let range = Self::new(start, end)?;
+        if end > now + Self::FUTURE_LEEWAY {
+            return Err(DomainError::invalid(
+                "end",
+                "must not be more than a day in the future",
+            ));
+        }
+        Ok(range)
+    }
+
+    /// An entry given as a day and two times of day (the web forms). An end
+    /// time earlier than the start time is an **overnight** entry ending on
+    /// the next day (22:00–06:00 is eight hours); equal times are rejected,
+    /// never read as 24 hours. Then [`Self::for_entry`]'s rules apply.
+    pub fn on_day(
+        date: NaiveDate,
+        start: NaiveTime,
+        end: NaiveTime,
+        now: DateTime<Utc>,
+    ) -> Result<Self, DomainError> {
+        if start == end {
+            return Err(DomainError::invalid(
+                "end",
+                "must differ from start (an end before the start means the next day)",
+            ));
+        }
+        let start_at = date.and_time(start).and_utc();
+        let mut end_at = date.and_time(end).and_utc();
+        if end < start {
+            end_at += Duration::days(1);
+        }
+        Self::for_entry(start_at, end_at, now)
     }
 
     /// Start of the range.
@@ -379,6 +439,8 @@ pub struct Period {
 impl Period {
     /// Builds a period.
     pub fn new(from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Self, DomainError> {
+        check_year("from", from)?;
+        check_year("to", to)?;
         if to < from {
             return Err(DomainError::invalid("to", "must not be before from"));
         }
@@ -483,5 +545,29 @@ mod tests {
         assert!(TimeRange::new(t0, t0 + chrono::Duration::days(8)).is_err());
         let r = TimeRange::new(t0, t0 + chrono::Duration::minutes(90)).expect("valid");
         assert_eq!(r.seconds(), 5400);
+    }
+
+    #[test]
+    fn entry_ranges_have_sane_years_and_no_far_future() {
+        let now = Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).single().expect("date");
+        let at = |y, m, d, h| Utc.with_ymd_and_hms(y, m, d, h, 0, 0).single().expect("date");
+        assert!(TimeRange::for_entry(at(2026, 6, 1, 9), at(2026, 6, 1, 10), now).is_ok());
+        // Tomorrow morning in a zone ahead of UTC is fine; next year is not.
+        assert!(TimeRange::for_entry(at(2026, 6, 2, 9), at(2026, 6, 2, 10), now).is_ok());
+        assert!(TimeRange::for_entry(at(2027, 6, 1, 9), at(2027, 6, 1, 10), now).is_err());
+        assert!(TimeRange::for_entry(at(1900, 6, 1, 9), at(1900, 6, 1, 10), now).is_err());
+    }
+
+    #[test]
+    fn a_day_and_two_times() {
+        let now = Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).single().expect("date");
+        let day = NaiveDate::from_ymd_opt(2026, 5, 4).expect("date");
+        let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).expect("time");
+        let r = TimeRange::on_day(day, t(9, 0), t(10, 30), now).expect("valid");
+        assert_eq!(r.seconds(), 5400);
+        let night = TimeRange::on_day(day, t(22, 0), t(6, 0), now).expect("overnight");
+        assert_eq!(night.seconds(), 8 * 3600);
+        assert_eq!(night.end().date_naive(), NaiveDate::from_ymd_opt(2026, 5, 5).expect("date"));
+        assert!(TimeRange::on_day(day, t(9, 0), t(9, 0), now).is_err());
     }
 }

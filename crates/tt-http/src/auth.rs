@@ -1,4 +1,6 @@
-//! Passwords, API tokens, sessions and CSRF.
+//! Who is asking: API tokens, browser sessions, and the extractors that
+//! make them (and CSRF) impossible to forget — `ApiUser`, `WebUser` and
+//! `CsrfForm` are types in a handler's signature.
 
 use std::future::{Ready, ready};
 
@@ -6,63 +8,17 @@ use actix_session::{Session, SessionExt};
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use ring::rand::{SecureRandom, SystemRandom};
-use tt_domain::{Password, User, UserId};
+use serde::de::DeserializeOwned;
+use tt_app::{Actor, Surface};
+use tt_domain::{User, UserId};
 
-use crate::error::ApiError;
+use crate::error::HttpError;
 use crate::state::AppState;
-use crate::web::PageError;
 
-/// Hashes a password with argon2id (PHC string). Slow by design: call it
-/// off the async executor.
-pub fn hash_password(password: &Password) -> Result<String, ApiError> {
-    let mut salt = [0u8; 16];
-    random_bytes(&mut salt)?;
-    let salt = SaltString::encode_b64(&salt).map_err(|e| ApiError::Internal(e.to_string()))?;
-    Argon2::default()
-        .hash_password(password.expose().as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| ApiError::Internal(e.to_string()))
-}
-
-/// Checks a password against a stored PHC hash.
-pub fn verify_password(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc)
-        .map(|h| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
-        })
-        .unwrap_or(false)
-}
-
-/// A hash that no password matches, verified against when the username is
-/// unknown so that response time does not reveal which usernames exist.
-pub(crate) fn dummy_hash() -> &'static str {
-    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2B1Tg5c7dd3yVhlOSIb8LHzXq1d5XSd3GZkP7DsCpwA"
-}
-
-fn random_bytes(buf: &mut [u8]) -> Result<(), ApiError> {
-    SystemRandom::new()
-        .fill(buf)
-        .map_err(|_| ApiError::Internal("system random failed".into()))
-}
-
-/// A new random token (URL-safe, 256 bits).
-pub(crate) fn new_token() -> Result<String, ApiError> {
-    let mut bytes = [0u8; 32];
-    random_bytes(&mut bytes)?;
-    Ok(format!("tt_{}", URL_SAFE_NO_PAD.encode(bytes)))
-}
-
-/// Lower-hex SHA-256 of a token: only this is stored.
-pub(crate) fn token_hash(token: &str) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
-    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+fn random_bytes(buf: &mut [u8]) -> Result<(), HttpError> {
+    tt_app::passwords::random_bytes(buf).map_err(HttpError::from)
 }
 
 /// The user behind a valid `Authorization: Bearer` API token.
@@ -70,16 +26,9 @@ pub(crate) fn token_hash(token: &str) -> String {
 pub(crate) struct ApiUser(pub User);
 
 impl ApiUser {
-    pub(crate) fn id(&self) -> UserId {
-        self.0.id
-    }
-
-    pub(crate) fn require_admin(&self) -> Result<(), ApiError> {
-        if self.0.is_admin() {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden)
-        }
+    /// The acting user for `tt_app`, on the API surface.
+    pub(crate) fn actor(&self) -> Actor {
+        Actor::new(self.0.clone(), Surface::Api)
     }
 }
 
@@ -94,22 +43,21 @@ pub(crate) fn bearer_token(req: &HttpRequest) -> Option<String> {
 }
 
 impl FromRequest for ApiUser {
-    type Error = ApiError;
-    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, ApiError>>>>;
+    type Error = HttpError;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, HttpError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let token = bearer_token(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let req = req.clone();
         Box::pin(async move {
-            let token = token.ok_or(ApiError::Unauthorized)?;
-            let state = state.ok_or_else(|| ApiError::Internal("state missing".into()))?;
-            let hash = token_hash(&token);
+            let token = token.ok_or(HttpError::Unauthorized)?;
+            let state = state.ok_or_else(|| HttpError::internal("state missing"))?;
             let user = state
-                .db(move |c| tt_persistence::users::find_by_token_hash(c, &hash))
+                .run(move |app| tt_app::auth::user_for_token(app, &token))
                 .await
                 .map_err(|e| match e {
-                    ApiError::NotFound => ApiError::Unauthorized,
+                    HttpError::NotFound => HttpError::Unauthorized,
                     other => other,
                 })?;
             crate::observe::note_user(&req, user.id.get());
@@ -123,7 +71,7 @@ const SESSION_ISSUED: &str = "iat";
 const SESSION_CSRF: &str = "csrf";
 
 /// The CSRF token of this browser session, created on first use.
-pub(crate) fn csrf_token(session: &Session) -> Result<String, ApiError> {
+pub(crate) fn csrf_token(session: &Session) -> Result<String, HttpError> {
     if let Ok(Some(t)) = session.get::<String>(SESSION_CSRF) {
         return Ok(t);
     }
@@ -132,37 +80,37 @@ pub(crate) fn csrf_token(session: &Session) -> Result<String, ApiError> {
     let t = URL_SAFE_NO_PAD.encode(bytes);
     session
         .insert(SESSION_CSRF, &t)
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(|e| HttpError::Internal(Box::new(e)))?;
     Ok(t)
 }
 
 /// Checks a submitted CSRF token against the session's, in constant time.
-pub(crate) fn verify_csrf(session: &Session, submitted: &str) -> Result<(), ApiError> {
+pub(crate) fn verify_csrf(session: &Session, submitted: &str) -> Result<(), HttpError> {
     let expected = session
         .get::<String>(SESSION_CSRF)
         .ok()
         .flatten()
-        .ok_or(ApiError::Csrf)?;
+        .ok_or(HttpError::Csrf)?;
     // Comparing digests keeps the comparison's timing independent of how
     // many leading characters of the secret were guessed right.
     let digest = |s: &str| ring::digest::digest(&ring::digest::SHA256, s.as_bytes());
     if digest(&expected).as_ref() == digest(submitted).as_ref() {
         Ok(())
     } else {
-        Err(ApiError::Csrf)
+        Err(HttpError::Csrf)
     }
 }
 
 /// Starts a login session for `user`, replacing any previous session (so a
 /// session id cannot be fixed before login).
-pub(crate) fn start_session(session: &Session, user: UserId) -> Result<(), ApiError> {
+pub(crate) fn start_session(session: &Session, user: UserId) -> Result<(), HttpError> {
     session.renew();
     session.clear();
     let now = chrono::Utc::now().timestamp();
     session
         .insert(SESSION_USER, user.get())
         .and_then(|()| session.insert(SESSION_ISSUED, now))
-        .map_err(|e| ApiError::Internal(e.to_string()))
+        .map_err(|e| HttpError::Internal(Box::new(e)))
 }
 
 /// The user id of a live session: `None` if absent or older than the TTL.
@@ -194,12 +142,14 @@ impl std::fmt::Debug for WebUser {
 }
 
 impl WebUser {
-    pub(crate) fn require_admin(&self) -> Result<(), PageError> {
-        if self.user.is_admin() {
-            Ok(())
-        } else {
-            Err(PageError::Forbidden)
-        }
+    /// The acting user for `tt_app`, on the web surface.
+    pub(crate) fn actor(&self) -> Actor {
+        Actor::new(self.user.clone(), Surface::Web)
+    }
+
+    /// Pages only administrators may see.
+    pub(crate) fn require_admin(&self) -> Result<(), HttpError> {
+        tt_domain::require_admin(&self.user).map_err(HttpError::from)
     }
 }
 
@@ -213,8 +163,8 @@ impl std::fmt::Debug for MaybeSession {
 }
 
 impl FromRequest for MaybeSession {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Error = HttpError;
+    type Future = Ready<Result<Self, HttpError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(Ok(MaybeSession(req.get_session())))
@@ -231,8 +181,8 @@ fn login_return_path(req: &HttpRequest) -> Option<String> {
 }
 
 impl FromRequest for WebUser {
-    type Error = PageError;
-    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, PageError>>>>;
+    type Error = HttpError;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, HttpError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let session = req.get_session();
@@ -240,17 +190,17 @@ impl FromRequest for WebUser {
         let next = login_return_path(req);
         let req = req.clone();
         Box::pin(async move {
-            let state = state.ok_or_else(|| PageError::Internal("state missing".into()))?;
+            let state = state.ok_or_else(|| HttpError::internal("state missing"))?;
             let Some(uid) = session_user(&session, &state) else {
-                return Err(PageError::Login(next));
+                return Err(HttpError::SignIn(next));
             };
-            let found = state.db(move |c| tt_persistence::users::find(c, uid)).await;
+            let found = state.run(move |app| tt_app::user_by_id(app, uid)).await;
             let user = match found {
                 Ok(user) if user.active => user,
-                Ok(_) | Err(ApiError::NotFound) => {
+                Ok(_) | Err(HttpError::NotFound) => {
                     // Deactivated or deleted since login: the session is over.
                     session.purge();
-                    return Err(PageError::Login(next));
+                    return Err(HttpError::SignIn(next));
                 }
                 Err(other) => return Err(other.into()),
             };
@@ -260,30 +210,55 @@ impl FromRequest for WebUser {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// A form whose hidden `csrf_token` field must match the session's.
+pub(crate) trait CsrfProtected {
+    /// The submitted token.
+    fn csrf_token(&self) -> &str;
+}
 
-    #[test]
-    fn password_roundtrip() {
-        let p = Password::parse("correct horse battery").expect("valid");
-        let h = hash_password(&p).expect("hash");
-        assert!(h.starts_with("$argon2id$"));
-        assert!(verify_password("correct horse battery", &h));
-        assert!(!verify_password("wrong", &h));
-        assert!(!verify_password("x", "not a hash"));
-        assert!(!verify_password("", dummy_hash()));
+/// Declares form structs as CSRF-protected through their `csrf_token` field.
+macro_rules! csrf_protected {
+    ($($form:ty),* $(,)?) => {$(
+        impl $crate::auth::CsrfProtected for $form {
+            fn csrf_token(&self) -> &str {
+                &self.csrf_token
+            }
+        }
+    )*};
+}
+pub(crate) use csrf_protected;
+
+/// A submitted HTML form whose CSRF token was checked before the handler
+/// runs: a state-changing page handler takes this instead of `web::Form`,
+/// so it cannot forget the check.
+#[derive(Debug)]
+pub(crate) struct CsrfForm<T>(pub T);
+
+impl<T> CsrfForm<T> {
+    pub(crate) fn into_inner(self) -> T {
+        self.0
     }
+}
 
-    #[test]
-    fn tokens_are_random_and_hashed() {
-        let a = new_token().expect("token");
-        let b = new_token().expect("token");
-        assert_ne!(a, b);
-        assert_eq!(token_hash(&a).len(), 64);
-        assert_eq!(
-            token_hash("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+impl<T> std::ops::Deref for CsrfForm<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned + CsrfProtected + 'static> FromRequest for CsrfForm<T> {
+    type Error = actix_web::Error;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let form = web::Form::<T>::from_request(req, payload);
+        let session = req.get_session();
+        Box::pin(async move {
+            let form = form.await?.into_inner();
+            verify_csrf(&session, form.csrf_token())?;
+            Ok(CsrfForm(form))
+        })
     }
 }

@@ -1,26 +1,39 @@
-//! The one place errors become HTTP statuses and JSON bodies.
+//! The one error type of the HTTP layer, and its two renderings: JSON
+//! (`{"error": {"code", "message"}}`) under `/api`, an HTML page (or a
+//! redirect to the login form) everywhere else. Handlers and extractors of
+//! both surfaces return [`HttpError`]; [`ResponseError`] renders JSON, and
+//! the `browser_errors` middleware re-renders the same value as a page for
+//! browser routes. The cause chain of an unexpected error is logged once,
+//! never shown.
 
 use std::time::Duration;
 
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
+use tt_app::AppError;
 use tt_domain::DomainError;
-use tt_persistence::PersistenceError;
 
-/// An error answered to an API client as `{"error": {"code", "message"}}`.
+/// Why a request failed.
 #[derive(Debug, thiserror::Error)]
-pub enum ApiError {
-    /// 400: the body or query could not be read.
+pub enum HttpError {
+    /// 400: the body or query could not be read (`code` says how).
     #[error("{1}")]
     BadRequest(&'static str, String),
-    /// 401: no valid credentials.
+    /// 401: no valid API credentials.
     #[error("authentication required")]
     Unauthorized,
-    /// 403: authenticated but not allowed.
-    #[error("you are not allowed to do this")]
-    Forbidden,
+    /// A browser without a live session: 303 to the login form, coming back
+    /// to `next` (a local path); 401 under `/api`.
+    #[error("please sign in")]
+    SignIn(Option<String>),
+    /// 403: signed in but not allowed.
+    #[error("{0}")]
+    Forbidden(String),
     /// 403: a form without a valid CSRF token.
     #[error("the form expired or did not come from this site; reload and try again")]
     Csrf,
@@ -47,59 +60,80 @@ pub enum ApiError {
     TooManyAttempts(Duration),
     /// 503: a dependency (the database) is unavailable.
     #[error("service unavailable")]
-    Unavailable,
-    /// 500: a bug or an unexpected failure; details are logged, not shown.
+    Unavailable(#[source] Option<Box<dyn std::error::Error + Send + Sync>>),
+    /// 500: a bug or an unexpected failure; the source is logged, not shown.
     #[error("internal error")]
-    Internal(String),
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
-impl ApiError {
+impl HttpError {
     /// The stable machine-readable code.
     pub fn code(&self) -> &'static str {
         match self {
-            ApiError::BadRequest(code, _) => code,
-            ApiError::Unauthorized => "unauthorized",
-            ApiError::Forbidden => "forbidden",
-            ApiError::Csrf => "csrf_failed",
-            ApiError::NotFound => "not_found",
-            ApiError::Conflict(_) => "conflict",
-            ApiError::SetupRequired => "setup_required",
-            ApiError::PayloadTooLarge => "payload_too_large",
-            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
-            ApiError::Validation(_) => "validation_failed",
-            ApiError::TooManyAttempts(_) => "too_many_attempts",
-            ApiError::Unavailable => "unavailable",
-            ApiError::Internal(_) => "internal",
+            HttpError::BadRequest(code, _) => code,
+            HttpError::Unauthorized | HttpError::SignIn(_) => "unauthorized",
+            HttpError::Forbidden(_) => "forbidden",
+            HttpError::Csrf => "csrf_failed",
+            HttpError::NotFound => "not_found",
+            HttpError::Conflict(_) => "conflict",
+            HttpError::SetupRequired => "setup_required",
+            HttpError::PayloadTooLarge => "payload_too_large",
+            HttpError::UnsupportedMediaType(_) => "unsupported_media_type",
+            HttpError::Validation(_) => "validation_failed",
+            HttpError::TooManyAttempts(_) => "too_many_attempts",
+            HttpError::Unavailable(_) => "unavailable",
+            HttpError::Internal(_) => "internal",
         }
     }
 
     pub(crate) fn bad_request(code: &'static str, msg: impl Into<String>) -> Self {
-        ApiError::BadRequest(code, msg.into())
+        HttpError::BadRequest(code, msg.into())
     }
-}
 
-impl From<DomainError> for ApiError {
-    fn from(e: DomainError) -> Self {
-        match e {
-            DomainError::Invalid { .. } => ApiError::Validation(e.to_string()),
-            DomainError::Rule(msg) => ApiError::Conflict(msg.to_owned()),
-        }
+    /// An unexpected failure described in words.
+    pub(crate) fn internal(msg: impl Into<String>) -> Self {
+        HttpError::Internal(msg.into().into())
     }
-}
 
-impl From<PersistenceError> for ApiError {
-    fn from(e: PersistenceError) -> Self {
-        match e {
-            PersistenceError::NotFound => ApiError::NotFound,
-            PersistenceError::Conflict(msg) => ApiError::Conflict(msg.to_owned()),
-            PersistenceError::Invalid(msg) => ApiError::Validation(msg.to_owned()),
-            PersistenceError::Domain(d) => d.into(),
-            PersistenceError::Connect(_) | PersistenceError::Pool(_) => {
-                tracing::error!(error = %error_chain(&e), "database unavailable");
-                ApiError::Unavailable
+    /// 403 with the standard wording.
+    pub(crate) fn forbidden() -> Self {
+        HttpError::Forbidden("you are not allowed to do this".into())
+    }
+
+    /// Logs what must be logged, once, with the whole cause chain.
+    fn log(&self) {
+        match self {
+            HttpError::Internal(_) => tracing::error!(error = %error_chain(self), "internal error"),
+            HttpError::Unavailable(Some(_)) => {
+                tracing::error!(error = %error_chain(self), "dependency unavailable");
             }
-            other => ApiError::Internal(error_chain(&other)),
+            _ => {}
         }
+    }
+}
+
+impl From<AppError> for HttpError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::NotFound => HttpError::NotFound,
+            AppError::Forbidden(msg) => HttpError::Forbidden(msg.to_owned()),
+            AppError::Invalid(msg) => HttpError::Validation(msg),
+            AppError::Conflict(msg) => HttpError::Conflict(msg),
+            AppError::Unavailable(source) => HttpError::Unavailable(Some(source)),
+            AppError::Internal(source) => HttpError::Internal(source),
+        }
+    }
+}
+
+impl From<DomainError> for HttpError {
+    fn from(e: DomainError) -> Self {
+        AppError::from(e).into()
+    }
+}
+
+impl From<askama::Error> for HttpError {
+    fn from(e: askama::Error) -> Self {
+        HttpError::Internal(Box::new(e))
     }
 }
 
@@ -126,33 +160,32 @@ struct ErrorDetail<'a> {
     message: String,
 }
 
-impl ResponseError for ApiError {
+impl ResponseError for HttpError {
     fn status_code(&self) -> StatusCode {
         match self {
-            ApiError::BadRequest(..) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden | ApiError::Csrf => StatusCode::FORBIDDEN,
-            ApiError::NotFound => StatusCode::NOT_FOUND,
-            ApiError::Conflict(_) | ApiError::SetupRequired => StatusCode::CONFLICT,
-            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            HttpError::BadRequest(..) => StatusCode::BAD_REQUEST,
+            HttpError::Unauthorized | HttpError::SignIn(_) => StatusCode::UNAUTHORIZED,
+            HttpError::Forbidden(_) | HttpError::Csrf => StatusCode::FORBIDDEN,
+            HttpError::NotFound => StatusCode::NOT_FOUND,
+            HttpError::Conflict(_) | HttpError::SetupRequired => StatusCode::CONFLICT,
+            HttpError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            HttpError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            HttpError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            HttpError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
+            HttpError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            HttpError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
+    /// The JSON rendering (the page rendering is `web::page::error_page`).
     fn error_response(&self) -> HttpResponse {
-        if let ApiError::Internal(detail) = self {
-            tracing::error!(error = %detail, "internal error");
-        }
+        self.log();
         let mut resp = HttpResponse::build(self.status_code());
         match self {
-            ApiError::Unauthorized => {
+            HttpError::Unauthorized | HttpError::SignIn(_) => {
                 resp.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
             }
-            ApiError::TooManyAttempts(retry) => {
+            HttpError::TooManyAttempts(retry) => {
                 resp.insert_header((header::RETRY_AFTER, retry.as_secs().max(1).to_string()));
             }
             _ => {}
@@ -164,4 +197,31 @@ impl ResponseError for ApiError {
             },
         })
     }
+}
+
+/// Whether a path belongs to the JSON API (errors there stay JSON).
+pub(crate) fn is_api_path(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/")
+}
+
+/// Re-renders an [`HttpError`] as an HTML page for every browser route:
+/// the same error value, its second rendering.
+pub(crate) async fn browser_errors(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let api = is_api_path(req.path());
+    let res = next.call(req).await?.map_into_boxed_body();
+    if api {
+        return Ok(res);
+    }
+    let page = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<HttpError>())
+        .map(crate::web::error_page);
+    Ok(match page {
+        Some(page) => res.into_response(page),
+        None => res,
+    })
 }

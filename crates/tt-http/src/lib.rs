@@ -4,7 +4,9 @@
 //!
 //! This is the only crate that knows HTTP and JSON wire shapes: the domain
 //! types never derive the API's serde shapes; the DTOs and the error →
-//! status mapping live here. It composes the library crates but names no
+//! status mapping live here. **Handlers are adapters**: they extract, call
+//! one `tt_app` action, and render; they never reach the database (this
+//! crate does not depend on `tt-persistence` or diesel). It names no
 //! concrete process-level wiring (settings files, logging setup, Sentry):
 //! that is `bins/timetracker`'s job.
 
@@ -21,14 +23,14 @@ mod web;
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web as aweb};
 
-pub use auth::{hash_password, verify_password};
-pub use error::ApiError;
+pub use error::HttpError;
 pub use observe::{
     ACTIVE_TIMERS, DB_POOL_CONNECTIONS_IDLE, DB_POOL_CONNECTIONS_IN_USE, DB_POOL_CONNECTIONS_MAX,
     HTTP_DURATION_BUCKETS, HTTP_REQUEST_DURATION_SECONDS, HTTP_REQUESTS_TOTAL, ObservabilityConfig,
     UNMATCHED_ROUTE, describe_metrics,
 };
 pub use state::{AppState, HttpSettings, PrivacyFacts};
+pub use web::{RouteDef, route_table};
 
 /// Registers every route of the application on an actix `App`.
 pub fn configure(cfg: &mut aweb::ServiceConfig) {
@@ -49,6 +51,7 @@ pub fn serve(
         App::new()
             .app_data(data.clone())
             .wrap(actix_web::middleware::from_fn(tracking::page_views))
+            .wrap(actix_web::middleware::from_fn(error::browser_errors))
             .wrap(actix_web::middleware::from_fn(setup_gate::setup_gate))
             .wrap(data.session_middleware())
             .wrap(actix_web::middleware::from_fn(observe::observe))

@@ -7,7 +7,7 @@ use actix_web::http::header::LOCATION;
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse, ResponseError, web};
 
-use crate::error::ApiError;
+use crate::error::HttpError;
 use crate::state::AppState;
 
 /// Paths served before setup: the wizard itself, static assets, health,
@@ -35,7 +35,7 @@ pub(crate) async fn setup_gate(
             .map(ServiceResponse::map_into_left_body);
     }
     let resp = if req.path().starts_with("/api/") {
-        ApiError::SetupRequired.error_response()
+        HttpError::SetupRequired.error_response()
     } else {
         HttpResponse::SeeOther()
             .insert_header((LOCATION, "/setup"))

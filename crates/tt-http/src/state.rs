@@ -8,12 +8,12 @@ use actix_session::SessionMiddleware;
 use actix_session::config::{CookieContentSecurity, PersistentSession};
 use actix_session::storage::CookieSessionStore;
 use actix_web::cookie::{Key, SameSite, time::Duration as CookieDuration};
+use tt_app::App;
 use tt_domain::UserId;
 use tt_installation::Installation;
-use tt_persistence::{DbConnection, PersistenceError, Pool};
 use tt_telemetry::{Event, Telemetry};
 
-use crate::error::ApiError;
+use crate::error::HttpError;
 
 /// The HTTP-level settings the composition root passes in.
 #[derive(Clone)]
@@ -77,31 +77,24 @@ pub struct PrivacyFacts {
 /// Everything a request handler may need.
 #[derive(Debug)]
 pub struct AppState {
-    pub(crate) pool: Pool,
+    pub(crate) app: App,
     pub(crate) settings: HttpSettings,
     pub(crate) login_limiter: LoginLimiter,
     pub(crate) installation: Arc<Installation>,
     pub(crate) privacy: PrivacyFacts,
-    pub(crate) telemetry: Option<Telemetry>,
     pub(crate) observe: crate::observe::ObservabilityConfig,
 }
 
 impl AppState {
     /// Builds the state. `settings.secret_key` must hold at least 64 bytes.
-    pub fn new(
-        pool: Pool,
-        settings: HttpSettings,
-        installation: Arc<Installation>,
-        privacy: PrivacyFacts,
-    ) -> Self {
+    pub fn new(app: App, settings: HttpSettings, privacy: PrivacyFacts) -> Self {
         let login_limiter = LoginLimiter::new(settings.login_max_failures, settings.login_window);
         Self {
-            pool,
+            installation: app.installation().clone(),
+            app,
             settings,
             login_limiter,
-            installation,
             privacy,
-            telemetry: None,
             observe: crate::observe::ObservabilityConfig::default(),
         }
     }
@@ -115,33 +108,26 @@ impl AppState {
     }
 
     /// Attaches the telemetry sink; without one, tracked events go nowhere.
+    #[must_use]
     pub fn with_telemetry(mut self, telemetry: Telemetry) -> Self {
-        self.telemetry = Some(telemetry);
+        self.app = self.app.with_telemetry(telemetry);
         self
     }
 
     /// The telemetry sink, if attached.
     pub fn telemetry(&self) -> Option<&Telemetry> {
-        self.telemetry.as_ref()
+        self.app.telemetry()
     }
 
-    /// Tracks a product event for `user`: a consent check and an enqueue,
-    /// never blocking and never failing the request.
+    /// The application layer.
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
+    /// Tracks an event of the HTTP layer itself (page views): a consent
+    /// check and an enqueue, never blocking and never failing the request.
     pub(crate) fn track(&self, event: Event, user: Option<UserId>) {
-        if let Some(t) = &self.telemetry {
-            t.track(
-                event,
-                user.map(|u| tt_telemetry::values::UserId::new(u.get())),
-            );
-        }
-    }
-
-    /// Tells the sink that consent or identity changed (purges what may no
-    /// longer be sent).
-    pub(crate) fn consent_changed(&self) {
-        if let Some(t) = &self.telemetry {
-            t.consent_changed();
-        }
+        self.app.track(event, user);
     }
 
     /// The installation store (identity, setup state, consent).
@@ -149,10 +135,6 @@ impl AppState {
         &self.installation
     }
 
-    /// The database pool.
-    pub fn pool(&self) -> &Pool {
-        &self.pool
-    }
 
     pub(crate) fn session_middleware(&self) -> SessionMiddleware<CookieSessionStore> {
         let key = Key::derive_from(&self.settings.secret_key);
@@ -169,20 +151,17 @@ impl AppState {
             .build()
     }
 
-    /// Runs a blocking database operation on actix's blocking pool.
-    pub(crate) async fn db<T, F>(&self, f: F) -> Result<T, ApiError>
+    /// Runs an action of the application layer on actix's blocking pool.
+    pub(crate) async fn run<T, F>(&self, f: F) -> Result<T, HttpError>
     where
-        F: FnOnce(&mut DbConnection) -> Result<T, PersistenceError> + Send + 'static,
+        F: FnOnce(&App) -> tt_app::Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
-        actix_web::web::block(move || {
-            let mut conn = pool.get()?;
-            f(&mut conn)
-        })
-        .await
-        .map_err(|_| ApiError::Internal("blocking task failed".into()))?
-        .map_err(ApiError::from)
+        let app = self.app.clone();
+        actix_web::web::block(move || f(&app))
+            .await
+            .map_err(|_| HttpError::internal("blocking task failed"))?
+            .map_err(HttpError::from)
     }
 }
 

@@ -204,7 +204,17 @@ where
     F: FnOnce(&mut DbConnection) -> Result<T, PersistenceError>,
 {
     use diesel::connection::{AnsiTransactionManager, TransactionManager};
-    if !matches!(conn, DbConnection::Sqlite(_)) {
+    let nested = match conn {
+        DbConnection::Sqlite(inner) => {
+            AnsiTransactionManager::transaction_manager_status_mut(inner)
+                .transaction_depth()
+                .map_err(PersistenceError::from)?
+                .is_some()
+        }
+        DbConnection::Postgres(_) => true,
+    };
+    // PostgreSQL, and a write inside a write (a savepoint): the usual way.
+    if nested {
         return conn.transaction(f);
     }
     if let DbConnection::Sqlite(inner) = conn {

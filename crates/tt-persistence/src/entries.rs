@@ -1,15 +1,17 @@
 //! Time entries and timers. A running timer is an entry without an end; the
 //! unique partial index `time_entries_one_running_timer` guarantees at most
 //! one per user, so two concurrent starts can never both succeed.
+//!
+//! Changes are guarded by `invoice_id IS NULL`: an entry billed by a
+//! concurrent transaction is never changed, whatever the caller checked.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use tt_domain::{
-    HourlyRate, InvoiceId, Period, ProjectId, ReportInput, Tags, TaskId, Text, TimeEntry,
-    TimeEntryId, TimeRange, UserId,
+    HourlyRate, InvoiceId, Period, ProjectId, Tags, TaskId, Text, TimeEntry, TimeEntryId, UserId,
 };
 
-use crate::schema::{projects, tasks, time_entries};
+use crate::schema::{clients, projects, time_entries};
 use crate::{DbConnection, PersistenceError, Result, id, now, to_naive, to_utc};
 
 #[derive(Queryable, Selectable)]
@@ -44,76 +46,52 @@ impl EntryRow {
     }
 }
 
-/// What a timer start or a manual entry needs.
+/// The stored fields of an entry, already checked by the caller.
 #[derive(Debug, Clone)]
 pub struct EntryFields {
     /// Project.
     pub project_id: ProjectId,
-    /// Task (must belong to the project).
+    /// Task (belongs to the project).
     pub task_id: Option<TaskId>,
     /// Notes.
     pub notes: Text,
     /// Tags.
     pub tags: Tags,
-    /// Billable; `None` takes the project's default.
-    pub billable: Option<bool>,
+    /// Billable.
+    pub billable: bool,
 }
 
-/// Checks that the project exists and is open, and that the task (if any)
-/// belongs to it; returns the project's billable default.
-fn check_refs(conn: &mut DbConnection, f: &EntryFields) -> Result<bool> {
-    let (archived, billable): (bool, bool) = projects::table
-        .find(f.project_id.get())
-        .select((projects::archived, projects::billable))
-        .first(conn)
-        .optional()?
-        .ok_or(PersistenceError::Invalid("project does not exist"))?;
-    if archived {
-        return Err(PersistenceError::Invalid("project is archived"));
-    }
-    if let Some(t) = f.task_id {
-        let task_project: Option<i64> = tasks::table
-            .find(t.get())
-            .select(tasks::project_id)
-            .first(conn)
-            .optional()?;
-        if task_project != Some(f.project_id.get()) {
-            return Err(PersistenceError::Invalid(
-                "task does not belong to the project",
-            ));
-        }
-    }
-    Ok(f.billable.unwrap_or(billable))
-}
-
-/// Starts a timer for `user`. If one is running already — even one started
-/// a microsecond ago by a concurrent request — this is
-/// `Conflict("a timer is already running")`.
-pub fn start_timer(conn: &mut DbConnection, user: UserId, f: &EntryFields) -> Result<TimeEntry> {
-    crate::connection::write_transaction(conn, |conn| {
-        let billable = check_refs(conn, f)?;
-        let new_id: i64 = diesel::insert_into(time_entries::table)
-            .values((
-                time_entries::user_id.eq(user.get()),
-                time_entries::project_id.eq(f.project_id.get()),
-                time_entries::task_id.eq(f.task_id.map(TaskId::get)),
-                time_entries::start_time.eq(to_naive(now())),
-                time_entries::end_time.eq(None::<chrono::NaiveDateTime>),
-                time_entries::notes.eq(f.notes.as_str()),
-                time_entries::tags.eq(f.tags.to_stored()),
-                time_entries::billable.eq(billable),
-                time_entries::created_at.eq(to_naive(now())),
-            ))
-            .returning(time_entries::id)
-            .get_result(conn)
-            .map_err(|e| match PersistenceError::from(e) {
-                PersistenceError::Conflict(_) => {
-                    PersistenceError::Conflict("a timer is already running")
-                }
-                other => other,
-            })?;
-        find(conn, user, id(new_id, TimeEntryId::new)?)
-    })
+/// Inserts an entry for `user`; without `end` it is a running timer, and if
+/// one is running already — even one started a microsecond ago by a
+/// concurrent request — this is `Conflict("a timer is already running")`.
+pub fn insert(
+    conn: &mut DbConnection,
+    user: UserId,
+    start: DateTime<Utc>,
+    end: Option<DateTime<Utc>>,
+    f: &EntryFields,
+) -> Result<TimeEntry> {
+    let new_id: i64 = diesel::insert_into(time_entries::table)
+        .values((
+            time_entries::user_id.eq(user.get()),
+            time_entries::project_id.eq(f.project_id.get()),
+            time_entries::task_id.eq(f.task_id.map(TaskId::get)),
+            time_entries::start_time.eq(to_naive(start)),
+            time_entries::end_time.eq(end.map(to_naive)),
+            time_entries::notes.eq(f.notes.as_str()),
+            time_entries::tags.eq(f.tags.to_stored()),
+            time_entries::billable.eq(f.billable),
+            time_entries::created_at.eq(to_naive(now())),
+        ))
+        .returning(time_entries::id)
+        .get_result(conn)
+        .map_err(|e| match PersistenceError::from(e) {
+            PersistenceError::Conflict(_) if end.is_none() => {
+                PersistenceError::Conflict("a timer is already running")
+            }
+            other => other,
+        })?;
+    find(conn, id(new_id, TimeEntryId::new)?)
 }
 
 /// The user's running timer, if any.
@@ -128,51 +106,22 @@ pub fn running_timer(conn: &mut DbConnection, user: UserId) -> Result<Option<Tim
         .transpose()
 }
 
-/// Stops the user's running timer; `NotFound` if none runs.
-pub fn stop_timer(conn: &mut DbConnection, user: UserId) -> Result<TimeEntry> {
-    crate::connection::write_transaction(conn, |conn| {
-        let running = running_timer(conn, user)?.ok_or(PersistenceError::NotFound)?;
-        // An entry lasts at least one second, so the CHECK (end > start) holds.
-        let end = now().max(running.start + chrono::Duration::seconds(1));
-        diesel::update(time_entries::table.find(running.id.get()))
-            .set(time_entries::end_time.eq(Some(to_naive(end))))
-            .execute(conn)?;
-        find(conn, user, running.id)
-    })
+/// Ends a running entry; returns whether it was still running.
+pub fn set_end(conn: &mut DbConnection, entry: TimeEntryId, end: DateTime<Utc>) -> Result<bool> {
+    let n = diesel::update(
+        time_entries::table
+            .find(entry.get())
+            .filter(time_entries::end_time.is_null()),
+    )
+    .set(time_entries::end_time.eq(Some(to_naive(end))))
+    .execute(conn)?;
+    Ok(n == 1)
 }
 
-/// Adds a finished entry.
-pub fn create(
-    conn: &mut DbConnection,
-    user: UserId,
-    range: TimeRange,
-    f: &EntryFields,
-) -> Result<TimeEntry> {
-    crate::connection::write_transaction(conn, |conn| {
-        let billable = check_refs(conn, f)?;
-        let new_id: i64 = diesel::insert_into(time_entries::table)
-            .values((
-                time_entries::user_id.eq(user.get()),
-                time_entries::project_id.eq(f.project_id.get()),
-                time_entries::task_id.eq(f.task_id.map(TaskId::get)),
-                time_entries::start_time.eq(to_naive(range.start())),
-                time_entries::end_time.eq(Some(to_naive(range.end()))),
-                time_entries::notes.eq(f.notes.as_str()),
-                time_entries::tags.eq(f.tags.to_stored()),
-                time_entries::billable.eq(billable),
-                time_entries::created_at.eq(to_naive(now())),
-            ))
-            .returning(time_entries::id)
-            .get_result(conn)?;
-        find(conn, user, id(new_id, TimeEntryId::new)?)
-    })
-}
-
-/// One of the user's entries; another user's entry is `NotFound`.
-pub fn find(conn: &mut DbConnection, user: UserId, entry: TimeEntryId) -> Result<TimeEntry> {
+/// An entry by id, whoever owns it (the caller decides who may see it).
+pub fn find(conn: &mut DbConnection, entry: TimeEntryId) -> Result<TimeEntry> {
     time_entries::table
         .find(entry.get())
-        .filter(time_entries::user_id.eq(user.get()))
         .select(EntryRow::as_select())
         .first(conn)?
         .into_domain()
@@ -202,50 +151,42 @@ pub fn list(
         .collect()
 }
 
-/// Replaces a finished entry's fields. Invoiced entries are frozen; a
-/// running timer can only have its project, task, notes and tags changed.
+/// Replaces an unbilled entry's times and fields; returns whether it was
+/// changed (`false`: it is gone or was billed meanwhile).
 pub fn update(
     conn: &mut DbConnection,
-    user: UserId,
     entry: TimeEntryId,
-    range: Option<TimeRange>,
+    start: DateTime<Utc>,
+    end: Option<DateTime<Utc>>,
     f: &EntryFields,
-) -> Result<TimeEntry> {
-    crate::connection::write_transaction(conn, |conn| {
-        let current = find(conn, user, entry)?;
-        current.ensure_editable()?;
-        let billable = check_refs(conn, f)?;
-        let (start, end) = match (range, current.is_running()) {
-            (Some(_), true) => {
-                return Err(PersistenceError::Conflict(
-                    "stop the timer before editing its times",
-                ));
-            }
-            (Some(r), false) => (r.start(), Some(r.end())),
-            (None, _) => (current.start, current.end),
-        };
-        diesel::update(time_entries::table.find(entry.get()))
-            .set((
-                time_entries::project_id.eq(f.project_id.get()),
-                time_entries::task_id.eq(f.task_id.map(TaskId::get)),
-                time_entries::start_time.eq(to_naive(start)),
-                time_entries::end_time.eq(end.map(to_naive)),
-                time_entries::notes.eq(f.notes.as_str()),
-                time_entries::tags.eq(f.tags.to_stored()),
-                time_entries::billable.eq(billable),
-            ))
-            .execute(conn)?;
-        find(conn, user, entry)
-    })
+) -> Result<bool> {
+    let n = diesel::update(
+        time_entries::table
+            .find(entry.get())
+            .filter(time_entries::invoice_id.is_null()),
+    )
+    .set((
+        time_entries::project_id.eq(f.project_id.get()),
+        time_entries::task_id.eq(f.task_id.map(TaskId::get)),
+        time_entries::start_time.eq(to_naive(start)),
+        time_entries::end_time.eq(end.map(to_naive)),
+        time_entries::notes.eq(f.notes.as_str()),
+        time_entries::tags.eq(f.tags.to_stored()),
+        time_entries::billable.eq(f.billable),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
 }
 
-/// Deletes one of the user's entries (not one that is invoiced).
-pub fn delete(conn: &mut DbConnection, user: UserId, entry: TimeEntryId) -> Result<()> {
-    crate::connection::write_transaction(conn, |conn| {
-        find(conn, user, entry)?.ensure_editable()?;
-        diesel::delete(time_entries::table.find(entry.get())).execute(conn)?;
-        Ok(())
-    })
+/// Deletes an unbilled entry; returns whether it was deleted.
+pub fn delete(conn: &mut DbConnection, entry: TimeEntryId) -> Result<bool> {
+    let n = diesel::delete(
+        time_entries::table
+            .find(entry.get())
+            .filter(time_entries::invoice_id.is_null()),
+    )
+    .execute(conn)?;
+    Ok(n == 1)
 }
 
 /// How many timers are running across all users.
@@ -256,51 +197,74 @@ pub fn count_running(conn: &mut DbConnection) -> Result<i64> {
         .get_result(conn)?)
 }
 
+/// A finished entry with the two rates that decide what it is worth.
+#[derive(Debug, Clone)]
+pub struct RatedEntry {
+    /// The entry.
+    pub entry: TimeEntry,
+    /// Its project's own rate.
+    pub project_rate: Option<HourlyRate>,
+    /// Its project's client's default rate.
+    pub client_rate: Option<HourlyRate>,
+}
+
+fn rate(cents: Option<i64>) -> Result<Option<HourlyRate>> {
+    cents
+        .map(|c| HourlyRate::from_cents(c).ok_or(PersistenceError::Corrupt("hourly rate")))
+        .transpose()
+}
+
 /// Finished entries that started in `period`, for reports: of one user, or
 /// of everybody when `user` is `None`. Oldest first.
-pub fn report_inputs(
+pub fn rated_entries(
     conn: &mut DbConnection,
     user: Option<UserId>,
     period: Period,
-) -> Result<Vec<(TimeEntry, ReportInput)>> {
+) -> Result<Vec<RatedEntry>> {
     let mut q = time_entries::table
-        .inner_join(projects::table)
+        .inner_join(projects::table.left_join(clients::table))
         .filter(time_entries::end_time.is_not_null())
         .filter(time_entries::start_time.ge(to_naive(period.from())))
         .filter(time_entries::start_time.lt(to_naive(period.to())))
-        .select((EntryRow::as_select(), projects::hourly_rate_cents))
+        .select((
+            EntryRow::as_select(),
+            projects::hourly_rate_cents,
+            clients::default_rate_cents.nullable(),
+        ))
         .order((time_entries::start_time.asc(), time_entries::id.asc()))
         .into_boxed();
     if let Some(u) = user {
         q = q.filter(time_entries::user_id.eq(u.get()));
     }
-    let rows: Vec<(EntryRow, Option<i64>)> = q.load(conn)?;
+    let rows: Vec<(EntryRow, Option<i64>, Option<i64>)> = q.load(conn)?;
     rows.into_iter()
-        .map(|(row, rate)| {
-            let e = row.into_domain()?;
-            let input = ReportInput {
-                user_id: e.user_id,
-                project_id: e.project_id,
-                start: e.start,
-                seconds: e.seconds(e.start),
-                billable: e.billable,
-                rate: rate.and_then(HourlyRate::from_cents),
-            };
-            Ok((e, input))
+        .map(|(row, project_rate, client_rate)| {
+            Ok(RatedEntry {
+                entry: row.into_domain()?,
+                project_rate: rate(project_rate)?,
+                client_rate: rate(client_rate)?,
+            })
         })
         .collect()
 }
 
-/// Seconds tracked by `user` since `since` (for the dashboard).
-pub fn seconds_since(conn: &mut DbConnection, user: UserId, since: DateTime<Utc>) -> Result<i64> {
+/// Seconds tracked by `user` in entries that started in `[from, to)`, a
+/// running timer counted up to `now`.
+pub fn seconds_between(
+    conn: &mut DbConnection,
+    user: UserId,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<i64> {
     // Only the two times: a busy day can hold many entries, and their notes
     // and tags are not needed to add them up.
     let spans: Vec<(chrono::NaiveDateTime, Option<chrono::NaiveDateTime>)> = time_entries::table
         .filter(time_entries::user_id.eq(user.get()))
-        .filter(time_entries::start_time.ge(to_naive(since)))
+        .filter(time_entries::start_time.ge(to_naive(from)))
+        .filter(time_entries::start_time.lt(to_naive(to)))
         .select((time_entries::start_time, time_entries::end_time))
         .load(conn)?;
-    let now = now();
     Ok(spans
         .into_iter()
         .map(|(start, end)| {
@@ -309,4 +273,12 @@ pub fn seconds_since(conn: &mut DbConnection, user: UserId, since: DateTime<Utc>
                 .max(0)
         })
         .sum())
+}
+
+/// How many entries name `task` (for deleting or moving it).
+pub fn count_for_task(conn: &mut DbConnection, task: TaskId) -> Result<i64> {
+    Ok(time_entries::table
+        .filter(time_entries::task_id.eq(task.get()))
+        .count()
+        .get_result(conn)?)
 }

@@ -1,23 +1,23 @@
-//! Invoices: built from a client's unbilled billable time, numbered
-//! sequentially, totalled exactly.
-
-use std::collections::BTreeMap;
+//! Invoices and their lines, the time entries they bill, and the number
+//! counter. The rules (what is billed at which rate, who may, the status
+//! workflow) live in `tt-domain` and the application layer; these functions
+//! only read and write, guarded so a stale caller changes nothing.
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use tt_domain::{
     ClientId, HourlyRate, Invoice, InvoiceId, InvoiceLine, InvoiceStatus, InvoiceTotals, Money,
-    Period, ProjectId, TaxRate, invoice_line_amount,
+    Period, ProjectId, TaxRate, TimeEntryId,
 };
 
-use crate::schema::{clients, invoice_lines, invoices, projects, time_entries};
+use crate::schema::{invoice_lines, invoice_number_sequence, invoices, projects, time_entries};
 use crate::{DbConnection, PersistenceError, Result, id, now, to_naive};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = invoices)]
 struct InvoiceRow {
     id: i64,
-    number: i64,
+    number: Option<i64>,
     client_id: i64,
     status: String,
     issue_date: NaiveDate,
@@ -71,117 +71,157 @@ impl InvoiceRow {
     }
 }
 
-/// What to invoice.
-#[derive(Debug, Clone, Copy)]
-pub struct InvoiceRequest {
-    /// The client billed.
-    pub client_id: ClientId,
-    /// Only time that started in this period; all unbilled time if `None`.
-    pub period: Option<Period>,
-    /// Tax rate applied to the subtotal.
-    pub tax_rate: TaxRate,
-    /// Issue date.
-    pub issue_date: NaiveDate,
+/// One unbilled, finished, billable entry of a client's project.
+#[derive(Debug, Clone)]
+pub struct UnbilledEntry {
+    /// The entry.
+    pub entry_id: TimeEntryId,
+    /// Its project.
+    pub project_id: ProjectId,
+    /// The project's name (the line's description).
+    pub project_name: String,
+    /// The project's own rate.
+    pub project_rate: Option<HourlyRate>,
+    /// Exact seconds.
+    pub seconds: i64,
 }
 
-/// Creates a draft invoice from the client's unbilled, billable, finished
-/// time: one line per project at the project's rate (or the client's
-/// default), and marks those entries as invoiced.
-pub fn create(conn: &mut DbConnection, req: &InvoiceRequest) -> Result<Invoice> {
-    crate::connection::write_transaction(conn, |conn| {
-        let client_rate: Option<i64> = clients::table
-            .find(req.client_id.get())
-            .select(clients::default_rate_cents)
-            .first(conn)
-            .optional()?
-            .ok_or(PersistenceError::Invalid("client does not exist"))?;
-        let mut q = time_entries::table
-            .inner_join(projects::table)
-            .filter(projects::client_id.eq(req.client_id.get()))
-            .filter(time_entries::end_time.is_not_null())
-            .filter(time_entries::billable.eq(true))
-            .filter(time_entries::invoice_id.is_null())
-            .select((
-                time_entries::id,
-                time_entries::start_time,
-                time_entries::end_time,
-                projects::id,
-                projects::name,
-                projects::hourly_rate_cents,
-            ))
-            .into_boxed();
-        if let Some(p) = req.period {
-            q = q
-                .filter(time_entries::start_time.ge(to_naive(p.from())))
-                .filter(time_entries::start_time.lt(to_naive(p.to())));
-        }
-        type Row = (
-            i64,
-            chrono::NaiveDateTime,
-            Option<chrono::NaiveDateTime>,
-            i64,
-            String,
-            Option<i64>,
-        );
-        let rows: Vec<Row> = q.load(conn)?;
-        if rows.is_empty() {
-            return Err(PersistenceError::Invalid(
-                "no unbilled billable time for this client",
-            ));
-        }
-        let mut per_project: BTreeMap<i64, (String, Option<i64>, i64)> = BTreeMap::new();
-        let mut entry_ids = Vec::with_capacity(rows.len());
-        for (entry_id, start, end, project_id, name, rate) in rows {
-            let seconds = end.map(|e| (e - start).num_seconds()).unwrap_or(0).max(0);
-            per_project.entry(project_id).or_insert((name, rate, 0)).2 += seconds;
-            entry_ids.push(entry_id);
-        }
-        let mut lines = Vec::with_capacity(per_project.len());
-        for (project_id, (name, rate, seconds)) in per_project {
-            let rate = rate
-                .or(client_rate)
-                .and_then(HourlyRate::from_cents)
-                .ok_or(PersistenceError::Invalid(
-                    "a project on this invoice has no hourly rate",
-                ))?;
-            let amount = invoice_line_amount(seconds, rate);
-            lines.push((project_id, name, seconds, rate, amount));
-        }
-        let totals = InvoiceTotals::compute(lines.iter().map(|l| l.4), req.tax_rate);
-        let last: Option<i64> = invoices::table
-            .select(diesel::dsl::max(invoices::number))
-            .first(conn)?;
-        let invoice_id: i64 = diesel::insert_into(invoices::table)
+/// The client's unbilled, finished, billable entries that started in
+/// `period` (or all), oldest first.
+pub fn unbilled_entries(
+    conn: &mut DbConnection,
+    client: ClientId,
+    period: Option<Period>,
+) -> Result<Vec<UnbilledEntry>> {
+    let mut q = time_entries::table
+        .inner_join(projects::table)
+        .filter(projects::client_id.eq(client.get()))
+        .filter(time_entries::end_time.is_not_null())
+        .filter(time_entries::billable.eq(true))
+        .filter(time_entries::invoice_id.is_null())
+        .select((
+            time_entries::id,
+            time_entries::start_time,
+            time_entries::end_time,
+            projects::id,
+            projects::name,
+            projects::hourly_rate_cents,
+        ))
+        .order((time_entries::start_time.asc(), time_entries::id.asc()))
+        .into_boxed();
+    if let Some(p) = period {
+        q = q
+            .filter(time_entries::start_time.ge(to_naive(p.from())))
+            .filter(time_entries::start_time.lt(to_naive(p.to())));
+    }
+    type Row = (
+        i64,
+        chrono::NaiveDateTime,
+        Option<chrono::NaiveDateTime>,
+        i64,
+        String,
+        Option<i64>,
+    );
+    let rows: Vec<Row> = q.load(conn)?;
+    rows.into_iter()
+        .map(|(entry, start, end, project, name, rate)| {
+            Ok(UnbilledEntry {
+                entry_id: id(entry, TimeEntryId::new)?,
+                project_id: id(project, ProjectId::new)?,
+                project_name: name,
+                project_rate: rate
+                    .map(|c| HourlyRate::from_cents(c).ok_or(PersistenceError::Corrupt("rate")))
+                    .transpose()?,
+                seconds: end.map_or(0, |e| (e - start).num_seconds().max(0)),
+            })
+        })
+        .collect()
+}
+
+/// A line to store.
+#[derive(Debug, Clone)]
+pub struct NewLine {
+    /// The project billed.
+    pub project_id: ProjectId,
+    /// Its description.
+    pub description: String,
+    /// Exact seconds.
+    pub seconds: i64,
+    /// Rate.
+    pub rate: HourlyRate,
+    /// Amount.
+    pub amount: Money,
+}
+
+/// Stores a draft invoice (unnumbered) with its lines; returns its id.
+pub fn insert_draft(
+    conn: &mut DbConnection,
+    client: ClientId,
+    issue_date: NaiveDate,
+    tax_rate: TaxRate,
+    totals: InvoiceTotals,
+    lines: &[NewLine],
+) -> Result<InvoiceId> {
+    let invoice_id: i64 = diesel::insert_into(invoices::table)
+        .values((
+            invoices::number.eq(None::<i64>),
+            invoices::client_id.eq(client.get()),
+            invoices::status.eq(InvoiceStatus::Draft.as_str()),
+            invoices::issue_date.eq(issue_date),
+            invoices::tax_rate_bp.eq(tax_rate.basis_points()),
+            invoices::subtotal_cents.eq(totals.subtotal.cents()),
+            invoices::tax_cents.eq(totals.tax.cents()),
+            invoices::total_cents.eq(totals.total.cents()),
+            invoices::created_at.eq(to_naive(now())),
+        ))
+        .returning(invoices::id)
+        .get_result(conn)?;
+    for l in lines {
+        diesel::insert_into(invoice_lines::table)
             .values((
-                invoices::number.eq(last.unwrap_or(0) + 1),
-                invoices::client_id.eq(req.client_id.get()),
-                invoices::status.eq(InvoiceStatus::Draft.as_str()),
-                invoices::issue_date.eq(req.issue_date),
-                invoices::tax_rate_bp.eq(req.tax_rate.basis_points()),
-                invoices::subtotal_cents.eq(totals.subtotal.cents()),
-                invoices::tax_cents.eq(totals.tax.cents()),
-                invoices::total_cents.eq(totals.total.cents()),
-                invoices::created_at.eq(to_naive(now())),
+                invoice_lines::invoice_id.eq(invoice_id),
+                invoice_lines::project_id.eq(Some(l.project_id.get())),
+                invoice_lines::description.eq(&l.description),
+                invoice_lines::seconds.eq(l.seconds),
+                invoice_lines::rate_cents.eq(l.rate.per_hour().cents()),
+                invoice_lines::amount_cents.eq(l.amount.cents()),
             ))
-            .returning(invoices::id)
-            .get_result(conn)?;
-        for (project_id, name, seconds, rate, amount) in lines {
-            diesel::insert_into(invoice_lines::table)
-                .values((
-                    invoice_lines::invoice_id.eq(invoice_id),
-                    invoice_lines::project_id.eq(Some(project_id)),
-                    invoice_lines::description.eq(name),
-                    invoice_lines::seconds.eq(seconds),
-                    invoice_lines::rate_cents.eq(rate.per_hour().cents()),
-                    invoice_lines::amount_cents.eq(amount.cents()),
-                ))
-                .execute(conn)?;
-        }
-        diesel::update(time_entries::table.filter(time_entries::id.eq_any(&entry_ids)))
-            .set(time_entries::invoice_id.eq(Some(invoice_id)))
             .execute(conn)?;
-        find(conn, id(invoice_id, InvoiceId::new)?)
-    })
+    }
+    id(invoice_id, InvoiceId::new)
+}
+
+/// Marks entries as billed on `invoice`, only those still unbilled; returns
+/// how many were marked (fewer than asked means someone else got there).
+pub fn mark_billed(
+    conn: &mut DbConnection,
+    entries: &[TimeEntryId],
+    invoice: InvoiceId,
+) -> Result<usize> {
+    let ids: Vec<i64> = entries.iter().map(|e| e.get()).collect();
+    let mut marked = 0;
+    // Bounded IN lists: SQLite allows at most 32766 parameters.
+    for chunk in ids.chunks(5000) {
+        marked += diesel::update(
+            time_entries::table
+                .filter(time_entries::id.eq_any(chunk))
+                .filter(time_entries::invoice_id.is_null()),
+        )
+        .set(time_entries::invoice_id.eq(Some(invoice.get())))
+        .execute(conn)?;
+    }
+    Ok(marked)
+}
+
+/// Takes the next invoice number. Inside a write transaction the counter
+/// row stays locked until commit, so numbers are handed out one at a time,
+/// and a rolled-back issue gives its number back: no gaps, no reuse.
+pub fn take_next_number(conn: &mut DbConnection) -> Result<i64> {
+    let next: i64 = diesel::update(invoice_number_sequence::table.find(1_i64))
+        .set(invoice_number_sequence::next_number.eq(invoice_number_sequence::next_number + 1))
+        .returning(invoice_number_sequence::next_number)
+        .get_result(conn)?;
+    Ok(next - 1)
 }
 
 /// An invoice with its lines.
@@ -198,10 +238,14 @@ pub fn find(conn: &mut DbConnection, invoice_id: InvoiceId) -> Result<Invoice> {
     row.into_domain(lines)
 }
 
-/// All invoices, newest number first (without lines).
+/// All invoices (without lines): drafts first, then by number, newest first.
 pub fn list(conn: &mut DbConnection) -> Result<Vec<Invoice>> {
     invoices::table
-        .order(invoices::number.desc())
+        .order((
+            invoices::number.is_null().desc(),
+            invoices::number.desc(),
+            invoices::id.desc(),
+        ))
         .select(InvoiceRow::as_select())
         .load(conn)?
         .into_iter()
@@ -209,49 +253,60 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<Invoice>> {
         .collect()
 }
 
-/// Moves an invoice to `next` if the rules allow it; cancelling releases its
-/// entries so they can be billed again. Returns the previous status too.
-pub fn set_status(
+/// Moves an invoice from `from` to `to`, setting its number if given; only
+/// if it is still in `from`. Returns whether it changed.
+pub fn change_status(
     conn: &mut DbConnection,
     invoice_id: InvoiceId,
-    next: InvoiceStatus,
-) -> Result<(InvoiceStatus, Invoice)> {
-    crate::connection::write_transaction(conn, |conn| {
-        let current = find(conn, invoice_id)?;
-        if !current.status.can_become(next) {
-            return Err(PersistenceError::Conflict(
-                "this status change is not allowed",
-            ));
-        }
-        diesel::update(invoices::table.find(invoice_id.get()))
-            .set(invoices::status.eq(next.as_str()))
-            .execute(conn)?;
-        if next == InvoiceStatus::Cancelled {
-            release_entries(conn, invoice_id)?;
-        }
-        Ok((current.status, find(conn, invoice_id)?))
-    })
+    from: InvoiceStatus,
+    to: InvoiceStatus,
+    number: Option<i64>,
+) -> Result<bool> {
+    let q = invoices::table
+        .find(invoice_id.get())
+        .filter(invoices::status.eq(from.as_str()));
+    let n = match number {
+        Some(n) => diesel::update(q)
+            .set((invoices::status.eq(to.as_str()), invoices::number.eq(Some(n))))
+            .execute(conn)?,
+        None => diesel::update(q)
+            .set(invoices::status.eq(to.as_str()))
+            .execute(conn)?,
+    };
+    Ok(n == 1)
 }
 
-fn release_entries(conn: &mut DbConnection, invoice_id: InvoiceId) -> Result<()> {
-    diesel::update(time_entries::table.filter(time_entries::invoice_id.eq(invoice_id.get())))
-        .set(time_entries::invoice_id.eq(None::<i64>))
+/// Releases an invoice's entries so they can be billed again.
+pub fn release_entries(conn: &mut DbConnection, invoice_id: InvoiceId) -> Result<usize> {
+    Ok(
+        diesel::update(time_entries::table.filter(time_entries::invoice_id.eq(invoice_id.get())))
+            .set(time_entries::invoice_id.eq(None::<i64>))
+            .execute(conn)?,
+    )
+}
+
+/// Deletes a draft and its lines (its entries must be released first).
+/// Returns whether a draft was deleted.
+pub fn delete_draft(conn: &mut DbConnection, invoice_id: InvoiceId) -> Result<bool> {
+    diesel::delete(invoice_lines::table.filter(invoice_lines::invoice_id.eq(invoice_id.get())))
         .execute(conn)?;
-    Ok(())
+    let n = diesel::delete(
+        invoices::table
+            .find(invoice_id.get())
+            .filter(invoices::status.eq(InvoiceStatus::Draft.as_str())),
+    )
+    .execute(conn)?;
+    Ok(n == 1)
 }
 
-/// Deletes a draft invoice and releases its entries.
-pub fn delete(conn: &mut DbConnection, invoice_id: InvoiceId) -> Result<()> {
-    crate::connection::write_transaction(conn, |conn| {
-        if find(conn, invoice_id)?.status != InvoiceStatus::Draft {
-            return Err(PersistenceError::Conflict(
-                "only draft invoices can be deleted",
-            ));
-        }
-        release_entries(conn, invoice_id)?;
-        diesel::delete(invoice_lines::table.filter(invoice_lines::invoice_id.eq(invoice_id.get())))
-            .execute(conn)?;
-        diesel::delete(invoices::table.find(invoice_id.get())).execute(conn)?;
-        Ok(())
-    })
+/// The ids of the entries billed on an invoice.
+pub fn billed_entries(conn: &mut DbConnection, invoice_id: InvoiceId) -> Result<Vec<TimeEntryId>> {
+    time_entries::table
+        .filter(time_entries::invoice_id.eq(invoice_id.get()))
+        .order(time_entries::id.asc())
+        .select(time_entries::id)
+        .load::<i64>(conn)?
+        .into_iter()
+        .map(|e| id(e, TimeEntryId::new))
+        .collect()
 }

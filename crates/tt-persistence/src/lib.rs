@@ -11,6 +11,7 @@ mod connection;
 pub mod entries;
 pub mod installation;
 pub mod invoices;
+pub mod locks;
 pub mod schema;
 pub mod users;
 pub mod work;
@@ -19,6 +20,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 
 pub use connection::{
     Backend, DbConnection, Pool, PoolState, PooledConnection, establish, run_migrations,
+    write_transaction,
 };
 
 /// What can go wrong in storage.
@@ -65,6 +67,9 @@ impl From<diesel::result::Error> for PersistenceError {
             }
             Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
                 PersistenceError::Conflict("still referenced by other records")
+            }
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+                PersistenceError::Conflict("this collided with a simultaneous change; try again")
             }
             other => PersistenceError::Query(other),
         }

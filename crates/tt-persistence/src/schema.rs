@@ -55,6 +55,7 @@ diesel::table! {
         assignee_id -> Nullable<BigInt>,
         due_date -> Nullable<Date>,
         created_at -> Timestamp,
+        archived -> Bool,
     }
 }
 
@@ -72,7 +73,7 @@ diesel::table! {
 diesel::table! {
     invoices (id) {
         id -> BigInt,
-        number -> BigInt,
+        number -> Nullable<BigInt>,
         client_id -> BigInt,
         status -> Text,
         issue_date -> Date,
@@ -113,6 +114,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    invoice_number_sequence (id) {
+        id -> BigInt,
+        next_number -> BigInt,
+    }
+}
+
+diesel::table! {
     installation_state (id) {
         id -> BigInt,
         document -> Text,
@@ -137,4 +145,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     invoice_lines,
     time_entries,
     installation_state,
+    invoice_number_sequence,
 );

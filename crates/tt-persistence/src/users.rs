@@ -117,29 +117,20 @@ pub fn count_active_admins(conn: &mut DbConnection) -> Result<i64> {
         .get_result(conn)?)
 }
 
-/// Changes role and active flag. Refuses to leave the installation without
-/// an active admin.
-pub fn update_role_active(
+/// Sets a user's role and active flag (the caller keeps an admin).
+pub fn set_role_active(
     conn: &mut DbConnection,
     user_id: UserId,
     role: Role,
     active: bool,
 ) -> Result<User> {
-    crate::connection::write_transaction(conn, |conn| {
-        let before = find(conn, user_id)?;
-        let n = diesel::update(users::table.find(user_id.get()))
-            .set((users::role.eq(role.as_str()), users::active.eq(active)))
-            .execute(conn)?;
-        if n == 0 {
-            return Err(PersistenceError::NotFound);
-        }
-        if before.is_admin() && count_active_admins(conn)? == 0 {
-            return Err(PersistenceError::Conflict(
-                "the last active admin cannot be demoted",
-            ));
-        }
-        find(conn, user_id)
-    })
+    let n = diesel::update(users::table.find(user_id.get()))
+        .set((users::role.eq(role.as_str()), users::active.eq(active)))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(PersistenceError::NotFound);
+    }
+    find(conn, user_id)
 }
 
 /// Replaces a user's password hash and revokes their API tokens.
@@ -222,7 +213,7 @@ pub struct DeletionReport {
 
 /// Deletes a user and everything of theirs: comments, API tokens, task
 /// assignments, and their time entries (deleted or anonymised). Refuses to
-/// delete the last active admin or the anonymous placeholder.
+/// delete the anonymous placeholder; keeping an admin is the caller's rule.
 pub fn delete(
     conn: &mut DbConnection,
     user_id: UserId,
@@ -234,11 +225,6 @@ pub fn delete(
         if user.username.as_str() == ANONYMOUS_USERNAME {
             return Err(PersistenceError::Conflict(
                 "the anonymous placeholder cannot be deleted",
-            ));
-        }
-        if user.is_admin() && user.active && count_active_admins(conn)? <= 1 {
-            return Err(PersistenceError::Conflict(
-                "the last active admin cannot be deleted",
             ));
         }
         let own = time_entries::table.filter(time_entries::user_id.eq(user_id.get()));

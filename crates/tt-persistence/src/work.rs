@@ -285,6 +285,7 @@ struct TaskRow {
     status: String,
     assignee_id: Option<i64>,
     due_date: Option<NaiveDate>,
+    archived: bool,
 }
 
 impl TaskRow {
@@ -300,6 +301,7 @@ impl TaskRow {
                 .map_err(|_| PersistenceError::Corrupt("status"))?,
             assignee_id: self.assignee_id.map(|u| id(u, UserId::new)).transpose()?,
             due_date: self.due_date,
+            archived: self.archived,
         })
     }
 }
@@ -319,6 +321,8 @@ pub struct TaskFields {
     pub assignee_id: Option<UserId>,
     /// Due date.
     pub due_date: Option<NaiveDate>,
+    /// Archived tasks are hidden from pickers and accept no new time.
+    pub archived: bool,
 }
 
 fn ensure_task_refs(conn: &mut DbConnection, f: &TaskFields) -> Result<()> {
@@ -347,6 +351,7 @@ pub fn create_task(conn: &mut DbConnection, f: &TaskFields) -> Result<Task> {
                 tasks::status.eq(f.status.as_str()),
                 tasks::assignee_id.eq(f.assignee_id.map(UserId::get)),
                 tasks::due_date.eq(f.due_date),
+                tasks::archived.eq(f.archived),
                 tasks::created_at.eq(to_naive(now())),
             ))
             .returning(tasks::id)
@@ -396,10 +401,24 @@ pub fn update_task(
                 tasks::status.eq(f.status.as_str()),
                 tasks::assignee_id.eq(f.assignee_id.map(UserId::get)),
                 tasks::due_date.eq(f.due_date),
+                tasks::archived.eq(f.archived),
             ))
             .execute(conn)?;
         Ok((before, find_task(conn, task_id)?))
     })
+}
+
+/// How many comments on `task` were written by someone other than `author`.
+pub fn count_task_comments_by_others(
+    conn: &mut DbConnection,
+    task: TaskId,
+    author: UserId,
+) -> Result<i64> {
+    Ok(comments::table
+        .filter(comments::task_id.eq(task.get()))
+        .filter(comments::user_id.ne(author.get()))
+        .count()
+        .get_result(conn)?)
 }
 
 /// Deletes a task and its comments.
@@ -510,39 +529,24 @@ pub fn list_comments(
         .collect()
 }
 
-/// Edits a comment; only its author may (anyone else gets `NotFound`).
+/// Replaces a comment's body (the caller checked who may).
 pub fn update_comment(
     conn: &mut DbConnection,
-    author: UserId,
     comment_id: CommentId,
     body: &Text,
 ) -> Result<Comment> {
-    let n = diesel::update(
-        comments::table
-            .find(comment_id.get())
-            .filter(comments::user_id.eq(author.get())),
-    )
-    .set(comments::body.eq(body.as_str()))
-    .execute(conn)?;
+    let n = diesel::update(comments::table.find(comment_id.get()))
+        .set(comments::body.eq(body.as_str()))
+        .execute(conn)?;
     if n == 0 {
         return Err(PersistenceError::NotFound);
     }
     find_comment(conn, comment_id)
 }
 
-/// Deletes a comment; its author or an admin may.
-pub fn delete_comment(
-    conn: &mut DbConnection,
-    actor: UserId,
-    actor_is_admin: bool,
-    comment_id: CommentId,
-) -> Result<()> {
-    let q = comments::table.find(comment_id.get());
-    if actor_is_admin {
-        deleted(diesel::delete(q).execute(conn))
-    } else {
-        deleted(diesel::delete(q.filter(comments::user_id.eq(actor.get()))).execute(conn))
-    }
+/// Deletes a comment (the caller checked who may).
+pub fn delete_comment(conn: &mut DbConnection, comment_id: CommentId) -> Result<()> {
+    deleted(diesel::delete(comments::table.find(comment_id.get())).execute(conn))
 }
 
 /// Every comment written by `author`, oldest first (for data exports).

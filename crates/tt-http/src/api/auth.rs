@@ -6,10 +6,9 @@ use serde_json::json;
 use tt_domain::User;
 
 use super::dto::UserDto;
-use crate::auth::{ApiUser, bearer_token, dummy_hash, new_token, token_hash, verify_password};
-use crate::error::ApiError;
+use crate::auth::{ApiUser, bearer_token};
+use crate::error::HttpError;
 use crate::state::AppState;
-use crate::tracking::{self, AuthMethod, LoginFailureReason};
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(login).service(logout).service(me);
@@ -29,7 +28,7 @@ pub(crate) async fn authenticate(
     req: &HttpRequest,
     username: &str,
     password: &str,
-) -> Result<User, ApiError> {
+) -> Result<User, HttpError> {
     let user_key = format!("u:{}", username.trim().to_ascii_lowercase());
     let ip_key = format!(
         "ip:{}",
@@ -38,59 +37,21 @@ pub(crate) async fn authenticate(
             .unwrap_or_default()
     );
     if let Err(retry) = state.login_limiter.check(&[&user_key, &ip_key]) {
-        state.track(
-            tracking::login_failed(LoginFailureReason::RateLimited),
-            None,
-        );
-        return Err(ApiError::TooManyAttempts(retry));
+        tt_app::auth::rate_limited(&state.app);
+        return Err(HttpError::TooManyAttempts(retry));
     }
-    if username.len() > 64 || password.len() > 1024 {
-        state.login_limiter.record_failure(&[&user_key, &ip_key]);
-        state.track(
-            tracking::login_failed(LoginFailureReason::BadCredentials),
-            None,
-        );
-        return Err(ApiError::Unauthorized);
-    }
-    let name = username.trim().to_owned();
-    let found = state
-        .db(
-            move |c| match tt_persistence::users::find_with_hash(c, &name) {
-                Ok(v) => Ok(Some(v)),
-                Err(tt_persistence::PersistenceError::NotFound) => Ok(None),
-                Err(e) => Err(e),
-            },
-        )
+    let (name, password) = (username.to_owned(), password.to_owned());
+    let outcome = state
+        .run(move |app| tt_app::auth::authenticate(app, &name, &password))
         .await?;
-    let password = password.to_owned();
-    let (user, verified) = web::block(move || match found {
-        Some((user, hash)) => {
-            let verified = verify_password(&password, &hash);
-            (Some(user), verified)
-        }
-        None => {
-            // Same work for unknown users: timing does not tell who exists.
-            let _ = verify_password(&password, dummy_hash());
-            (None, false)
-        }
-    })
-    .await
-    .map_err(|_| ApiError::Internal("blocking task failed".into()))?;
-    match (user, verified) {
-        (Some(user), true) if user.active => {
+    match outcome {
+        Ok(user) => {
             state.login_limiter.record_success(&user_key);
             Ok(user)
         }
-        (user, verified) => {
+        Err(_) => {
             state.login_limiter.record_failure(&[&user_key, &ip_key]);
-            let reason = if verified && user.is_some() {
-                LoginFailureReason::InactiveUser
-            } else {
-                LoginFailureReason::BadCredentials
-            };
-            state.track(tracking::login_failed(reason), None);
-            tracing::info!("login failed");
-            Err(ApiError::Unauthorized)
+            Err(HttpError::Unauthorized)
         }
     }
 }
@@ -101,16 +62,12 @@ async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: web::Json<LoginInput>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, HttpError> {
     let user = authenticate(&state, &req, &body.username, &body.password).await?;
-    let token = new_token()?;
-    let hash = token_hash(&token);
-    let uid = user.id;
-    let token_id = state
-        .db(move |c| tt_persistence::users::add_token(c, uid, &hash))
+    let for_token = user.clone();
+    let token = state
+        .run(move |app| tt_app::auth::issue_token(app, &for_token))
         .await?;
-    state.track(tracking::login(AuthMethod::ApiToken), Some(uid));
-    state.track(tracking::api_token_created(token_id), Some(uid));
     Ok(HttpResponse::Ok().json(json!({"token": token, "user": UserDto::from(&user)})))
 }
 
@@ -120,17 +77,12 @@ async fn logout(
     state: web::Data<AppState>,
     req: HttpRequest,
     user: ApiUser,
-) -> Result<HttpResponse, ApiError> {
-    let hash = bearer_token(&req)
-        .map(|t| token_hash(&t))
-        .ok_or(ApiError::Unauthorized)?;
-    let revoked = state
-        .db(move |c| tt_persistence::users::revoke_token(c, &hash))
+) -> Result<HttpResponse, HttpError> {
+    let token = bearer_token(&req).ok_or(HttpError::Unauthorized)?;
+    let actor = user.actor();
+    state
+        .run(move |app| tt_app::auth::revoke_token(app, &actor, &token))
         .await?;
-    state.track(tracking::logout(), Some(user.id()));
-    if let Some(token_id) = revoked {
-        state.track(tracking::api_token_revoked(token_id), Some(user.id()));
-    }
     Ok(HttpResponse::NoContent().finish())
 }
 

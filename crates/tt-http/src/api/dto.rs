@@ -3,37 +3,14 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use tt_domain::{
-    Client, ClientId, Comment, CommentTarget, Email, HourlyRate, Invoice, Name, Project, ProjectId,
-    Tags, Task, TaskId, TaskStatus, Text, TimeEntry, User, UserId,
+    BillableHours, Client, ClientId, Comment, CommentTarget, Invoice, Name, Project, ProjectId,
+    Task, TaskId, TaskStatus, Text, TimeEntry, User, UserId,
 };
-use tt_persistence::work::{ClientFields, ProjectFields, TaskFields};
+use tt_app::catalog::{ClientFields, ProjectFields};
+use tt_app::input::{self, email, id as id_of, rate};
+use tt_app::tasks::TaskFields;
 
-use crate::error::ApiError;
-
-/// Parses an optional decimal rate; an empty string means none.
-fn rate(raw: Option<&str>) -> Result<Option<HourlyRate>, ApiError> {
-    match raw.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(s) => Ok(Some(HourlyRate::parse(s)?)),
-    }
-}
-
-fn email(raw: Option<&str>) -> Result<Option<Email>, ApiError> {
-    match raw.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(s) => Ok(Some(Email::parse(s)?)),
-    }
-}
-
-/// `YYYY-MM-DD`.
-pub(crate) fn parse_date(field: &str, raw: &str) -> Result<NaiveDate, ApiError> {
-    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
-        .map_err(|_| ApiError::Validation(format!("{field}: expected a date as YYYY-MM-DD")))
-}
-
-pub(crate) fn id_of<T>(field: &str, raw: i64, make: fn(i64) -> Option<T>) -> Result<T, ApiError> {
-    make(raw).ok_or_else(|| ApiError::Validation(format!("{field}: must be a positive id")))
-}
+use crate::error::HttpError;
 
 // ------------------------------------------------------------------ users
 
@@ -96,7 +73,7 @@ pub(crate) struct ClientInput {
 }
 
 impl ClientInput {
-    pub(crate) fn parse(&self) -> Result<ClientFields, ApiError> {
+    pub(crate) fn parse(&self) -> Result<ClientFields, HttpError> {
         Ok(ClientFields {
             name: Name::parse(&self.name)?,
             email: email(self.email.as_deref())?,
@@ -154,7 +131,7 @@ pub(crate) struct ProjectInput {
 }
 
 impl ProjectInput {
-    pub(crate) fn parse(&self) -> Result<ProjectFields, ApiError> {
+    pub(crate) fn parse(&self) -> Result<ProjectFields, HttpError> {
         Ok(ProjectFields {
             client_id: self
                 .client_id
@@ -180,6 +157,7 @@ pub(crate) struct TaskDto {
     status: &'static str,
     assignee_id: Option<i64>,
     due_date: Option<NaiveDate>,
+    archived: bool,
 }
 
 impl From<&Task> for TaskDto {
@@ -192,6 +170,7 @@ impl From<&Task> for TaskDto {
             status: t.status.as_str(),
             assignee_id: t.assignee_id.map(UserId::get),
             due_date: t.due_date,
+            archived: t.archived,
         }
     }
 }
@@ -209,10 +188,12 @@ pub(crate) struct TaskInput {
     assignee_id: Option<i64>,
     #[serde(default)]
     due_date: Option<String>,
+    #[serde(default)]
+    archived: bool,
 }
 
 impl TaskInput {
-    pub(crate) fn parse(&self) -> Result<TaskFields, ApiError> {
+    pub(crate) fn parse(&self) -> Result<TaskFields, HttpError> {
         Ok(TaskFields {
             project_id: id_of("project_id", self.project_id, ProjectId::new)?,
             name: Name::parse(&self.name)?,
@@ -225,10 +206,8 @@ impl TaskInput {
                 .assignee_id
                 .map(|u| id_of("assignee_id", u, UserId::new))
                 .transpose()?,
-            due_date: match self.due_date.as_deref().map(str::trim) {
-                None | Some("") => None,
-                Some(d) => Some(parse_date("due_date", d)?),
-            },
+            due_date: input::opt_date("due_date", self.due_date.as_deref())?,
+            archived: self.archived,
         })
     }
 }
@@ -266,7 +245,7 @@ impl From<&Comment> for CommentDto {
 pub(crate) fn comment_target(
     project_id: Option<i64>,
     task_id: Option<i64>,
-) -> Result<CommentTarget, ApiError> {
+) -> Result<CommentTarget, HttpError> {
     match (project_id, task_id) {
         (Some(p), None) => Ok(CommentTarget::Project(id_of(
             "project_id",
@@ -274,7 +253,7 @@ pub(crate) fn comment_target(
             ProjectId::new,
         )?)),
         (None, Some(t)) => Ok(CommentTarget::Task(id_of("task_id", t, TaskId::new)?)),
-        _ => Err(ApiError::Validation(
+        _ => Err(HttpError::Validation(
             "give exactly one of project_id and task_id".into(),
         )),
     }
@@ -317,10 +296,6 @@ impl EntryDto {
     }
 }
 
-pub(crate) fn parse_tags(tags: &[String]) -> Result<Tags, ApiError> {
-    Ok(Tags::parse(tags)?)
-}
-
 // --------------------------------------------------------------- invoices
 
 #[derive(Serialize)]
@@ -336,7 +311,7 @@ pub(crate) struct InvoiceLineDto {
 #[derive(Serialize)]
 pub(crate) struct InvoiceDto {
     id: i64,
-    number: i64,
+    number: Option<i64>,
     display_number: String,
     client_id: i64,
     status: &'static str,
@@ -349,10 +324,10 @@ pub(crate) struct InvoiceDto {
     lines: Option<Vec<InvoiceLineDto>>,
 }
 
-/// Seconds as decimal hours with two places, rounded half up.
+/// Seconds as decimal hours with two places, rounded half up: the
+/// quantity billing computes with.
 pub(crate) fn hours(seconds: i64) -> String {
-    let hundredths = (seconds * 100 + 1800) / 3600;
-    format!("{}.{:02}", hundredths / 100, hundredths % 100)
+    BillableHours::from_seconds(seconds).to_string()
 }
 
 impl InvoiceDto {

@@ -1,18 +1,18 @@
-//! Time entries and the timer; each user sees only their own.
+//! Time entries and the timer: adapters over `tt_app::timer` and
+//! `tt_app::entries` (each user sees their own; administrators any).
 
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
-use tt_domain::{Period, ProjectId, TaskId, Text, TimeEntryId, TimeRange};
-use tt_persistence::entries::{self as repo, EntryFields};
+use tt_app::entries::{EntryDetails, EntryTimes};
+use tt_app::input;
+use tt_domain::{ProjectId, TaskId, Tags, Text, TimeEntryId};
 
-use super::dto::{EntryDto, id_of, parse_tags};
-use super::reports::period_from_query;
+use super::dto::EntryDto;
 use crate::auth::ApiUser;
-use crate::error::ApiError;
+use crate::error::HttpError;
 use crate::state::AppState;
-use crate::tracking::{self, Surface};
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(get_timer)
@@ -25,6 +25,7 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         .service(remove);
 }
 
+/// The details of a timer start or an entry, as JSON.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TimerStart {
@@ -39,32 +40,35 @@ struct TimerStart {
     billable: Option<bool>,
 }
 
-fn fields(
+fn details(
     project_id: i64,
     task_id: Option<i64>,
     notes: Option<&str>,
     tags: &[String],
     billable: Option<bool>,
-) -> Result<EntryFields, ApiError> {
-    Ok(EntryFields {
-        project_id: id_of("project_id", project_id, ProjectId::new)?,
+) -> Result<EntryDetails, HttpError> {
+    Ok(EntryDetails {
+        project_id: input::id("project_id", project_id, ProjectId::new)?,
         task_id: task_id
-            .map(|t| id_of("task_id", t, TaskId::new))
+            .map(|t| input::id("task_id", t, TaskId::new))
             .transpose()?,
         notes: Text::parse(notes.unwrap_or(""))?,
-        tags: parse_tags(tags)?,
+        tags: Tags::parse(tags)?,
         billable,
     })
 }
 
+fn now() -> DateTime<Utc> {
+    tt_app::now()
+}
+
 /// `GET /api/v1/timer`: the running timer or `null`.
 #[get("/timer")]
-async fn get_timer(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse, ApiError> {
-    let uid = user.id();
-    let running = state.db(move |c| repo::running_timer(c, uid)).await?;
-    let now = tt_persistence::now();
+async fn get_timer(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse, HttpError> {
+    let actor = user.actor();
+    let running = state.run(move |app| tt_app::timer::running(app, &actor)).await?;
     Ok(HttpResponse::Ok().json(match running {
-        Some(e) => serde_json::to_value(EntryDto::new(&e, now)).unwrap_or(Value::Null),
+        Some(e) => serde_json::to_value(EntryDto::new(&e, now())).unwrap_or(Value::Null),
         None => Value::Null,
     }))
 }
@@ -75,27 +79,25 @@ async fn start_timer(
     state: web::Data<AppState>,
     user: ApiUser,
     body: web::Json<TimerStart>,
-) -> Result<HttpResponse, ApiError> {
-    let f = fields(
+) -> Result<HttpResponse, HttpError> {
+    let d = details(
         body.project_id,
         body.task_id,
         body.notes.as_deref(),
         &body.tags,
         body.billable,
     )?;
-    let uid = user.id();
-    let entry = state.db(move |c| repo::start_timer(c, uid, &f)).await?;
-    state.track(tracking::timer_started(&entry, Surface::Api), Some(uid));
-    Ok(HttpResponse::Created().json(EntryDto::new(&entry, tt_persistence::now())))
+    let actor = user.actor();
+    let entry = state.run(move |app| tt_app::timer::start(app, &actor, d)).await?;
+    Ok(HttpResponse::Created().json(EntryDto::new(&entry, now())))
 }
 
 /// `POST /api/v1/timer/stop`: 200 with the finished entry, 404 if none runs.
 #[post("/timer/stop")]
-async fn stop_timer(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse, ApiError> {
-    let uid = user.id();
-    let entry = state.db(move |c| repo::stop_timer(c, uid)).await?;
-    state.track(tracking::timer_stopped(&entry, Surface::Api), Some(uid));
-    Ok(HttpResponse::Ok().json(EntryDto::new(&entry, tt_persistence::now())))
+async fn stop_timer(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse, HttpError> {
+    let actor = user.actor();
+    let entry = state.run(move |app| tt_app::timer::stop(app, &actor)).await?;
+    Ok(HttpResponse::Ok().json(EntryDto::new(&entry, now())))
 }
 
 #[derive(Deserialize)]
@@ -114,20 +116,14 @@ async fn list(
     state: web::Data<AppState>,
     user: ApiUser,
     q: web::Query<ListQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let period: Option<Period> = match (&q.from, &q.to) {
-        (None, None) => None,
-        (from, to) => Some(period_from_query(from.as_deref(), to.as_deref())?),
-    };
+) -> Result<HttpResponse, HttpError> {
+    let period = input::opt_period(q.from.as_deref(), q.to.as_deref(), input::today(now()))?;
     let limit = q.limit.unwrap_or(500);
-    if !(1..=5000).contains(&limit) {
-        return Err(ApiError::Validation(
-            "limit: must be between 1 and 5000".into(),
-        ));
-    }
-    let uid = user.id();
-    let list = state.db(move |c| repo::list(c, uid, period, limit)).await?;
-    let now = tt_persistence::now();
+    let actor = user.actor();
+    let list = state
+        .run(move |app| tt_app::entries::list(app, &actor, period, limit))
+        .await?;
+    let now = now();
     Ok(HttpResponse::Ok().json(
         list.iter()
             .map(|e| EntryDto::new(e, now))
@@ -152,16 +148,16 @@ struct EntryInput {
 }
 
 impl EntryInput {
-    fn range(&self) -> Result<Option<TimeRange>, ApiError> {
+    fn times(&self) -> Result<Option<EntryTimes>, HttpError> {
         match (self.start, self.end) {
             (None, None) => Ok(None),
-            (Some(s), Some(e)) => Ok(Some(TimeRange::new(s, e)?)),
-            _ => Err(ApiError::Validation("give both start and end".into())),
+            (Some(start), Some(end)) => Ok(Some(EntryTimes::Span { start, end })),
+            _ => Err(HttpError::Validation("give both start and end".into())),
         }
     }
 
-    fn fields(&self) -> Result<EntryFields, ApiError> {
-        fields(
+    fn details(&self) -> Result<EntryDetails, HttpError> {
+        details(
             self.project_id,
             self.task_id,
             self.notes.as_deref(),
@@ -176,19 +172,20 @@ async fn create(
     state: web::Data<AppState>,
     user: ApiUser,
     body: web::Json<EntryInput>,
-) -> Result<HttpResponse, ApiError> {
-    let range = body
-        .range()?
-        .ok_or_else(|| ApiError::Validation("start and end are required".into()))?;
-    let f = body.fields()?;
-    let uid = user.id();
-    let entry = state.db(move |c| repo::create(c, uid, range, &f)).await?;
-    state.track(tracking::entry_created(&entry, Surface::Api), Some(uid));
-    Ok(HttpResponse::Created().json(EntryDto::new(&entry, tt_persistence::now())))
+) -> Result<HttpResponse, HttpError> {
+    let times = body
+        .times()?
+        .ok_or_else(|| HttpError::Validation("start and end are required".into()))?;
+    let d = body.details()?;
+    let actor = user.actor();
+    let entry = state
+        .run(move |app| tt_app::entries::create(app, &actor, d, times))
+        .await?;
+    Ok(HttpResponse::Created().json(EntryDto::new(&entry, now())))
 }
 
-fn entry_id(raw: i64) -> Result<TimeEntryId, ApiError> {
-    TimeEntryId::new(raw).ok_or(ApiError::NotFound)
+fn entry_id(raw: i64) -> Result<TimeEntryId, HttpError> {
+    TimeEntryId::new(raw).ok_or(HttpError::NotFound)
 }
 
 #[get("/time-entries/{id}")]
@@ -196,10 +193,10 @@ async fn get_one(
     state: web::Data<AppState>,
     user: ApiUser,
     path: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
-    let (uid, id) = (user.id(), entry_id(path.into_inner())?);
-    let entry = state.db(move |c| repo::find(c, uid, id)).await?;
-    Ok(HttpResponse::Ok().json(EntryDto::new(&entry, tt_persistence::now())))
+) -> Result<HttpResponse, HttpError> {
+    let (actor, id) = (user.actor(), entry_id(path.into_inner())?);
+    let entry = state.run(move |app| tt_app::entries::get(app, &actor, id)).await?;
+    Ok(HttpResponse::Ok().json(EntryDto::new(&entry, now())))
 }
 
 #[put("/time-entries/{id}")]
@@ -208,15 +205,14 @@ async fn update(
     user: ApiUser,
     path: web::Path<i64>,
     body: web::Json<EntryInput>,
-) -> Result<HttpResponse, ApiError> {
-    let (uid, id) = (user.id(), entry_id(path.into_inner())?);
-    let range = body.range()?;
-    let f = body.fields()?;
+) -> Result<HttpResponse, HttpError> {
+    let (actor, id) = (user.actor(), entry_id(path.into_inner())?);
+    let times = body.times()?;
+    let d = body.details()?;
     let entry = state
-        .db(move |c| repo::update(c, uid, id, range, &f))
+        .run(move |app| tt_app::entries::update(app, &actor, id, d, times))
         .await?;
-    state.track(tracking::entry_updated(&entry, Surface::Api), Some(uid));
-    Ok(HttpResponse::Ok().json(EntryDto::new(&entry, tt_persistence::now())))
+    Ok(HttpResponse::Ok().json(EntryDto::new(&entry, now())))
 }
 
 #[delete("/time-entries/{id}")]
@@ -224,9 +220,8 @@ async fn remove(
     state: web::Data<AppState>,
     user: ApiUser,
     path: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
-    let (uid, id) = (user.id(), entry_id(path.into_inner())?);
-    state.db(move |c| repo::delete(c, uid, id)).await?;
-    state.track(tracking::entry_deleted(id, Surface::Api), Some(uid));
+) -> Result<HttpResponse, HttpError> {
+    let (actor, id) = (user.actor(), entry_id(path.into_inner())?);
+    state.run(move |app| tt_app::entries::delete(app, &actor, id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

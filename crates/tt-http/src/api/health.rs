@@ -18,7 +18,7 @@ async fn healthz() -> HttpResponse {
 /// The database answers.
 #[get("/readyz")]
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let pool = state.pool.clone();
+    let pool = state.app.pool().clone();
     let ok = web::block(move || pool.ping())
         .await
         .map(|r| r.is_ok())

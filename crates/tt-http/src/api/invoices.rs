@@ -1,16 +1,15 @@
-//! Invoices (admins only).
+//! Invoices (administrators): adapters over `tt_app::invoices`.
 
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::Deserialize;
-use tt_domain::{ClientId, InvoiceId, InvoiceStatus, TaxRate};
-use tt_persistence::invoices::{self as repo, InvoiceRequest};
+use tt_app::input;
+use tt_app::invoices::NewInvoice;
+use tt_domain::{ClientId, InvoiceId, InvoiceStatus};
 
-use super::dto::{InvoiceDto, id_of, parse_date};
-use super::reports::period_from_query;
+use super::dto::InvoiceDto;
 use crate::auth::ApiUser;
-use crate::error::ApiError;
+use crate::error::HttpError;
 use crate::state::AppState;
-use crate::tracking;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(list)
@@ -21,9 +20,9 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 #[get("/invoices")]
-async fn list(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse, ApiError> {
-    user.require_admin()?;
-    let list = state.db(repo::list).await?;
+async fn list(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse, HttpError> {
+    let actor = user.actor();
+    let list = state.run(move |app| tt_app::invoices::list(app, &actor)).await?;
     Ok(HttpResponse::Ok().json(
         list.iter()
             .map(|i| InvoiceDto::new(i, false))
@@ -31,6 +30,7 @@ async fn list(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse,
     ))
 }
 
+/// What to invoice, as JSON or as a form (all text but the client).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct InvoiceInput {
@@ -46,22 +46,14 @@ pub(crate) struct InvoiceInput {
 }
 
 impl InvoiceInput {
-    pub(crate) fn parse(&self) -> Result<InvoiceRequest, ApiError> {
-        let period = match (&self.from, &self.to) {
-            (None, None) => None,
-            (f, t) => Some(period_from_query(f.as_deref(), t.as_deref())?),
-        };
-        Ok(InvoiceRequest {
-            client_id: id_of("client_id", self.client_id, ClientId::new)?,
-            period,
-            tax_rate: match self.tax_rate.as_deref().map(str::trim) {
-                None | Some("") => TaxRate::default(),
-                Some(t) => TaxRate::parse(t)?,
-            },
-            issue_date: match self.issue_date.as_deref().map(str::trim) {
-                None | Some("") => chrono::Utc::now().date_naive(),
-                Some(d) => parse_date("issue_date", d)?,
-            },
+    pub(crate) fn parse(&self) -> Result<NewInvoice, HttpError> {
+        let today = input::today(tt_app::now());
+        Ok(NewInvoice {
+            client_id: input::id("client_id", self.client_id, ClientId::new)?,
+            period: input::opt_period(self.from.as_deref(), self.to.as_deref(), today)?,
+            tax_rate: input::tax_rate(self.tax_rate.as_deref())?,
+            issue_date: input::opt_date("issue_date", self.issue_date.as_deref())?
+                .unwrap_or(today),
         })
     }
 }
@@ -71,16 +63,18 @@ async fn create(
     state: web::Data<AppState>,
     user: ApiUser,
     body: web::Json<InvoiceInput>,
-) -> Result<HttpResponse, ApiError> {
-    user.require_admin()?;
+) -> Result<HttpResponse, HttpError> {
+    tt_domain::require_admin(&user.0)?;
     let req = body.parse()?;
-    let invoice = state.db(move |c| repo::create(c, &req)).await?;
-    state.track(tracking::invoice_created(&invoice), Some(user.id()));
+    let actor = user.actor();
+    let invoice = state
+        .run(move |app| tt_app::invoices::create(app, &actor, req))
+        .await?;
     Ok(HttpResponse::Created().json(InvoiceDto::new(&invoice, true)))
 }
 
-fn invoice_id(raw: i64) -> Result<InvoiceId, ApiError> {
-    InvoiceId::new(raw).ok_or(ApiError::NotFound)
+fn invoice_id(raw: i64) -> Result<InvoiceId, HttpError> {
+    InvoiceId::new(raw).ok_or(HttpError::NotFound)
 }
 
 #[get("/invoices/{id}")]
@@ -88,10 +82,9 @@ async fn get_one(
     state: web::Data<AppState>,
     user: ApiUser,
     path: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
-    user.require_admin()?;
-    let id = invoice_id(path.into_inner())?;
-    let invoice = state.db(move |c| repo::find(c, id)).await?;
+) -> Result<HttpResponse, HttpError> {
+    let (actor, id) = (user.actor(), invoice_id(path.into_inner())?);
+    let invoice = state.run(move |app| tt_app::invoices::get(app, &actor, id)).await?;
     Ok(HttpResponse::Ok().json(InvoiceDto::new(&invoice, true)))
 }
 
@@ -101,21 +94,21 @@ struct StatusInput {
     status: String,
 }
 
+/// `PUT /api/v1/invoices/{id}/status`: `sent` issues a draft (it gets its
+/// number), then `paid`; `cancelled` releases the entries.
 #[put("/invoices/{id}/status")]
 async fn set_status(
     state: web::Data<AppState>,
     user: ApiUser,
     path: web::Path<i64>,
     body: web::Json<StatusInput>,
-) -> Result<HttpResponse, ApiError> {
-    user.require_admin()?;
-    let id = invoice_id(path.into_inner())?;
+) -> Result<HttpResponse, HttpError> {
+    tt_domain::require_admin(&user.0)?;
+    let (actor, id) = (user.actor(), invoice_id(path.into_inner())?);
     let next: InvoiceStatus = body.status.parse()?;
-    let (old, invoice) = state.db(move |c| repo::set_status(c, id, next)).await?;
-    state.track(
-        tracking::invoice_status_changed(old, &invoice),
-        Some(user.id()),
-    );
+    let (_, invoice) = state
+        .run(move |app| tt_app::invoices::set_status(app, &actor, id, next))
+        .await?;
     Ok(HttpResponse::Ok().json(InvoiceDto::new(&invoice, true)))
 }
 
@@ -124,9 +117,8 @@ async fn remove(
     state: web::Data<AppState>,
     user: ApiUser,
     path: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
-    user.require_admin()?;
-    let id = invoice_id(path.into_inner())?;
-    state.db(move |c| repo::delete(c, id)).await?;
+) -> Result<HttpResponse, HttpError> {
+    let (actor, id) = (user.actor(), invoice_id(path.into_inner())?);
+    state.run(move |app| tt_app::invoices::delete(app, &actor, id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, get, web};
 use serde::Deserialize;
 
 use crate::auth::ApiUser;
-use crate::error::ApiError;
+use crate::error::HttpError;
 use crate::state::AppState;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
@@ -22,24 +22,23 @@ struct ExportQuery {
 /// Download of everything stored about the caller (JSON, or CSV of entries).
 pub(crate) async fn export_response(
     state: &AppState,
-    user: tt_domain::UserId,
+    actor: tt_app::Actor,
     format: Option<&str>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, HttpError> {
     let (ctype, ext, csv) = match format.unwrap_or("json") {
         "json" => ("application/json", "json", false),
         "csv" => ("text/csv; charset=utf-8", "csv", true),
-        _ => return Err(ApiError::Validation("format: must be json or csv".into())),
+        _ => return Err(HttpError::Validation("format: must be json or csv".into())),
     };
-    let bytes = state
-        .db(move |c| {
-            if csv {
-                crate::export::export_csv(c, user)
-            } else {
-                crate::export::export_json(c, user)
-            }
-        })
+    let data = state
+        .run(move |app| tt_app::export::own_data(app, &actor, csv))
         .await?;
-    state.track(crate::tracking::own_data_exported(csv), Some(user));
+    let bytes = if csv {
+        crate::export::render_csv(&data)
+    } else {
+        crate::export::render_json(&data)
+    }
+    .map_err(HttpError::Internal)?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, ctype))
         .insert_header((
@@ -54,6 +53,6 @@ async fn export(
     state: web::Data<AppState>,
     user: ApiUser,
     q: web::Query<ExportQuery>,
-) -> Result<HttpResponse, ApiError> {
-    export_response(&state, user.id(), q.format.as_deref()).await
+) -> Result<HttpResponse, HttpError> {
+    export_response(&state, user.actor(), q.format.as_deref()).await
 }

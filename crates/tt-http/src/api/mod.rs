@@ -14,7 +14,7 @@ mod work;
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::{HttpRequest, web};
 
-use crate::error::ApiError;
+use crate::error::HttpError;
 
 /// Largest JSON body accepted by the API.
 const JSON_LIMIT: usize = 256 * 1024;
@@ -41,34 +41,34 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-async fn api_not_found() -> Result<actix_web::HttpResponse, ApiError> {
-    Err(ApiError::NotFound)
+async fn api_not_found() -> Result<actix_web::HttpResponse, HttpError> {
+    Err(HttpError::NotFound)
 }
 
 fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
     let e = match &err {
         JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
-            ApiError::PayloadTooLarge
+            HttpError::PayloadTooLarge
         }
         JsonPayloadError::ContentType => {
-            ApiError::UnsupportedMediaType("expected Content-Type: application/json".into())
+            HttpError::UnsupportedMediaType("expected Content-Type: application/json".into())
         }
         JsonPayloadError::Deserialize(de) if de.is_data() => {
-            ApiError::Validation(format!("invalid body: {de}"))
+            HttpError::Validation(format!("invalid body: {de}"))
         }
         JsonPayloadError::Deserialize(de) => {
-            ApiError::bad_request("malformed_json", format!("malformed JSON: {de}"))
+            HttpError::bad_request("malformed_json", format!("malformed JSON: {de}"))
         }
-        other => ApiError::bad_request("bad_body", format!("cannot read body: {other}")),
+        other => HttpError::bad_request("bad_body", format!("cannot read body: {other}")),
     };
     e.into()
 }
 
 fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    ApiError::bad_request("invalid_query", format!("invalid query string: {err}")).into()
+    HttpError::bad_request("invalid_query", format!("invalid query string: {err}")).into()
 }
 
 fn path_error(_err: PathError, _req: &HttpRequest) -> actix_web::Error {
     // `/api/v1/projects/abc` names nothing that exists.
-    ApiError::NotFound.into()
+    HttpError::NotFound.into()
 }

@@ -4,10 +4,9 @@
 use actix_web::{HttpResponse, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use tt_consent::{ConsentLevel, ConsentSource, EffectiveConsent};
-use tt_installation::InstallationError;
 
 use crate::auth::ApiUser;
-use crate::error::ApiError;
+use crate::error::HttpError;
 use crate::state::AppState;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
@@ -70,61 +69,9 @@ pub(crate) fn privacy_state(state: &AppState) -> PrivacyDto {
     }
 }
 
-/// Sets one level if it differs from the stored choice. Shared with the
-/// admin page.
-pub(crate) async fn set_level(
-    state: &web::Data<AppState>,
-    actor: tt_domain::UserId,
-    level: ConsentLevel,
-    granted: bool,
-) -> Result<(), ApiError> {
-    let current = state
-        .installation
-        .snapshot()
-        .consent(level)
-        .map(|c| c.granted);
-    if current == Some(granted) {
-        return Ok(());
-    }
-    let inst = state.installation.clone();
-    let by = format!("user:{actor}");
-    web::block(move || inst.set_consent(level, granted, &by))
-        .await
-        .map_err(|_| ApiError::Internal("blocking task failed".into()))?
-        .map_err(|e| match e {
-            InstallationError::DeployerDisabled { .. } => ApiError::Conflict(e.to_string()),
-            other => ApiError::Internal(crate::error::error_chain(&other)),
-        })?;
-    state.consent_changed();
-    tracing::info!(level = %level, granted, actor = actor.get(), "telemetry consent changed");
-    Ok(())
-}
-
-/// Gives the installation a new install id (unlinking future telemetry
-/// from what was sent before) and purges everything queued under the old
-/// one. Shared with the admin page; returns the new id.
-pub(crate) async fn rotate_install_id(
-    state: &web::Data<AppState>,
-    actor: tt_domain::UserId,
-) -> Result<String, ApiError> {
-    let inst = state.installation.clone();
-    let id = web::block(move || inst.rotate_install_id())
-        .await
-        .map_err(|_| ApiError::Internal("blocking task failed".into()))?
-        .map_err(|e| ApiError::Internal(crate::error::error_chain(&e)))?;
-    if let Some(t) = state.telemetry() {
-        t.identity_changed();
-    }
-    tracing::info!(actor = actor.get(), "install id rotated");
-    // Sent (with detailed consent) under the new id only: nothing links it
-    // to the old one.
-    state.track(tt_telemetry::Event::AdminInstallIdRotated {}, Some(actor));
-    Ok(id.to_string())
-}
-
 #[get("/admin/telemetry")]
-async fn show(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse, ApiError> {
-    user.require_admin()?;
+async fn show(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse, HttpError> {
+    tt_domain::require_admin(&user.0)?;
     Ok(HttpResponse::Ok().json(privacy_state(&state)))
 }
 
@@ -142,22 +89,26 @@ async fn update(
     state: web::Data<AppState>,
     user: ApiUser,
     body: web::Json<Toggle>,
-) -> Result<HttpResponse, ApiError> {
-    user.require_admin()?;
+) -> Result<HttpResponse, HttpError> {
     for (level, value) in [
         (ConsentLevel::Base, body.base),
         (ConsentLevel::Detailed, body.detailed),
     ] {
         if let Some(granted) = value {
-            set_level(&state, user.id(), level, granted).await?;
+            let actor = user.actor();
+            state
+                .run(move |app| tt_app::consent::set(app, &actor, level, granted))
+                .await?;
         }
     }
     Ok(HttpResponse::Ok().json(privacy_state(&state)))
 }
 
 #[post("/admin/telemetry/rotate-install-id")]
-async fn rotate(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse, ApiError> {
-    user.require_admin()?;
-    rotate_install_id(&state, user.id()).await?;
+async fn rotate(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse, HttpError> {
+    let actor = user.actor();
+    state
+        .run(move |app| tt_app::consent::rotate_install_id(app, &actor))
+        .await?;
     Ok(HttpResponse::Ok().json(privacy_state(&state)))
 }

@@ -1,43 +1,19 @@
 //! Summary reports and the CSV export.
 
-use std::collections::HashMap;
-
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, web};
-use chrono::{Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use tt_domain::{GroupBy, Money, Period, ReportKey, ReportRow, TimeEntry, summarize};
+use tt_app::input;
+use tt_app::reports::EntryListing;
+use tt_domain::{GroupBy, ReportKey};
 
-use super::dto::{hours, parse_date};
+use super::dto::hours;
 use crate::auth::ApiUser;
-use crate::error::ApiError;
+use crate::error::HttpError;
 use crate::state::AppState;
-use crate::tracking;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(summary).service(entries_csv);
-}
-
-/// `from`/`to` as inclusive dates; defaults to the last 30 days.
-pub(crate) fn period_from_query(from: Option<&str>, to: Option<&str>) -> Result<Period, ApiError> {
-    let today = Utc::now().date_naive();
-    let to: NaiveDate = match to.filter(|s| !s.trim().is_empty()) {
-        Some(s) => parse_date("to", s)?,
-        None => today,
-    };
-    let from: NaiveDate = match from.filter(|s| !s.trim().is_empty()) {
-        Some(s) => parse_date("from", s)?,
-        None => to - Duration::days(29),
-    };
-    let start = from.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
-    let end = to
-        .succ_opt()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc());
-    match (start, end) {
-        (Some(s), Some(e)) => Ok(Period::new(s, e)?),
-        _ => Err(ApiError::Validation("from/to: date out of range".into())),
-    }
 }
 
 #[derive(Deserialize)]
@@ -62,62 +38,6 @@ struct RowDto {
     entries: u64,
 }
 
-/// A computed summary, shared with the reports page.
-pub(crate) struct Summary {
-    pub group_by: GroupBy,
-    pub period: Period,
-    pub rows: Vec<(ReportRow, String)>,
-    pub total_seconds: i64,
-    pub total_amount: Money,
-}
-
-/// Admins see everybody's time; users their own.
-pub(crate) async fn compute_summary(
-    state: &AppState,
-    user: &tt_domain::User,
-    period: Period,
-    group_by: GroupBy,
-) -> Result<Summary, ApiError> {
-    let scope = (!user.is_admin()).then_some(user.id);
-    let (inputs, projects, users) = state
-        .db(move |c| {
-            let inputs = tt_persistence::entries::report_inputs(c, scope, period)?;
-            let projects = tt_persistence::work::list_projects(c, None, true)?;
-            let users = tt_persistence::users::list(c)?;
-            Ok((inputs, projects, users))
-        })
-        .await?;
-    let project_names: HashMap<_, _> = projects
-        .iter()
-        .map(|p| (p.id, p.name.to_string()))
-        .collect();
-    let user_names: HashMap<_, _> = users
-        .iter()
-        .map(|u| (u.id, u.username.to_string()))
-        .collect();
-    let rows = summarize(inputs.into_iter().map(|(_, i)| i), group_by);
-    let total_seconds = rows.iter().map(|r| r.seconds).sum();
-    let total_amount = rows.iter().map(|r| r.amount).sum();
-    let rows = rows
-        .into_iter()
-        .map(|r| {
-            let label = match r.key {
-                ReportKey::Project(p) => project_names.get(&p).cloned().unwrap_or_default(),
-                ReportKey::User(u) => user_names.get(&u).cloned().unwrap_or_default(),
-                ReportKey::Day(d) => d.to_string(),
-            };
-            (r, label)
-        })
-        .collect();
-    Ok(Summary {
-        group_by,
-        period,
-        rows,
-        total_seconds,
-        total_amount,
-    })
-}
-
 fn key_text(k: ReportKey) -> String {
     match k {
         ReportKey::Project(p) => p.to_string(),
@@ -131,20 +51,21 @@ async fn summary(
     state: web::Data<AppState>,
     user: ApiUser,
     q: web::Query<SummaryQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let period = period_from_query(q.from.as_deref(), q.to.as_deref())?;
+) -> Result<HttpResponse, HttpError> {
+    let period = input::period(q.from.as_deref(), q.to.as_deref(), input::today(tt_app::now()))?;
     let group_by: GroupBy = q.group_by.as_deref().unwrap_or("project").parse()?;
-    let s = compute_summary(&state, &user.0, period, group_by).await?;
-    state.track(
-        tracking::summary_viewed(s.group_by, s.period),
-        Some(user.id()),
-    );
-    let rows: Vec<RowDto> = s
+    let actor = user.actor();
+    let r = state
+        .run(move |app| tt_app::reports::summary(app, &actor, period, group_by))
+        .await?;
+    let rows: Vec<RowDto> = r
+        .summary
         .rows
         .iter()
+        .map(|row| (row, r.labels.get(&row.key).cloned().unwrap_or_default()))
         .map(|(r, label)| RowDto {
             key: key_text(r.key),
-            label: label.clone(),
+            label,
             seconds: r.seconds,
             hours: hours(r.seconds),
             billable_seconds: r.billable_seconds,
@@ -153,13 +74,14 @@ async fn summary(
         })
         .collect();
     Ok(HttpResponse::Ok().json(serde_json::json!({
-        "from": s.period.from().date_naive(),
-        "to": (s.period.to() - Duration::days(1)).date_naive(),
-        "group_by": s.group_by.as_str(),
+        "from": r.period.from().date_naive(),
+        "to": input::period_last_day(&r.period),
+        "group_by": r.group_by.as_str(),
         "rows": rows,
-        "total_seconds": s.total_seconds,
-        "total_hours": hours(s.total_seconds),
-        "total_amount": s.total_amount.to_string(),
+        "total_seconds": r.summary.seconds,
+        "total_hours": hours(r.summary.seconds),
+        "total_billable_seconds": r.summary.billable_seconds,
+        "total_amount": r.summary.amount.to_string(),
     })))
 }
 
@@ -172,29 +94,8 @@ pub(crate) fn cell(s: &str) -> String {
     }
 }
 
-/// The CSV of a user's (or, for admins, everybody's) finished entries.
-pub(crate) async fn entries_csv_bytes(
-    state: &AppState,
-    user: &tt_domain::User,
-    period: Period,
-) -> Result<(Vec<u8>, usize), ApiError> {
-    let scope = (!user.is_admin()).then_some(user.id);
-    let (rows, projects, users) = state
-        .db(move |c| {
-            let rows = tt_persistence::entries::report_inputs(c, scope, period)?;
-            let projects = tt_persistence::work::list_projects(c, None, true)?;
-            let users = tt_persistence::users::list(c)?;
-            Ok((rows, projects, users))
-        })
-        .await?;
-    let project_names: HashMap<_, _> = projects
-        .iter()
-        .map(|p| (p.id, p.name.to_string()))
-        .collect();
-    let user_names: HashMap<_, _> = users
-        .iter()
-        .map(|u| (u.id, u.username.to_string()))
-        .collect();
+/// The CSV of an entry listing.
+pub(crate) fn entries_csv_bytes(listing: &EntryListing) -> Result<Vec<u8>, HttpError> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let header = [
         "id",
@@ -209,16 +110,14 @@ pub(crate) async fn entries_csv_bytes(
         "tags",
         "notes",
     ];
-    let io = |e: csv::Error| ApiError::Internal(e.to_string());
+    let io = |e: csv::Error| HttpError::Internal(Box::new(e));
     w.write_record(header).map_err(io)?;
-    let count = rows.len();
-    for (e, _) in &rows {
-        let e: &TimeEntry = e;
+    for e in &listing.entries {
         let seconds = e.seconds(e.start);
         w.write_record([
             e.id.to_string(),
-            cell(user_names.get(&e.user_id).map_or("", String::as_str)),
-            cell(project_names.get(&e.project_id).map_or("", String::as_str)),
+            cell(listing.users.get(&e.user_id).map_or("", String::as_str)),
+            cell(listing.projects.get(&e.project_id).map_or("", String::as_str)),
             e.task_id.map(|t| t.to_string()).unwrap_or_default(),
             e.start.to_rfc3339(),
             e.end.map(|t| t.to_rfc3339()).unwrap_or_default(),
@@ -230,10 +129,8 @@ pub(crate) async fn entries_csv_bytes(
         ])
         .map_err(io)?;
     }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok((bytes, count))
+    w.into_inner()
+        .map_err(|e| HttpError::internal(e.to_string()))
 }
 
 #[derive(Deserialize)]
@@ -250,10 +147,13 @@ async fn entries_csv(
     state: web::Data<AppState>,
     user: ApiUser,
     q: web::Query<CsvQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let period = period_from_query(q.from.as_deref(), q.to.as_deref())?;
-    let (bytes, rows) = entries_csv_bytes(&state, &user.0, period).await?;
-    state.track(tracking::csv_exported(rows), Some(user.id()));
+) -> Result<HttpResponse, HttpError> {
+    let period = input::period(q.from.as_deref(), q.to.as_deref(), input::today(tt_app::now()))?;
+    let actor = user.actor();
+    let listing = state
+        .run(move |app| tt_app::reports::export_entries(app, &actor, period))
+        .await?;
+    let bytes = entries_csv_bytes(&listing)?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
         .insert_header((

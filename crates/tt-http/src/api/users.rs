@@ -2,13 +2,13 @@
 
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::Deserialize;
-use tt_domain::{Email, Password, Role, UserId, Username};
+use tt_app::users::{EntryDisposition, NewAccount};
+use tt_domain::{Password, Role, UserId, Username};
 
 use super::dto::UserDto;
-use crate::auth::{ApiUser, hash_password};
-use crate::error::ApiError;
+use crate::auth::ApiUser;
+use crate::error::HttpError;
 use crate::state::AppState;
-use crate::tracking;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(list)
@@ -18,9 +18,9 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 #[get("/users")]
-async fn list(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse, ApiError> {
-    user.require_admin()?;
-    let users = state.db(tt_persistence::users::list).await?;
+async fn list(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse, HttpError> {
+    let actor = user.actor();
+    let users = state.run(move |app| tt_app::users::list(app, &actor)).await?;
     Ok(HttpResponse::Ok().json(users.iter().map(UserDto::from).collect::<Vec<_>>()))
 }
 
@@ -35,36 +35,19 @@ struct NewUserInput {
     role: Option<String>,
 }
 
-/// Creates a user (admin only). Shared with the admin page.
-pub(crate) async fn create_user(
-    state: &AppState,
+/// A new account from typed text. Shared with the admin page.
+pub(crate) fn new_account(
     username: &str,
     password: &str,
     email: Option<&str>,
     role: Role,
-) -> Result<tt_domain::User, ApiError> {
-    let username = Username::parse(username)?;
-    let password = Password::parse(password)?;
-    let email = match email.map(str::trim) {
-        None | Some("") => None,
-        Some(e) => Some(Email::parse(e)?),
-    };
-    let hash = web::block(move || hash_password(&password))
-        .await
-        .map_err(|_| ApiError::Internal("blocking task failed".into()))??;
-    state
-        .db(move |c| {
-            tt_persistence::users::create(
-                c,
-                &tt_persistence::users::NewUser {
-                    username: &username,
-                    email: email.as_ref(),
-                    password_hash: &hash,
-                    role,
-                },
-            )
-        })
-        .await
+) -> Result<NewAccount, HttpError> {
+    Ok(NewAccount {
+        username: Username::parse(username)?,
+        password: Password::parse(password)?,
+        email: tt_app::input::email(email)?,
+        role,
+    })
 }
 
 #[post("/users")]
@@ -72,18 +55,14 @@ async fn create(
     state: web::Data<AppState>,
     user: ApiUser,
     body: web::Json<NewUserInput>,
-) -> Result<HttpResponse, ApiError> {
-    user.require_admin()?;
+) -> Result<HttpResponse, HttpError> {
+    tt_domain::require_admin(&user.0)?;
     let role = body.role.as_deref().unwrap_or("user").parse::<Role>()?;
-    let created = create_user(
-        &state,
-        &body.username,
-        &body.password,
-        body.email.as_deref(),
-        role,
-    )
-    .await?;
-    state.track(tracking::user_created(&created), Some(user.id()));
+    let account = new_account(&body.username, &body.password, body.email.as_deref(), role)?;
+    let actor = user.actor();
+    let created = state
+        .run(move |app| tt_app::users::create(app, &actor, account))
+        .await?;
     Ok(HttpResponse::Created().json(UserDto::from(&created)))
 }
 
@@ -100,23 +79,15 @@ async fn update(
     user: ApiUser,
     path: web::Path<i64>,
     body: web::Json<UpdateUserInput>,
-) -> Result<HttpResponse, ApiError> {
-    user.require_admin()?;
-    let id = UserId::new(path.into_inner()).ok_or(ApiError::NotFound)?;
+) -> Result<HttpResponse, HttpError> {
+    tt_domain::require_admin(&user.0)?;
+    let id = UserId::new(path.into_inner()).ok_or(HttpError::NotFound)?;
     let role = body.role.parse::<Role>()?;
     let active = body.active;
-    let (old_role, updated) = state
-        .db(move |c| {
-            let old_role = tt_persistence::users::find(c, id)?.role;
-            Ok((
-                old_role,
-                tt_persistence::users::update_role_active(c, id, role, active)?,
-            ))
-        })
+    let actor = user.actor();
+    let (_, updated) = state
+        .run(move |app| tt_app::users::set_role_active(app, &actor, id, role, active))
         .await?;
-    if let Some(event) = tracking::user_role_changed(old_role, &updated) {
-        state.track(event, Some(user.id()));
-    }
     Ok(HttpResponse::Ok().json(UserDto::from(&updated)))
 }
 
@@ -130,14 +101,11 @@ struct DeleteQuery {
 }
 
 /// Parses what to do with a deleted user's entries.
-pub(crate) fn disposition(
-    raw: Option<&str>,
-) -> Result<tt_persistence::users::EntryDisposition, ApiError> {
-    use tt_persistence::users::EntryDisposition;
+pub(crate) fn disposition(raw: Option<&str>) -> Result<EntryDisposition, HttpError> {
     match raw.unwrap_or("anonymise") {
         "anonymise" | "anonymize" => Ok(EntryDisposition::Anonymise),
         "delete" => Ok(EntryDisposition::Delete),
-        _ => Err(ApiError::Validation(
+        _ => Err(HttpError::Validation(
             "entries: must be delete or anonymise".into(),
         )),
     }
@@ -150,19 +118,14 @@ async fn remove(
     user: ApiUser,
     path: web::Path<i64>,
     q: web::Query<DeleteQuery>,
-) -> Result<HttpResponse, ApiError> {
-    user.require_admin()?;
-    let id = UserId::new(path.into_inner()).ok_or(ApiError::NotFound)?;
-    if id == user.id() {
-        return Err(ApiError::Conflict(
-            "you cannot delete your own account".into(),
-        ));
-    }
+) -> Result<HttpResponse, HttpError> {
+    tt_domain::require_admin(&user.0)?;
+    let id = UserId::new(path.into_inner()).ok_or(HttpError::NotFound)?;
     let how = disposition(q.entries.as_deref())?;
+    let actor = user.actor();
     let report = state
-        .db(move |c| tt_persistence::users::delete(c, id, how))
+        .run(move |app| tt_app::users::delete(app, &actor, id, how))
         .await?;
-    state.track(tracking::user_deleted(id, how), Some(user.id()));
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "entries_deleted": report.entries_deleted,
         "entries_anonymised": report.entries_anonymised,

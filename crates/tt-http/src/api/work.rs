@@ -4,17 +4,16 @@
 
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::Deserialize;
+use tt_app::{catalog, comments, input, tasks};
 use tt_domain::{ClientId, CommentId, ProjectId, TaskId, Text};
-use tt_persistence::work as repo;
 
 use super::dto::{
     ClientDto, ClientInput, CommentDto, ProjectDto, ProjectInput, TaskDto, TaskInput,
-    comment_target, id_of,
+    comment_target,
 };
 use crate::auth::ApiUser;
-use crate::error::ApiError;
+use crate::error::HttpError;
 use crate::state::AppState;
-use crate::tracking;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(list_clients)
@@ -39,8 +38,8 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         .service(delete_comment);
 }
 
-fn path_id<T>(raw: i64, make: fn(i64) -> Option<T>) -> Result<T, ApiError> {
-    make(raw).ok_or(ApiError::NotFound)
+fn path_id<T>(raw: i64, make: fn(i64) -> Option<T>) -> Result<T, HttpError> {
+    make(raw).ok_or(HttpError::NotFound)
 }
 
 #[derive(Deserialize)]
@@ -63,9 +62,9 @@ async fn list_clients(
     state: web::Data<AppState>,
     _user: ApiUser,
     q: web::Query<ListQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, HttpError> {
     let all = q.include_archived;
-    let list = state.db(move |c| repo::list_clients(c, all)).await?;
+    let list = state.run(move |app| catalog::clients(app, all)).await?;
     Ok(HttpResponse::Ok().json(list.iter().map(ClientDto::from).collect::<Vec<_>>()))
 }
 
@@ -74,11 +73,10 @@ async fn create_client(
     state: web::Data<AppState>,
     user: ApiUser,
     body: web::Json<ClientInput>,
-) -> Result<HttpResponse, ApiError> {
-    user.require_admin()?;
+) -> Result<HttpResponse, HttpError> {
     let f = body.parse()?;
-    let client = state.db(move |c| repo::create_client(c, &f)).await?;
-    state.track(tracking::client_created(&client), Some(user.id()));
+    let actor = user.actor();
+    let client = state.run(move |app| catalog::create_client(app, &actor, f)).await?;
     Ok(HttpResponse::Created().json(ClientDto::from(&client)))
 }
 
@@ -87,9 +85,9 @@ async fn get_client(
     state: web::Data<AppState>,
     _user: ApiUser,
     path: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, HttpError> {
     let id = path_id(path.into_inner(), ClientId::new)?;
-    let client = state.db(move |c| repo::find_client(c, id)).await?;
+    let client = state.run(move |app| catalog::client(app, id)).await?;
     Ok(HttpResponse::Ok().json(ClientDto::from(&client)))
 }
 
@@ -99,22 +97,13 @@ async fn update_client(
     user: ApiUser,
     path: web::Path<i64>,
     body: web::Json<ClientInput>,
-) -> Result<HttpResponse, ApiError> {
-    user.require_admin()?;
+) -> Result<HttpResponse, HttpError> {
     let id = path_id(path.into_inner(), ClientId::new)?;
     let f = body.parse()?;
-    let (was_archived, client) = state
-        .db(move |c| {
-            Ok((
-                repo::find_client(c, id)?.archived,
-                repo::update_client(c, id, &f)?,
-            ))
-        })
+    let actor = user.actor();
+    let client = state
+        .run(move |app| catalog::update_client(app, &actor, id, f))
         .await?;
-    state.track(
-        tracking::client_saved(was_archived, &client),
-        Some(user.id()),
-    );
     Ok(HttpResponse::Ok().json(ClientDto::from(&client)))
 }
 
@@ -123,10 +112,10 @@ async fn delete_client(
     state: web::Data<AppState>,
     user: ApiUser,
     path: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
-    user.require_admin()?;
+) -> Result<HttpResponse, HttpError> {
     let id = path_id(path.into_inner(), ClientId::new)?;
-    state.db(move |c| repo::delete_client(c, id)).await?;
+    let actor = user.actor();
+    state.run(move |app| catalog::delete_client(app, &actor, id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -137,14 +126,14 @@ async fn list_projects(
     state: web::Data<AppState>,
     _user: ApiUser,
     q: web::Query<ListQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, HttpError> {
     let all = q.include_archived;
     let client = q
         .client_id
-        .map(|c| id_of("client_id", c, ClientId::new))
+        .map(|c| input::id("client_id", c, ClientId::new))
         .transpose()?;
     let list = state
-        .db(move |c| repo::list_projects(c, client, all))
+        .run(move |app| catalog::projects(app, client, all))
         .await?;
     Ok(HttpResponse::Ok().json(list.iter().map(ProjectDto::from).collect::<Vec<_>>()))
 }
@@ -154,11 +143,10 @@ async fn create_project(
     state: web::Data<AppState>,
     user: ApiUser,
     body: web::Json<ProjectInput>,
-) -> Result<HttpResponse, ApiError> {
-    user.require_admin()?;
+) -> Result<HttpResponse, HttpError> {
     let f = body.parse()?;
-    let project = state.db(move |c| repo::create_project(c, &f)).await?;
-    state.track(tracking::project_created(&project), Some(user.id()));
+    let actor = user.actor();
+    let project = state.run(move |app| catalog::create_project(app, &actor, f)).await?;
     Ok(HttpResponse::Created().json(ProjectDto::from(&project)))
 }
 
@@ -167,9 +155,9 @@ async fn get_project(
     state: web::Data<AppState>,
     _user: ApiUser,
     path: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, HttpError> {
     let id = path_id(path.into_inner(), ProjectId::new)?;
-    let project = state.db(move |c| repo::find_project(c, id)).await?;
+    let project = state.run(move |app| catalog::project(app, id)).await?;
     Ok(HttpResponse::Ok().json(ProjectDto::from(&project)))
 }
 
@@ -179,22 +167,13 @@ async fn update_project(
     user: ApiUser,
     path: web::Path<i64>,
     body: web::Json<ProjectInput>,
-) -> Result<HttpResponse, ApiError> {
-    user.require_admin()?;
+) -> Result<HttpResponse, HttpError> {
     let id = path_id(path.into_inner(), ProjectId::new)?;
     let f = body.parse()?;
-    let (was_archived, project) = state
-        .db(move |c| {
-            Ok((
-                repo::find_project(c, id)?.archived,
-                repo::update_project(c, id, &f)?,
-            ))
-        })
+    let actor = user.actor();
+    let project = state
+        .run(move |app| catalog::update_project(app, &actor, id, f))
         .await?;
-    state.track(
-        tracking::project_saved(was_archived, &project),
-        Some(user.id()),
-    );
     Ok(HttpResponse::Ok().json(ProjectDto::from(&project)))
 }
 
@@ -203,11 +182,10 @@ async fn delete_project(
     state: web::Data<AppState>,
     user: ApiUser,
     path: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
-    user.require_admin()?;
+) -> Result<HttpResponse, HttpError> {
     let id = path_id(path.into_inner(), ProjectId::new)?;
-    state.db(move |c| repo::delete_project(c, id)).await?;
-    state.track(tracking::project_deleted(id), Some(user.id()));
+    let actor = user.actor();
+    state.run(move |app| catalog::delete_project(app, &actor, id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -218,12 +196,12 @@ async fn list_tasks(
     state: web::Data<AppState>,
     _user: ApiUser,
     q: web::Query<ListQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, HttpError> {
     let project = q
         .project_id
-        .map(|p| id_of("project_id", p, ProjectId::new))
+        .map(|p| input::id("project_id", p, ProjectId::new))
         .transpose()?;
-    let list = state.db(move |c| repo::list_tasks(c, project)).await?;
+    let list = state.run(move |app| tasks::list(app, project)).await?;
     Ok(HttpResponse::Ok().json(list.iter().map(TaskDto::from).collect::<Vec<_>>()))
 }
 
@@ -232,10 +210,10 @@ async fn create_task(
     state: web::Data<AppState>,
     user: ApiUser,
     body: web::Json<TaskInput>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, HttpError> {
     let f = body.parse()?;
-    let task = state.db(move |c| repo::create_task(c, &f)).await?;
-    state.track(tracking::task_created(&task), Some(user.id()));
+    let actor = user.actor();
+    let task = state.run(move |app| tasks::create(app, &actor, f)).await?;
     Ok(HttpResponse::Created().json(TaskDto::from(&task)))
 }
 
@@ -244,9 +222,9 @@ async fn get_task(
     state: web::Data<AppState>,
     _user: ApiUser,
     path: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, HttpError> {
     let id = path_id(path.into_inner(), TaskId::new)?;
-    let task = state.db(move |c| repo::find_task(c, id)).await?;
+    let task = state.run(move |app| tasks::get(app, id)).await?;
     Ok(HttpResponse::Ok().json(TaskDto::from(&task)))
 }
 
@@ -256,13 +234,11 @@ async fn update_task(
     user: ApiUser,
     path: web::Path<i64>,
     body: web::Json<TaskInput>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, HttpError> {
     let id = path_id(path.into_inner(), TaskId::new)?;
     let f = body.parse()?;
-    let (before, task) = state.db(move |c| repo::update_task(c, id, &f)).await?;
-    for event in tracking::task_changes(&before, &task) {
-        state.track(event, Some(user.id()));
-    }
+    let actor = user.actor();
+    let task = state.run(move |app| tasks::update(app, &actor, id, f)).await?;
     Ok(HttpResponse::Ok().json(TaskDto::from(&task)))
 }
 
@@ -271,16 +247,10 @@ async fn delete_task(
     state: web::Data<AppState>,
     user: ApiUser,
     path: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, HttpError> {
     let id = path_id(path.into_inner(), TaskId::new)?;
-    let task = state
-        .db(move |c| {
-            let task = repo::find_task(c, id)?;
-            repo::delete_task(c, id)?;
-            Ok(task)
-        })
-        .await?;
-    state.track(tracking::task_deleted(&task), Some(user.id()));
+    let actor = user.actor();
+    state.run(move |app| tasks::delete(app, &actor, id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -307,12 +277,12 @@ async fn list_comments(
     state: web::Data<AppState>,
     _user: ApiUser,
     q: web::Query<ListQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, HttpError> {
     let target = match (q.project_id, q.task_id) {
         (None, None) => None,
         (p, t) => Some(comment_target(p, t)?),
     };
-    let list = state.db(move |c| repo::list_comments(c, target)).await?;
+    let list = state.run(move |app| comments::list(app, target)).await?;
     Ok(HttpResponse::Ok().json(list.iter().map(CommentDto::from).collect::<Vec<_>>()))
 }
 
@@ -321,14 +291,13 @@ async fn create_comment(
     state: web::Data<AppState>,
     user: ApiUser,
     body: web::Json<CommentInput>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, HttpError> {
     let target = comment_target(body.project_id, body.task_id)?;
     let text = Text::parse_non_empty(&body.body)?;
-    let author = user.id();
+    let actor = user.actor();
     let comment = state
-        .db(move |c| repo::create_comment(c, author, target, &text))
+        .run(move |app| comments::create(app, &actor, target, text))
         .await?;
-    state.track(tracking::comment_created(&comment), Some(author));
     Ok(HttpResponse::Created().json(CommentDto::from(&comment)))
 }
 
@@ -337,9 +306,9 @@ async fn get_comment(
     state: web::Data<AppState>,
     _user: ApiUser,
     path: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, HttpError> {
     let id = path_id(path.into_inner(), CommentId::new)?;
-    let comment = state.db(move |c| repo::find_comment(c, id)).await?;
+    let comment = state.run(move |app| comments::get(app, id)).await?;
     Ok(HttpResponse::Ok().json(CommentDto::from(&comment)))
 }
 
@@ -349,12 +318,12 @@ async fn update_comment(
     user: ApiUser,
     path: web::Path<i64>,
     body: web::Json<CommentEdit>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, HttpError> {
     let id = path_id(path.into_inner(), CommentId::new)?;
     let text = Text::parse_non_empty(&body.body)?;
-    let author = user.id();
+    let actor = user.actor();
     let comment = state
-        .db(move |c| repo::update_comment(c, author, id, &text))
+        .run(move |app| comments::update(app, &actor, id, text))
         .await?;
     Ok(HttpResponse::Ok().json(CommentDto::from(&comment)))
 }
@@ -364,16 +333,9 @@ async fn delete_comment(
     state: web::Data<AppState>,
     user: ApiUser,
     path: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, HttpError> {
     let id = path_id(path.into_inner(), CommentId::new)?;
-    let (actor, admin) = (user.id(), user.0.is_admin());
-    let target = state
-        .db(move |c| {
-            let target = repo::find_comment(c, id)?.target;
-            repo::delete_comment(c, actor, admin, id)?;
-            Ok(target)
-        })
-        .await?;
-    state.track(tracking::comment_deleted(id, target), Some(actor));
+    let actor = user.actor();
+    state.run(move |app| comments::delete(app, &actor, id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -41,12 +41,12 @@ async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
 }
 
 async fn refresh_gauges(state: &AppState) {
-    let pool = state.pool.state();
+    let pool = state.app.pool().state();
     metrics::gauge!(DB_POOL_CONNECTIONS_IN_USE)
         .set(f64::from(pool.connections.saturating_sub(pool.idle)));
     metrics::gauge!(DB_POOL_CONNECTIONS_IDLE).set(f64::from(pool.idle));
     metrics::gauge!(DB_POOL_CONNECTIONS_MAX).set(f64::from(pool.max));
-    match state.db(tt_persistence::entries::count_running).await {
+    match state.run(tt_app::timer::count_running).await {
         // Counts fit an f64 exactly far beyond any real number of timers.
         #[allow(clippy::cast_precision_loss)]
         Ok(n) => metrics::gauge!(ACTIVE_TIMERS).set(n as f64),

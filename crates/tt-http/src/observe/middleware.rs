@@ -21,7 +21,7 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 use super::{
     HTTP_REQUEST_DURATION_SECONDS, HTTP_REQUESTS_TOTAL, LoggedUser, RequestId, UNMATCHED_ROUTE,
 };
-use crate::error::{ApiError, error_chain};
+use crate::error::{HttpError, error_chain};
 use crate::state::AppState;
 
 /// `X-Request-ID`, accepted from the client when well-formed and echoed.
@@ -148,8 +148,8 @@ async fn observe_inner<B: MessageBody + 'static>(
     let error_code = res
         .response()
         .error()
-        .and_then(|e| e.as_error::<ApiError>())
-        .map(ApiError::code);
+        .and_then(|e| e.as_error::<HttpError>())
+        .map(HttpError::code);
     let line = AccessLine {
         request_id: &request_id,
         trace_id: trace_id.as_deref(),
@@ -221,8 +221,8 @@ impl AccessLine<'_> {
 /// echo what the client sent.
 fn server_error_detail<B>(res: &ServiceResponse<B>) -> Option<String> {
     let err = res.response().error()?;
-    Some(match err.as_error::<ApiError>() {
-        Some(ApiError::Internal(detail)) => detail.clone(),
+    Some(match err.as_error::<HttpError>() {
+        Some(e @ HttpError::Internal(_)) => crate::error::error_chain(e),
         Some(other) => error_chain(other),
         None => err.to_string(),
     })

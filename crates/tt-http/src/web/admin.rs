@@ -7,19 +7,17 @@ use serde::Deserialize;
 use tt_domain::{Role, User, UserId};
 
 use super::forms::{checked, fmt_date};
-use super::page::{
-    FormProblem, Layout, Nav, PageError, check_csrf, done, failed, form_problem, render_status,
-};
-use crate::api::users::create_user;
-use crate::auth::WebUser;
+use super::page::{FormProblem, Layout, Nav, done, failed, form_problem, render_status};
+use crate::api::users::new_account;
+use crate::auth::{CsrfForm, WebUser};
+use crate::error::HttpError;
 use crate::state::AppState;
-use crate::tracking;
 
-pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin/users", web::get().to(list))
-        .route("/admin/users", web::post().to(create))
-        .route("/admin/users/{id}", web::post().to(update))
-        .route("/admin/users/{id}/delete", web::post().to(remove));
+routes! {
+    GET "/admin/users" => list,
+    POST "/admin/users" => create,
+    POST "/admin/users/{id}" => update,
+    POST "/admin/users/{id}/delete" => remove,
 }
 
 #[derive(Debug)]
@@ -74,8 +72,8 @@ async fn show(
     user: &WebUser,
     mut form: NewUserForm,
     problem: Option<FormProblem>,
-) -> Result<HttpResponse, PageError> {
-    let users = state.db(tt_persistence::users::list).await?;
+) -> Result<HttpResponse, HttpError> {
+    let users = state.run(tt_app::users::directory).await?;
     let (status, error) = match problem {
         Some(p) => (p.status, Some(p.message)),
         None => (StatusCode::OK, None),
@@ -91,7 +89,7 @@ async fn show(
 }
 
 /// `GET /admin/users`.
-async fn list(state: web::Data<AppState>, user: WebUser) -> Result<HttpResponse, PageError> {
+async fn list(state: web::Data<AppState>, user: WebUser) -> Result<HttpResponse, HttpError> {
     user.require_admin()?;
     let form = NewUserForm {
         role: "user".into(),
@@ -100,30 +98,34 @@ async fn list(state: web::Data<AppState>, user: WebUser) -> Result<HttpResponse,
     show(&state, &user, form, None).await
 }
 
-fn role(raw: &str) -> Result<Role, PageError> {
+fn role(raw: &str) -> Result<Role, HttpError> {
     raw.trim()
         .parse::<Role>()
-        .map_err(|_| PageError::Validation("role: choose admin or user".into()))
+        .map_err(|_| HttpError::Validation("role: choose admin or user".into()))
 }
 
 /// `POST /admin/users`.
 async fn create(
     state: web::Data<AppState>,
     user: WebUser,
-    form: web::Form<NewUserForm>,
-) -> Result<HttpResponse, PageError> {
-    check_csrf(&user.session, &form.csrf_token)?;
+    form: CsrfForm<NewUserForm>,
+) -> Result<HttpResponse, HttpError> {
     user.require_admin()?;
     let form = form.into_inner();
     let result = match role(&form.role) {
-        Ok(r) => create_user(&state, &form.username, &form.password, Some(&form.email), r)
-            .await
-            .map_err(PageError::from),
+        Ok(r) => match new_account(&form.username, &form.password, Some(&form.email), r) {
+            Ok(account) => {
+                let actor = user.actor();
+                state
+                    .run(move |app| tt_app::users::create(app, &actor, account))
+                    .await
+            }
+            Err(e) => Err(e),
+        },
         Err(e) => Err(e),
     };
     match result {
         Ok(created) => {
-            state.track(tracking::user_created(&created), Some(user.user.id));
             Ok(done(
                 &user.session,
                 "/admin/users",
@@ -151,31 +153,24 @@ async fn update(
     state: web::Data<AppState>,
     user: WebUser,
     path: web::Path<i64>,
-    form: web::Form<UpdateForm>,
-) -> Result<HttpResponse, PageError> {
-    check_csrf(&user.session, &form.csrf_token)?;
+    form: CsrfForm<UpdateForm>,
+) -> Result<HttpResponse, HttpError> {
     user.require_admin()?;
-    let id = UserId::new(path.into_inner()).ok_or(PageError::NotFound)?;
+    let id = UserId::new(path.into_inner()).ok_or(HttpError::NotFound)?;
     let new_role = match role(&form.role) {
         Ok(r) => r,
         Err(e) => return Ok(failed(&user.session, "/admin/users", e.to_string())),
     };
     let active = checked(&form.active);
     match state
-        .db(move |c| {
-            let old_role = tt_persistence::users::find(c, id)?.role;
-            Ok((
-                old_role,
-                tt_persistence::users::update_role_active(c, id, new_role, active)?,
-            ))
+        .run({
+            let actor = user.actor();
+            move |app| tt_app::users::set_role_active(app, &actor, id, new_role, active)
         })
         .await
-        .map_err(PageError::from)
+        .map_err(HttpError::from)
     {
-        Ok((old_role, u)) => {
-            if let Some(event) = tracking::user_role_changed(old_role, &u) {
-                state.track(event, Some(user.user.id));
-            }
+        Ok((_, u)) => {
             Ok(done(
                 &user.session,
                 "/admin/users",
@@ -187,7 +182,7 @@ async fn update(
                 ),
             ))
         }
-        Err(PageError::Conflict(msg) | PageError::Validation(msg)) => {
+        Err(HttpError::Conflict(msg) | HttpError::Validation(msg)) => {
             Ok(failed(&user.session, "/admin/users", msg))
         }
         Err(e) => Err(e),
@@ -209,11 +204,10 @@ async fn remove(
     state: web::Data<AppState>,
     user: WebUser,
     path: web::Path<i64>,
-    form: web::Form<DeleteForm>,
-) -> Result<HttpResponse, PageError> {
-    check_csrf(&user.session, &form.csrf_token)?;
+    form: CsrfForm<DeleteForm>,
+) -> Result<HttpResponse, HttpError> {
     user.require_admin()?;
-    let id = UserId::new(path.into_inner()).ok_or(PageError::NotFound)?;
+    let id = UserId::new(path.into_inner()).ok_or(HttpError::NotFound)?;
     if id == user.user.id {
         return Ok(failed(
             &user.session,
@@ -234,12 +228,11 @@ async fn remove(
             Err(e) => return Ok(failed(&user.session, "/admin/users", e.to_string())),
         };
     match state
-        .db(move |c| tt_persistence::users::delete(c, id, how))
+        .run({ let actor = user.actor(); move |app| tt_app::users::delete(app, &actor, id, how) })
         .await
-        .map_err(PageError::from)
+        .map_err(HttpError::from)
     {
         Ok(report) => {
-            state.track(tracking::user_deleted(id, how), Some(user.user.id));
             Ok(done(
                 &user.session,
                 "/admin/users",
@@ -249,9 +242,11 @@ async fn remove(
                 ),
             ))
         }
-        Err(PageError::Conflict(msg) | PageError::Validation(msg)) => {
+        Err(HttpError::Conflict(msg) | HttpError::Validation(msg)) => {
             Ok(failed(&user.session, "/admin/users", msg))
         }
         Err(e) => Err(e),
     }
 }
+
+crate::auth::csrf_protected!(DeleteForm, NewUserForm, UpdateForm);

@@ -6,14 +6,14 @@
 use std::sync::OnceLock;
 
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpResponse, web};
+use actix_web::HttpResponse;
 
 const APP_CSS: &str = include_str!("../../static/app.css");
 const PRINT_JS: &str = include_str!("../../static/print.js");
 
-pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/static/app.css", web::get().to(app_css))
-        .route("/static/print.js", web::get().to(print_js));
+routes! {
+    GET "/static/app.css" => app_css,
+    GET "/static/print.js" => print_js,
 }
 
 fn short_hash(content: &str) -> String {

@@ -5,30 +5,28 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 use tt_domain::{Client, ClientId, Email, HourlyRate, Name};
-use tt_persistence::work::{self as repo, ClientFields};
+use tt_app::catalog::ClientFields;
 
 use super::forms::checked;
-use super::page::{
-    FormProblem, Layout, Nav, PageError, check_csrf, done, form_problem, render_status,
-};
-use crate::auth::WebUser;
+use super::page::{FormProblem, Layout, Nav, done, form_problem, render_status};
+use crate::auth::{CsrfForm, WebUser};
+use crate::error::HttpError;
 use crate::state::AppState;
-use crate::tracking;
 
-pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/clients", web::get().to(list))
-        .route("/clients", web::post().to(create))
-        .route("/clients/{id}/edit", web::get().to(edit_page))
-        .route("/clients/{id}/edit", web::post().to(update))
-        .route("/clients/{id}/archive", web::post().to(archive));
+routes! {
+    GET "/clients" => list,
+    POST "/clients" => create,
+    GET "/clients/{id}/edit" => edit_page,
+    POST "/clients/{id}/edit" => update,
+    POST "/clients/{id}/archive" => archive,
 }
 
-fn invalid(e: tt_domain::DomainError) -> PageError {
-    PageError::Validation(e.to_string())
+fn invalid(e: tt_domain::DomainError) -> HttpError {
+    HttpError::Validation(e.to_string())
 }
 
 /// A rate typed as `95` or `87.50`; empty means none.
-pub(crate) fn opt_rate(raw: &str) -> Result<Option<HourlyRate>, PageError> {
+pub(crate) fn opt_rate(raw: &str) -> Result<Option<HourlyRate>, HttpError> {
     match raw.trim() {
         "" => Ok(None),
         s => HourlyRate::parse(s).map(Some).map_err(invalid),
@@ -67,7 +65,7 @@ impl ClientForm {
         }
     }
 
-    fn parse(&self) -> Result<ClientFields, PageError> {
+    fn parse(&self) -> Result<ClientFields, HttpError> {
         Ok(ClientFields {
             name: Name::parse(&self.name).map_err(invalid)?,
             email: match self.email.trim() {
@@ -130,9 +128,9 @@ async fn show_list(
     show_archived: bool,
     form: ClientForm,
     problem: Option<FormProblem>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, HttpError> {
     let clients = state
-        .db(move |c| repo::list_clients(c, show_archived))
+        .run(move |app| tt_app::catalog::clients(app, show_archived))
         .await?;
     let (status, error) = match problem {
         Some(p) => (p.status, Some(p.message)),
@@ -153,7 +151,7 @@ async fn list(
     state: web::Data<AppState>,
     user: WebUser,
     q: web::Query<ListQuery>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, HttpError> {
     show_list(
         &state,
         &user,
@@ -168,21 +166,19 @@ async fn list(
 async fn create(
     state: web::Data<AppState>,
     user: WebUser,
-    form: web::Form<ClientForm>,
-) -> Result<HttpResponse, PageError> {
-    check_csrf(&user.session, &form.csrf_token)?;
+    form: CsrfForm<ClientForm>,
+) -> Result<HttpResponse, HttpError> {
     user.require_admin()?;
     let form = form.into_inner();
     let result = match form.parse() {
         Ok(f) => state
-            .db(move |c| repo::create_client(c, &f))
+            .run({ let actor = user.actor(); move |app| tt_app::catalog::create_client(app, &actor, f) })
             .await
-            .map_err(PageError::from),
+            .map_err(HttpError::from),
         Err(e) => Err(e),
     };
     match result {
         Ok(c) => {
-            state.track(tracking::client_created(&c), Some(user.user.id));
             Ok(done(
                 &user.session,
                 "/clients",
@@ -196,8 +192,8 @@ async fn create(
     }
 }
 
-fn client_id(raw: i64) -> Result<ClientId, PageError> {
-    ClientId::new(raw).ok_or(PageError::NotFound)
+fn client_id(raw: i64) -> Result<ClientId, HttpError> {
+    ClientId::new(raw).ok_or(HttpError::NotFound)
 }
 
 #[derive(Template)]
@@ -214,10 +210,10 @@ async fn edit_page(
     state: web::Data<AppState>,
     user: WebUser,
     path: web::Path<i64>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, HttpError> {
     user.require_admin()?;
     let id = client_id(path.into_inner())?;
-    let client = state.db(move |c| repo::find_client(c, id)).await?;
+    let client = state.run(move |app| tt_app::catalog::client(app, id)).await?;
     let page = EditPage {
         l: Layout::new(&user, "Edit client", Nav::Clients)?,
         id: id.get(),
@@ -232,27 +228,23 @@ async fn update(
     state: web::Data<AppState>,
     user: WebUser,
     path: web::Path<i64>,
-    form: web::Form<ClientForm>,
-) -> Result<HttpResponse, PageError> {
-    check_csrf(&user.session, &form.csrf_token)?;
+    form: CsrfForm<ClientForm>,
+) -> Result<HttpResponse, HttpError> {
     user.require_admin()?;
     let id = client_id(path.into_inner())?;
     let form = form.into_inner();
     let result = match form.parse() {
         Ok(f) => state
-            .db(move |c| {
-                Ok((
-                    repo::find_client(c, id)?.archived,
-                    repo::update_client(c, id, &f)?,
-                ))
+            .run({
+                let actor = user.actor();
+                move |app| tt_app::catalog::update_client(app, &actor, id, f)
             })
             .await
-            .map_err(PageError::from),
+            .map_err(HttpError::from),
         Err(e) => Err(e),
     };
     match result {
-        Ok((was_archived, c)) => {
-            state.track(tracking::client_saved(was_archived, &c), Some(user.user.id));
+        Ok(c) => {
             Ok(done(
                 &user.session,
                 "/clients",
@@ -285,29 +277,15 @@ async fn archive(
     state: web::Data<AppState>,
     user: WebUser,
     path: web::Path<i64>,
-    form: web::Form<ArchiveForm>,
-) -> Result<HttpResponse, PageError> {
-    check_csrf(&user.session, &form.csrf_token)?;
+    form: CsrfForm<ArchiveForm>,
+) -> Result<HttpResponse, HttpError> {
     user.require_admin()?;
     let id = client_id(path.into_inner())?;
     let archived = form.archived.trim() == "1";
-    let (was_archived, client) = state
-        .db(move |c| {
-            let current = repo::find_client(c, id)?;
-            let was_archived = current.archived;
-            let fields = ClientFields {
-                name: current.name,
-                email: current.email,
-                default_hourly_rate: current.default_hourly_rate,
-                archived,
-            };
-            Ok((was_archived, repo::update_client(c, id, &fields)?))
-        })
+    let actor = user.actor();
+    let client = state
+        .run(move |app| tt_app::catalog::set_client_archived(app, &actor, id, archived))
         .await?;
-    state.track(
-        tracking::client_saved(was_archived, &client),
-        Some(user.user.id),
-    );
     let what = if archived { "archived" } else { "restored" };
     Ok(done(
         &user.session,
@@ -315,3 +293,5 @@ async fn archive(
         format!("Client “{}” {what}.", client.name),
     ))
 }
+
+crate::auth::csrf_protected!(ArchiveForm, ClientForm);

@@ -4,18 +4,17 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use tt_domain::{CommentId, CommentTarget, ProjectId, TaskId, Text};
-use tt_persistence::work as repo;
 
 use super::forms::{fmt_datetime, opt_id};
-use super::page::{PageError, check_csrf, done, failed};
+use super::page::{done, failed};
 use super::view::user_names;
-use crate::auth::WebUser;
+use crate::auth::{CsrfForm, WebUser};
+use crate::error::HttpError;
 use crate::state::AppState;
-use crate::tracking;
 
-pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/comments", web::post().to(create))
-        .route("/comments/{id}/delete", web::post().to(delete));
+routes! {
+    POST "/comments" => create,
+    POST "/comments/{id}/delete" => delete,
 }
 
 /// A comment as shown under a project or task.
@@ -33,12 +32,12 @@ pub(crate) async fn load(
     state: &AppState,
     user: &WebUser,
     target: CommentTarget,
-) -> Result<Vec<CommentView>, PageError> {
+) -> Result<Vec<CommentView>, HttpError> {
     let (comments, users) = state
-        .db(move |c| {
+        .run(move |app| {
             Ok((
-                repo::list_comments(c, Some(target))?,
-                tt_persistence::users::list(c)?,
+                tt_app::comments::list(app, Some(target))?,
+                tt_app::users::directory(app)?,
             ))
         })
         .await?;
@@ -74,14 +73,15 @@ struct CommentForm {
     body: String,
 }
 
-fn target_of(form: &CommentForm) -> Result<CommentTarget, PageError> {
+fn target_of(form: &CommentForm) -> Result<CommentTarget, HttpError> {
     let project = opt_id("project", &form.project_id, ProjectId::new)?;
     let task = opt_id("task", &form.task_id, TaskId::new)?;
     match (project, task) {
         (Some(p), None) => Ok(CommentTarget::Project(p)),
         (None, Some(t)) => Ok(CommentTarget::Task(t)),
-        _ => Err(PageError::BadRequest(
-            "a comment belongs to one project or one task".into(),
+        _ => Err(HttpError::bad_request(
+            "bad_request",
+            "a comment belongs to one project or one task",
         )),
     }
 }
@@ -90,9 +90,8 @@ fn target_of(form: &CommentForm) -> Result<CommentTarget, PageError> {
 async fn create(
     state: web::Data<AppState>,
     user: WebUser,
-    form: web::Form<CommentForm>,
-) -> Result<HttpResponse, PageError> {
-    check_csrf(&user.session, &form.csrf_token)?;
+    form: CsrfForm<CommentForm>,
+) -> Result<HttpResponse, HttpError> {
     let target = target_of(&form)?;
     let back = page_of(target);
     let body = match Text::parse_non_empty(&form.body) {
@@ -106,18 +105,17 @@ async fn create(
         }
         Err(e) => return Ok(failed(&user.session, &back, e.to_string())),
     };
-    let author = user.user.id;
+    let _author = user.user.id;
     match state
-        .db(move |c| repo::create_comment(c, author, target, &body))
+        .run({ let actor = user.actor(); move |app| tt_app::comments::create(app, &actor, target, body) })
         .await
     {
-        Ok(comment) => {
-            state.track(tracking::comment_created(&comment), Some(author));
+        Ok(_comment) => {
             Ok(done(&user.session, &back, "Comment added."))
         }
-        Err(e) => match PageError::from(e) {
+        Err(e) => match HttpError::from(e) {
             // The project or task does not exist (any more).
-            PageError::Validation(_) => Err(PageError::NotFound),
+            HttpError::Validation(_) => Err(HttpError::NotFound),
             other => Err(other),
         },
     }
@@ -134,18 +132,15 @@ async fn delete(
     state: web::Data<AppState>,
     user: WebUser,
     path: web::Path<i64>,
-    form: web::Form<DeleteForm>,
-) -> Result<HttpResponse, PageError> {
-    check_csrf(&user.session, &form.csrf_token)?;
-    let id = CommentId::new(path.into_inner()).ok_or(PageError::NotFound)?;
-    let (actor, admin) = (user.user.id, user.user.is_admin());
+    _form: CsrfForm<DeleteForm>,
+) -> Result<HttpResponse, HttpError> {
+    let id = CommentId::new(path.into_inner()).ok_or(HttpError::NotFound)?;
+    let actor = user.actor();
     let target = state
-        .db(move |c| {
-            let comment = repo::find_comment(c, id)?;
-            repo::delete_comment(c, actor, admin, id)?;
-            Ok(comment.target)
-        })
-        .await?;
-    state.track(tracking::comment_deleted(id, target), Some(actor));
+        .run(move |app| tt_app::comments::delete(app, &actor, id))
+        .await?
+        .target;
     Ok(done(&user.session, &page_of(target), "Comment deleted."))
 }
+
+crate::auth::csrf_protected!(CommentForm, DeleteForm);

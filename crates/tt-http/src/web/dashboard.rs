@@ -3,24 +3,22 @@
 
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use chrono::{Datelike, Duration, Utc};
+use chrono::Utc;
 use serde::Deserialize;
 use tt_domain::{ProjectId, TaskId, Text};
-use tt_persistence::entries::{self as repo, EntryFields};
+use tt_app::entries::EntryDetails;
 
-use super::forms::{Opt, OptGroup, fmt_hm, opt_id, req_id};
-use super::page::{
-    FormProblem, Layout, Nav, PageError, check_csrf, done, failed, form_problem, render_status,
-};
+use super::forms::{Opt, OptGroup, fmt_hm};
+use super::page::{FormProblem, Layout, Nav, done, failed, form_problem, render_status};
 use super::view::{Catalog, EntryView};
-use crate::auth::WebUser;
+use crate::auth::{CsrfForm, WebUser};
+use crate::error::HttpError;
 use crate::state::AppState;
-use crate::tracking::{self, Surface};
 
-pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(dashboard))
-        .route("/timer/start", web::post().to(start))
-        .route("/timer/stop", web::post().to(stop));
+routes! {
+    GET "/" => dashboard,
+    POST "/timer/start" => start,
+    POST "/timer/stop" => stop,
 }
 
 #[derive(Deserialize, Default, Debug, Clone)]
@@ -51,25 +49,14 @@ async fn show(
     user: &WebUser,
     form: StartForm,
     problem: Option<FormProblem>,
-) -> Result<HttpResponse, PageError> {
-    let uid = user.user.id;
-    let now = tt_persistence::now();
-    let today_start = now
-        .date_naive()
-        .and_hms_opt(0, 0, 0)
-        .map(|t| t.and_utc())
-        .unwrap_or(now);
-    let week_start = today_start - Duration::days(i64::from(now.weekday().num_days_from_monday()));
-    let (running, today, week, latest) = state
-        .db(move |c| {
-            Ok((
-                repo::running_timer(c, uid)?,
-                repo::seconds_since(c, uid, today_start)?,
-                repo::seconds_since(c, uid, week_start)?,
-                repo::list(c, uid, None, 10)?,
-            ))
-        })
+) -> Result<HttpResponse, HttpError> {
+    let _uid = user.user.id;
+    let now = tt_app::now();
+    let actor = user.actor();
+    let o = state
+        .run(move |app| tt_app::entries::overview(app, &actor, 10))
         .await?;
+    let (running, today, week, latest) = (o.running, o.today_seconds, o.week_seconds, o.latest);
     let catalog = Catalog::load(state).await?;
     let (status, error) = match problem {
         Some(p) => (p.status, Some(p.message)),
@@ -90,15 +77,15 @@ async fn show(
 }
 
 /// `GET /`.
-async fn dashboard(state: web::Data<AppState>, user: WebUser) -> Result<HttpResponse, PageError> {
+async fn dashboard(state: web::Data<AppState>, user: WebUser) -> Result<HttpResponse, HttpError> {
     show(&state, &user, StartForm::default(), None).await
 }
 
-fn start_fields(form: &StartForm) -> Result<EntryFields, PageError> {
-    Ok(EntryFields {
-        project_id: req_id("project", &form.project_id, ProjectId::new)?,
-        task_id: opt_id("task", &form.task_id, TaskId::new)?,
-        notes: Text::parse(&form.notes).map_err(|e| PageError::Validation(e.to_string()))?,
+fn start_details(form: &StartForm) -> Result<EntryDetails, HttpError> {
+    Ok(EntryDetails {
+        project_id: tt_app::input::required_id_text("project_id", &form.project_id, ProjectId::new)?,
+        task_id: tt_app::input::id_text("task_id", &form.task_id, TaskId::new)?,
+        notes: Text::parse(&form.notes)?,
         tags: tt_domain::Tags::default(),
         billable: None,
     })
@@ -108,21 +95,19 @@ fn start_fields(form: &StartForm) -> Result<EntryFields, PageError> {
 async fn start(
     state: web::Data<AppState>,
     user: WebUser,
-    form: web::Form<StartForm>,
-) -> Result<HttpResponse, PageError> {
-    check_csrf(&user.session, &form.csrf_token)?;
+    form: CsrfForm<StartForm>,
+) -> Result<HttpResponse, HttpError> {
     let form = form.into_inner();
-    let uid = user.user.id;
-    let result = match start_fields(&form) {
+    let _uid = user.user.id;
+    let result = match start_details(&form) {
         Ok(f) => state
-            .db(move |c| repo::start_timer(c, uid, &f))
+            .run({ let actor = user.actor(); move |app| tt_app::timer::start(app, &actor, f) })
             .await
-            .map_err(PageError::from),
+            .map_err(HttpError::from),
         Err(e) => Err(e),
     };
     match result {
         Ok(entry) => {
-            state.track(tracking::timer_started(&entry, Surface::Web), Some(uid));
             let catalog = Catalog::load(&state).await?;
             let name = catalog.project_name(entry.project_id);
             let at = entry.start.format("%H:%M");
@@ -149,17 +134,15 @@ struct StopForm {
 async fn stop(
     state: web::Data<AppState>,
     user: WebUser,
-    form: web::Form<StopForm>,
-) -> Result<HttpResponse, PageError> {
-    check_csrf(&user.session, &form.csrf_token)?;
-    let uid = user.user.id;
+    _form: CsrfForm<StopForm>,
+) -> Result<HttpResponse, HttpError> {
+    let _uid = user.user.id;
     match state
-        .db(move |c| repo::stop_timer(c, uid))
+        .run({ let actor = user.actor(); move |app| tt_app::timer::stop(app, &actor) })
         .await
-        .map_err(PageError::from)
+        .map_err(HttpError::from)
     {
         Ok(entry) => {
-            state.track(tracking::timer_stopped(&entry, Surface::Web), Some(uid));
             let secs = entry.seconds(Utc::now());
             Ok(done(
                 &user.session,
@@ -167,7 +150,9 @@ async fn stop(
                 format!("Timer stopped after {}.", fmt_hm(secs)),
             ))
         }
-        Err(PageError::NotFound) => Ok(failed(&user.session, "/", "No timer is running.")),
+        Err(HttpError::NotFound) => Ok(failed(&user.session, "/", "No timer is running.")),
         Err(e) => Err(e),
     }
 }
+
+crate::auth::csrf_protected!(StartForm, StopForm);

@@ -5,28 +5,23 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
-use tt_domain::{Period, ProjectId, TaskId, Text, TimeEntry, TimeEntryId, TimeRange};
-use tt_persistence::entries::{self as repo, EntryFields};
+use tt_domain::{Period, ProjectId, TaskId, Text, TimeEntry, TimeEntryId};
+use tt_app::entries::{EntryDetails, EntryTimes};
 
-use super::forms::{
-    Opt, OptGroup, billable_choice, fmt_datetime_local, fmt_hm, opt_id, parse_datetime_local,
-    parse_tags, range_from_day, req_id,
-};
-use super::page::{
-    FormProblem, Layout, Nav, PageError, check_csrf, done, form_problem, render_status,
-};
+use super::forms::{Opt, OptGroup, billable_choice, fmt_hm};
+use super::page::{FormProblem, Layout, Nav, done, form_problem, render_status};
 use super::view::{Catalog, EntryView};
-use crate::api::reports::period_from_query;
-use crate::auth::WebUser;
+use tt_app::input;
+use crate::auth::{CsrfForm, WebUser};
+use crate::error::HttpError;
 use crate::state::AppState;
-use crate::tracking::{self, Surface};
 
-pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/entries", web::get().to(list))
-        .route("/entries", web::post().to(create))
-        .route("/entries/{id}/edit", web::get().to(edit_page))
-        .route("/entries/{id}/edit", web::post().to(update))
-        .route("/entries/{id}/delete", web::post().to(delete));
+routes! {
+    GET "/entries" => list,
+    POST "/entries" => create,
+    GET "/entries/{id}/edit" => edit_page,
+    POST "/entries/{id}/edit" => update,
+    POST "/entries/{id}/delete" => delete,
 }
 
 /// Most entries one list shows.
@@ -70,19 +65,28 @@ struct EntriesPage {
     error: Option<String>,
 }
 
-fn fields(
+fn details(
     project_id: &str,
     task_id: &str,
     notes: &str,
     tags: &str,
     billable: &str,
-) -> Result<EntryFields, PageError> {
-    Ok(EntryFields {
-        project_id: req_id("project", project_id, ProjectId::new)?,
-        task_id: opt_id("task", task_id, TaskId::new)?,
-        notes: Text::parse(notes).map_err(|e| PageError::Validation(e.to_string()))?,
-        tags: parse_tags(tags)?,
+) -> Result<EntryDetails, HttpError> {
+    Ok(EntryDetails {
+        project_id: input::required_id_text("project_id", project_id, ProjectId::new)?,
+        task_id: input::id_text("task_id", task_id, TaskId::new)?,
+        notes: Text::parse(notes)?,
+        tags: input::tags_text(tags)?,
         billable: billable_choice(billable),
+    })
+}
+
+/// A day and two times of day, as both entry forms ask for them.
+fn day_times(date: &str, start: &str, end: &str) -> Result<EntryTimes, HttpError> {
+    Ok(EntryTimes::Day {
+        date: input::date("date", date)?,
+        start: input::time_of_day("start", start)?,
+        end: input::time_of_day("end", end)?,
     })
 }
 
@@ -92,22 +96,22 @@ async fn show_list(
     filter: Filter,
     form: AddForm,
     problem: Option<FormProblem>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, HttpError> {
     let (period, filter_error): (Option<Period>, Option<String>) =
         if filter.from.trim().is_empty() && filter.to.trim().is_empty() {
             (None, None)
         } else {
-            match period_from_query(Some(&filter.from), Some(&filter.to)) {
+            match input::period(Some(&filter.from), Some(&filter.to), input::today(tt_app::now())) {
                 Ok(p) => (Some(p), None),
                 Err(e) => (None, Some(e.to_string())),
             }
         };
-    let uid = user.user.id;
+    let _uid = user.user.id;
     let entries = state
-        .db(move |c| repo::list(c, uid, period, LIST_LIMIT))
+        .run({ let actor = user.actor(); move |app| tt_app::entries::list(app, &actor, period, LIST_LIMIT) })
         .await?;
     let catalog = Catalog::load(state).await?;
-    let now = tt_persistence::now();
+    let now = tt_app::now();
     let total: i64 = entries.iter().map(|e| e.seconds(now)).sum();
     let (status, error) = match problem {
         Some(p) => (p.status, Some(p.message)),
@@ -134,9 +138,9 @@ async fn list(
     state: web::Data<AppState>,
     user: WebUser,
     q: web::Query<Filter>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, HttpError> {
     let form = AddForm {
-        date: tt_persistence::now().format("%Y-%m-%d").to_string(),
+        date: tt_app::now().format("%Y-%m-%d").to_string(),
         billable: String::new(),
         ..AddForm::default()
     };
@@ -147,13 +151,12 @@ async fn list(
 async fn create(
     state: web::Data<AppState>,
     user: WebUser,
-    form: web::Form<AddForm>,
-) -> Result<HttpResponse, PageError> {
-    check_csrf(&user.session, &form.csrf_token)?;
+    form: CsrfForm<AddForm>,
+) -> Result<HttpResponse, HttpError> {
     let form = form.into_inner();
-    let uid = user.user.id;
-    let parsed = range_from_day(&form.date, &form.start_time, &form.end_time).and_then(|r| {
-        fields(
+    let _uid = user.user.id;
+    let parsed = day_times(&form.date, &form.start_time, &form.end_time).and_then(|r| {
+        details(
             &form.project_id,
             &form.task_id,
             &form.notes,
@@ -164,14 +167,13 @@ async fn create(
     });
     let result = match parsed {
         Ok((range, f)) => state
-            .db(move |c| repo::create(c, uid, range, &f))
+            .run({ let actor = user.actor(); move |app| tt_app::entries::create(app, &actor, f, range) })
             .await
-            .map_err(PageError::from),
+            .map_err(HttpError::from),
         Err(e) => Err(e),
     };
     match result {
         Ok(e) => {
-            state.track(tracking::entry_created(&e, Surface::Web), Some(uid));
             Ok(done(
                 &user.session,
                 "/entries",
@@ -189,8 +191,8 @@ async fn create(
     }
 }
 
-fn entry_id(raw: i64) -> Result<TimeEntryId, PageError> {
-    TimeEntryId::new(raw).ok_or(PageError::NotFound)
+fn entry_id(raw: i64) -> Result<TimeEntryId, HttpError> {
+    TimeEntryId::new(raw).ok_or(HttpError::NotFound)
 }
 
 /// The edit form: start and end as `datetime-local`.
@@ -200,8 +202,9 @@ struct EditForm {
     csrf_token: String,
     project_id: String,
     task_id: String,
-    start: String,
-    end: String,
+    date: String,
+    start_time: String,
+    end_time: String,
     notes: String,
     tags: String,
     billable: String,
@@ -213,8 +216,9 @@ impl EditForm {
             csrf_token: String::new(),
             project_id: e.project_id.to_string(),
             task_id: e.task_id.map(|t| t.to_string()).unwrap_or_default(),
-            start: fmt_datetime_local(e.start),
-            end: e.end.map(fmt_datetime_local).unwrap_or_default(),
+            date: e.start.format("%Y-%m-%d").to_string(),
+            start_time: e.start.format("%H:%M").to_string(),
+            end_time: e.end.map(|t| t.format("%H:%M").to_string()).unwrap_or_default(),
             notes: e.notes.as_str().to_owned(),
             tags: e.tags.as_slice().join(", "),
             billable: if e.billable { "yes" } else { "no" }.to_owned(),
@@ -240,7 +244,7 @@ async fn show_edit(
     entry: &TimeEntry,
     form: EditForm,
     problem: Option<FormProblem>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, HttpError> {
     let catalog = Catalog::load(state).await?;
     let mut projects = catalog.project_options();
     // An entry on a since-archived project still shows its project.
@@ -269,9 +273,9 @@ async fn show_edit(
     render_status(status, &page)
 }
 
-async fn find_own(state: &AppState, user: &WebUser, raw: i64) -> Result<TimeEntry, PageError> {
-    let (uid, id) = (user.user.id, entry_id(raw)?);
-    Ok(state.db(move |c| repo::find(c, uid, id)).await?)
+async fn find_own(state: &AppState, user: &WebUser, raw: i64) -> Result<TimeEntry, HttpError> {
+    let (_uid, id) = (user.user.id, entry_id(raw)?);
+    Ok(state.run({ let actor = user.actor(); move |app| tt_app::entries::get(app, &actor, id) }).await?)
 }
 
 /// `GET /entries/{id}/edit`.
@@ -279,10 +283,10 @@ async fn edit_page(
     state: web::Data<AppState>,
     user: WebUser,
     path: web::Path<i64>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, HttpError> {
     let entry = find_own(&state, &user, path.into_inner()).await?;
     if entry.invoice_id.is_some() {
-        return Err(PageError::Conflict(
+        return Err(HttpError::Conflict(
             "this entry is on an invoice and cannot be changed".into(),
         ));
     }
@@ -290,15 +294,11 @@ async fn edit_page(
     show_edit(&state, &user, &entry, form, None).await
 }
 
-fn edit_range(form: &EditForm, running: bool) -> Result<Option<TimeRange>, PageError> {
+fn edit_times(form: &EditForm, running: bool) -> Result<Option<EntryTimes>, HttpError> {
     if running {
         return Ok(None);
     }
-    let start = parse_datetime_local("start", &form.start)?;
-    let end = parse_datetime_local("end", &form.end)?;
-    TimeRange::new(start, end)
-        .map(Some)
-        .map_err(|e| PageError::Validation(e.to_string()))
+    day_times(&form.date, &form.start_time, &form.end_time).map(Some)
 }
 
 /// `POST /entries/{id}/edit`.
@@ -306,14 +306,13 @@ async fn update(
     state: web::Data<AppState>,
     user: WebUser,
     path: web::Path<i64>,
-    form: web::Form<EditForm>,
-) -> Result<HttpResponse, PageError> {
-    check_csrf(&user.session, &form.csrf_token)?;
+    form: CsrfForm<EditForm>,
+) -> Result<HttpResponse, HttpError> {
     let form = form.into_inner();
     let entry = find_own(&state, &user, path.into_inner()).await?;
-    let (uid, id) = (user.user.id, entry.id);
-    let parsed = edit_range(&form, entry.is_running()).and_then(|r| {
-        fields(
+    let (_uid, id) = (user.user.id, entry.id);
+    let parsed = edit_times(&form, entry.is_running()).and_then(|r| {
+        details(
             &form.project_id,
             &form.task_id,
             &form.notes,
@@ -324,14 +323,13 @@ async fn update(
     });
     let result = match parsed {
         Ok((range, f)) => state
-            .db(move |c| repo::update(c, uid, id, range, &f))
+            .run({ let actor = user.actor(); move |app| tt_app::entries::update(app, &actor, id, f, range) })
             .await
-            .map_err(PageError::from),
+            .map_err(HttpError::from),
         Err(e) => Err(e),
     };
     match result {
-        Ok(updated) => {
-            state.track(tracking::entry_updated(&updated, Surface::Web), Some(uid));
+        Ok(_updated) => {
             let back = if entry.is_running() { "/" } else { "/entries" };
             Ok(done(&user.session, back, "Entry saved."))
         }
@@ -353,20 +351,20 @@ async fn delete(
     state: web::Data<AppState>,
     user: WebUser,
     path: web::Path<i64>,
-    form: web::Form<DeleteForm>,
-) -> Result<HttpResponse, PageError> {
-    check_csrf(&user.session, &form.csrf_token)?;
-    let (uid, id) = (user.user.id, entry_id(path.into_inner())?);
+    _form: CsrfForm<DeleteForm>,
+) -> Result<HttpResponse, HttpError> {
+    let (_uid, id) = (user.user.id, entry_id(path.into_inner())?);
     match state
-        .db(move |c| repo::delete(c, uid, id))
+        .run({ let actor = user.actor(); move |app| tt_app::entries::delete(app, &actor, id) })
         .await
-        .map_err(PageError::from)
+        .map_err(HttpError::from)
     {
         Ok(()) => {
-            state.track(tracking::entry_deleted(id, Surface::Web), Some(uid));
             Ok(done(&user.session, "/entries", "Entry deleted."))
         }
-        Err(PageError::Conflict(msg)) => Ok(super::page::failed(&user.session, "/entries", msg)),
+        Err(HttpError::Conflict(msg)) => Ok(super::page::failed(&user.session, "/entries", msg)),
         Err(e) => Err(e),
     }
 }
+
+crate::auth::csrf_protected!(AddForm, DeleteForm, EditForm);

@@ -5,13 +5,12 @@
 //! helpers here turn those strings into typed values with messages a person
 //! can act on.
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc};
-use tt_domain::{Tags, TimeRange};
+use chrono::{DateTime, NaiveDate, Utc};
 
-use super::page::PageError;
+use crate::error::HttpError;
 
-fn invalid(msg: impl Into<String>) -> PageError {
-    PageError::Validation(msg.into())
+fn invalid(msg: impl Into<String>) -> HttpError {
+    HttpError::Validation(msg.into())
 }
 
 /// Percent-encodes everything but the unreserved characters (RFC 3986).
@@ -50,7 +49,7 @@ pub(crate) fn opt_id<T>(
     field: &str,
     raw: &str,
     make: fn(i64) -> Option<T>,
-) -> Result<Option<T>, PageError> {
+) -> Result<Option<T>, HttpError> {
     let raw = raw.trim();
     if raw.is_empty() {
         return Ok(None);
@@ -67,18 +66,18 @@ pub(crate) fn req_id<T>(
     field: &str,
     raw: &str,
     make: fn(i64) -> Option<T>,
-) -> Result<T, PageError> {
+) -> Result<T, HttpError> {
     opt_id(field, raw, make)?.ok_or_else(|| invalid(format!("{field}: choose one from the list")))
 }
 
 /// `YYYY-MM-DD`.
-pub(crate) fn parse_date(field: &str, raw: &str) -> Result<NaiveDate, PageError> {
+pub(crate) fn parse_date(field: &str, raw: &str) -> Result<NaiveDate, HttpError> {
     NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
         .map_err(|_| invalid(format!("{field}: enter a date as YYYY-MM-DD")))
 }
 
 /// An optional `YYYY-MM-DD`.
-pub(crate) fn opt_date(field: &str, raw: &str) -> Result<Option<NaiveDate>, PageError> {
+pub(crate) fn opt_date(field: &str, raw: &str) -> Result<Option<NaiveDate>, HttpError> {
     if raw.trim().is_empty() {
         Ok(None)
     } else {
@@ -86,55 +85,9 @@ pub(crate) fn opt_date(field: &str, raw: &str) -> Result<Option<NaiveDate>, Page
     }
 }
 
-/// `HH:MM` or `HH:MM:SS`.
-pub(crate) fn parse_time(field: &str, raw: &str) -> Result<NaiveTime, PageError> {
-    let raw = raw.trim();
-    NaiveTime::parse_from_str(raw, "%H:%M")
-        .or_else(|_| NaiveTime::parse_from_str(raw, "%H:%M:%S"))
-        .map_err(|_| invalid(format!("{field}: enter a time as HH:MM")))
-}
 
-/// The value of an `<input type="datetime-local">` (`YYYY-MM-DDTHH:MM`,
-/// optionally with seconds), read as UTC.
-pub(crate) fn parse_datetime_local(field: &str, raw: &str) -> Result<DateTime<Utc>, PageError> {
-    let raw = raw.trim();
-    [
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%d %H:%M:%S",
-    ]
-    .iter()
-    .find_map(|fmt| NaiveDateTime::parse_from_str(raw, fmt).ok())
-    .map(|t| t.and_utc())
-    .ok_or_else(|| {
-        invalid(format!(
-            "{field}: enter a date and time as YYYY-MM-DD HH:MM"
-        ))
-    })
-}
 
-/// A manual entry from a date and two times. An end at or before the start
-/// means the work went past midnight into the next day.
-pub(crate) fn range_from_day(date: &str, start: &str, end: &str) -> Result<TimeRange, PageError> {
-    let day = parse_date("date", date)?;
-    let start = day.and_time(parse_time("start", start)?).and_utc();
-    let mut end = day.and_time(parse_time("end", end)?).and_utc();
-    if end <= start {
-        end += Duration::days(1);
-    }
-    TimeRange::new(start, end).map_err(|e| invalid(e.to_string()))
-}
 
-/// Tags typed as `a, b, c`.
-pub(crate) fn parse_tags(raw: &str) -> Result<Tags, PageError> {
-    let parts: Vec<&str> = raw
-        .split(',')
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .collect();
-    Tags::parse(&parts).map_err(|e| invalid(e.to_string()))
-}
 
 /// A billable select: `yes`, `no`, or empty for the project's default.
 pub(crate) fn billable_choice(raw: &str) -> Option<bool> {
@@ -171,10 +124,6 @@ pub(crate) fn fmt_datetime(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M").to_string()
 }
 
-/// The value format of `<input type="datetime-local">`.
-pub(crate) fn fmt_datetime_local(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M").to_string()
-}
 
 /// An option of a `<select>`.
 #[derive(Debug, Clone)]
@@ -229,44 +178,6 @@ mod tests {
     }
 
     #[test]
-    fn datetime_local_inputs() {
-        let want = Utc.with_ymd_and_hms(2024, 3, 5, 9, 30, 0).single();
-        assert_eq!(parse_datetime_local("start", "2024-03-05T09:30").ok(), want);
-        assert_eq!(
-            parse_datetime_local("start", " 2024-03-05T09:30:00 ").ok(),
-            want
-        );
-        assert_eq!(parse_datetime_local("start", "2024-03-05 09:30").ok(), want);
-        assert!(parse_datetime_local("start", "2024-03-05").is_err());
-        assert!(parse_datetime_local("start", "2024-13-05T09:30").is_err());
-        assert!(parse_datetime_local("start", "").is_err());
-        let msg = parse_datetime_local("start", "soon")
-            .err()
-            .map(|e| e.to_string());
-        assert!(msg.is_some_and(|m| m.starts_with("start:")));
-        let t = Utc.with_ymd_and_hms(2024, 3, 5, 9, 30, 0).single();
-        assert_eq!(
-            t.map(fmt_datetime_local).as_deref(),
-            Some("2024-03-05T09:30")
-        );
-    }
-
-    #[test]
-    fn day_ranges() {
-        let r = range_from_day("2024-03-05", "09:00", "10:30").ok();
-        assert_eq!(r.map(|r| r.seconds()), Some(5400));
-        // Past midnight.
-        let r = range_from_day("2024-03-05", "22:00", "01:00").ok();
-        assert_eq!(r.map(|r| r.seconds()), Some(3 * 3600));
-        assert_eq!(
-            r.map(|r| r.end()),
-            Utc.with_ymd_and_hms(2024, 3, 6, 1, 0, 0).single()
-        );
-        assert!(range_from_day("2024-03-05", "9", "10:00").is_err());
-        assert!(range_from_day("", "09:00", "10:00").is_err());
-    }
-
-    #[test]
     fn ids_and_choices() {
         assert_eq!(
             opt_id("project", "", tt_domain::ProjectId::new).ok(),
@@ -287,19 +198,5 @@ mod tests {
         assert_eq!(billable_choice(""), None);
         assert!(checked("on"));
         assert!(!checked(""));
-    }
-
-    #[test]
-    fn tags_and_formatting() {
-        let tags = parse_tags(" a, b ,, c").ok();
-        assert_eq!(
-            tags.map(|t| t.as_slice().to_vec()),
-            Some(vec!["a".into(), "b".into(), "c".into()])
-        );
-        assert_eq!(parse_tags("").ok().map(|t| t.as_slice().len()), Some(0));
-        assert_eq!(fmt_hm(0), "0:00");
-        assert_eq!(fmt_hm(3599), "0:59");
-        assert_eq!(fmt_hm(3600 * 25 + 60 * 5), "25:05");
-        assert_eq!(fmt_hm(-5), "0:00");
     }
 }

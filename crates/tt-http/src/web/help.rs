@@ -1,13 +1,14 @@
 //! The help page: how the UI works and where the documentation lives.
 
-use actix_web::{HttpResponse, web};
+use actix_web::HttpResponse;
 use askama::Template;
 
-use super::page::{Layout, Nav, PageError, render};
+use crate::error::HttpError;
+use super::page::{Layout, Nav, render};
 use crate::auth::WebUser;
 
-pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/help", web::get().to(help));
+routes! {
+    GET "/help" => help,
 }
 
 #[derive(Template)]
@@ -17,7 +18,7 @@ struct HelpPage {
 }
 
 /// `GET /help`.
-async fn help(user: WebUser) -> Result<HttpResponse, PageError> {
+async fn help(user: WebUser) -> Result<HttpResponse, HttpError> {
     render(&HelpPage {
         l: Layout::new(&user, "Help", Nav::Help)?,
     })

@@ -8,26 +8,23 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 use tt_domain::{Client, ClientId, Invoice, InvoiceId, InvoiceStatus};
-use tt_persistence::invoices as repo;
 
 use super::assets;
 use super::forms::{Opt, req_id};
-use super::page::{
-    FormProblem, Layout, Nav, PageError, check_csrf, done, failed, form_problem, render_status,
-};
+use super::page::{FormProblem, Layout, Nav, done, failed, form_problem, render_status};
 use crate::api::dto::hours;
 use crate::api::invoices::InvoiceInput;
-use crate::auth::WebUser;
+use crate::auth::{CsrfForm, WebUser};
+use crate::error::HttpError;
 use crate::state::AppState;
-use crate::tracking;
 
-pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/invoices", web::get().to(list))
-        .route("/invoices", web::post().to(create))
-        .route("/invoices/{id}", web::get().to(detail))
-        .route("/invoices/{id}/print", web::get().to(print))
-        .route("/invoices/{id}/status", web::post().to(set_status))
-        .route("/invoices/{id}/delete", web::post().to(delete));
+routes! {
+    GET "/invoices" => list,
+    POST "/invoices" => create,
+    GET "/invoices/{id}" => detail,
+    GET "/invoices/{id}/print" => print,
+    POST "/invoices/{id}/status" => set_status,
+    POST "/invoices/{id}/delete" => delete,
 }
 
 #[derive(Debug)]
@@ -85,9 +82,9 @@ fn invoice_view(i: &Invoice, clients: &HashMap<ClientId, Client>) -> InvoiceView
     }
 }
 
-async fn clients(state: &AppState) -> Result<HashMap<ClientId, Client>, PageError> {
+async fn clients(state: &AppState) -> Result<HashMap<ClientId, Client>, HttpError> {
     let all = state
-        .db(|c| tt_persistence::work::list_clients(c, true))
+        .run(|app| tt_app::catalog::clients(app, true))
         .await?;
     Ok(all.into_iter().map(|c| (c.id, c)).collect())
 }
@@ -109,7 +106,7 @@ fn non_empty(s: &str) -> Option<String> {
 }
 
 impl InvoiceForm {
-    fn parse(&self) -> Result<repo::InvoiceRequest, PageError> {
+    fn parse(&self) -> Result<tt_app::invoices::NewInvoice, HttpError> {
         let client: ClientId = req_id("client", &self.client_id, ClientId::new)?;
         let input = InvoiceInput {
             client_id: client.get(),
@@ -137,8 +134,8 @@ async fn show_list(
     user: &WebUser,
     form: InvoiceForm,
     problem: Option<FormProblem>,
-) -> Result<HttpResponse, PageError> {
-    let invoices = state.db(repo::list).await?;
+) -> Result<HttpResponse, HttpError> {
+    let invoices = state.run({ let actor = user.actor(); move |app| tt_app::invoices::list(app, &actor) }).await?;
     let clients = clients(state).await?;
     let mut options: Vec<Opt> = clients
         .values()
@@ -161,10 +158,10 @@ async fn show_list(
 }
 
 /// `GET /invoices`.
-async fn list(state: web::Data<AppState>, user: WebUser) -> Result<HttpResponse, PageError> {
+async fn list(state: web::Data<AppState>, user: WebUser) -> Result<HttpResponse, HttpError> {
     user.require_admin()?;
     let form = InvoiceForm {
-        issue_date: tt_persistence::now().format("%Y-%m-%d").to_string(),
+        issue_date: tt_app::now().format("%Y-%m-%d").to_string(),
         tax_rate: "0".into(),
         ..InvoiceForm::default()
     };
@@ -175,21 +172,19 @@ async fn list(state: web::Data<AppState>, user: WebUser) -> Result<HttpResponse,
 async fn create(
     state: web::Data<AppState>,
     user: WebUser,
-    form: web::Form<InvoiceForm>,
-) -> Result<HttpResponse, PageError> {
-    check_csrf(&user.session, &form.csrf_token)?;
+    form: CsrfForm<InvoiceForm>,
+) -> Result<HttpResponse, HttpError> {
     user.require_admin()?;
     let form = form.into_inner();
     let result = match form.parse() {
         Ok(req) => state
-            .db(move |c| repo::create(c, &req))
+            .run({ let actor = user.actor(); move |app| tt_app::invoices::create(app, &actor, req) })
             .await
-            .map_err(PageError::from),
+            .map_err(HttpError::from),
         Err(e) => Err(e),
     };
     match result {
         Ok(inv) => {
-            state.track(tracking::invoice_created(&inv), Some(user.user.id));
             Ok(done(
                 &user.session,
                 &format!("/invoices/{}", inv.id),
@@ -203,8 +198,8 @@ async fn create(
     }
 }
 
-fn invoice_id(raw: i64) -> Result<InvoiceId, PageError> {
-    InvoiceId::new(raw).ok_or(PageError::NotFound)
+fn invoice_id(raw: i64) -> Result<InvoiceId, HttpError> {
+    InvoiceId::new(raw).ok_or(HttpError::NotFound)
 }
 
 /// A status change offered as a button.
@@ -241,9 +236,13 @@ struct DetailPage {
     can_delete: bool,
 }
 
-async fn load(state: &AppState, raw: i64) -> Result<(Invoice, InvoiceView), PageError> {
+async fn load(
+    state: &AppState,
+    user: &WebUser,
+    raw: i64,
+) -> Result<(Invoice, InvoiceView), HttpError> {
     let id = invoice_id(raw)?;
-    let invoice = state.db(move |c| repo::find(c, id)).await?;
+    let invoice = state.run({ let actor = user.actor(); move |app| tt_app::invoices::get(app, &actor, id) }).await?;
     let clients = clients(state).await?;
     let view = invoice_view(&invoice, &clients);
     Ok((invoice, view))
@@ -254,13 +253,9 @@ async fn detail(
     state: web::Data<AppState>,
     user: WebUser,
     path: web::Path<i64>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, HttpError> {
     user.require_admin()?;
-    let (invoice, view) = load(&state, path.into_inner()).await?;
-    state.track(
-        tracking::invoice_viewed(&invoice, tracking::InvoiceView::Html),
-        Some(user.user.id),
-    );
+    let (invoice, view) = load(&state, &user, path.into_inner()).await?;
     let page = DetailPage {
         l: Layout::new(&user, view.number.clone(), Nav::Invoices)?,
         inv: view,
@@ -283,13 +278,9 @@ async fn print(
     state: web::Data<AppState>,
     user: WebUser,
     path: web::Path<i64>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, HttpError> {
     user.require_admin()?;
-    let (invoice, view) = load(&state, path.into_inner()).await?;
-    state.track(
-        tracking::invoice_viewed(&invoice, tracking::InvoiceView::Print),
-        Some(user.user.id),
-    );
+    let (_invoice, view) = load(&state, &user, path.into_inner()).await?;
     let page = PrintPage {
         css: assets::css_href(),
         print_js: assets::print_js_href(),
@@ -310,9 +301,8 @@ async fn set_status(
     state: web::Data<AppState>,
     user: WebUser,
     path: web::Path<i64>,
-    form: web::Form<StatusForm>,
-) -> Result<HttpResponse, PageError> {
-    check_csrf(&user.session, &form.csrf_token)?;
+    form: CsrfForm<StatusForm>,
+) -> Result<HttpResponse, HttpError> {
     user.require_admin()?;
     let id = invoice_id(path.into_inner())?;
     let back = format!("/invoices/{id}");
@@ -321,22 +311,18 @@ async fn set_status(
         Err(_) => return Ok(failed(&user.session, &back, "Unknown invoice status.")),
     };
     match state
-        .db(move |c| repo::set_status(c, id, next))
+        .run({ let actor = user.actor(); move |app| tt_app::invoices::set_status(app, &actor, id, next) })
         .await
-        .map_err(PageError::from)
+        .map_err(HttpError::from)
     {
-        Ok((old, inv)) => {
-            state.track(
-                tracking::invoice_status_changed(old, &inv),
-                Some(user.user.id),
-            );
+        Ok((_old, inv)) => {
             Ok(done(
                 &user.session,
                 &back,
                 format!("Invoice {} is now {}.", inv.display_number(), inv.status),
             ))
         }
-        Err(PageError::Conflict(msg)) => Ok(failed(&user.session, &back, msg)),
+        Err(HttpError::Conflict(msg)) => Ok(failed(&user.session, &back, msg)),
         Err(e) => Err(e),
     }
 }
@@ -353,18 +339,17 @@ async fn delete(
     state: web::Data<AppState>,
     user: WebUser,
     path: web::Path<i64>,
-    form: web::Form<DeleteForm>,
-) -> Result<HttpResponse, PageError> {
-    check_csrf(&user.session, &form.csrf_token)?;
+    _form: CsrfForm<DeleteForm>,
+) -> Result<HttpResponse, HttpError> {
     user.require_admin()?;
     let id = invoice_id(path.into_inner())?;
     match state
-        .db(move |c| repo::delete(c, id))
+        .run({ let actor = user.actor(); move |app| tt_app::invoices::delete(app, &actor, id) })
         .await
-        .map_err(PageError::from)
+        .map_err(HttpError::from)
     {
         Ok(()) => Ok(done(&user.session, "/invoices", "Draft invoice deleted.")),
-        Err(PageError::Conflict(msg)) => Ok(failed(&user.session, &format!("/invoices/{id}"), msg)),
+        Err(HttpError::Conflict(msg)) => Ok(failed(&user.session, &format!("/invoices/{id}"), msg)),
         Err(e) => Err(e),
     }
 }
@@ -382,3 +367,5 @@ mod tests {
         assert!(names(InvoiceStatus::Cancelled).is_empty());
     }
 }
+
+crate::auth::csrf_protected!(DeleteForm, InvoiceForm, StatusForm);

@@ -2,11 +2,42 @@
 //! JavaScript build step.
 //!
 //! Every page needs a live session (`WebUser`; without one, a `GET`
-//! redirects to the login form). Every `POST` checks its CSRF token before
-//! anything else and answers with a redirect and a flash message
+//! redirects to the login form). Every `POST` reads its form through the
+//! `CsrfForm` extractor, which refuses a missing or foreign token before
+//! the handler runs, and answers with a redirect and a flash message
 //! (Post/Redirect/Get), or re-renders its form with the problem and the
-//! input kept. Errors are HTML pages (`PageError`); the JSON API keeps its
-//! own `ApiError`.
+//! input kept. Handlers only convert shapes and call `tt_app`; errors are
+//! the one `HttpError`, rendered here as pages.
+//!
+//! Each module declares its routes with `routes!`, which both registers
+//! them and lists them in the module's `ROUTES`, so [`route_table`] is the
+//! exact set of registered browser routes (tests walk it).
+
+/// A browser route: method and path template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteDef {
+    /// `GET` or `POST`.
+    pub method: &'static str,
+    /// The path template, e.g. `/entries/{id}/edit`.
+    pub path: &'static str,
+}
+
+/// Declares a module's routes once: registers them in `configure` and
+/// lists them in `ROUTES`.
+macro_rules! routes {
+    ($($method:ident $path:literal => $handler:expr),* $(,)?) => {
+        /// This module's routes, exactly as `configure` registers them.
+        pub(crate) const ROUTES: &[super::RouteDef] = &[
+            $(super::RouteDef { method: stringify!($method), path: $path }),*
+        ];
+
+        pub(crate) fn configure(cfg: &mut actix_web::web::ServiceConfig) {
+            $( cfg.route($path, routes!(@method $method).to($handler)); )*
+        }
+    };
+    (@method GET) => { actix_web::web::get() };
+    (@method POST) => { actix_web::web::post() };
+}
 
 mod admin;
 mod assets;
@@ -31,7 +62,31 @@ use actix_web::error::{PathError, QueryPayloadError, UrlencodedError};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 
-pub(crate) use page::PageError;
+use crate::error::HttpError;
+
+pub(crate) use page::error_page;
+
+/// Every browser route the application registers.
+pub fn route_table() -> Vec<RouteDef> {
+    [
+        assets::ROUTES,
+        session::ROUTES,
+        setup::ROUTES,
+        dashboard::ROUTES,
+        entries::ROUTES,
+        clients::ROUTES,
+        projects::ROUTES,
+        tasks::ROUTES,
+        comments::ROUTES,
+        invoices::ROUTES,
+        reports::ROUTES,
+        admin::ROUTES,
+        privacy::ROUTES,
+        profile::ROUTES,
+        help::ROUTES,
+    ]
+    .concat()
+}
 
 /// Largest form body accepted by the UI (notes and descriptions are at
 /// most 10,000 characters).
@@ -64,28 +119,29 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
 
 fn form_error(err: UrlencodedError, _req: &HttpRequest) -> actix_web::Error {
     let e = match err.status_code() {
-        StatusCode::PAYLOAD_TOO_LARGE => PageError::PayloadTooLarge,
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => PageError::UnsupportedMediaType,
-        _ => PageError::BadRequest("the form could not be read".into()),
+        StatusCode::PAYLOAD_TOO_LARGE => HttpError::PayloadTooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            HttpError::UnsupportedMediaType("expected an HTML form".into())
+        }
+        _ => HttpError::bad_request("bad_form", "the form could not be read"),
     };
     e.into()
 }
 
 fn query_error(_err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    PageError::BadRequest("the address has an invalid query string".into()).into()
+    HttpError::bad_request("invalid_query", "the address has an invalid query string").into()
 }
 
 fn path_error(_err: PathError, _req: &HttpRequest) -> actix_web::Error {
     // `/projects/abc` names nothing that exists.
-    PageError::NotFound.into()
+    HttpError::NotFound.into()
 }
 
 /// The application's default service: an HTML 404 page, or the API's JSON
 /// error for paths under `/api` that its scope did not catch.
 pub(crate) async fn not_found(req: HttpRequest) -> HttpResponse {
-    let path = req.path();
-    if path == "/api" || path.starts_with("/api/") {
-        return crate::error::ApiError::NotFound.error_response();
+    if crate::error::is_api_path(req.path()) {
+        return HttpError::NotFound.error_response();
     }
-    PageError::NotFound.error_response()
+    error_page(&HttpError::NotFound)
 }

@@ -2,8 +2,6 @@
 //! (navigation, flash messages, CSRF token), rendering with the security
 //! headers, and Post/Redirect/Get helpers.
 
-use std::time::Duration;
-
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -12,104 +10,51 @@ use askama::Template;
 use serde::{Deserialize, Serialize};
 
 use super::assets;
-use crate::auth::{WebUser, csrf_token, verify_csrf};
-use crate::error::ApiError;
+use crate::auth::{WebUser, csrf_token};
+use crate::error::HttpError;
 
-/// An error answered to a browser as an HTML page (or, for a missing
-/// login, a redirect to the login form). The JSON API keeps `ApiError`.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum PageError {
-    /// 303 to `/login`, coming back to `next` (a local path) afterwards.
-    #[error("please sign in")]
-    Login(Option<String>),
-    /// 400: the request could not be read.
-    #[error("{0}")]
-    BadRequest(String),
-    /// 403: signed in but not allowed.
-    #[error("you are not allowed to see or do this")]
-    Forbidden,
-    /// 403: the form's CSRF token is missing or wrong.
-    #[error("this form has expired or did not come from this site")]
-    Csrf,
-    /// 404: no such page or record (or not yours).
-    #[error("the page or record you asked for does not exist")]
-    NotFound,
-    /// 409: conflicts with the current state.
-    #[error("{0}")]
-    Conflict(String),
-    /// 413: the form was too large.
-    #[error("the form you sent is too large")]
-    PayloadTooLarge,
-    /// 415: not a form.
-    #[error("this address only accepts HTML form submissions")]
-    UnsupportedMediaType,
-    /// 422: the input was understood but is invalid.
-    #[error("{0}")]
-    Validation(String),
-    /// 429: too many failed logins.
-    #[error("too many failed attempts; try again later")]
-    TooManyAttempts(Duration),
-    /// 503: the database is unavailable.
-    #[error("the service is temporarily unavailable; try again in a moment")]
-    Unavailable,
-    /// 500: a bug; details are logged, never shown.
-    #[error("something went wrong on our side")]
-    Internal(String),
-}
-
-impl From<ApiError> for PageError {
-    fn from(e: ApiError) -> Self {
-        match e {
-            ApiError::BadRequest(_, msg) => PageError::BadRequest(msg),
-            ApiError::Unauthorized => PageError::Login(None),
-            ApiError::Forbidden => PageError::Forbidden,
-            ApiError::Csrf => PageError::Csrf,
-            ApiError::NotFound => PageError::NotFound,
-            ApiError::Conflict(msg) => PageError::Conflict(msg),
-            ApiError::SetupRequired => PageError::Conflict(e.to_string()),
-            ApiError::PayloadTooLarge => PageError::PayloadTooLarge,
-            ApiError::UnsupportedMediaType(_) => PageError::UnsupportedMediaType,
-            ApiError::Validation(msg) => PageError::Validation(msg),
-            ApiError::TooManyAttempts(d) => PageError::TooManyAttempts(d),
-            ApiError::Unavailable => PageError::Unavailable,
-            ApiError::Internal(detail) => PageError::Internal(detail),
-        }
+fn heading(e: &HttpError) -> &'static str {
+    match e {
+        HttpError::Unauthorized | HttpError::SignIn(_) => "Please sign in",
+        HttpError::BadRequest(..) => "Bad request",
+        HttpError::Forbidden(_) => "Not allowed",
+        HttpError::Csrf => "Form expired",
+        HttpError::NotFound => "Not found",
+        HttpError::Conflict(_) | HttpError::SetupRequired => "That did not work",
+        HttpError::PayloadTooLarge => "Too large",
+        HttpError::UnsupportedMediaType(_) => "Unsupported request",
+        HttpError::Validation(_) => "Please check your input",
+        HttpError::TooManyAttempts(_) => "Too many attempts",
+        HttpError::Unavailable(_) => "Temporarily unavailable",
+        HttpError::Internal(_) => "Something went wrong",
     }
 }
 
-impl From<askama::Error> for PageError {
-    fn from(e: askama::Error) -> Self {
-        PageError::Internal(format!("template: {e}"))
+fn hint(e: &HttpError) -> &'static str {
+    match e {
+        HttpError::Csrf => "Go back, reload the page and submit the form again.",
+        HttpError::Validation(_) | HttpError::Conflict(_) | HttpError::BadRequest(..) => {
+            "Go back, correct the form and try again."
+        }
+        HttpError::PayloadTooLarge => "Shorten the text you entered and try again.",
+        _ => "",
     }
 }
 
-impl PageError {
-    fn heading(&self) -> &'static str {
-        match self {
-            PageError::Login(_) => "Please sign in",
-            PageError::BadRequest(_) => "Bad request",
-            PageError::Forbidden => "Not allowed",
-            PageError::Csrf => "Form expired",
-            PageError::NotFound => "Not found",
-            PageError::Conflict(_) => "That did not work",
-            PageError::PayloadTooLarge => "Too large",
-            PageError::UnsupportedMediaType => "Unsupported request",
-            PageError::Validation(_) => "Please check your input",
-            PageError::TooManyAttempts(_) => "Too many attempts",
-            PageError::Unavailable => "Temporarily unavailable",
-            PageError::Internal(_) => "Something went wrong",
+/// What a browser is told: the page's own words for the errors whose JSON
+/// message is written for programs.
+fn page_message(e: &HttpError) -> String {
+    match e {
+        HttpError::NotFound => "the page or record you asked for does not exist".into(),
+        HttpError::Unavailable(_) => {
+            "the service is temporarily unavailable; try again in a moment".into()
         }
-    }
-
-    fn hint(&self) -> &'static str {
-        match self {
-            PageError::Csrf => "Go back, reload the page and submit the form again.",
-            PageError::Validation(_) | PageError::Conflict(_) | PageError::BadRequest(_) => {
-                "Go back, correct the form and try again."
-            }
-            PageError::PayloadTooLarge => "Shorten the text you entered and try again.",
-            _ => "",
+        HttpError::Internal(_) => "something went wrong on our side".into(),
+        HttpError::PayloadTooLarge => "the form you sent is too large".into(),
+        HttpError::UnsupportedMediaType(_) => {
+            "this address only accepts HTML form submissions".into()
         }
+        other => other.to_string(),
     }
 }
 
@@ -122,47 +67,32 @@ struct ErrorPage<'a> {
     hint: &'a str,
 }
 
-impl ResponseError for PageError {
-    fn status_code(&self) -> StatusCode {
-        match self {
-            PageError::Login(_) => StatusCode::SEE_OTHER,
-            PageError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            PageError::Forbidden | PageError::Csrf => StatusCode::FORBIDDEN,
-            PageError::NotFound => StatusCode::NOT_FOUND,
-            PageError::Conflict(_) => StatusCode::CONFLICT,
-            PageError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            PageError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            PageError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            PageError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
-            PageError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            PageError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        if let PageError::Login(next) = self {
+/// The browser rendering of an [`HttpError`]: an HTML page with the same
+/// status, or for a missing session a 303 to the login form.
+pub(crate) fn error_page(e: &HttpError) -> HttpResponse {
+    match e {
+        HttpError::SignIn(next) => {
             let location = match next {
                 Some(n) => format!("/login?next={}", super::forms::url_encode(n)),
                 None => "/login".to_owned(),
             };
             return see_other(&location);
         }
-        if let PageError::Internal(detail) = self {
-            tracing::error!(error = %detail, "internal error while rendering a page");
-        }
-        let page = ErrorPage {
-            css: assets::css_href(),
-            heading: self.heading(),
-            message: capitalise(&self.to_string()),
-            hint: self.hint(),
-        };
-        let body = page.render().unwrap_or_else(|_| self.heading().to_owned());
-        let mut resp = html_builder(self.status_code());
-        if let PageError::TooManyAttempts(retry) = self {
-            resp.insert_header((header::RETRY_AFTER, retry.as_secs().max(1).to_string()));
-        }
-        resp.body(body)
+        HttpError::Unauthorized => return see_other("/login"),
+        _ => {}
     }
+    let page = ErrorPage {
+        css: assets::css_href(),
+        heading: heading(e),
+        message: capitalise(&page_message(e)),
+        hint: hint(e),
+    };
+    let body = page.render().unwrap_or_else(|_| heading(e).to_owned());
+    let mut resp = html_builder(e.status_code());
+    if let HttpError::TooManyAttempts(retry) = e {
+        resp.insert_header((header::RETRY_AFTER, retry.as_secs().max(1).to_string()));
+    }
+    resp.body(body)
 }
 
 fn capitalise(s: &str) -> String {
@@ -203,13 +133,13 @@ pub(crate) fn html_builder(status: StatusCode) -> HttpResponseBuilder {
 pub(crate) fn render_status<T: Template>(
     status: StatusCode,
     t: &T,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, HttpError> {
     let body = t.render()?;
     Ok(html_builder(status).body(body))
 }
 
 /// Renders a template as a 200 page.
-pub(crate) fn render<T: Template>(t: &T) -> Result<HttpResponse, PageError> {
+pub(crate) fn render<T: Template>(t: &T) -> Result<HttpResponse, HttpError> {
     render_status(StatusCode::OK, t)
 }
 
@@ -260,10 +190,6 @@ pub(crate) fn failed(session: &Session, location: &str, text: impl Into<String>)
     see_other(location)
 }
 
-/// Checks a submitted form's CSRF token: the first thing every POST does.
-pub(crate) fn check_csrf(session: &Session, submitted: &str) -> Result<(), PageError> {
-    verify_csrf(session, submitted).map_err(|_| PageError::Csrf)
-}
 
 /// An error the user can fix by changing the form: shown next to it,
 /// with their input kept.
@@ -275,11 +201,14 @@ pub(crate) struct FormProblem {
 
 /// Splits an error into one the form can show (`Ok`) and one that is a
 /// page of its own (`Err`).
-pub(crate) fn form_problem(e: impl Into<PageError>) -> Result<FormProblem, PageError> {
+pub(crate) fn form_problem(e: impl Into<HttpError>) -> Result<FormProblem, HttpError> {
     let e = e.into();
     let status = e.status_code();
     match e {
-        PageError::Validation(_) | PageError::Conflict(_) | PageError::BadRequest(_) => {
+        HttpError::Validation(_)
+        | HttpError::Conflict(_)
+        | HttpError::BadRequest(..)
+        | HttpError::Forbidden(_) => {
             Ok(FormProblem {
                 status,
                 message: capitalise(&e.to_string()),
@@ -342,7 +271,7 @@ impl Layout {
         user: &WebUser,
         title: impl Into<String>,
         nav: Nav,
-    ) -> Result<Self, PageError> {
+    ) -> Result<Self, HttpError> {
         let flashes = match user.session.remove_as::<Vec<Flash>>(FLASH_KEY) {
             Some(Ok(list)) => list,
             _ => Vec::new(),
@@ -352,7 +281,7 @@ impl Layout {
             nav: nav.as_str(),
             username: user.user.username.to_string(),
             is_admin: user.user.is_admin(),
-            csrf: csrf_token(&user.session).map_err(PageError::from)?,
+            csrf: csrf_token(&user.session).map_err(HttpError::from)?,
             flashes,
             css: assets::css_href(),
         })
@@ -364,36 +293,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn api_errors_map_to_page_errors() {
-        assert!(matches!(
-            PageError::from(ApiError::Unauthorized),
-            PageError::Login(None)
-        ));
-        assert!(matches!(
-            PageError::from(ApiError::NotFound),
-            PageError::NotFound
-        ));
-        assert_eq!(
-            PageError::from(ApiError::Csrf).status_code(),
-            StatusCode::FORBIDDEN
-        );
-        assert_eq!(
-            PageError::from(ApiError::Validation("x".into())).status_code(),
-            StatusCode::UNPROCESSABLE_ENTITY
-        );
-    }
-
-    #[test]
     fn internal_details_are_not_shown() {
-        let e = PageError::Internal("secret database detail".into());
-        let resp = e.error_response();
+        let e = HttpError::internal("secret database detail");
+        let resp = error_page(&e);
         assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
-        assert!(!e.to_string().contains("secret"));
+        assert!(!page_message(&e).contains("secret"));
     }
 
     #[test]
-    fn login_error_redirects_with_next() {
-        let resp = PageError::Login(Some("/entries?from=2024-01-01".into())).error_response();
+    fn sign_in_redirects_with_next() {
+        let resp = error_page(&HttpError::SignIn(Some("/entries?from=2024-01-01".into())));
         assert_eq!(resp.status(), StatusCode::SEE_OTHER);
         let loc = resp
             .headers()
@@ -404,11 +313,11 @@ mod tests {
 
     #[test]
     fn form_problems_are_user_errors_only() {
-        assert!(form_problem(ApiError::Validation("bad".into())).is_ok());
-        assert!(form_problem(ApiError::Conflict("taken".into())).is_ok());
-        assert!(form_problem(ApiError::NotFound).is_err());
-        assert!(form_problem(ApiError::Internal("x".into())).is_err());
-        let p = form_problem(ApiError::Validation("name: too long".into())).ok();
+        assert!(form_problem(HttpError::Validation("bad".into())).is_ok());
+        assert!(form_problem(HttpError::Conflict("taken".into())).is_ok());
+        assert!(form_problem(HttpError::NotFound).is_err());
+        assert!(form_problem(HttpError::internal("x")).is_err());
+        let p = form_problem(HttpError::Validation("name: too long".into())).ok();
         assert_eq!(p.map(|p| p.message), Some("Name: too long".to_owned()));
     }
 }

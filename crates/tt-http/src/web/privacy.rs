@@ -10,19 +10,19 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use tt_consent::{ConsentLevel, ConsentSource, Reason};
 use tt_telemetry::values::PropertyKind;
-use tt_telemetry::{Event, Outcome, SinkState, TelemetryStatus};
+use tt_telemetry::{Outcome, SinkState, TelemetryStatus};
 
 use super::forms::{checked, fmt_datetime};
-use super::page::{Layout, Nav, PageError, check_csrf, done, failed, render_status};
-use crate::api::privacy::{privacy_state, rotate_install_id, set_level};
-use crate::auth::WebUser;
-use crate::error::ApiError;
+use super::page::{Layout, Nav, done, failed, render_status};
+use crate::api::privacy::privacy_state;
+use crate::auth::{CsrfForm, WebUser};
+use crate::error::HttpError;
 use crate::state::AppState;
 
-pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin/telemetry", web::get().to(show))
-        .route("/admin/telemetry/toggle", web::post().to(toggle))
-        .route("/admin/telemetry/rotate", web::post().to(rotate));
+routes! {
+    GET "/admin/telemetry" => show,
+    POST "/admin/telemetry/toggle" => toggle,
+    POST "/admin/telemetry/rotate" => rotate,
 }
 
 /// `2024-03-05 09:30 UTC`.
@@ -81,7 +81,7 @@ async fn describe_actor(state: &AppState, actor: &str) -> String {
         .and_then(|n| n.parse::<i64>().ok())
         .and_then(tt_domain::UserId::new);
     match id {
-        Some(id) => match state.db(move |c| tt_persistence::users::find(c, id)).await {
+        Some(id) => match state.run(move |app| tt_app::user_by_id(app, id)).await {
             Ok(u) => format!("{} ({actor})", u.username),
             Err(_) => actor.to_owned(),
         },
@@ -263,7 +263,7 @@ async fn page(
     user: &WebUser,
     status: StatusCode,
     error: Option<String>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, HttpError> {
     let facts = privacy_state(state);
     let (base, detailed) = level_views(state).await;
     let telemetry = state.telemetry();
@@ -293,7 +293,7 @@ async fn page(
 }
 
 /// `GET /admin/telemetry`.
-async fn show(state: web::Data<AppState>, user: WebUser) -> Result<HttpResponse, PageError> {
+async fn show(state: web::Data<AppState>, user: WebUser) -> Result<HttpResponse, HttpError> {
     user.require_admin()?;
     page(&state, &user, StatusCode::OK, None).await
 }
@@ -307,13 +307,14 @@ struct ToggleForm {
     detailed: String,
 }
 
-fn on_off(raw: &str) -> Result<Option<bool>, PageError> {
+fn on_off(raw: &str) -> Result<Option<bool>, HttpError> {
     match raw.trim().to_ascii_lowercase().as_str() {
         "" => Ok(None),
         "on" | "true" | "1" => Ok(Some(true)),
         "off" | "false" | "0" => Ok(Some(false)),
-        _ => Err(PageError::BadRequest(
-            "a level can only be turned on or off".into(),
+        _ => Err(HttpError::bad_request(
+            "bad_request",
+            "a level can only be turned on or off",
         )),
     }
 }
@@ -331,9 +332,8 @@ fn level_title(level: ConsentLevel) -> &'static str {
 async fn toggle(
     state: web::Data<AppState>,
     user: WebUser,
-    form: web::Form<ToggleForm>,
-) -> Result<HttpResponse, PageError> {
-    check_csrf(&user.session, &form.csrf_token)?;
+    form: CsrfForm<ToggleForm>,
+) -> Result<HttpResponse, HttpError> {
     user.require_admin()?;
     let changes: Vec<(ConsentLevel, bool)> = [
         (ConsentLevel::Base, on_off(&form.base)?),
@@ -343,13 +343,14 @@ async fn toggle(
     .filter_map(|(level, v)| v.map(|v| (level, v)))
     .collect();
     if changes.is_empty() {
-        return Err(PageError::BadRequest(
-            "say which level to turn on or off".into(),
+        return Err(HttpError::bad_request(
+            "bad_request",
+            "say which level to turn on or off",
         ));
     }
     let mut messages = Vec::new();
     for (level, granted) in changes {
-        let was = state
+        let _was = state
             .installation
             .snapshot()
             .consent(level)
@@ -365,20 +366,16 @@ async fn toggle(
             );
             return page(&state, &user, StatusCode::CONFLICT, Some(msg)).await;
         }
-        match set_level(&state, user.user.id, level, granted).await {
+        let actor = user.actor();
+        match state
+            .run(move |app| tt_app::consent::set(app, &actor, level, granted))
+            .await
+        {
             Ok(()) => {}
-            Err(ApiError::Conflict(msg)) => {
+            Err(HttpError::Conflict(msg)) => {
                 return page(&state, &user, StatusCode::CONFLICT, Some(capital(&msg))).await;
             }
-            Err(other) => return Err(other.into()),
-        }
-        if granted && was != Some(true) {
-            state.track(
-                Event::AdminTelemetryEnabled {
-                    level: level.into(),
-                },
-                Some(user.user.id),
-            );
+            Err(other) => return Err(other),
         }
         let now = state.installation.effective(level);
         let mut text = format!(
@@ -426,9 +423,8 @@ struct RotateForm {
 async fn rotate(
     state: web::Data<AppState>,
     user: WebUser,
-    form: web::Form<RotateForm>,
-) -> Result<HttpResponse, PageError> {
-    check_csrf(&user.session, &form.csrf_token)?;
+    form: CsrfForm<RotateForm>,
+) -> Result<HttpResponse, HttpError> {
     user.require_admin()?;
     if !checked(&form.confirm) {
         return Ok(failed(
@@ -437,7 +433,10 @@ async fn rotate(
             "the install id was not changed: tick “I understand” to confirm",
         ));
     }
-    let new_id = rotate_install_id(&state, user.user.id).await?;
+    let actor = user.actor();
+    let new_id = state
+        .run(move |app| tt_app::consent::rotate_install_id(app, &actor))
+        .await?;
     Ok(done(
         &user.session,
         "/admin/telemetry",
@@ -475,3 +474,5 @@ mod tests {
         );
     }
 }
+
+crate::auth::csrf_protected!(RotateForm, ToggleForm);

@@ -6,13 +6,14 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::forms::fmt_date;
-use super::page::{Layout, Nav, PageError, render_status};
+use super::page::{Layout, Nav, render_status};
 use crate::auth::WebUser;
+use crate::error::HttpError;
 use crate::state::AppState;
 
-pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/profile", web::get().to(show))
-        .route("/profile/export", web::get().to(export));
+routes! {
+    GET "/profile" => show,
+    GET "/profile/export" => export,
 }
 
 #[derive(Template)]
@@ -26,7 +27,7 @@ struct ProfilePage {
 }
 
 /// `GET /profile`.
-async fn show(user: WebUser) -> Result<HttpResponse, PageError> {
+async fn show(user: WebUser) -> Result<HttpResponse, HttpError> {
     let page = ProfilePage {
         l: Layout::new(&user, "Your profile", Nav::Profile)?,
         username: user.user.username.to_string(),
@@ -54,11 +55,11 @@ async fn export(
     state: web::Data<AppState>,
     user: WebUser,
     q: web::Query<ExportQuery>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, HttpError> {
     let format = if q.format.is_empty() {
         None
     } else {
         Some(q.format.as_str())
     };
-    Ok(crate::api::me::export_response(&state, user.user.id, format).await?)
+    Ok(crate::api::me::export_response(&state, user.actor(), format).await?)
 }

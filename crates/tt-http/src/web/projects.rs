@@ -7,25 +7,23 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 use tt_domain::{ClientId, CommentTarget, Name, Project, ProjectId, Text};
-use tt_persistence::work::{self as repo, ProjectFields};
+use tt_app::catalog::ProjectFields;
 
 use super::clients::opt_rate;
 use super::comments::{self, CommentView};
 use super::forms::{Opt, checked, opt_id};
-use super::page::{
-    FormProblem, Layout, Nav, PageError, check_csrf, done, form_problem, render_status,
-};
+use super::page::{FormProblem, Layout, Nav, done, form_problem, render_status};
 use super::tasks::{TaskView, task_views};
-use crate::auth::WebUser;
+use crate::auth::{CsrfForm, WebUser};
+use crate::error::HttpError;
 use crate::state::AppState;
-use crate::tracking;
 
-pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/projects", web::get().to(list))
-        .route("/projects", web::post().to(create))
-        .route("/projects/{id}", web::get().to(detail))
-        .route("/projects/{id}/edit", web::get().to(edit_page))
-        .route("/projects/{id}/edit", web::post().to(update));
+routes! {
+    GET "/projects" => list,
+    POST "/projects" => create,
+    GET "/projects/{id}" => detail,
+    GET "/projects/{id}/edit" => edit_page,
+    POST "/projects/{id}/edit" => update,
 }
 
 #[derive(Deserialize, Default, Debug, Clone)]
@@ -71,8 +69,8 @@ impl ProjectForm {
         }
     }
 
-    fn parse(&self) -> Result<ProjectFields, PageError> {
-        let invalid = |e: tt_domain::DomainError| PageError::Validation(e.to_string());
+    fn parse(&self) -> Result<ProjectFields, HttpError> {
+        let invalid = |e: tt_domain::DomainError| HttpError::Validation(e.to_string());
         Ok(ProjectFields {
             client_id: opt_id("client", &self.client_id, ClientId::new)?,
             name: Name::parse(&self.name).map_err(invalid)?,
@@ -115,8 +113,8 @@ fn project_view(p: &Project, client_names: &HashMap<ClientId, String>) -> Projec
     }
 }
 
-async fn clients(state: &AppState) -> Result<(Vec<Opt>, HashMap<ClientId, String>), PageError> {
-    let all = state.db(|c| repo::list_clients(c, true)).await?;
+async fn clients(state: &AppState) -> Result<(Vec<Opt>, HashMap<ClientId, String>), HttpError> {
+    let all = state.run(|app| tt_app::catalog::clients(app, true)).await?;
     let options = all
         .iter()
         .filter(|c| !c.archived)
@@ -151,11 +149,11 @@ async fn show_list(
     q: ListQuery,
     form: ProjectForm,
     problem: Option<FormProblem>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, HttpError> {
     let show_archived = checked(&q.archived);
     let client = opt_id("client", &q.client_id, ClientId::new).unwrap_or(None);
     let projects = state
-        .db(move |c| repo::list_projects(c, client, show_archived))
+        .run(move |app| tt_app::catalog::projects(app, client, show_archived))
         .await?;
     let (client_options, client_names) = clients(state).await?;
     let (status, error) = match problem {
@@ -182,7 +180,7 @@ async fn list(
     state: web::Data<AppState>,
     user: WebUser,
     q: web::Query<ListQuery>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, HttpError> {
     show_list(
         &state,
         &user,
@@ -197,21 +195,19 @@ async fn list(
 async fn create(
     state: web::Data<AppState>,
     user: WebUser,
-    form: web::Form<ProjectForm>,
-) -> Result<HttpResponse, PageError> {
-    check_csrf(&user.session, &form.csrf_token)?;
+    form: CsrfForm<ProjectForm>,
+) -> Result<HttpResponse, HttpError> {
     user.require_admin()?;
     let form = form.into_inner();
     let result = match form.parse() {
         Ok(f) => state
-            .db(move |c| repo::create_project(c, &f))
+            .run({ let actor = user.actor(); move |app| tt_app::catalog::create_project(app, &actor, f) })
             .await
-            .map_err(PageError::from),
+            .map_err(HttpError::from),
         Err(e) => Err(e),
     };
     match result {
         Ok(p) => {
-            state.track(tracking::project_created(&p), Some(user.user.id));
             Ok(done(
                 &user.session,
                 &format!("/projects/{}", p.id),
@@ -225,8 +221,8 @@ async fn create(
     }
 }
 
-fn project_id(raw: i64) -> Result<ProjectId, PageError> {
-    ProjectId::new(raw).ok_or(PageError::NotFound)
+fn project_id(raw: i64) -> Result<ProjectId, HttpError> {
+    ProjectId::new(raw).ok_or(HttpError::NotFound)
 }
 
 #[derive(Template)]
@@ -245,9 +241,9 @@ async fn detail(
     state: web::Data<AppState>,
     user: WebUser,
     path: web::Path<i64>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, HttpError> {
     let id = project_id(path.into_inner())?;
-    let project = state.db(move |c| repo::find_project(c, id)).await?;
+    let project = state.run(move |app| tt_app::catalog::project(app, id)).await?;
     let (_, client_names) = clients(&state).await?;
     let tasks = task_views(&state, Some(id)).await?;
     let comments = comments::load(&state, &user, CommentTarget::Project(id)).await?;
@@ -277,10 +273,10 @@ async fn edit_page(
     state: web::Data<AppState>,
     user: WebUser,
     path: web::Path<i64>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, HttpError> {
     user.require_admin()?;
     let id = project_id(path.into_inner())?;
-    let project = state.db(move |c| repo::find_project(c, id)).await?;
+    let project = state.run(move |app| tt_app::catalog::project(app, id)).await?;
     let (client_options, _) = clients(&state).await?;
     let page = EditPage {
         l: Layout::new(&user, "Edit project", Nav::Projects)?,
@@ -297,30 +293,23 @@ async fn update(
     state: web::Data<AppState>,
     user: WebUser,
     path: web::Path<i64>,
-    form: web::Form<ProjectForm>,
-) -> Result<HttpResponse, PageError> {
-    check_csrf(&user.session, &form.csrf_token)?;
+    form: CsrfForm<ProjectForm>,
+) -> Result<HttpResponse, HttpError> {
     user.require_admin()?;
     let id = project_id(path.into_inner())?;
     let form = form.into_inner();
     let result = match form.parse() {
         Ok(f) => state
-            .db(move |c| {
-                Ok((
-                    repo::find_project(c, id)?.archived,
-                    repo::update_project(c, id, &f)?,
-                ))
+            .run({
+                let actor = user.actor();
+                move |app| tt_app::catalog::update_project(app, &actor, id, f)
             })
             .await
-            .map_err(PageError::from),
+            .map_err(HttpError::from),
         Err(e) => Err(e),
     };
     match result {
-        Ok((was_archived, p)) => {
-            state.track(
-                tracking::project_saved(was_archived, &p),
-                Some(user.user.id),
-            );
+        Ok(p) => {
             Ok(done(
                 &user.session,
                 &format!("/projects/{id}"),
@@ -341,3 +330,5 @@ async fn update(
         }
     }
 }
+
+crate::auth::csrf_protected!(ProjectForm);

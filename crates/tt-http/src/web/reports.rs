@@ -4,21 +4,21 @@
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use chrono::Duration;
 use serde::Deserialize;
 use tt_domain::GroupBy;
 
 use super::forms::{Opt, url_encode};
-use super::page::{Layout, Nav, PageError, render_status};
+use super::page::{Layout, Nav, render_status};
 use crate::api::dto::hours;
-use crate::api::reports::{compute_summary, entries_csv_bytes, period_from_query};
+use crate::api::reports::entries_csv_bytes;
+use tt_app::input;
 use crate::auth::WebUser;
+use crate::error::HttpError;
 use crate::state::AppState;
-use crate::tracking;
 
-pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/reports", web::get().to(summary))
-        .route("/reports/entries.csv", web::get().to(entries_csv));
+routes! {
+    GET "/reports" => summary,
+    GET "/reports/entries.csv" => entries_csv,
 }
 
 #[derive(Deserialize, Default, Debug, Clone)]
@@ -68,13 +68,13 @@ async fn summary(
     state: web::Data<AppState>,
     user: WebUser,
     q: web::Query<ReportQuery>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, HttpError> {
     let q = q.into_inner();
     let group_by: Result<GroupBy, String> = match q.group_by.trim() {
         "" => Ok(GroupBy::Project),
         s => s.parse().map_err(|e: tt_domain::DomainError| e.to_string()),
     };
-    let period = period_from_query(Some(&q.from), Some(&q.to)).map_err(|e| e.to_string());
+    let period = input::period(Some(&q.from), Some(&q.to), input::today(tt_app::now())).map_err(|e| e.to_string());
     let mut page = ReportsPage {
         l: Layout::new(&user, "Reports", Nav::Reports)?,
         from: q.from.trim().to_owned(),
@@ -99,13 +99,12 @@ async fn summary(
             return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
-    let s = compute_summary(&state, &user.user, period, group_by).await?;
-    state.track(
-        tracking::summary_viewed(s.group_by, s.period),
-        Some(user.user.id),
-    );
+    let actor = user.actor();
+    let s = state
+        .run(move |app| tt_app::reports::summary(app, &actor, period, group_by))
+        .await?;
     let from = s.period.from().date_naive().to_string();
-    let to = (s.period.to() - Duration::days(1)).date_naive().to_string();
+    let to = input::period_last_day(&s.period).to_string();
     page.csv_href = format!(
         "/reports/entries.csv?from={}&to={}",
         url_encode(&from),
@@ -114,18 +113,19 @@ async fn summary(
     page.from = from;
     page.to = to;
     page.rows = s
+        .summary
         .rows
         .iter()
-        .map(|(r, label)| RowView {
-            label: label.clone(),
+        .map(|r| RowView {
+            label: s.labels.get(&r.key).cloned().unwrap_or_default(),
             hours: hours(r.seconds),
             billable_hours: hours(r.billable_seconds),
             amount: r.amount.to_string(),
             entries: r.entries,
         })
         .collect();
-    page.total_hours = hours(s.total_seconds);
-    page.total_amount = s.total_amount.to_string();
+    page.total_hours = hours(s.summary.seconds);
+    page.total_amount = s.summary.amount.to_string();
     render_status(StatusCode::OK, &page)
 }
 
@@ -141,12 +141,15 @@ async fn entries_csv(
     state: web::Data<AppState>,
     user: WebUser,
     q: web::Query<CsvQuery>,
-) -> Result<HttpResponse, PageError> {
-    let period = period_from_query(Some(&q.from), Some(&q.to))?;
-    let (bytes, rows) = entries_csv_bytes(&state, &user.user, period).await?;
-    state.track(tracking::csv_exported(rows), Some(user.user.id));
+) -> Result<HttpResponse, HttpError> {
+    let period = input::period(Some(&q.from), Some(&q.to), input::today(tt_app::now()))?;
+    let actor = user.actor();
+    let listing = state
+        .run(move |app| tt_app::reports::export_entries(app, &actor, period))
+        .await?;
+    let bytes = entries_csv_bytes(&listing)?;
     let from = period.from().date_naive();
-    let to = (period.to() - Duration::days(1)).date_naive();
+    let to = input::period_last_day(&period);
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
         .insert_header((

@@ -8,17 +8,16 @@ use serde::Deserialize;
 
 use super::assets;
 use super::forms::safe_next;
-use super::page::{Flash, PageError, check_csrf, flash, html_builder, render_status, see_other};
+use super::page::{Flash, flash, html_builder, render_status, see_other};
 use crate::api::auth::authenticate;
-use crate::auth::{MaybeSession, csrf_token, session_user, start_session};
-use crate::error::ApiError;
+use crate::auth::{CsrfForm, MaybeSession, csrf_token, session_user, start_session};
+use crate::error::HttpError;
 use crate::state::AppState;
-use crate::tracking::{self, AuthMethod};
 
-pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/login", web::get().to(login_page))
-        .route("/login", web::post().to(login))
-        .route("/logout", web::post().to(logout));
+routes! {
+    GET "/login" => login_page,
+    POST "/login" => login,
+    POST "/logout" => logout,
 }
 
 #[derive(Template)]
@@ -43,7 +42,7 @@ fn login_form(
     next: String,
     username: String,
     error: Option<String>,
-) -> Result<LoginPage, PageError> {
+) -> Result<LoginPage, HttpError> {
     let flashes = match session.remove_as::<Vec<Flash>>("flash") {
         Some(Ok(list)) => list,
         _ => Vec::new(),
@@ -51,7 +50,7 @@ fn login_form(
     Ok(LoginPage {
         css: assets::css_href(),
         // Rendering the form creates the session cookie carrying the token.
-        csrf: csrf_token(session).map_err(PageError::from)?,
+        csrf: csrf_token(session).map_err(HttpError::from)?,
         next,
         username,
         error,
@@ -64,7 +63,7 @@ async fn login_page(
     state: web::Data<AppState>,
     session: MaybeSession,
     q: web::Query<NextQuery>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, HttpError> {
     let next = safe_next(q.next.as_deref());
     if session_user(&session.0, &state).is_some() {
         return Ok(see_other(&next));
@@ -88,20 +87,19 @@ async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
     session: MaybeSession,
-    form: web::Form<LoginForm>,
-) -> Result<HttpResponse, PageError> {
+    form: CsrfForm<LoginForm>,
+) -> Result<HttpResponse, HttpError> {
     let session = session.0;
-    check_csrf(&session, &form.csrf_token)?;
     let next = safe_next(Some(&form.next));
     let username = form.username.trim().chars().take(64).collect::<String>();
     match authenticate(&state, &req, &form.username, &form.password).await {
         Ok(user) => {
-            start_session(&session, user.id).map_err(PageError::from)?;
-            state.track(tracking::login(AuthMethod::Password), Some(user.id));
+            start_session(&session, user.id)?;
+            tt_app::auth::signed_in(&state.app, &user);
             flash(&session, "success", format!("Welcome, {}.", user.username));
             Ok(see_other(&next))
         }
-        Err(ApiError::Unauthorized) => {
+        Err(HttpError::Unauthorized) => {
             let page = login_form(
                 &session,
                 next,
@@ -110,7 +108,7 @@ async fn login(
             )?;
             render_status(StatusCode::UNAUTHORIZED, &page)
         }
-        Err(ApiError::TooManyAttempts(retry)) => {
+        Err(HttpError::TooManyAttempts(retry)) => {
             let minutes = retry.as_secs().div_ceil(60).max(1);
             let page = login_form(
                 &session,
@@ -125,7 +123,7 @@ async fn login(
                 .insert_header((header::RETRY_AFTER, retry.as_secs().max(1).to_string()))
                 .body(body))
         }
-        Err(other) => Err(other.into()),
+        Err(other) => Err(other),
     }
 }
 
@@ -139,16 +137,17 @@ struct LogoutForm {
 async fn logout(
     state: web::Data<AppState>,
     session: MaybeSession,
-    form: web::Form<LogoutForm>,
-) -> Result<HttpResponse, PageError> {
+    _form: CsrfForm<LogoutForm>,
+) -> Result<HttpResponse, HttpError> {
     let session = session.0;
-    check_csrf(&session, &form.csrf_token)?;
     let user = session_user(&session, &state);
     session.renew();
     session.clear();
     if user.is_some() {
-        state.track(tracking::logout(), user);
+        tt_app::auth::signed_out(&state.app, user);
     }
     flash(&session, "info", "You have been signed out.");
     Ok(see_other("/login"))
 }
+
+crate::auth::csrf_protected!(LoginForm, LogoutForm);

@@ -14,22 +14,22 @@ use actix_web::{HttpResponse, ResponseError, web};
 use askama::Template;
 use serde::Deserialize;
 use tt_consent::{ConsentLevel, ConsentSource};
-use tt_domain::{Email, Password, Role, User, Username};
-use tt_installation::InstallationError;
-use tt_telemetry::Event;
+use tt_app::users::NewAccount;
+use tt_app::{Actor, Surface};
+use tt_domain::{Password, Role, User, Username};
 
 use super::assets;
 use super::forms::checked;
-use super::page::{Flash, PageError, check_csrf, flash, render_status, see_other};
+use super::page::{Flash, flash, render_status, see_other};
 use super::privacy::{EventRow, capital, catalog_rows};
 use crate::api::privacy::privacy_state;
-use crate::auth::{MaybeSession, csrf_token, hash_password, session_user, start_session};
-use crate::error::ApiError;
+use crate::auth::{CsrfForm, MaybeSession, csrf_token, session_user, start_session};
+use crate::error::HttpError;
 use crate::state::AppState;
 
-pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/setup", web::get().to(setup_page))
-        .route("/setup", web::post().to(submit));
+routes! {
+    GET "/setup" => setup_page,
+    POST "/setup" => submit,
 }
 
 /// Who records the choices when the wizard also creates the admin (the
@@ -104,7 +104,7 @@ fn render_setup(
     form: &SetupForm,
     status: StatusCode,
     error: Option<String>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, HttpError> {
     let hard_off = match state.installation.effective(ConsentLevel::Base).reason {
         r @ tt_consent::Reason::DeployerDisabled { .. } => Some(r.to_string()),
         _ => None,
@@ -112,7 +112,7 @@ fn render_setup(
     let facts = privacy_state(state);
     let page = SetupPage {
         css: assets::css_href(),
-        csrf: csrf_token(session).map_err(PageError::from)?,
+        csrf: csrf_token(session).map_err(HttpError::from)?,
         mode: mode.as_str(),
         admin_name,
         username: form.username.trim().chars().take(64).collect(),
@@ -129,14 +129,14 @@ fn render_setup(
 }
 
 /// The signed-in user, if any, who may finish setup.
-async fn signed_in_user(state: &AppState, session: &Session) -> Result<Option<User>, PageError> {
+async fn signed_in_user(state: &AppState, session: &Session) -> Result<Option<User>, HttpError> {
     let Some(uid) = session_user(session, state) else {
         return Ok(None);
     };
-    match state.db(move |c| tt_persistence::users::find(c, uid)).await {
+    match state.run(move |app| tt_app::user_by_id(app, uid)).await {
         Ok(u) if u.active => Ok(Some(u)),
-        Ok(_) | Err(ApiError::NotFound) => Ok(None),
-        Err(e) => Err(e.into()),
+        Ok(_) | Err(HttpError::NotFound) => Ok(None),
+        Err(e) => Err(e),
     }
 }
 
@@ -150,14 +150,14 @@ fn already_complete(state: &AppState, session: &Session) -> HttpResponse {
 }
 
 /// What the page should ask, given who exists and who is signed in.
-async fn mode_for(state: &AppState, session: &Session) -> Result<(Mode, Option<User>), PageError> {
-    let users = state.db(tt_persistence::users::count).await?;
+async fn mode_for(state: &AppState, session: &Session) -> Result<(Mode, Option<User>), HttpError> {
+    let users = state.run(tt_app::users::count).await?;
     if users == 0 {
         return Ok((Mode::CreateAdmin, None));
     }
     match signed_in_user(state, session).await? {
         Some(u) if u.is_admin() => Ok((Mode::ConsentOnly, Some(u))),
-        Some(_) => Err(PageError::Forbidden),
+        Some(_) => Err(HttpError::forbidden()),
         None => Ok((Mode::SignIn, None)),
     }
 }
@@ -166,7 +166,7 @@ async fn mode_for(state: &AppState, session: &Session) -> Result<(Mode, Option<U
 async fn setup_page(
     state: web::Data<AppState>,
     session: MaybeSession,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, HttpError> {
     let session = session.0;
     if state.installation.is_setup_complete() {
         return Ok(already_complete(&state, &session));
@@ -185,86 +185,21 @@ async fn setup_page(
 }
 
 /// The new administrator's details, checked.
-struct NewAdmin {
-    username: Username,
-    email: Option<Email>,
-    password: Password,
-}
-
-fn validate(form: &SetupForm) -> Result<NewAdmin, PageError> {
-    let invalid = |e: tt_domain::DomainError| PageError::from(ApiError::from(e));
-    let username = Username::parse(&form.username).map_err(invalid)?;
-    let email = match form.email.trim() {
-        "" => None,
-        e => Some(Email::parse(e).map_err(invalid)?),
-    };
+fn validate(form: &SetupForm) -> Result<NewAccount, HttpError> {
     if form.password != form.password_confirm {
-        return Err(PageError::Validation(
+        return Err(HttpError::Validation(
             "password: the two passwords do not match".into(),
         ));
     }
-    let password = Password::parse(&form.password).map_err(invalid)?;
-    Ok(NewAdmin {
-        username,
-        email,
-        password,
+    Ok(NewAccount {
+        username: Username::parse(&form.username)?,
+        email: tt_app::input::email(Some(&form.email))?,
+        password: Password::parse(&form.password)?,
+        role: Role::Admin,
     })
 }
 
-/// How recording setup can fail in a way the page explains.
-enum Refusal {
-    /// Somebody finished setup first.
-    AlreadyComplete,
-    /// The deployer switched telemetry off; a box was ticked anyway.
-    DeployerDisabled(String),
-}
-
-async fn complete(
-    state: &AppState,
-    base: bool,
-    detailed: bool,
-    actor: String,
-) -> Result<Result<(), Refusal>, PageError> {
-    let inst = state.installation.clone();
-    let result = web::block(move || inst.complete_setup(base, detailed, &actor))
-        .await
-        .map_err(|_| PageError::Internal("blocking task failed".into()))?;
-    match result {
-        Ok(()) => {
-            // Base telemetry may have just been allowed: let the sink
-            // re-check now rather than at its next tick.
-            state.consent_changed();
-            Ok(Ok(()))
-        }
-        Err(InstallationError::AlreadyComplete { .. }) => Ok(Err(Refusal::AlreadyComplete)),
-        Err(e @ InstallationError::DeployerDisabled { .. }) => {
-            Ok(Err(Refusal::DeployerDisabled(e.to_string())))
-        }
-        Err(other) => Err(PageError::Internal(crate::error::error_chain(&other))),
-    }
-}
-
-fn finished(
-    state: &AppState,
-    session: &Session,
-    user: &User,
-    base: bool,
-    detailed: bool,
-    welcome: String,
-) -> HttpResponse {
-    state.track(
-        Event::SetupCompleted {
-            base_consent: base,
-            detailed_consent: detailed,
-        },
-        Some(user.id),
-    );
-    tracing::info!(
-        admin = user.id.get(),
-        base,
-        detailed,
-        "first-run setup completed"
-    );
+fn finished(session: &Session, welcome: String) -> HttpResponse {
     flash(session, "success", welcome);
     see_other("/")
 }
@@ -273,10 +208,9 @@ fn finished(
 async fn submit(
     state: web::Data<AppState>,
     session: MaybeSession,
-    form: web::Form<SetupForm>,
-) -> Result<HttpResponse, PageError> {
+    form: CsrfForm<SetupForm>,
+) -> Result<HttpResponse, HttpError> {
     let session = session.0;
-    check_csrf(&session, &form.csrf_token)?;
     let form = form.into_inner();
     if state.installation.is_setup_complete() {
         flash(&session, "info", "Setup is already complete.");
@@ -292,80 +226,51 @@ async fn submit(
             .unwrap_or_default();
         render_setup(&state, &session, mode, name, &form, status, Some(msg))
     };
-    let refused = |r: Refusal| match r {
-        Refusal::AlreadyComplete => {
+    // A refusal: somebody finished setup first (go on), or the deployer
+    // switched telemetry off and a box was ticked anyway (say so).
+    let refused = |e: HttpError| match e {
+        HttpError::Conflict(_) if state.installation.is_setup_complete() => {
             flash(&session, "info", "Setup was already completed.");
             Ok(already_complete(&state, &session))
         }
-        Refusal::DeployerDisabled(msg) => rerender(StatusCode::CONFLICT, capital(&msg)),
+        HttpError::Conflict(msg) => rerender(StatusCode::CONFLICT, capital(&msg)),
+        other => Err(other),
     };
     match (mode, admin.clone()) {
-        (Mode::SignIn, _) => Err(PageError::Login(Some("/setup".into()))),
+        (Mode::SignIn, _) | (Mode::ConsentOnly, None) => Err(HttpError::SignIn(Some("/setup".into()))),
         (Mode::ConsentOnly, Some(admin)) => {
-            match complete(&state, base, detailed, format!("user:{}", admin.id)).await? {
+            let actor = Actor::new(admin, Surface::Web);
+            match state
+                .run(move |app| tt_app::consent::setup_consent(app, &actor, base, detailed))
+                .await
+            {
                 Ok(()) => Ok(finished(
-                    &state,
                     &session,
-                    &admin,
-                    base,
-                    detailed,
                     "Setup complete. You can change these choices any time under Privacy & Analytics.".into(),
                 )),
-                Err(r) => refused(r),
+                Err(e) => refused(e),
             }
         }
-        (Mode::ConsentOnly, None) => Err(PageError::Login(Some("/setup".into()))),
         (Mode::CreateAdmin, _) => {
-            let new = match validate(&form) {
-                Ok(n) => n,
-                Err(e) => {
-                    return rerender(e.status_code(), capital(&e.to_string()));
-                }
+            let account = match validate(&form) {
+                Ok(a) => a,
+                Err(e) => return rerender(e.status_code(), capital(&e.to_string())),
             };
-            let NewAdmin {
-                username,
-                email,
-                password,
-            } = new;
-            let hash = web::block(move || hash_password(&password))
-                .await
-                .map_err(|_| PageError::Internal("blocking task failed".into()))?
-                .map_err(PageError::from)?;
-            // The atomic, once-only step: whoever gets here second stops.
-            if let Err(r) = complete(&state, base, detailed, WIZARD_ACTOR.into()).await? {
-                return refused(r);
-            }
             let created = state
-                .db(move |c| {
-                    tt_persistence::users::create(
-                        c,
-                        &tt_persistence::users::NewUser {
-                            username: &username,
-                            email: email.as_ref(),
-                            password_hash: &hash,
-                            role: Role::Admin,
-                        },
-                    )
+                .run(move |app| {
+                    tt_app::consent::setup_with_first_admin(app, account, base, detailed, WIZARD_ACTOR)
                 })
                 .await;
             let user = match created {
                 Ok(u) => u,
-                Err(e) => {
-                    // Setup is recorded but there is no account: say how to
-                    // recover rather than leave a locked-out server.
-                    tracing::error!(error = %e, "setup completed but the first administrator could not be created");
-                    return Err(PageError::Conflict(format!(
-                        "setup was recorded, but the administrator account could not be created ({e}); \
-                         create one with `timetracker user create --admin --username NAME`"
-                    )));
-                }
+                Err(e) => return refused(e),
             };
-            start_session(&session, user.id).map_err(PageError::from)?;
+            start_session(&session, user.id)?;
             let welcome = format!(
                 "Welcome, {}. Setup is complete; you are signed in as the administrator.",
                 user.username
             );
-            Ok(finished(&state, &session, &user, base, detailed, welcome))
+            Ok(finished(&session, welcome))
         }
     }
 }
@@ -397,3 +302,5 @@ mod tests {
         assert!(validate(&no_name).is_err());
     }
 }
+
+crate::auth::csrf_protected!(SetupForm);

@@ -6,24 +6,22 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 use tt_domain::{CommentTarget, Name, ProjectId, Task, TaskId, TaskStatus, Text, UserId};
-use tt_persistence::work::{self as repo, TaskFields};
+use tt_app::tasks::TaskFields;
 
 use super::comments::{self, CommentView};
 use super::forms::{Opt, opt_date, opt_id, req_id};
-use super::page::{
-    FormProblem, Layout, Nav, PageError, check_csrf, done, form_problem, render_status,
-};
+use super::page::{FormProblem, Layout, Nav, done, form_problem, render_status};
 use super::view::{Catalog, status_label, status_options, user_names, user_options};
-use crate::auth::WebUser;
+use crate::auth::{CsrfForm, WebUser};
+use crate::error::HttpError;
 use crate::state::AppState;
-use crate::tracking;
 
-pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/tasks", web::get().to(list))
-        .route("/tasks", web::post().to(create))
-        .route("/tasks/{id}", web::get().to(detail))
-        .route("/tasks/{id}", web::post().to(update))
-        .route("/tasks/{id}/delete", web::post().to(delete));
+routes! {
+    GET "/tasks" => list,
+    POST "/tasks" => create,
+    GET "/tasks/{id}" => detail,
+    POST "/tasks/{id}" => update,
+    POST "/tasks/{id}/delete" => delete,
 }
 
 /// A task as shown in lists.
@@ -44,12 +42,12 @@ pub(crate) struct TaskView {
 pub(crate) async fn task_views(
     state: &AppState,
     project: Option<ProjectId>,
-) -> Result<Vec<TaskView>, PageError> {
+) -> Result<Vec<TaskView>, HttpError> {
     let (tasks, users) = state
-        .db(move |c| {
+        .run(move |app| {
             Ok((
-                repo::list_tasks(c, project)?,
-                tt_persistence::users::list(c)?,
+                tt_app::tasks::list(app, project)?,
+                tt_app::users::directory(app)?,
             ))
         })
         .await?;
@@ -84,6 +82,7 @@ struct TaskForm {
     status: String,
     assignee_id: String,
     due_date: String,
+    archived: String,
 }
 
 impl TaskForm {
@@ -96,11 +95,12 @@ impl TaskForm {
             status: t.status.as_str().to_owned(),
             assignee_id: t.assignee_id.map(|u| u.to_string()).unwrap_or_default(),
             due_date: t.due_date.map(|d| d.to_string()).unwrap_or_default(),
+            archived: if t.archived { "on" } else { "" }.to_owned(),
         }
     }
 
-    fn parse(&self) -> Result<TaskFields, PageError> {
-        let invalid = |e: tt_domain::DomainError| PageError::Validation(e.to_string());
+    fn parse(&self) -> Result<TaskFields, HttpError> {
+        let invalid = |e: tt_domain::DomainError| HttpError::Validation(e.to_string());
         Ok(TaskFields {
             project_id: req_id("project", &self.project_id, ProjectId::new)?,
             name: Name::parse(&self.name).map_err(invalid)?,
@@ -111,6 +111,7 @@ impl TaskForm {
             },
             assignee_id: opt_id("assignee", &self.assignee_id, UserId::new)?,
             due_date: opt_date("due date", &self.due_date)?,
+            archived: super::forms::checked(&self.archived),
         })
     }
 }
@@ -122,9 +123,9 @@ struct Pickers {
     statuses: Vec<Opt>,
 }
 
-async fn pickers(state: &AppState, keep: Option<&Task>) -> Result<Pickers, PageError> {
+async fn pickers(state: &AppState, keep: Option<&Task>) -> Result<Pickers, HttpError> {
     let catalog = Catalog::load(state).await?;
-    let users = state.db(tt_persistence::users::list).await?;
+    let users = state.run(tt_app::users::directory).await?;
     let mut projects = catalog.project_options();
     if let Some(t) = keep
         && !projects.iter().any(|o| o.value == t.project_id.to_string())
@@ -163,7 +164,7 @@ async fn show_list(
     filter: Option<ProjectId>,
     form: TaskForm,
     problem: Option<FormProblem>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, HttpError> {
     let rows = task_views(state, filter).await?;
     let p = pickers(state, None).await?;
     let (status, error) = match problem {
@@ -188,7 +189,7 @@ async fn list(
     state: web::Data<AppState>,
     user: WebUser,
     q: web::Query<ListQuery>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, HttpError> {
     let filter = opt_id("project", &q.project_id, ProjectId::new).unwrap_or(None);
     let form = TaskForm {
         project_id: q.project_id.trim().to_owned(),
@@ -202,20 +203,18 @@ async fn list(
 async fn create(
     state: web::Data<AppState>,
     user: WebUser,
-    form: web::Form<TaskForm>,
-) -> Result<HttpResponse, PageError> {
-    check_csrf(&user.session, &form.csrf_token)?;
+    form: CsrfForm<TaskForm>,
+) -> Result<HttpResponse, HttpError> {
     let form = form.into_inner();
     let result = match form.parse() {
         Ok(f) => state
-            .db(move |c| repo::create_task(c, &f))
+            .run({ let actor = user.actor(); move |app| tt_app::tasks::create(app, &actor, f) })
             .await
-            .map_err(PageError::from),
+            .map_err(HttpError::from),
         Err(e) => Err(e),
     };
     match result {
         Ok(t) => {
-            state.track(tracking::task_created(&t), Some(user.user.id));
             Ok(done(
                 &user.session,
                 &format!("/tasks/{}", t.id),
@@ -229,8 +228,8 @@ async fn create(
     }
 }
 
-fn task_id(raw: i64) -> Result<TaskId, PageError> {
-    TaskId::new(raw).ok_or(PageError::NotFound)
+fn task_id(raw: i64) -> Result<TaskId, HttpError> {
+    TaskId::new(raw).ok_or(HttpError::NotFound)
 }
 
 #[derive(Template)]
@@ -254,13 +253,13 @@ async fn show_detail(
     id: TaskId,
     form: Option<TaskForm>,
     problem: Option<FormProblem>,
-) -> Result<HttpResponse, PageError> {
-    let task = state.db(move |c| repo::find_task(c, id)).await?;
+) -> Result<HttpResponse, HttpError> {
+    let task = state.run(move |app| tt_app::tasks::get(app, id)).await?;
     let view = task_views(state, Some(task.project_id))
         .await?
         .into_iter()
         .find(|t| t.id == id.get())
-        .ok_or(PageError::NotFound)?;
+        .ok_or(HttpError::NotFound)?;
     let p = pickers(state, Some(&task)).await?;
     let comments = comments::load(state, user, CommentTarget::Task(id)).await?;
     let (status, error) = match problem {
@@ -287,7 +286,7 @@ async fn detail(
     state: web::Data<AppState>,
     user: WebUser,
     path: web::Path<i64>,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, HttpError> {
     show_detail(&state, &user, task_id(path.into_inner())?, None, None).await
 }
 
@@ -296,24 +295,21 @@ async fn update(
     state: web::Data<AppState>,
     user: WebUser,
     path: web::Path<i64>,
-    form: web::Form<TaskForm>,
-) -> Result<HttpResponse, PageError> {
-    check_csrf(&user.session, &form.csrf_token)?;
+    form: CsrfForm<TaskForm>,
+) -> Result<HttpResponse, HttpError> {
     let id = task_id(path.into_inner())?;
     let form = form.into_inner();
+    let before_status = tt_app::tasks::get(state.app(), id).map(|t| t.status).ok();
     let result = match form.parse() {
         Ok(f) => state
-            .db(move |c| repo::update_task(c, id, &f))
+            .run({ let actor = user.actor(); move |app| tt_app::tasks::update(app, &actor, id, f) })
             .await
-            .map_err(PageError::from),
+            .map_err(HttpError::from),
         Err(e) => Err(e),
     };
     match result {
-        Ok((before, after)) => {
-            for event in tracking::task_changes(&before, &after) {
-                state.track(event, Some(user.user.id));
-            }
-            let msg = if before.status == after.status {
+        Ok(after) => {
+            let msg = if before_status == Some(after.status) {
                 "Task saved.".to_owned()
             } else {
                 format!("Task moved to “{}”.", status_label(after.status))
@@ -338,25 +334,23 @@ async fn delete(
     state: web::Data<AppState>,
     user: WebUser,
     path: web::Path<i64>,
-    form: web::Form<DeleteForm>,
-) -> Result<HttpResponse, PageError> {
-    check_csrf(&user.session, &form.csrf_token)?;
+    _form: CsrfForm<DeleteForm>,
+) -> Result<HttpResponse, HttpError> {
     let id = task_id(path.into_inner())?;
-    let task = state.db(move |c| repo::find_task(c, id)).await?;
+    let task = state.run(move |app| tt_app::tasks::get(app, id)).await?;
     match state
-        .db(move |c| repo::delete_task(c, id))
+        .run({ let actor = user.actor(); move |app| tt_app::tasks::delete(app, &actor, id) })
         .await
-        .map_err(PageError::from)
+        .map_err(HttpError::from)
     {
         Ok(()) => {
-            state.track(tracking::task_deleted(&task), Some(user.user.id));
             Ok(done(
                 &user.session,
                 &format!("/projects/{}", task.project_id),
                 format!("Task “{}” deleted.", task.name),
             ))
         }
-        Err(PageError::Conflict(msg)) => Ok(super::page::failed(
+        Err(HttpError::Conflict(msg)) => Ok(super::page::failed(
             &user.session,
             &format!("/tasks/{id}"),
             msg,
@@ -364,3 +358,5 @@ async fn delete(
         Err(e) => Err(e),
     }
 }
+
+crate::auth::csrf_protected!(DeleteForm, TaskForm);

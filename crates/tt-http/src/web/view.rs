@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use tt_domain::{Project, ProjectId, Task, TaskId, TaskStatus, TimeEntry, User, UserId};
 
 use super::forms::{Opt, OptGroup, fmt_date, fmt_datetime, fmt_hm, fmt_time};
-use super::page::PageError;
+use crate::error::HttpError;
 use crate::state::AppState;
 
 /// Every project (archived too, to name old entries) and task.
@@ -18,11 +18,11 @@ pub(crate) struct Catalog {
 }
 
 impl Catalog {
-    pub(crate) async fn load(state: &AppState) -> Result<Self, PageError> {
+    pub(crate) async fn load(state: &AppState) -> Result<Self, HttpError> {
         let (projects, tasks) = state
-            .db(|c| {
-                let projects = tt_persistence::work::list_projects(c, None, true)?;
-                let tasks = tt_persistence::work::list_tasks(c, None)?;
+            .run(|app| {
+                let projects = tt_app::catalog::projects(app, None, true)?;
+                let tasks = tt_app::tasks::list(app, None)?;
                 Ok((projects, tasks))
             })
             .await?;

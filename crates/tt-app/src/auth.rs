@@ -1,0 +1,131 @@
+//! Signing in and out: password checks, API tokens (only their SHA-256 is
+//! stored), and the events of each. Rate limiting by client address is the
+//! HTTP layer's; what a failed attempt *is* is decided here.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use tt_domain::User;
+use tt_persistence::PersistenceError;
+use tt_persistence::users as repo;
+
+use crate::events::{self, AuthMethod, LoginFailureReason};
+use crate::passwords::{dummy_hash, random_bytes, verify};
+use crate::{Actor, App, Result};
+
+/// Why a sign-in was refused (both answer the same to the client).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Unknown user or wrong password.
+    BadCredentials,
+    /// Right password, deactivated account.
+    Inactive,
+}
+
+/// Checks a username and password. Unknown users cost the same time as
+/// known ones. A refusal is tracked (without a user id).
+pub fn authenticate(app: &App, username: &str, password: &str) -> Result<Result<User, Refusal>> {
+    let outcome = if username.len() > 64 || password.len() > 1024 {
+        Err(Refusal::BadCredentials)
+    } else {
+        let name = username.trim();
+        let found = app.read(|c| match repo::find_with_hash(c, name) {
+            Ok(v) => Ok(Some(v)),
+            Err(PersistenceError::NotFound) => Ok(None),
+            Err(e) => Err(e.into()),
+        })?;
+        match found {
+            Some((user, hash)) => match (verify(password, &hash), user.active) {
+                (true, true) => Ok(user),
+                (true, false) => Err(Refusal::Inactive),
+                (false, _) => Err(Refusal::BadCredentials),
+            },
+            None => {
+                // Same work for unknown users: timing does not tell who exists.
+                let _ = verify(password, dummy_hash());
+                Err(Refusal::BadCredentials)
+            }
+        }
+    };
+    if let Err(r) = outcome {
+        let reason = match r {
+            Refusal::BadCredentials => LoginFailureReason::BadCredentials,
+            Refusal::Inactive => LoginFailureReason::InactiveUser,
+        };
+        app.track(events::login_failed(reason), None);
+        tracing::info!("login failed");
+    }
+    Ok(outcome)
+}
+
+/// Records a refusal the HTTP layer made before checking (too many tries).
+pub fn rate_limited(app: &App) {
+    app.track(events::login_failed(LoginFailureReason::RateLimited), None);
+}
+
+/// Records a browser sign-in.
+pub fn signed_in(app: &App, user: &User) {
+    app.track(events::login(AuthMethod::Password), Some(user.id));
+}
+
+/// Records a browser sign-out.
+pub fn signed_out(app: &App, user: Option<tt_domain::UserId>) {
+    app.track(events::logout(), user);
+}
+
+/// A new random token (URL-safe, 256 bits).
+fn new_token() -> Result<String> {
+    let mut bytes = [0u8; 32];
+    random_bytes(&mut bytes)?;
+    Ok(format!("tt_{}", URL_SAFE_NO_PAD.encode(bytes)))
+}
+
+/// Lower-hex SHA-256 of a token: only this is stored.
+pub fn token_hash(token: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Issues an API token for a user who just signed in; returns the token
+/// (shown once, never stored).
+pub fn issue_token(app: &App, user: &User) -> Result<String> {
+    let token = new_token()?;
+    let hash = token_hash(&token);
+    let token_id = app.write(|c| Ok(repo::add_token(c, user.id, &hash)?))?;
+    app.track(events::login(AuthMethod::ApiToken), Some(user.id));
+    app.track(events::api_token_created(token_id), Some(user.id));
+    Ok(token)
+}
+
+/// The active user owning an API token; `NotFound` for any other token.
+pub fn user_for_token(app: &App, token: &str) -> Result<User> {
+    let hash = token_hash(token);
+    app.read(|c| Ok(repo::find_by_token_hash(c, &hash)?))
+}
+
+/// Revokes the token the actor signed in with.
+pub fn revoke_token(app: &App, actor: &Actor, token: &str) -> Result<()> {
+    let hash = token_hash(token);
+    let revoked = app.write(|c| Ok(repo::revoke_token(c, &hash)?))?;
+    app.track(events::logout(), Some(actor.id()));
+    if let Some(token_id) = revoked {
+        app.track(events::api_token_revoked(token_id), Some(actor.id()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_random_and_hashed() {
+        let a = new_token().expect("token");
+        let b = new_token().expect("token");
+        assert_ne!(a, b);
+        assert_eq!(token_hash(&a).len(), 64);
+        assert_eq!(
+            token_hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

@@ -1,0 +1,102 @@
+//! Clients and projects: shared by the whole company, changed by
+//! administrators, readable by everyone signed in.
+
+pub use tt_persistence::work::{ClientFields, ProjectFields};
+use tt_domain::{Client, ClientId, Project, ProjectId, require_admin};
+use tt_persistence::work as repo;
+
+use crate::{Actor, App, Result, events};
+
+/// Clients by name (archived ones too if asked).
+pub fn clients(app: &App, include_archived: bool) -> Result<Vec<Client>> {
+    app.read(|c| Ok(repo::list_clients(c, include_archived)?))
+}
+
+/// One client.
+pub fn client(app: &App, id: ClientId) -> Result<Client> {
+    app.read(|c| Ok(repo::find_client(c, id)?))
+}
+
+/// Creates a client (admin).
+pub fn create_client(app: &App, actor: &Actor, fields: ClientFields) -> Result<Client> {
+    require_admin(&actor.user)?;
+    let client = app.write(|c| Ok(repo::create_client(c, &fields)?))?;
+    app.track(events::client_created(&client), Some(actor.id()));
+    Ok(client)
+}
+
+/// Replaces a client's fields (admin); archiving is tracked as such.
+pub fn update_client(app: &App, actor: &Actor, id: ClientId, fields: ClientFields) -> Result<Client> {
+    require_admin(&actor.user)?;
+    let (was_archived, client) = app.write(|c| {
+        let before = repo::find_client(c, id)?;
+        Ok((before.archived, repo::update_client(c, id, &fields)?))
+    })?;
+    app.track(events::client_saved(was_archived, &client), Some(actor.id()));
+    Ok(client)
+}
+
+/// Deletes a client nothing refers to (admin).
+pub fn delete_client(app: &App, actor: &Actor, id: ClientId) -> Result<()> {
+    require_admin(&actor.user)?;
+    app.write(|c| Ok(repo::delete_client(c, id)?))
+}
+
+/// Projects by name, optionally of one client.
+pub fn projects(app: &App, client: Option<ClientId>, include_archived: bool) -> Result<Vec<Project>> {
+    app.read(|c| Ok(repo::list_projects(c, client, include_archived)?))
+}
+
+/// One project.
+pub fn project(app: &App, id: ProjectId) -> Result<Project> {
+    app.read(|c| Ok(repo::find_project(c, id)?))
+}
+
+/// Creates a project (admin).
+pub fn create_project(app: &App, actor: &Actor, fields: ProjectFields) -> Result<Project> {
+    require_admin(&actor.user)?;
+    let project = app.write(|c| Ok(repo::create_project(c, &fields)?))?;
+    app.track(events::project_created(&project), Some(actor.id()));
+    Ok(project)
+}
+
+/// Replaces a project's fields (admin); archiving is tracked as such.
+pub fn update_project(
+    app: &App,
+    actor: &Actor,
+    id: ProjectId,
+    fields: ProjectFields,
+) -> Result<Project> {
+    require_admin(&actor.user)?;
+    let (was_archived, project) = app.write(|c| {
+        let before = repo::find_project(c, id)?;
+        Ok((before.archived, repo::update_project(c, id, &fields)?))
+    })?;
+    app.track(events::project_saved(was_archived, &project), Some(actor.id()));
+    Ok(project)
+}
+
+/// Deletes a project with no time, tasks or comments (admin).
+pub fn delete_project(app: &App, actor: &Actor, id: ProjectId) -> Result<()> {
+    require_admin(&actor.user)?;
+    app.write(|c| Ok(repo::delete_project(c, id)?))?;
+    app.track(events::project_deleted(id), Some(actor.id()));
+    Ok(())
+}
+
+/// Archives or restores a client (admin), keeping its other fields.
+pub fn set_client_archived(app: &App, actor: &Actor, id: ClientId, archived: bool) -> Result<Client> {
+    require_admin(&actor.user)?;
+    let (was_archived, client) = app.write(|c| {
+        let current = repo::find_client(c, id)?;
+        let fields = ClientFields {
+            name: current.name,
+            email: current.email,
+            default_hourly_rate: current.default_hourly_rate,
+            archived,
+        };
+        Ok((current.archived, repo::update_client(c, id, &fields)?))
+    })?;
+    app.track(events::client_saved(was_archived, &client), Some(actor.id()));
+    Ok(client)
+}

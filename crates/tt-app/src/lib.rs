@@ -1,0 +1,152 @@
+//! TimeTracker's application layer: **one function per use case**, written
+//! once and called by every surface — the JSON API and the web pages in
+//! `tt-http`, and the command line in `bins/timetracker`.
+//!
+//! Each action takes the acting user ([`Actor`]) and typed input, decides
+//! who may do it (rules from `tt-domain`), validates through `tt-domain`'s
+//! value types, runs in one database transaction with the row locks its
+//! invariant needs on both SQLite and PostgreSQL, and records its product
+//! event. Looking for "start the timer"? It is [`timer::start`].
+//!
+//! **This crate knows no HTTP and no HTML**: never actix-web, askama or any
+//! wire format. Every function blocks; async callers run it on a blocking
+//! thread.
+
+mod error;
+pub mod events;
+pub mod input;
+pub mod passwords;
+
+pub mod auth;
+pub mod catalog;
+pub mod comments;
+pub mod consent;
+pub mod entries;
+pub mod export;
+pub mod invoices;
+pub mod reports;
+pub mod tasks;
+pub mod timer;
+pub mod users;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tt_domain::{User, UserId};
+use tt_installation::Installation;
+use tt_persistence::{DbConnection, PersistenceError, Pool};
+use tt_telemetry::{Event, Telemetry};
+
+pub use error::{AppError, Result};
+pub use tt_telemetry::values::Surface;
+
+/// Everything the actions need: the database, the installation store and
+/// the telemetry sink. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct App {
+    pool: Pool,
+    installation: Arc<Installation>,
+    telemetry: Option<Telemetry>,
+}
+
+/// Who is acting, and through which surface (tracked with some events).
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// The signed-in user, as loaded for this request.
+    pub user: User,
+    /// API, web page or command line.
+    pub surface: Surface,
+}
+
+impl Actor {
+    /// An actor on a surface.
+    pub fn new(user: User, surface: Surface) -> Self {
+        Actor { user, surface }
+    }
+
+    /// The acting user's id.
+    pub fn id(&self) -> UserId {
+        self.user.id
+    }
+}
+
+impl App {
+    /// Composes the application from its parts.
+    pub fn new(pool: Pool, installation: Arc<Installation>) -> Self {
+        App {
+            pool,
+            installation,
+            telemetry: None,
+        }
+    }
+
+    /// Attaches the telemetry sink; without one, events go nowhere.
+    #[must_use]
+    pub fn with_telemetry(mut self, telemetry: Telemetry) -> Self {
+        self.telemetry = Some(telemetry);
+        self
+    }
+
+    /// The telemetry sink, if attached.
+    pub fn telemetry(&self) -> Option<&Telemetry> {
+        self.telemetry.as_ref()
+    }
+
+    /// The installation store (identity, setup state, consent).
+    pub fn installation(&self) -> &Arc<Installation> {
+        &self.installation
+    }
+
+    /// The database pool (for health checks and metrics).
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// Tracks a product event: a consent check and an enqueue, never
+    /// blocking and never failing the action.
+    pub fn track(&self, event: Event, user: Option<UserId>) {
+        if let Some(t) = &self.telemetry {
+            t.track(event, user.map(|u| tt_telemetry::values::UserId::new(u.get())));
+        }
+    }
+
+    /// Runs `f` on a pooled connection without a transaction (reads).
+    pub(crate) fn read<T>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> Result<T>,
+    ) -> Result<T> {
+        let mut conn = self.pool.get()?;
+        f(&mut conn)
+    }
+
+    /// Runs `f` in one write transaction (`BEGIN IMMEDIATE` on SQLite);
+    /// any error rolls everything back.
+    pub(crate) fn write<T>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> Result<T>,
+    ) -> Result<T> {
+        let mut conn = self.pool.get()?;
+        let mut outcome: Option<AppError> = None;
+        let result = tt_persistence::write_transaction(&mut conn, |c| {
+            f(c).map_err(|e| {
+                outcome = Some(e);
+                PersistenceError::Conflict("rolled back")
+            })
+        });
+        match (result, outcome) {
+            (Ok(v), _) => Ok(v),
+            (Err(_), Some(app_error)) => Err(app_error),
+            (Err(e), None) => Err(e.into()),
+        }
+    }
+}
+
+/// The current time, at the precision both databases store.
+pub fn now() -> DateTime<Utc> {
+    tt_persistence::now()
+}
+
+/// Loads a user by id, for authentication adapters (session, token).
+pub fn user_by_id(app: &App, id: UserId) -> Result<User> {
+    app.read(|c| Ok(tt_persistence::users::find(c, id)?))
+}

@@ -1,0 +1,134 @@
+//! User accounts: created by an administrator (API, admin page), by the
+//! operator (`timetracker user create`) or by first-run setup; roles,
+//! deactivation and deletion keep at least one active administrator, even
+//! when two administrators act at the same moment.
+
+pub use tt_persistence::users::{ANONYMOUS_USERNAME, DeletionReport, EntryDisposition};
+use tt_domain::{
+    Email, Password, Role, User, UserId, Username, ensure_an_admin_remains, require_admin,
+};
+use tt_persistence::users::{self as repo, NewUser};
+use tt_persistence::{DbConnection, locks};
+
+use crate::{Actor, App, AppError, Result, events, passwords};
+
+/// A new account, as typed.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    /// Login name.
+    pub username: Username,
+    /// Password (hashed here, never stored).
+    pub password: Password,
+    /// E-mail.
+    pub email: Option<Email>,
+    /// Role.
+    pub role: Role,
+}
+
+fn insert(app: &App, account: &NewAccount) -> Result<User> {
+    let hash = passwords::hash(&account.password)?;
+    insert_hashed(app, account, &hash)
+}
+
+/// Stores an account whose password is already hashed.
+pub(crate) fn insert_hashed(app: &App, account: &NewAccount, hash: &str) -> Result<User> {
+    app.write(|c| {
+        Ok(repo::create(
+            c,
+            &NewUser {
+                username: &account.username,
+                email: account.email.as_ref(),
+                password_hash: hash,
+                role: account.role,
+            },
+        )?)
+    })
+}
+
+/// An administrator creates an account.
+pub fn create(app: &App, actor: &Actor, account: NewAccount) -> Result<User> {
+    require_admin(&actor.user)?;
+    let user = insert(app, &account)?;
+    app.track(events::user_created(&user), Some(actor.id()));
+    Ok(user)
+}
+
+/// The operator creates an account on the command line (they hold the
+/// server, so no signed-in actor is needed).
+pub fn create_by_operator(app: &App, account: NewAccount) -> Result<User> {
+    insert(app, &account)
+}
+
+/// How many accounts exist (setup asks whether any does).
+pub fn count(app: &App) -> Result<i64> {
+    app.read(|c| Ok(repo::count(c)?))
+}
+
+/// All accounts, by username (admin).
+pub fn list(app: &App, actor: &Actor) -> Result<Vec<User>> {
+    require_admin(&actor.user)?;
+    app.read(|c| Ok(repo::list(c)?))
+}
+
+/// Everyone, for naming authors and assignees on pages any user sees.
+pub fn directory(app: &App) -> Result<Vec<User>> {
+    app.read(|c| Ok(repo::list(c)?))
+}
+
+/// Inside the roster lock: the actor must still be an active admin (another
+/// admin may have demoted them a moment ago).
+fn recheck_actor(c: &mut DbConnection, actor: &Actor) -> Result<()> {
+    let now = repo::find(c, actor.id())?;
+    if !now.active {
+        return Err(AppError::Forbidden("your account is no longer active"));
+    }
+    require_admin(&now)?;
+    Ok(())
+}
+
+/// Changes a user's role and active flag (admin). Returns the previous
+/// role too.
+pub fn set_role_active(
+    app: &App,
+    actor: &Actor,
+    id: UserId,
+    role: Role,
+    active: bool,
+) -> Result<(Role, User)> {
+    require_admin(&actor.user)?;
+    let (old, user) = app.write(|c| {
+        locks::admin_roster(c, &[actor.id(), id])?;
+        recheck_actor(c, actor)?;
+        let before = repo::find(c, id)?;
+        let after = repo::set_role_active(c, id, role, active)?;
+        ensure_an_admin_remains(repo::count_active_admins(c)?)?;
+        Ok((before.role, after))
+    })?;
+    if let Some(event) = events::user_role_changed(old, &user) {
+        app.track(event, Some(actor.id()));
+    }
+    Ok((old, user))
+}
+
+/// Deletes a user (admin), keeping their entries anonymised or deleting
+/// them. Nobody deletes their own account this way.
+pub fn delete(
+    app: &App,
+    actor: &Actor,
+    id: UserId,
+    entries: EntryDisposition,
+) -> Result<DeletionReport> {
+    require_admin(&actor.user)?;
+    if id == actor.id() {
+        return Err(AppError::conflict("you cannot delete your own account"));
+    }
+    let report = app.write(|c| {
+        locks::admin_roster(c, &[actor.id(), id])?;
+        recheck_actor(c, actor)?;
+        let report = repo::delete(c, id, entries)?;
+        ensure_an_admin_remains(repo::count_active_admins(c)?)?;
+        Ok(report)
+    })?;
+    app.track(events::user_deleted(id, entries), Some(actor.id()));
+    Ok(report)
+}

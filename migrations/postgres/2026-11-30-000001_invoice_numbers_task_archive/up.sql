@@ -1,0 +1,14 @@
+-- Invoice numbers are assigned when an invoice is issued, from a counter
+-- row that is locked for the issuing transaction: sequential, unique, never
+-- reused (a deleted draft never had one). Drafts are unnumbered.
+ALTER TABLE invoices ALTER COLUMN number DROP NOT NULL;
+CREATE TABLE invoice_number_sequence (
+    id BIGINT PRIMARY KEY CHECK (id = 1),
+    next_number BIGINT NOT NULL CHECK (next_number > 0)
+);
+INSERT INTO invoice_number_sequence (id, next_number)
+    SELECT 1, COALESCE(MAX(number), 0) + 1 FROM invoices;
+UPDATE invoices SET number = NULL WHERE status = 'draft';
+
+-- Tasks with tracked time are archived instead of deleted.
+ALTER TABLE tasks ADD COLUMN archived BOOLEAN NOT NULL DEFAULT FALSE;

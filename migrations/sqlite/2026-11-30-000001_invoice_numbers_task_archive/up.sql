@@ -1,0 +1,36 @@
+-- Invoice numbers are assigned when an invoice is issued, from a counter
+-- row: sequential, unique, never reused (a deleted draft never had one).
+-- Drafts are unnumbered. SQLite's way to relax NOT NULL is to rebuild the
+-- table with foreign keys off (so dropping the old table cascades nothing).
+PRAGMA foreign_keys = OFF;
+BEGIN IMMEDIATE;
+CREATE TABLE invoices_rebuilt (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    number BIGINT UNIQUE,
+    client_id INTEGER NOT NULL REFERENCES clients (id),
+    status TEXT NOT NULL CHECK (status IN ('draft', 'sent', 'paid', 'cancelled')),
+    issue_date DATE NOT NULL,
+    tax_rate_bp BIGINT NOT NULL,
+    subtotal_cents BIGINT NOT NULL,
+    tax_cents BIGINT NOT NULL,
+    total_cents BIGINT NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
+INSERT INTO invoices_rebuilt (id, number, client_id, status, issue_date, tax_rate_bp,
+                              subtotal_cents, tax_cents, total_cents, created_at)
+    SELECT id, CASE WHEN status = 'draft' THEN NULL ELSE number END, client_id, status,
+           issue_date, tax_rate_bp, subtotal_cents, tax_cents, total_cents, created_at
+    FROM invoices;
+CREATE TABLE invoice_number_sequence (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    next_number BIGINT NOT NULL CHECK (next_number > 0)
+);
+INSERT INTO invoice_number_sequence (id, next_number)
+    SELECT 1, COALESCE(MAX(number), 0) + 1 FROM invoices;
+DROP TABLE invoices;
+ALTER TABLE invoices_rebuilt RENAME TO invoices;
+
+-- Tasks with tracked time are archived instead of deleted.
+ALTER TABLE tasks ADD COLUMN archived BOOLEAN NOT NULL DEFAULT 0;
+COMMIT;
+PRAGMA foreign_keys = ON;
