@@ -237,8 +237,9 @@ impl TestApp {
     /// Creates a user directly in the database.
     pub fn create_user(&self, username: &str, password: &str, admin: bool) -> tt_domain::UserId {
         let username = tt_domain::Username::parse(username).expect("username");
-        let hash = tt_app::passwords::hash(&tt_domain::Password::parse(password).expect("password"))
-            .expect("hash");
+        let hash =
+            tt_app::passwords::hash(&tt_domain::Password::parse(password).expect("password"))
+                .expect("hash");
         let role = if admin {
             tt_domain::Role::Admin
         } else {

@@ -188,7 +188,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let account = tt_app::users::NewAccount {
                 username: Username::parse(&username)?,
-                email: tt_app::input::email(email.as_deref()).map_err(|e| anyhow::anyhow!("{e}"))?,
+                email: tt_app::input::email(email.as_deref())
+                    .map_err(|e| anyhow::anyhow!("{e}"))?,
                 password: Password::parse(&read_password(password_file.as_deref())?)?,
                 role: if admin { Role::Admin } else { Role::User },
             };

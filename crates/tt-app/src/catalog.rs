@@ -1,9 +1,9 @@
 //! Clients and projects: shared by the whole company, changed by
 //! administrators, readable by everyone signed in.
 
-pub use tt_persistence::work::{ClientFields, ProjectFields};
 use tt_domain::{Client, ClientId, Project, ProjectId, require_admin};
 use tt_persistence::work as repo;
+pub use tt_persistence::work::{ClientFields, ProjectFields};
 
 use crate::{Actor, App, Result, events};
 
@@ -26,13 +26,21 @@ pub fn create_client(app: &App, actor: &Actor, fields: ClientFields) -> Result<C
 }
 
 /// Replaces a client's fields (admin); archiving is tracked as such.
-pub fn update_client(app: &App, actor: &Actor, id: ClientId, fields: ClientFields) -> Result<Client> {
+pub fn update_client(
+    app: &App,
+    actor: &Actor,
+    id: ClientId,
+    fields: ClientFields,
+) -> Result<Client> {
     require_admin(&actor.user)?;
     let (was_archived, client) = app.write(|c| {
         let before = repo::find_client(c, id)?;
         Ok((before.archived, repo::update_client(c, id, &fields)?))
     })?;
-    app.track(events::client_saved(was_archived, &client), Some(actor.id()));
+    app.track(
+        events::client_saved(was_archived, &client),
+        Some(actor.id()),
+    );
     Ok(client)
 }
 
@@ -43,7 +51,11 @@ pub fn delete_client(app: &App, actor: &Actor, id: ClientId) -> Result<()> {
 }
 
 /// Projects by name, optionally of one client.
-pub fn projects(app: &App, client: Option<ClientId>, include_archived: bool) -> Result<Vec<Project>> {
+pub fn projects(
+    app: &App,
+    client: Option<ClientId>,
+    include_archived: bool,
+) -> Result<Vec<Project>> {
     app.read(|c| Ok(repo::list_projects(c, client, include_archived)?))
 }
 
@@ -72,7 +84,10 @@ pub fn update_project(
         let before = repo::find_project(c, id)?;
         Ok((before.archived, repo::update_project(c, id, &fields)?))
     })?;
-    app.track(events::project_saved(was_archived, &project), Some(actor.id()));
+    app.track(
+        events::project_saved(was_archived, &project),
+        Some(actor.id()),
+    );
     Ok(project)
 }
 
@@ -85,7 +100,12 @@ pub fn delete_project(app: &App, actor: &Actor, id: ProjectId) -> Result<()> {
 }
 
 /// Archives or restores a client (admin), keeping its other fields.
-pub fn set_client_archived(app: &App, actor: &Actor, id: ClientId, archived: bool) -> Result<Client> {
+pub fn set_client_archived(
+    app: &App,
+    actor: &Actor,
+    id: ClientId,
+    archived: bool,
+) -> Result<Client> {
     require_admin(&actor.user)?;
     let (was_archived, client) = app.write(|c| {
         let current = repo::find_client(c, id)?;
@@ -97,6 +117,9 @@ pub fn set_client_archived(app: &App, actor: &Actor, id: ClientId, archived: boo
         };
         Ok((current.archived, repo::update_client(c, id, &fields)?))
     })?;
-    app.track(events::client_saved(was_archived, &client), Some(actor.id()));
+    app.track(
+        events::client_saved(was_archived, &client),
+        Some(actor.id()),
+    );
     Ok(client)
 }

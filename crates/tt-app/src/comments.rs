@@ -40,6 +40,9 @@ pub fn delete(app: &App, actor: &Actor, id: CommentId) -> Result<Comment> {
         repo::delete_comment(c, id)?;
         Ok(current)
     })?;
-    app.track(events::comment_deleted(id, comment.target), Some(actor.id()));
+    app.track(
+        events::comment_deleted(id, comment.target),
+        Some(actor.id()),
+    );
     Ok(comment)
 }

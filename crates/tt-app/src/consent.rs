@@ -15,7 +15,9 @@ use crate::{Actor, App, AppError, Result};
 
 fn installation_error(e: InstallationError) -> AppError {
     match e {
-        InstallationError::AlreadyComplete { .. } => AppError::conflict("setup is already complete"),
+        InstallationError::AlreadyComplete { .. } => {
+            AppError::conflict("setup is already complete")
+        }
         e @ InstallationError::DeployerDisabled { .. } => AppError::Conflict(e.to_string()),
         other => AppError::Internal(Box::new(other)),
     }
@@ -30,7 +32,12 @@ fn setup_completed(app: &App, user: &User, base: bool, detailed: bool) {
         },
         Some(user.id),
     );
-    tracing::info!(admin = user.id.get(), base, detailed, "first-run setup completed");
+    tracing::info!(
+        admin = user.id.get(),
+        base,
+        detailed,
+        "first-run setup completed"
+    );
 }
 
 /// Setup on an installation without users: records the consent choices

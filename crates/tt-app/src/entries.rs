@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use tt_domain::{
-    Period, ProjectId, Tags, TaskId, Text, TimeEntry, TimeEntryId, TimeRange,
-    may_modify_entry, may_see_entry,
+    Period, ProjectId, Tags, TaskId, Text, TimeEntry, TimeEntryId, TimeRange, may_modify_entry,
+    may_see_entry,
 };
 use tt_persistence::entries::{self as repo, EntryFields};
 use tt_persistence::{DbConnection, PersistenceError};
@@ -81,7 +81,9 @@ pub(crate) fn resolve_details(
             other => other.into(),
         })?;
         if task.project_id != project.id {
-            return Err(AppError::invalid("task_id: the task belongs to another project"));
+            return Err(AppError::invalid(
+                "task_id: the task belongs to another project",
+            ));
         }
         if task.archived && !keep.is_some_and(|e| e.task_id == Some(t)) {
             return Err(AppError::invalid("task_id: the task is archived"));
@@ -97,13 +99,27 @@ pub(crate) fn resolve_details(
 }
 
 /// Adds a finished entry for the actor.
-pub fn create(app: &App, actor: &Actor, details: EntryDetails, times: EntryTimes) -> Result<TimeEntry> {
+pub fn create(
+    app: &App,
+    actor: &Actor,
+    details: EntryDetails,
+    times: EntryTimes,
+) -> Result<TimeEntry> {
     let range = times.range(now())?;
     let entry = app.write(|c| {
         let fields = resolve_details(c, &details, None)?;
-        Ok(repo::insert(c, actor.id(), range.start(), Some(range.end()), &fields)?)
+        Ok(repo::insert(
+            c,
+            actor.id(),
+            range.start(),
+            Some(range.end()),
+            &fields,
+        )?)
     })?;
-    app.track(events::entry_created(&entry, actor.surface), Some(actor.id()));
+    app.track(
+        events::entry_created(&entry, actor.surface),
+        Some(actor.id()),
+    );
     Ok(entry)
 }
 
@@ -133,7 +149,9 @@ pub fn update(
         may_modify_entry(&actor.user, &current)?;
         let (start, end) = match (times, current.is_running()) {
             (Some(_), true) => {
-                return Err(AppError::conflict("stop the timer before editing its times"));
+                return Err(AppError::conflict(
+                    "stop the timer before editing its times",
+                ));
             }
             (Some(t), false) => {
                 let r = t.range(at)?;
@@ -143,11 +161,16 @@ pub fn update(
         };
         let fields = resolve_details(c, &details, Some(&current))?;
         if !repo::update(c, id, start, end, &fields)? {
-            return Err(AppError::conflict("this entry is on an invoice and cannot be changed"));
+            return Err(AppError::conflict(
+                "this entry is on an invoice and cannot be changed",
+            ));
         }
         Ok(repo::find(c, id)?)
     })?;
-    app.track(events::entry_updated(&entry, actor.surface), Some(actor.id()));
+    app.track(
+        events::entry_updated(&entry, actor.surface),
+        Some(actor.id()),
+    );
     Ok(entry)
 }
 
@@ -158,7 +181,9 @@ pub fn delete(app: &App, actor: &Actor, id: TimeEntryId) -> Result<()> {
         let current = repo::find(c, id)?;
         may_modify_entry(&actor.user, &current)?;
         if !repo::delete(c, id)? {
-            return Err(AppError::conflict("this entry is on an invoice and cannot be changed"));
+            return Err(AppError::conflict(
+                "this entry is on an invoice and cannot be changed",
+            ));
         }
         Ok(())
     })?;
@@ -170,7 +195,12 @@ pub fn delete(app: &App, actor: &Actor, id: TimeEntryId) -> Result<()> {
 pub const MAX_LIST: i64 = 5000;
 
 /// The actor's entries that started in `period` (or all), newest first.
-pub fn list(app: &App, actor: &Actor, period: Option<Period>, limit: i64) -> Result<Vec<TimeEntry>> {
+pub fn list(
+    app: &App,
+    actor: &Actor,
+    period: Option<Period>,
+    limit: i64,
+) -> Result<Vec<TimeEntry>> {
     if !(1..=MAX_LIST).contains(&limit) {
         return Err(AppError::invalid("limit: must be between 1 and 5000"));
     }
@@ -195,7 +225,11 @@ pub struct Overview {
 pub fn overview(app: &App, actor: &Actor, latest: i64) -> Result<Overview> {
     use chrono::Datelike;
     let at = now();
-    let day = at.date_naive().and_hms_opt(0, 0, 0).map(|t| t.and_utc()).unwrap_or(at);
+    let day = at
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc())
+        .unwrap_or(at);
     let tomorrow = day + chrono::Duration::days(1);
     let week = day - chrono::Duration::days(i64::from(at.weekday().num_days_from_monday()));
     let uid = actor.id();

@@ -110,7 +110,11 @@ pub fn period(from: Option<&str>, to: Option<&str>, today: NaiveDate) -> Result<
 }
 
 /// A period given optionally: both ends absent means none.
-pub fn opt_period(from: Option<&str>, to: Option<&str>, today: NaiveDate) -> Result<Option<Period>> {
+pub fn opt_period(
+    from: Option<&str>,
+    to: Option<&str>,
+    today: NaiveDate,
+) -> Result<Option<Period>> {
     let blank = |s: Option<&str>| s.is_none_or(|s| s.trim().is_empty());
     if blank(from) && blank(to) {
         Ok(None)
@@ -141,9 +145,15 @@ mod tests {
             as_text.map(|e| e.to_string()),
             as_number.map(|e| e.to_string())
         );
-        assert!(matches!(id_text("x", "  ", tt_domain::ProjectId::new), Ok(None)));
+        assert!(matches!(
+            id_text("x", "  ", tt_domain::ProjectId::new),
+            Ok(None)
+        ));
         assert_eq!(
-            id_text("x", " 7 ", tt_domain::ProjectId::new).ok().flatten().map(|p| p.get()),
+            id_text("x", " 7 ", tt_domain::ProjectId::new)
+                .ok()
+                .flatten()
+                .map(|p| p.get()),
             Some(7)
         );
     }

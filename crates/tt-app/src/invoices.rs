@@ -58,7 +58,9 @@ pub fn create(app: &App, actor: &Actor, req: NewInvoice) -> Result<Invoice> {
         locks::unbilled_entries_of_client(c, req.client_id)?;
         let entries = repo::unbilled_entries(c, req.client_id, req.period)?;
         if entries.is_empty() {
-            return Err(AppError::invalid("no unbilled billable time for this client"));
+            return Err(AppError::invalid(
+                "no unbilled billable time for this client",
+            ));
         }
         let names: BTreeMap<_, _> = entries
             .iter()
@@ -73,7 +75,9 @@ pub fn create(app: &App, actor: &Actor, req: NewInvoice) -> Result<Invoice> {
             .into_iter()
             .map(|l| {
                 let rate = l.rate.ok_or_else(|| {
-                    AppError::invalid("a project on this invoice has no hourly rate (nor has the client)")
+                    AppError::invalid(
+                        "a project on this invoice has no hourly rate (nor has the client)",
+                    )
                 })?;
                 Ok(NewLine {
                     project_id: l.project_id,
@@ -85,7 +89,14 @@ pub fn create(app: &App, actor: &Actor, req: NewInvoice) -> Result<Invoice> {
             })
             .collect::<Result<Vec<_>>>()?;
         let totals = InvoiceTotals::compute(lines.iter().map(|l| l.amount), req.tax_rate);
-        let id = repo::insert_draft(c, req.client_id, req.issue_date, req.tax_rate, totals, &lines)?;
+        let id = repo::insert_draft(
+            c,
+            req.client_id,
+            req.issue_date,
+            req.tax_rate,
+            totals,
+            &lines,
+        )?;
         let ids: Vec<_> = entries.iter().map(|e| e.entry_id).collect();
         if repo::mark_billed(c, &ids, id)? != ids.len() {
             return Err(AppError::conflict(
@@ -126,7 +137,9 @@ pub fn set_status(
             None
         };
         if !repo::change_status(c, id, current.status, next, number)? {
-            return Err(AppError::conflict("the invoice changed meanwhile; reload it"));
+            return Err(AppError::conflict(
+                "the invoice changed meanwhile; reload it",
+            ));
         }
         if next == InvoiceStatus::Cancelled {
             repo::release_entries(c, id)?;
@@ -134,7 +147,10 @@ pub fn set_status(
         Ok((current.status, repo::find(c, id)?))
     })?;
     if old != invoice.status {
-        app.track(events::invoice_status_changed(old, &invoice), Some(actor.id()));
+        app.track(
+            events::invoice_status_changed(old, &invoice),
+            Some(actor.id()),
+        );
     }
     Ok((old, invoice))
 }
@@ -149,7 +165,9 @@ pub fn delete(app: &App, actor: &Actor, id: InvoiceId) -> Result<()> {
         }
         repo::release_entries(c, id)?;
         if !repo::delete_draft(c, id)? {
-            return Err(AppError::conflict("the invoice changed meanwhile; reload it"));
+            return Err(AppError::conflict(
+                "the invoice changed meanwhile; reload it",
+            ));
         }
         Ok(())
     })

@@ -106,25 +106,22 @@ impl App {
     /// blocking and never failing the action.
     pub fn track(&self, event: Event, user: Option<UserId>) {
         if let Some(t) = &self.telemetry {
-            t.track(event, user.map(|u| tt_telemetry::values::UserId::new(u.get())));
+            t.track(
+                event,
+                user.map(|u| tt_telemetry::values::UserId::new(u.get())),
+            );
         }
     }
 
     /// Runs `f` on a pooled connection without a transaction (reads).
-    pub(crate) fn read<T>(
-        &self,
-        f: impl FnOnce(&mut DbConnection) -> Result<T>,
-    ) -> Result<T> {
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T>) -> Result<T> {
         let mut conn = self.pool.get()?;
         f(&mut conn)
     }
 
     /// Runs `f` in one write transaction (`BEGIN IMMEDIATE` on SQLite);
     /// any error rolls everything back.
-    pub(crate) fn write<T>(
-        &self,
-        f: impl FnOnce(&mut DbConnection) -> Result<T>,
-    ) -> Result<T> {
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T>) -> Result<T> {
         let mut conn = self.pool.get()?;
         let mut outcome: Option<AppError> = None;
         let result = tt_persistence::write_transaction(&mut conn, |c| {

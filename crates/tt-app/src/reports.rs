@@ -6,8 +6,8 @@
 use std::collections::HashMap;
 
 use tt_domain::{
-    GroupBy, Period, ProjectId, ReportInput, ReportKey, Summary, TimeEntry, UserId,
-    effective_rate, summarize,
+    GroupBy, Period, ProjectId, ReportInput, ReportKey, Summary, TimeEntry, UserId, effective_rate,
+    summarize,
 };
 use tt_persistence::entries::RatedEntry;
 

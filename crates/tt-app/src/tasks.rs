@@ -2,9 +2,9 @@
 //! `tt_domain::may_delete_task` (never with tracked time — archive instead;
 //! a regular user never with other people's comments).
 
-pub use tt_persistence::work::TaskFields;
 use tt_domain::{ProjectId, Task, TaskId, TaskUsage, may_delete_task, may_move_task};
 use tt_persistence::work as repo;
+pub use tt_persistence::work::TaskFields;
 
 use crate::{Actor, App, Result, events};
 
@@ -25,11 +25,7 @@ pub fn create(app: &App, actor: &Actor, fields: TaskFields) -> Result<Task> {
     Ok(task)
 }
 
-fn usage(
-    c: &mut tt_persistence::DbConnection,
-    id: TaskId,
-    actor: &Actor,
-) -> Result<TaskUsage> {
+fn usage(c: &mut tt_persistence::DbConnection, id: TaskId, actor: &Actor) -> Result<TaskUsage> {
     Ok(TaskUsage {
         tracked_entries: tt_persistence::entries::count_for_task(c, id)?,
         comments_by_others: repo::count_task_comments_by_others(c, id, actor.id())?,

@@ -14,7 +14,10 @@ pub fn start(app: &App, actor: &Actor, details: EntryDetails) -> Result<TimeEntr
         let fields = resolve_details(c, &details, None)?;
         Ok(repo::insert(c, actor.id(), now(), None, &fields)?)
     })?;
-    app.track(events::timer_started(&entry, actor.surface), Some(actor.id()));
+    app.track(
+        events::timer_started(&entry, actor.surface),
+        Some(actor.id()),
+    );
     Ok(entry)
 }
 
@@ -30,7 +33,10 @@ pub fn stop(app: &App, actor: &Actor) -> Result<TimeEntry> {
         }
         Ok(repo::find(c, running.id)?)
     })?;
-    app.track(events::timer_stopped(&entry, actor.surface), Some(actor.id()));
+    app.track(
+        events::timer_stopped(&entry, actor.surface),
+        Some(actor.id()),
+    );
     Ok(entry)
 }
 

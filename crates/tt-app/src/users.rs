@@ -3,11 +3,11 @@
 //! deactivation and deletion keep at least one active administrator, even
 //! when two administrators act at the same moment.
 
-pub use tt_persistence::users::{ANONYMOUS_USERNAME, DeletionReport, EntryDisposition};
 use tt_domain::{
     Email, Password, Role, User, UserId, Username, ensure_an_admin_remains, require_admin,
 };
 use tt_persistence::users::{self as repo, NewUser};
+pub use tt_persistence::users::{ANONYMOUS_USERNAME, DeletionReport, EntryDisposition};
 use tt_persistence::{DbConnection, locks};
 
 use crate::{Actor, App, AppError, Result, events, passwords};

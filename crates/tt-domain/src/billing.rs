@@ -42,7 +42,11 @@ impl fmt::Display for BillableHours {
 
 /// The money `hours` are worth at `rate`, rounded half up to the cent.
 pub fn line_amount(hours: BillableHours, rate: HourlyRate) -> Money {
-    Money::from_cents(mul_div_round(hours.hundredths(), rate.per_hour().cents(), 100))
+    Money::from_cents(mul_div_round(
+        hours.hundredths(),
+        rate.per_hour().cents(),
+        100,
+    ))
 }
 
 /// The rate time on a project is billed at: the project's own rate, else its
@@ -119,9 +123,20 @@ mod tests {
 
     #[test]
     fn hours_round_half_up_to_hundredths() {
-        let cases = [(0, "0.00"), (17, "0.00"), (18, "0.01"), (5400, "1.50"), (5401, "1.50"), (4800, "1.33")];
+        let cases = [
+            (0, "0.00"),
+            (17, "0.00"),
+            (18, "0.01"),
+            (5400, "1.50"),
+            (5401, "1.50"),
+            (4800, "1.33"),
+        ];
         for (secs, shown) in cases {
-            assert_eq!(BillableHours::from_seconds(secs).to_string(), shown, "{secs}");
+            assert_eq!(
+                BillableHours::from_seconds(secs).to_string(),
+                shown,
+                "{secs}"
+            );
         }
     }
 
@@ -131,12 +146,18 @@ mod tests {
         let h = BillableHours::from_seconds(4800);
         assert_eq!(line_amount(h, rate("87.50")), Money::from_cents(11638));
         // 1.50 h × 100 = 150.00
-        assert_eq!(line_amount(BillableHours::from_seconds(5400), rate("100")), Money::from_cents(15000));
+        assert_eq!(
+            line_amount(BillableHours::from_seconds(5400), rate("100")),
+            Money::from_cents(15000)
+        );
     }
 
     #[test]
     fn project_rate_wins_over_the_client_default() {
-        assert_eq!(effective_rate(Some(rate("90")), Some(rate("100"))), Some(rate("90")));
+        assert_eq!(
+            effective_rate(Some(rate("90")), Some(rate("100"))),
+            Some(rate("90"))
+        );
         assert_eq!(effective_rate(None, Some(rate("100"))), Some(rate("100")));
         assert_eq!(effective_rate(None, None), None);
     }
@@ -146,9 +167,21 @@ mod tests {
         let p = ProjectId::new(1).expect("id");
         let q = ProjectId::new(2).expect("id");
         let work = [
-            BillableWork { project_id: p, seconds: 20, rate: Some(rate("100")) },
-            BillableWork { project_id: p, seconds: 20, rate: Some(rate("100")) },
-            BillableWork { project_id: q, seconds: 3600, rate: None },
+            BillableWork {
+                project_id: p,
+                seconds: 20,
+                rate: Some(rate("100")),
+            },
+            BillableWork {
+                project_id: p,
+                seconds: 20,
+                rate: Some(rate("100")),
+            },
+            BillableWork {
+                project_id: q,
+                seconds: 3600,
+                rate: None,
+            },
         ];
         let lines = bill(work);
         assert_eq!(lines.len(), 2);

@@ -9,16 +9,16 @@
 mod billing;
 mod entities;
 mod ids;
-mod rules;
 mod money;
 mod report;
+mod rules;
 mod values;
 
-pub use entities::*;
-pub use ids::*;
 pub use billing::{
     BillableHours, BillableWork, BilledLine, bill, billed_amount, effective_rate, line_amount,
 };
+pub use entities::*;
+pub use ids::*;
 pub use money::{HourlyRate, InvoiceTotals, Money, TaxRate};
 pub use report::{GroupBy, ReportInput, ReportKey, ReportRow, Summary, summarize};
 pub use rules::*;

@@ -198,6 +198,9 @@ mod tests {
             vec![1, 2]
         );
         assert_eq!(summarize(input, GroupBy::User).rows.len(), 1);
-        assert_eq!(summarize(input, GroupBy::Day).amount, Money::from_cents(6000));
+        assert_eq!(
+            summarize(input, GroupBy::Day).amount,
+            Money::from_cents(6000)
+        );
     }
 }

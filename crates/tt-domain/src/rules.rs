@@ -114,7 +114,10 @@ mod tests {
     }
 
     fn entry(owner: i64, invoiced: bool) -> TimeEntry {
-        let t = Utc.with_ymd_and_hms(2026, 1, 1, 9, 0, 0).single().expect("time");
+        let t = Utc
+            .with_ymd_and_hms(2026, 1, 1, 9, 0, 0)
+            .single()
+            .expect("time");
         TimeEntry {
             id: TimeEntryId::new(1).expect("id"),
             user_id: UserId::new(owner).expect("id"),
@@ -136,11 +139,23 @@ mod tests {
         let admin = user(3, Role::Admin);
         assert_eq!(may_modify_entry(&owner, &entry(1, false)), Ok(()));
         assert_eq!(may_modify_entry(&admin, &entry(1, false)), Ok(()));
-        assert_eq!(may_modify_entry(&other, &entry(1, false)), Err(DomainError::Hidden));
-        assert!(matches!(may_modify_entry(&owner, &entry(1, true)), Err(DomainError::Rule(_))));
-        assert!(matches!(may_modify_entry(&admin, &entry(1, true)), Err(DomainError::Rule(_))));
+        assert_eq!(
+            may_modify_entry(&other, &entry(1, false)),
+            Err(DomainError::Hidden)
+        );
+        assert!(matches!(
+            may_modify_entry(&owner, &entry(1, true)),
+            Err(DomainError::Rule(_))
+        ));
+        assert!(matches!(
+            may_modify_entry(&admin, &entry(1, true)),
+            Err(DomainError::Rule(_))
+        ));
         // Someone else's invoiced entry stays hidden rather than "frozen".
-        assert_eq!(may_modify_entry(&other, &entry(1, true)), Err(DomainError::Hidden));
+        assert_eq!(
+            may_modify_entry(&other, &entry(1, true)),
+            Err(DomainError::Hidden)
+        );
     }
 
     #[test]
@@ -148,12 +163,27 @@ mod tests {
         let u = user(1, Role::User);
         let admin = user(2, Role::Admin);
         let none = TaskUsage::default();
-        let timed = TaskUsage { tracked_entries: 1, comments_by_others: 0 };
-        let discussed = TaskUsage { tracked_entries: 0, comments_by_others: 2 };
+        let timed = TaskUsage {
+            tracked_entries: 1,
+            comments_by_others: 0,
+        };
+        let discussed = TaskUsage {
+            tracked_entries: 0,
+            comments_by_others: 2,
+        };
         assert_eq!(may_delete_task(&u, none), Ok(()));
-        assert!(matches!(may_delete_task(&u, timed), Err(DomainError::Rule(_))));
-        assert!(matches!(may_delete_task(&admin, timed), Err(DomainError::Rule(_))));
-        assert!(matches!(may_delete_task(&u, discussed), Err(DomainError::Forbidden(_))));
+        assert!(matches!(
+            may_delete_task(&u, timed),
+            Err(DomainError::Rule(_))
+        ));
+        assert!(matches!(
+            may_delete_task(&admin, timed),
+            Err(DomainError::Rule(_))
+        ));
+        assert!(matches!(
+            may_delete_task(&u, discussed),
+            Err(DomainError::Forbidden(_))
+        ));
         assert_eq!(may_delete_task(&admin, discussed), Ok(()));
         assert!(may_move_task(timed).is_err());
         assert!(may_move_task(discussed).is_ok());

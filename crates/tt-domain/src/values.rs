@@ -334,7 +334,10 @@ fn check_year(field: &'static str, t: DateTime<Utc>) -> Result<(), DomainError> 
     if YEARS.contains(&t.year()) {
         Ok(())
     } else {
-        Err(DomainError::invalid(field, "must be a date between 1970 and 2199"))
+        Err(DomainError::invalid(
+            field,
+            "must be a date between 1970 and 2199",
+        ))
     }
 }
 
@@ -549,8 +552,15 @@ mod tests {
 
     #[test]
     fn entry_ranges_have_sane_years_and_no_far_future() {
-        let now = Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).single().expect("date");
-        let at = |y, m, d, h| Utc.with_ymd_and_hms(y, m, d, h, 0, 0).single().expect("date");
+        let now = Utc
+            .with_ymd_and_hms(2026, 6, 1, 12, 0, 0)
+            .single()
+            .expect("date");
+        let at = |y, m, d, h| {
+            Utc.with_ymd_and_hms(y, m, d, h, 0, 0)
+                .single()
+                .expect("date")
+        };
         assert!(TimeRange::for_entry(at(2026, 6, 1, 9), at(2026, 6, 1, 10), now).is_ok());
         // Tomorrow morning in a zone ahead of UTC is fine; next year is not.
         assert!(TimeRange::for_entry(at(2026, 6, 2, 9), at(2026, 6, 2, 10), now).is_ok());
@@ -560,14 +570,20 @@ mod tests {
 
     #[test]
     fn a_day_and_two_times() {
-        let now = Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).single().expect("date");
+        let now = Utc
+            .with_ymd_and_hms(2026, 6, 1, 12, 0, 0)
+            .single()
+            .expect("date");
         let day = NaiveDate::from_ymd_opt(2026, 5, 4).expect("date");
         let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).expect("time");
         let r = TimeRange::on_day(day, t(9, 0), t(10, 30), now).expect("valid");
         assert_eq!(r.seconds(), 5400);
         let night = TimeRange::on_day(day, t(22, 0), t(6, 0), now).expect("overnight");
         assert_eq!(night.seconds(), 8 * 3600);
-        assert_eq!(night.end().date_naive(), NaiveDate::from_ymd_opt(2026, 5, 5).expect("date"));
+        assert_eq!(
+            night.end().date_naive(),
+            NaiveDate::from_ymd_opt(2026, 5, 5).expect("date")
+        );
         assert!(TimeRange::on_day(day, t(9, 0), t(9, 0), now).is_err());
     }
 }

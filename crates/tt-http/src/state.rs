@@ -135,7 +135,6 @@ impl AppState {
         &self.installation
     }
 
-
     pub(crate) fn session_middleware(&self) -> SessionMiddleware<CookieSessionStore> {
         let key = Key::derive_from(&self.settings.secret_key);
         let ttl = CookieDuration::seconds(

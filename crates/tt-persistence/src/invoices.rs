@@ -267,7 +267,10 @@ pub fn change_status(
         .filter(invoices::status.eq(from.as_str()));
     let n = match number {
         Some(n) => diesel::update(q)
-            .set((invoices::status.eq(to.as_str()), invoices::number.eq(Some(n))))
+            .set((
+                invoices::status.eq(to.as_str()),
+                invoices::number.eq(Some(n)),
+            ))
             .execute(conn)?,
         None => diesel::update(q)
             .set(invoices::status.eq(to.as_str()))

@@ -81,7 +81,11 @@ fn an_entry_is_billed_once_and_invoiced_entries_never_change(app: &TestApp) {
         )["id"]
             .as_i64()
             .unwrap();
-        let pid = admin.post_ok("/api/v1/projects", &json!({"name": format!("P{trial}"), "client_id": cid}), 201)["id"]
+        let pid = admin.post_ok(
+            "/api/v1/projects",
+            &json!({"name": format!("P{trial}"), "client_id": cid}),
+            201,
+        )["id"]
             .as_i64()
             .unwrap();
         let entries: Vec<i64> = (0..6)
@@ -97,7 +101,8 @@ fn an_entry_is_billed_once_and_invoiced_entries_never_change(app: &TestApp) {
                     .unwrap()
             })
             .collect();
-        let statuses = race(12, |i| match i % 3 {
+        let statuses = race(12, |i| {
+            match i % 3 {
             0 => admin.post("/api/v1/invoices", &json!({"client_id": cid})).0,
             1 => alice
                 .put(
@@ -106,12 +111,18 @@ fn an_entry_is_billed_once_and_invoiced_entries_never_change(app: &TestApp) {
                 )
                 .0,
             _ => alice.delete(&format!("/api/v1/time-entries/{}", entries[i % entries.len()])).0,
+        }
         });
         assert!(
-            statuses.iter().all(|s| matches!(s, 200 | 201 | 204 | 404 | 409 | 422)),
+            statuses
+                .iter()
+                .all(|s| matches!(s, 200 | 201 | 204 | 404 | 409 | 422)),
             "trial {trial}: {statuses:?}"
         );
-        assert!(statuses.contains(&201), "one invoice must win: {statuses:?}");
+        assert!(
+            statuses.contains(&201),
+            "one invoice must win: {statuses:?}"
+        );
         // Each invoice's lines equal its entries; no entry is on two.
         let invoices = admin.get("/api/v1/invoices").1;
         for inv in invoices.as_array().unwrap() {
@@ -119,18 +130,36 @@ fn an_entry_is_billed_once_and_invoiced_entries_never_change(app: &TestApp) {
                 continue;
             }
             let full = admin.get(&format!("/api/v1/invoices/{}", inv["id"])).1;
-            let line_seconds: i64 = full["lines"].as_array().unwrap().iter().map(|l| l["seconds"].as_i64().unwrap()).sum();
+            let line_seconds: i64 = full["lines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l["seconds"].as_i64().unwrap())
+                .sum();
             let billed: i64 = entries
                 .iter()
                 .filter_map(|e| {
                     let (status, v) = alice.get(&format!("/api/v1/time-entries/{e}"));
-                    (status == 200 && v["invoice_id"] == inv["id"]).then(|| v["duration_seconds"].as_i64().unwrap())
+                    (status == 200 && v["invoice_id"] == inv["id"])
+                        .then(|| v["duration_seconds"].as_i64().unwrap())
                 })
                 .sum();
-            assert_eq!(line_seconds, billed, "trial {trial}: invoice {} lines vs entries", inv["id"]);
+            assert_eq!(
+                line_seconds, billed,
+                "trial {trial}: invoice {} lines vs entries",
+                inv["id"]
+            );
         }
-        let drafts = invoices.as_array().unwrap().iter().filter(|i| i["client_id"] == cid).count();
-        assert_eq!(drafts, 1, "trial {trial}: one client, one batch of time, one invoice");
+        let drafts = invoices
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["client_id"] == cid)
+            .count();
+        assert_eq!(
+            drafts, 1,
+            "trial {trial}: one client, one batch of time, one invoice"
+        );
     }
 }
 
@@ -157,15 +186,40 @@ fn invoice_numbers_are_unique_and_never_reused(app: &TestApp) {
             cid
         })
         .collect();
-    let created = race(n, |i| admin.post("/api/v1/invoices", &json!({"client_id": clients[i]})).0);
+    let created = race(n, |i| {
+        admin
+            .post("/api/v1/invoices", &json!({"client_id": clients[i]}))
+            .0
+    });
     assert!(created.iter().all(|s| *s == 201), "{created:?}");
-    let ids: Vec<i64> = admin.get("/api/v1/invoices").1.as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()).collect();
+    let ids: Vec<i64> = admin
+        .get("/api/v1/invoices")
+        .1
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_i64().unwrap())
+        .collect();
     assert_eq!(ids.len(), n);
     // Delete one draft, issue the rest at once.
     assert_eq!(admin.delete(&format!("/api/v1/invoices/{}", ids[0])).0, 204);
-    let issued = race(n - 1, |i| admin.put(&format!("/api/v1/invoices/{}/status", ids[i + 1]), &json!({"status": "sent"})).0);
+    let issued = race(n - 1, |i| {
+        admin
+            .put(
+                &format!("/api/v1/invoices/{}/status", ids[i + 1]),
+                &json!({"status": "sent"}),
+            )
+            .0
+    });
     assert!(issued.iter().all(|s| *s == 200), "{issued:?}");
-    let mut numbers: Vec<i64> = admin.get("/api/v1/invoices").1.as_array().unwrap().iter().map(|i| i["number"].as_i64().unwrap()).collect();
+    let mut numbers: Vec<i64> = admin
+        .get("/api/v1/invoices")
+        .1
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["number"].as_i64().unwrap())
+        .collect();
     numbers.sort_unstable();
     assert_eq!(numbers, (1..n as i64).collect::<Vec<_>>());
 }
@@ -177,26 +231,59 @@ fn an_active_admin_always_remains(app: &TestApp) {
     for trial in 0..15 {
         let a = app.user(&format!("adm-a{trial}"), true);
         let b = app.user(&format!("adm-b{trial}"), true);
-        let ids = [a.get("/api/v1/me").1["id"].as_i64().unwrap(), b.get("/api/v1/me").1["id"].as_i64().unwrap()];
+        let ids = [
+            a.get("/api/v1/me").1["id"].as_i64().unwrap(),
+            b.get("/api/v1/me").1["id"].as_i64().unwrap(),
+        ];
         // Everyone else steps down first, so these two are the only admins.
         let all = a.get("/api/v1/users").1;
         for u in all.as_array().unwrap() {
             let id = u["id"].as_i64().unwrap();
             if !ids.contains(&id) && u["role"] == "admin" {
-                assert_eq!(a.put(&format!("/api/v1/users/{id}"), &json!({"role": "user", "active": true})).0, 200);
+                assert_eq!(
+                    a.put(
+                        &format!("/api/v1/users/{id}"),
+                        &json!({"role": "user", "active": true})
+                    )
+                    .0,
+                    200
+                );
             }
         }
         let statuses = race(2, |i| {
             let (actor, target) = if i == 0 { (&a, ids[1]) } else { (&b, ids[0]) };
-            actor.put(&format!("/api/v1/users/{target}"), &json!({"role": "user", "active": false})).0
+            actor
+                .put(
+                    &format!("/api/v1/users/{target}"),
+                    &json!({"role": "user", "active": false}),
+                )
+                .0
         });
-        assert!(statuses.iter().all(|s| matches!(s, 200 | 401 | 403 | 409)), "{statuses:?}");
-        assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "trial {trial}: {statuses:?}");
+        assert!(
+            statuses.iter().all(|s| matches!(s, 200 | 401 | 403 | 409)),
+            "{statuses:?}"
+        );
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 200).count(),
+            1,
+            "trial {trial}: {statuses:?}"
+        );
         let mut conn = app.conn();
-        assert!(tt_persistence::users::count_active_admins(&mut conn).unwrap() >= 1, "trial {trial}");
+        assert!(
+            tt_persistence::users::count_active_admins(&mut conn).unwrap() >= 1,
+            "trial {trial}"
+        );
         // Restore: the survivor promotes the other for the next trial's sweep.
         let survivor = if statuses[0] == 200 { &a } else { &b };
         let other = if statuses[0] == 200 { ids[1] } else { ids[0] };
-        assert_eq!(survivor.put(&format!("/api/v1/users/{other}"), &json!({"role": "user", "active": true})).0, 200);
+        assert_eq!(
+            survivor
+                .put(
+                    &format!("/api/v1/users/{other}"),
+                    &json!({"role": "user", "active": true})
+                )
+                .0,
+            200
+        );
     }
 }

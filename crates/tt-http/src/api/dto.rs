@@ -2,13 +2,13 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use tt_app::catalog::{ClientFields, ProjectFields};
+use tt_app::input::{self, email, id as id_of, rate};
+use tt_app::tasks::TaskFields;
 use tt_domain::{
     BillableHours, Client, ClientId, Comment, CommentTarget, Invoice, Name, Project, ProjectId,
     Task, TaskId, TaskStatus, Text, TimeEntry, User, UserId,
 };
-use tt_app::catalog::{ClientFields, ProjectFields};
-use tt_app::input::{self, email, id as id_of, rate};
-use tt_app::tasks::TaskFields;
 
 use crate::error::HttpError;
 

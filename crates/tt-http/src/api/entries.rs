@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use tt_app::entries::{EntryDetails, EntryTimes};
 use tt_app::input;
-use tt_domain::{ProjectId, TaskId, Tags, Text, TimeEntryId};
+use tt_domain::{ProjectId, Tags, TaskId, Text, TimeEntryId};
 
 use super::dto::EntryDto;
 use crate::auth::ApiUser;
@@ -66,7 +66,9 @@ fn now() -> DateTime<Utc> {
 #[get("/timer")]
 async fn get_timer(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse, HttpError> {
     let actor = user.actor();
-    let running = state.run(move |app| tt_app::timer::running(app, &actor)).await?;
+    let running = state
+        .run(move |app| tt_app::timer::running(app, &actor))
+        .await?;
     Ok(HttpResponse::Ok().json(match running {
         Some(e) => serde_json::to_value(EntryDto::new(&e, now())).unwrap_or(Value::Null),
         None => Value::Null,
@@ -88,7 +90,9 @@ async fn start_timer(
         body.billable,
     )?;
     let actor = user.actor();
-    let entry = state.run(move |app| tt_app::timer::start(app, &actor, d)).await?;
+    let entry = state
+        .run(move |app| tt_app::timer::start(app, &actor, d))
+        .await?;
     Ok(HttpResponse::Created().json(EntryDto::new(&entry, now())))
 }
 
@@ -96,7 +100,9 @@ async fn start_timer(
 #[post("/timer/stop")]
 async fn stop_timer(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse, HttpError> {
     let actor = user.actor();
-    let entry = state.run(move |app| tt_app::timer::stop(app, &actor)).await?;
+    let entry = state
+        .run(move |app| tt_app::timer::stop(app, &actor))
+        .await?;
     Ok(HttpResponse::Ok().json(EntryDto::new(&entry, now())))
 }
 
@@ -195,7 +201,9 @@ async fn get_one(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, HttpError> {
     let (actor, id) = (user.actor(), entry_id(path.into_inner())?);
-    let entry = state.run(move |app| tt_app::entries::get(app, &actor, id)).await?;
+    let entry = state
+        .run(move |app| tt_app::entries::get(app, &actor, id))
+        .await?;
     Ok(HttpResponse::Ok().json(EntryDto::new(&entry, now())))
 }
 
@@ -222,6 +230,8 @@ async fn remove(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, HttpError> {
     let (actor, id) = (user.actor(), entry_id(path.into_inner())?);
-    state.run(move |app| tt_app::entries::delete(app, &actor, id)).await?;
+    state
+        .run(move |app| tt_app::entries::delete(app, &actor, id))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -22,7 +22,9 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 #[get("/invoices")]
 async fn list(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse, HttpError> {
     let actor = user.actor();
-    let list = state.run(move |app| tt_app::invoices::list(app, &actor)).await?;
+    let list = state
+        .run(move |app| tt_app::invoices::list(app, &actor))
+        .await?;
     Ok(HttpResponse::Ok().json(
         list.iter()
             .map(|i| InvoiceDto::new(i, false))
@@ -52,8 +54,7 @@ impl InvoiceInput {
             client_id: input::id("client_id", self.client_id, ClientId::new)?,
             period: input::opt_period(self.from.as_deref(), self.to.as_deref(), today)?,
             tax_rate: input::tax_rate(self.tax_rate.as_deref())?,
-            issue_date: input::opt_date("issue_date", self.issue_date.as_deref())?
-                .unwrap_or(today),
+            issue_date: input::opt_date("issue_date", self.issue_date.as_deref())?.unwrap_or(today),
         })
     }
 }
@@ -84,7 +85,9 @@ async fn get_one(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, HttpError> {
     let (actor, id) = (user.actor(), invoice_id(path.into_inner())?);
-    let invoice = state.run(move |app| tt_app::invoices::get(app, &actor, id)).await?;
+    let invoice = state
+        .run(move |app| tt_app::invoices::get(app, &actor, id))
+        .await?;
     Ok(HttpResponse::Ok().json(InvoiceDto::new(&invoice, true)))
 }
 
@@ -119,6 +122,8 @@ async fn remove(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, HttpError> {
     let (actor, id) = (user.actor(), invoice_id(path.into_inner())?);
-    state.run(move |app| tt_app::invoices::delete(app, &actor, id)).await?;
+    state
+        .run(move |app| tt_app::invoices::delete(app, &actor, id))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -52,7 +52,11 @@ async fn summary(
     user: ApiUser,
     q: web::Query<SummaryQuery>,
 ) -> Result<HttpResponse, HttpError> {
-    let period = input::period(q.from.as_deref(), q.to.as_deref(), input::today(tt_app::now()))?;
+    let period = input::period(
+        q.from.as_deref(),
+        q.to.as_deref(),
+        input::today(tt_app::now()),
+    )?;
     let group_by: GroupBy = q.group_by.as_deref().unwrap_or("project").parse()?;
     let actor = user.actor();
     let r = state
@@ -117,7 +121,12 @@ pub(crate) fn entries_csv_bytes(listing: &EntryListing) -> Result<Vec<u8>, HttpE
         w.write_record([
             e.id.to_string(),
             cell(listing.users.get(&e.user_id).map_or("", String::as_str)),
-            cell(listing.projects.get(&e.project_id).map_or("", String::as_str)),
+            cell(
+                listing
+                    .projects
+                    .get(&e.project_id)
+                    .map_or("", String::as_str),
+            ),
             e.task_id.map(|t| t.to_string()).unwrap_or_default(),
             e.start.to_rfc3339(),
             e.end.map(|t| t.to_rfc3339()).unwrap_or_default(),
@@ -148,7 +157,11 @@ async fn entries_csv(
     user: ApiUser,
     q: web::Query<CsvQuery>,
 ) -> Result<HttpResponse, HttpError> {
-    let period = input::period(q.from.as_deref(), q.to.as_deref(), input::today(tt_app::now()))?;
+    let period = input::period(
+        q.from.as_deref(),
+        q.to.as_deref(),
+        input::today(tt_app::now()),
+    )?;
     let actor = user.actor();
     let listing = state
         .run(move |app| tt_app::reports::export_entries(app, &actor, period))

@@ -20,7 +20,9 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 #[get("/users")]
 async fn list(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse, HttpError> {
     let actor = user.actor();
-    let users = state.run(move |app| tt_app::users::list(app, &actor)).await?;
+    let users = state
+        .run(move |app| tt_app::users::list(app, &actor))
+        .await?;
     Ok(HttpResponse::Ok().json(users.iter().map(UserDto::from).collect::<Vec<_>>()))
 }
 

@@ -76,7 +76,9 @@ async fn create_client(
 ) -> Result<HttpResponse, HttpError> {
     let f = body.parse()?;
     let actor = user.actor();
-    let client = state.run(move |app| catalog::create_client(app, &actor, f)).await?;
+    let client = state
+        .run(move |app| catalog::create_client(app, &actor, f))
+        .await?;
     Ok(HttpResponse::Created().json(ClientDto::from(&client)))
 }
 
@@ -115,7 +117,9 @@ async fn delete_client(
 ) -> Result<HttpResponse, HttpError> {
     let id = path_id(path.into_inner(), ClientId::new)?;
     let actor = user.actor();
-    state.run(move |app| catalog::delete_client(app, &actor, id)).await?;
+    state
+        .run(move |app| catalog::delete_client(app, &actor, id))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -146,7 +150,9 @@ async fn create_project(
 ) -> Result<HttpResponse, HttpError> {
     let f = body.parse()?;
     let actor = user.actor();
-    let project = state.run(move |app| catalog::create_project(app, &actor, f)).await?;
+    let project = state
+        .run(move |app| catalog::create_project(app, &actor, f))
+        .await?;
     Ok(HttpResponse::Created().json(ProjectDto::from(&project)))
 }
 
@@ -185,7 +191,9 @@ async fn delete_project(
 ) -> Result<HttpResponse, HttpError> {
     let id = path_id(path.into_inner(), ProjectId::new)?;
     let actor = user.actor();
-    state.run(move |app| catalog::delete_project(app, &actor, id)).await?;
+    state
+        .run(move |app| catalog::delete_project(app, &actor, id))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -238,7 +246,9 @@ async fn update_task(
     let id = path_id(path.into_inner(), TaskId::new)?;
     let f = body.parse()?;
     let actor = user.actor();
-    let task = state.run(move |app| tasks::update(app, &actor, id, f)).await?;
+    let task = state
+        .run(move |app| tasks::update(app, &actor, id, f))
+        .await?;
     Ok(HttpResponse::Ok().json(TaskDto::from(&task)))
 }
 
@@ -336,6 +346,8 @@ async fn delete_comment(
 ) -> Result<HttpResponse, HttpError> {
     let id = path_id(path.into_inner(), CommentId::new)?;
     let actor = user.actor();
-    state.run(move |app| comments::delete(app, &actor, id)).await?;
+    state
+        .run(move |app| comments::delete(app, &actor, id))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -125,13 +125,11 @@ async fn create(
         Err(e) => Err(e),
     };
     match result {
-        Ok(created) => {
-            Ok(done(
-                &user.session,
-                "/admin/users",
-                format!("User “{}” created.", created.username),
-            ))
-        }
+        Ok(created) => Ok(done(
+            &user.session,
+            "/admin/users",
+            format!("User “{}” created.", created.username),
+        )),
         Err(e) => {
             let problem = form_problem(e)?;
             show(&state, &user, form, Some(problem)).await
@@ -170,18 +168,16 @@ async fn update(
         .await
         .map_err(HttpError::from)
     {
-        Ok((_, u)) => {
-            Ok(done(
-                &user.session,
-                "/admin/users",
-                format!(
-                    "{} is now {}{}.",
-                    u.username,
-                    if u.is_admin() { "an admin" } else { "a user" },
-                    if u.active { "" } else { " (deactivated)" }
-                ),
-            ))
-        }
+        Ok((_, u)) => Ok(done(
+            &user.session,
+            "/admin/users",
+            format!(
+                "{} is now {}{}.",
+                u.username,
+                if u.is_admin() { "an admin" } else { "a user" },
+                if u.active { "" } else { " (deactivated)" }
+            ),
+        )),
         Err(HttpError::Conflict(msg) | HttpError::Validation(msg)) => {
             Ok(failed(&user.session, "/admin/users", msg))
         }
@@ -228,20 +224,21 @@ async fn remove(
             Err(e) => return Ok(failed(&user.session, "/admin/users", e.to_string())),
         };
     match state
-        .run({ let actor = user.actor(); move |app| tt_app::users::delete(app, &actor, id, how) })
+        .run({
+            let actor = user.actor();
+            move |app| tt_app::users::delete(app, &actor, id, how)
+        })
         .await
         .map_err(HttpError::from)
     {
-        Ok(report) => {
-            Ok(done(
-                &user.session,
-                "/admin/users",
-                format!(
-                    "User deleted: {} entries anonymised, {} deleted, {} comments removed.",
-                    report.entries_anonymised, report.entries_deleted, report.comments_deleted
-                ),
-            ))
-        }
+        Ok(report) => Ok(done(
+            &user.session,
+            "/admin/users",
+            format!(
+                "User deleted: {} entries anonymised, {} deleted, {} comments removed.",
+                report.entries_anonymised, report.entries_deleted, report.comments_deleted
+            ),
+        )),
         Err(HttpError::Conflict(msg) | HttpError::Validation(msg)) => {
             Ok(failed(&user.session, "/admin/users", msg))
         }

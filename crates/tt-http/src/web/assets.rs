@@ -5,8 +5,8 @@
 
 use std::sync::OnceLock;
 
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::HttpResponse;
+use actix_web::http::header::{self, HeaderValue};
 
 const APP_CSS: &str = include_str!("../../static/app.css");
 const PRINT_JS: &str = include_str!("../../static/print.js");

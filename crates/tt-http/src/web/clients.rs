@@ -4,8 +4,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
-use tt_domain::{Client, ClientId, Email, HourlyRate, Name};
 use tt_app::catalog::ClientFields;
+use tt_domain::{Client, ClientId, Email, HourlyRate, Name};
 
 use super::forms::checked;
 use super::page::{FormProblem, Layout, Nav, done, form_problem, render_status};
@@ -172,19 +172,20 @@ async fn create(
     let form = form.into_inner();
     let result = match form.parse() {
         Ok(f) => state
-            .run({ let actor = user.actor(); move |app| tt_app::catalog::create_client(app, &actor, f) })
+            .run({
+                let actor = user.actor();
+                move |app| tt_app::catalog::create_client(app, &actor, f)
+            })
             .await
             .map_err(HttpError::from),
         Err(e) => Err(e),
     };
     match result {
-        Ok(c) => {
-            Ok(done(
-                &user.session,
-                "/clients",
-                format!("Client “{}” created.", c.name),
-            ))
-        }
+        Ok(c) => Ok(done(
+            &user.session,
+            "/clients",
+            format!("Client “{}” created.", c.name),
+        )),
         Err(e) => {
             let problem = form_problem(e)?;
             show_list(&state, &user, false, form, Some(problem)).await
@@ -213,7 +214,9 @@ async fn edit_page(
 ) -> Result<HttpResponse, HttpError> {
     user.require_admin()?;
     let id = client_id(path.into_inner())?;
-    let client = state.run(move |app| tt_app::catalog::client(app, id)).await?;
+    let client = state
+        .run(move |app| tt_app::catalog::client(app, id))
+        .await?;
     let page = EditPage {
         l: Layout::new(&user, "Edit client", Nav::Clients)?,
         id: id.get(),
@@ -244,13 +247,11 @@ async fn update(
         Err(e) => Err(e),
     };
     match result {
-        Ok(c) => {
-            Ok(done(
-                &user.session,
-                "/clients",
-                format!("Client “{}” saved.", c.name),
-            ))
-        }
+        Ok(c) => Ok(done(
+            &user.session,
+            "/clients",
+            format!("Client “{}” saved.", c.name),
+        )),
         Err(e) => {
             let problem = form_problem(e)?;
             let page = EditPage {

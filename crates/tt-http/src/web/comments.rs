@@ -107,12 +107,13 @@ async fn create(
     };
     let _author = user.user.id;
     match state
-        .run({ let actor = user.actor(); move |app| tt_app::comments::create(app, &actor, target, body) })
+        .run({
+            let actor = user.actor();
+            move |app| tt_app::comments::create(app, &actor, target, body)
+        })
         .await
     {
-        Ok(_comment) => {
-            Ok(done(&user.session, &back, "Comment added."))
-        }
+        Ok(_comment) => Ok(done(&user.session, &back, "Comment added.")),
         Err(e) => match HttpError::from(e) {
             // The project or task does not exist (any more).
             HttpError::Validation(_) => Err(HttpError::NotFound),

@@ -5,8 +5,8 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::Utc;
 use serde::Deserialize;
-use tt_domain::{ProjectId, TaskId, Text};
 use tt_app::entries::EntryDetails;
+use tt_domain::{ProjectId, TaskId, Text};
 
 use super::forms::{Opt, OptGroup, fmt_hm};
 use super::page::{FormProblem, Layout, Nav, done, failed, form_problem, render_status};
@@ -83,7 +83,11 @@ async fn dashboard(state: web::Data<AppState>, user: WebUser) -> Result<HttpResp
 
 fn start_details(form: &StartForm) -> Result<EntryDetails, HttpError> {
     Ok(EntryDetails {
-        project_id: tt_app::input::required_id_text("project_id", &form.project_id, ProjectId::new)?,
+        project_id: tt_app::input::required_id_text(
+            "project_id",
+            &form.project_id,
+            ProjectId::new,
+        )?,
         task_id: tt_app::input::id_text("task_id", &form.task_id, TaskId::new)?,
         notes: Text::parse(&form.notes)?,
         tags: tt_domain::Tags::default(),
@@ -101,7 +105,10 @@ async fn start(
     let _uid = user.user.id;
     let result = match start_details(&form) {
         Ok(f) => state
-            .run({ let actor = user.actor(); move |app| tt_app::timer::start(app, &actor, f) })
+            .run({
+                let actor = user.actor();
+                move |app| tt_app::timer::start(app, &actor, f)
+            })
             .await
             .map_err(HttpError::from),
         Err(e) => Err(e),
@@ -138,7 +145,10 @@ async fn stop(
 ) -> Result<HttpResponse, HttpError> {
     let _uid = user.user.id;
     match state
-        .run({ let actor = user.actor(); move |app| tt_app::timer::stop(app, &actor) })
+        .run({
+            let actor = user.actor();
+            move |app| tt_app::timer::stop(app, &actor)
+        })
         .await
         .map_err(HttpError::from)
     {

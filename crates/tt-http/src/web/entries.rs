@@ -5,16 +5,16 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
-use tt_domain::{Period, ProjectId, TaskId, Text, TimeEntry, TimeEntryId};
 use tt_app::entries::{EntryDetails, EntryTimes};
+use tt_domain::{Period, ProjectId, TaskId, Text, TimeEntry, TimeEntryId};
 
 use super::forms::{Opt, OptGroup, billable_choice, fmt_hm};
 use super::page::{FormProblem, Layout, Nav, done, form_problem, render_status};
 use super::view::{Catalog, EntryView};
-use tt_app::input;
 use crate::auth::{CsrfForm, WebUser};
 use crate::error::HttpError;
 use crate::state::AppState;
+use tt_app::input;
 
 routes! {
     GET "/entries" => list,
@@ -101,14 +101,21 @@ async fn show_list(
         if filter.from.trim().is_empty() && filter.to.trim().is_empty() {
             (None, None)
         } else {
-            match input::period(Some(&filter.from), Some(&filter.to), input::today(tt_app::now())) {
+            match input::period(
+                Some(&filter.from),
+                Some(&filter.to),
+                input::today(tt_app::now()),
+            ) {
                 Ok(p) => (Some(p), None),
                 Err(e) => (None, Some(e.to_string())),
             }
         };
     let _uid = user.user.id;
     let entries = state
-        .run({ let actor = user.actor(); move |app| tt_app::entries::list(app, &actor, period, LIST_LIMIT) })
+        .run({
+            let actor = user.actor();
+            move |app| tt_app::entries::list(app, &actor, period, LIST_LIMIT)
+        })
         .await?;
     let catalog = Catalog::load(state).await?;
     let now = tt_app::now();
@@ -167,23 +174,24 @@ async fn create(
     });
     let result = match parsed {
         Ok((range, f)) => state
-            .run({ let actor = user.actor(); move |app| tt_app::entries::create(app, &actor, f, range) })
+            .run({
+                let actor = user.actor();
+                move |app| tt_app::entries::create(app, &actor, f, range)
+            })
             .await
             .map_err(HttpError::from),
         Err(e) => Err(e),
     };
     match result {
-        Ok(e) => {
-            Ok(done(
-                &user.session,
-                "/entries",
-                format!(
-                    "Added {} on {}.",
-                    fmt_hm(e.seconds(e.start)),
-                    e.start.format("%Y-%m-%d")
-                ),
-            ))
-        }
+        Ok(e) => Ok(done(
+            &user.session,
+            "/entries",
+            format!(
+                "Added {} on {}.",
+                fmt_hm(e.seconds(e.start)),
+                e.start.format("%Y-%m-%d")
+            ),
+        )),
         Err(e) => {
             let problem = form_problem(e)?;
             show_list(&state, &user, Filter::default(), form, Some(problem)).await
@@ -218,7 +226,10 @@ impl EditForm {
             task_id: e.task_id.map(|t| t.to_string()).unwrap_or_default(),
             date: e.start.format("%Y-%m-%d").to_string(),
             start_time: e.start.format("%H:%M").to_string(),
-            end_time: e.end.map(|t| t.format("%H:%M").to_string()).unwrap_or_default(),
+            end_time: e
+                .end
+                .map(|t| t.format("%H:%M").to_string())
+                .unwrap_or_default(),
             notes: e.notes.as_str().to_owned(),
             tags: e.tags.as_slice().join(", "),
             billable: if e.billable { "yes" } else { "no" }.to_owned(),
@@ -275,7 +286,12 @@ async fn show_edit(
 
 async fn find_own(state: &AppState, user: &WebUser, raw: i64) -> Result<TimeEntry, HttpError> {
     let (_uid, id) = (user.user.id, entry_id(raw)?);
-    Ok(state.run({ let actor = user.actor(); move |app| tt_app::entries::get(app, &actor, id) }).await?)
+    Ok(state
+        .run({
+            let actor = user.actor();
+            move |app| tt_app::entries::get(app, &actor, id)
+        })
+        .await?)
 }
 
 /// `GET /entries/{id}/edit`.
@@ -323,7 +339,10 @@ async fn update(
     });
     let result = match parsed {
         Ok((range, f)) => state
-            .run({ let actor = user.actor(); move |app| tt_app::entries::update(app, &actor, id, f, range) })
+            .run({
+                let actor = user.actor();
+                move |app| tt_app::entries::update(app, &actor, id, f, range)
+            })
             .await
             .map_err(HttpError::from),
         Err(e) => Err(e),
@@ -355,13 +374,14 @@ async fn delete(
 ) -> Result<HttpResponse, HttpError> {
     let (_uid, id) = (user.user.id, entry_id(path.into_inner())?);
     match state
-        .run({ let actor = user.actor(); move |app| tt_app::entries::delete(app, &actor, id) })
+        .run({
+            let actor = user.actor();
+            move |app| tt_app::entries::delete(app, &actor, id)
+        })
         .await
         .map_err(HttpError::from)
     {
-        Ok(()) => {
-            Ok(done(&user.session, "/entries", "Entry deleted."))
-        }
+        Ok(()) => Ok(done(&user.session, "/entries", "Entry deleted.")),
         Err(HttpError::Conflict(msg)) => Ok(super::page::failed(&user.session, "/entries", msg)),
         Err(e) => Err(e),
     }

@@ -85,10 +85,6 @@ pub(crate) fn opt_date(field: &str, raw: &str) -> Result<Option<NaiveDate>, Http
     }
 }
 
-
-
-
-
 /// A billable select: `yes`, `no`, or empty for the project's default.
 pub(crate) fn billable_choice(raw: &str) -> Option<bool> {
     match raw.trim() {
@@ -123,7 +119,6 @@ pub(crate) fn fmt_time(t: DateTime<Utc>) -> String {
 pub(crate) fn fmt_datetime(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M").to_string()
 }
-
 
 /// An option of a `<select>`.
 #[derive(Debug, Clone)]

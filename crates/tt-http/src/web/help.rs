@@ -3,9 +3,9 @@
 use actix_web::HttpResponse;
 use askama::Template;
 
-use crate::error::HttpError;
 use super::page::{Layout, Nav, render};
 use crate::auth::WebUser;
+use crate::error::HttpError;
 
 routes! {
     GET "/help" => help,

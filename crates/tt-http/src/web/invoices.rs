@@ -83,9 +83,7 @@ fn invoice_view(i: &Invoice, clients: &HashMap<ClientId, Client>) -> InvoiceView
 }
 
 async fn clients(state: &AppState) -> Result<HashMap<ClientId, Client>, HttpError> {
-    let all = state
-        .run(|app| tt_app::catalog::clients(app, true))
-        .await?;
+    let all = state.run(|app| tt_app::catalog::clients(app, true)).await?;
     Ok(all.into_iter().map(|c| (c.id, c)).collect())
 }
 
@@ -135,7 +133,12 @@ async fn show_list(
     form: InvoiceForm,
     problem: Option<FormProblem>,
 ) -> Result<HttpResponse, HttpError> {
-    let invoices = state.run({ let actor = user.actor(); move |app| tt_app::invoices::list(app, &actor) }).await?;
+    let invoices = state
+        .run({
+            let actor = user.actor();
+            move |app| tt_app::invoices::list(app, &actor)
+        })
+        .await?;
     let clients = clients(state).await?;
     let mut options: Vec<Opt> = clients
         .values()
@@ -178,19 +181,20 @@ async fn create(
     let form = form.into_inner();
     let result = match form.parse() {
         Ok(req) => state
-            .run({ let actor = user.actor(); move |app| tt_app::invoices::create(app, &actor, req) })
+            .run({
+                let actor = user.actor();
+                move |app| tt_app::invoices::create(app, &actor, req)
+            })
             .await
             .map_err(HttpError::from),
         Err(e) => Err(e),
     };
     match result {
-        Ok(inv) => {
-            Ok(done(
-                &user.session,
-                &format!("/invoices/{}", inv.id),
-                format!("Draft invoice {} created.", inv.display_number()),
-            ))
-        }
+        Ok(inv) => Ok(done(
+            &user.session,
+            &format!("/invoices/{}", inv.id),
+            format!("Draft invoice {} created.", inv.display_number()),
+        )),
         Err(e) => {
             let problem = form_problem(e)?;
             show_list(&state, &user, form, Some(problem)).await
@@ -242,7 +246,12 @@ async fn load(
     raw: i64,
 ) -> Result<(Invoice, InvoiceView), HttpError> {
     let id = invoice_id(raw)?;
-    let invoice = state.run({ let actor = user.actor(); move |app| tt_app::invoices::get(app, &actor, id) }).await?;
+    let invoice = state
+        .run({
+            let actor = user.actor();
+            move |app| tt_app::invoices::get(app, &actor, id)
+        })
+        .await?;
     let clients = clients(state).await?;
     let view = invoice_view(&invoice, &clients);
     Ok((invoice, view))
@@ -311,17 +320,18 @@ async fn set_status(
         Err(_) => return Ok(failed(&user.session, &back, "Unknown invoice status.")),
     };
     match state
-        .run({ let actor = user.actor(); move |app| tt_app::invoices::set_status(app, &actor, id, next) })
+        .run({
+            let actor = user.actor();
+            move |app| tt_app::invoices::set_status(app, &actor, id, next)
+        })
         .await
         .map_err(HttpError::from)
     {
-        Ok((_old, inv)) => {
-            Ok(done(
-                &user.session,
-                &back,
-                format!("Invoice {} is now {}.", inv.display_number(), inv.status),
-            ))
-        }
+        Ok((_old, inv)) => Ok(done(
+            &user.session,
+            &back,
+            format!("Invoice {} is now {}.", inv.display_number(), inv.status),
+        )),
         Err(HttpError::Conflict(msg)) => Ok(failed(&user.session, &back, msg)),
         Err(e) => Err(e),
     }
@@ -344,7 +354,10 @@ async fn delete(
     user.require_admin()?;
     let id = invoice_id(path.into_inner())?;
     match state
-        .run({ let actor = user.actor(); move |app| tt_app::invoices::delete(app, &actor, id) })
+        .run({
+            let actor = user.actor();
+            move |app| tt_app::invoices::delete(app, &actor, id)
+        })
         .await
         .map_err(HttpError::from)
     {

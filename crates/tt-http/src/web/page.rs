@@ -190,7 +190,6 @@ pub(crate) fn failed(session: &Session, location: &str, text: impl Into<String>)
     see_other(location)
 }
 
-
 /// An error the user can fix by changing the form: shown next to it,
 /// with their input kept.
 #[derive(Debug)]
@@ -208,12 +207,10 @@ pub(crate) fn form_problem(e: impl Into<HttpError>) -> Result<FormProblem, HttpE
         HttpError::Validation(_)
         | HttpError::Conflict(_)
         | HttpError::BadRequest(..)
-        | HttpError::Forbidden(_) => {
-            Ok(FormProblem {
-                status,
-                message: capitalise(&e.to_string()),
-            })
-        }
+        | HttpError::Forbidden(_) => Ok(FormProblem {
+            status,
+            message: capitalise(&e.to_string()),
+        }),
         other => Err(other),
     }
 }

@@ -6,8 +6,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
-use tt_domain::{ClientId, CommentTarget, Name, Project, ProjectId, Text};
 use tt_app::catalog::ProjectFields;
+use tt_domain::{ClientId, CommentTarget, Name, Project, ProjectId, Text};
 
 use super::clients::opt_rate;
 use super::comments::{self, CommentView};
@@ -201,19 +201,20 @@ async fn create(
     let form = form.into_inner();
     let result = match form.parse() {
         Ok(f) => state
-            .run({ let actor = user.actor(); move |app| tt_app::catalog::create_project(app, &actor, f) })
+            .run({
+                let actor = user.actor();
+                move |app| tt_app::catalog::create_project(app, &actor, f)
+            })
             .await
             .map_err(HttpError::from),
         Err(e) => Err(e),
     };
     match result {
-        Ok(p) => {
-            Ok(done(
-                &user.session,
-                &format!("/projects/{}", p.id),
-                format!("Project “{}” created.", p.name),
-            ))
-        }
+        Ok(p) => Ok(done(
+            &user.session,
+            &format!("/projects/{}", p.id),
+            format!("Project “{}” created.", p.name),
+        )),
         Err(e) => {
             let problem = form_problem(e)?;
             show_list(&state, &user, ListQuery::default(), form, Some(problem)).await
@@ -243,7 +244,9 @@ async fn detail(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, HttpError> {
     let id = project_id(path.into_inner())?;
-    let project = state.run(move |app| tt_app::catalog::project(app, id)).await?;
+    let project = state
+        .run(move |app| tt_app::catalog::project(app, id))
+        .await?;
     let (_, client_names) = clients(&state).await?;
     let tasks = task_views(&state, Some(id)).await?;
     let comments = comments::load(&state, &user, CommentTarget::Project(id)).await?;
@@ -276,7 +279,9 @@ async fn edit_page(
 ) -> Result<HttpResponse, HttpError> {
     user.require_admin()?;
     let id = project_id(path.into_inner())?;
-    let project = state.run(move |app| tt_app::catalog::project(app, id)).await?;
+    let project = state
+        .run(move |app| tt_app::catalog::project(app, id))
+        .await?;
     let (client_options, _) = clients(&state).await?;
     let page = EditPage {
         l: Layout::new(&user, "Edit project", Nav::Projects)?,
@@ -309,13 +314,11 @@ async fn update(
         Err(e) => Err(e),
     };
     match result {
-        Ok(p) => {
-            Ok(done(
-                &user.session,
-                &format!("/projects/{id}"),
-                format!("Project “{}” saved.", p.name),
-            ))
-        }
+        Ok(p) => Ok(done(
+            &user.session,
+            &format!("/projects/{id}"),
+            format!("Project “{}” saved.", p.name),
+        )),
         Err(e) => {
             let problem = form_problem(e)?;
             let (client_options, _) = clients(&state).await?;

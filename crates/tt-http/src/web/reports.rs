@@ -11,10 +11,10 @@ use super::forms::{Opt, url_encode};
 use super::page::{Layout, Nav, render_status};
 use crate::api::dto::hours;
 use crate::api::reports::entries_csv_bytes;
-use tt_app::input;
 use crate::auth::WebUser;
 use crate::error::HttpError;
 use crate::state::AppState;
+use tt_app::input;
 
 routes! {
     GET "/reports" => summary,
@@ -74,7 +74,8 @@ async fn summary(
         "" => Ok(GroupBy::Project),
         s => s.parse().map_err(|e: tt_domain::DomainError| e.to_string()),
     };
-    let period = input::period(Some(&q.from), Some(&q.to), input::today(tt_app::now())).map_err(|e| e.to_string());
+    let period = input::period(Some(&q.from), Some(&q.to), input::today(tt_app::now()))
+        .map_err(|e| e.to_string());
     let mut page = ReportsPage {
         l: Layout::new(&user, "Reports", Nav::Reports)?,
         from: q.from.trim().to_owned(),

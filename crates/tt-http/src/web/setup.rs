@@ -13,9 +13,9 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError, web};
 use askama::Template;
 use serde::Deserialize;
-use tt_consent::{ConsentLevel, ConsentSource};
 use tt_app::users::NewAccount;
 use tt_app::{Actor, Surface};
+use tt_consent::{ConsentLevel, ConsentSource};
 use tt_domain::{Password, Role, User, Username};
 
 use super::assets;
@@ -237,7 +237,9 @@ async fn submit(
         other => Err(other),
     };
     match (mode, admin.clone()) {
-        (Mode::SignIn, _) | (Mode::ConsentOnly, None) => Err(HttpError::SignIn(Some("/setup".into()))),
+        (Mode::SignIn, _) | (Mode::ConsentOnly, None) => {
+            Err(HttpError::SignIn(Some("/setup".into())))
+        }
         (Mode::ConsentOnly, Some(admin)) => {
             let actor = Actor::new(admin, Surface::Web);
             match state
@@ -258,7 +260,13 @@ async fn submit(
             };
             let created = state
                 .run(move |app| {
-                    tt_app::consent::setup_with_first_admin(app, account, base, detailed, WIZARD_ACTOR)
+                    tt_app::consent::setup_with_first_admin(
+                        app,
+                        account,
+                        base,
+                        detailed,
+                        WIZARD_ACTOR,
+                    )
                 })
                 .await;
             let user = match created {

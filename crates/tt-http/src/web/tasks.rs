@@ -5,8 +5,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
-use tt_domain::{CommentTarget, Name, ProjectId, Task, TaskId, TaskStatus, Text, UserId};
 use tt_app::tasks::TaskFields;
+use tt_domain::{CommentTarget, Name, ProjectId, Task, TaskId, TaskStatus, Text, UserId};
 
 use super::comments::{self, CommentView};
 use super::forms::{Opt, opt_date, opt_id, req_id};
@@ -208,19 +208,20 @@ async fn create(
     let form = form.into_inner();
     let result = match form.parse() {
         Ok(f) => state
-            .run({ let actor = user.actor(); move |app| tt_app::tasks::create(app, &actor, f) })
+            .run({
+                let actor = user.actor();
+                move |app| tt_app::tasks::create(app, &actor, f)
+            })
             .await
             .map_err(HttpError::from),
         Err(e) => Err(e),
     };
     match result {
-        Ok(t) => {
-            Ok(done(
-                &user.session,
-                &format!("/tasks/{}", t.id),
-                format!("Task “{}” created.", t.name),
-            ))
-        }
+        Ok(t) => Ok(done(
+            &user.session,
+            &format!("/tasks/{}", t.id),
+            format!("Task “{}” created.", t.name),
+        )),
         Err(e) => {
             let problem = form_problem(e)?;
             show_list(&state, &user, None, form, Some(problem)).await
@@ -302,7 +303,10 @@ async fn update(
     let before_status = tt_app::tasks::get(state.app(), id).map(|t| t.status).ok();
     let result = match form.parse() {
         Ok(f) => state
-            .run({ let actor = user.actor(); move |app| tt_app::tasks::update(app, &actor, id, f) })
+            .run({
+                let actor = user.actor();
+                move |app| tt_app::tasks::update(app, &actor, id, f)
+            })
             .await
             .map_err(HttpError::from),
         Err(e) => Err(e),
@@ -339,17 +343,18 @@ async fn delete(
     let id = task_id(path.into_inner())?;
     let task = state.run(move |app| tt_app::tasks::get(app, id)).await?;
     match state
-        .run({ let actor = user.actor(); move |app| tt_app::tasks::delete(app, &actor, id) })
+        .run({
+            let actor = user.actor();
+            move |app| tt_app::tasks::delete(app, &actor, id)
+        })
         .await
         .map_err(HttpError::from)
     {
-        Ok(()) => {
-            Ok(done(
-                &user.session,
-                &format!("/projects/{}", task.project_id),
-                format!("Task “{}” deleted.", task.name),
-            ))
-        }
+        Ok(()) => Ok(done(
+            &user.session,
+            &format!("/projects/{}", task.project_id),
+            format!("Task “{}” deleted.", task.name),
+        )),
         Err(HttpError::Conflict(msg)) => Ok(super::page::failed(
             &user.session,
             &format!("/tasks/{id}"),
