@@ -166,7 +166,7 @@ fn timer_start_and_stop_from_the_dashboard() {
     // No project chosen: the form again with the problem and the input.
     let p = b.submit("/timer/start", &[("project_id", ""), ("notes", "kept")]);
     assert_eq!(p.status, 422);
-    assert!(p.body.contains("choose one from the list"));
+    assert!(p.body.contains("project_id: is required"));
     assert!(p.body.contains("value=\"kept\""));
 
     // Stopping with nothing running is a flash, not an error page.
@@ -803,7 +803,7 @@ fn admin_manages_users() {
     assert!(
         b.get("/admin/users")
             .body
-            .contains("alert\">The last active admin cannot be demoted</div>")
+            .contains("alert\">The installation must keep at least one active administrator</div>")
     );
 }
 
