@@ -793,8 +793,9 @@ pub fn web_session(base: &str, c: &Canaries, report: &mut SessionReport) {
         &format!("/entries/{eid}/edit"),
         &[
             ("project_id", &pid_s),
-            ("start", "2024-03-05T09:00"),
-            ("end", "2024-03-05T11:30"),
+            ("date", "2024-03-05"),
+            ("start_time", "09:00"),
+            ("end_time", "11:30"),
             ("notes", &note),
             ("tags", &tag),
             ("billable", "yes"),

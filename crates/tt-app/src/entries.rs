@@ -85,7 +85,7 @@ pub(crate) fn resolve_details(
                 "task_id: the task belongs to another project",
             ));
         }
-        if task.archived && !keep.is_some_and(|e| e.task_id == Some(t)) {
+        if task.archived && keep.is_none_or(|e| e.task_id != Some(t)) {
             return Err(AppError::invalid("task_id: the task is archived"));
         }
     }

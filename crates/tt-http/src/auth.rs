@@ -202,7 +202,7 @@ impl FromRequest for WebUser {
                     session.purge();
                     return Err(HttpError::SignIn(next));
                 }
-                Err(other) => return Err(other.into()),
+                Err(other) => return Err(other),
             };
             crate::observe::note_user(&req, user.id.get());
             Ok(WebUser { user, session })

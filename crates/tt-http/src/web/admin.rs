@@ -166,7 +166,6 @@ async fn update(
             move |app| tt_app::users::set_role_active(app, &actor, id, new_role, active)
         })
         .await
-        .map_err(HttpError::from)
     {
         Ok((_, u)) => Ok(done(
             &user.session,
@@ -229,7 +228,6 @@ async fn remove(
             move |app| tt_app::users::delete(app, &actor, id, how)
         })
         .await
-        .map_err(HttpError::from)
     {
         Ok(report) => Ok(done(
             &user.session,

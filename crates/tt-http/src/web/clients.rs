@@ -171,13 +171,14 @@ async fn create(
     user.require_admin()?;
     let form = form.into_inner();
     let result = match form.parse() {
-        Ok(f) => state
-            .run({
-                let actor = user.actor();
-                move |app| tt_app::catalog::create_client(app, &actor, f)
-            })
-            .await
-            .map_err(HttpError::from),
+        Ok(f) => {
+            state
+                .run({
+                    let actor = user.actor();
+                    move |app| tt_app::catalog::create_client(app, &actor, f)
+                })
+                .await
+        }
         Err(e) => Err(e),
     };
     match result {
@@ -237,13 +238,14 @@ async fn update(
     let id = client_id(path.into_inner())?;
     let form = form.into_inner();
     let result = match form.parse() {
-        Ok(f) => state
-            .run({
-                let actor = user.actor();
-                move |app| tt_app::catalog::update_client(app, &actor, id, f)
-            })
-            .await
-            .map_err(HttpError::from),
+        Ok(f) => {
+            state
+                .run({
+                    let actor = user.actor();
+                    move |app| tt_app::catalog::update_client(app, &actor, id, f)
+                })
+                .await
+        }
         Err(e) => Err(e),
     };
     match result {

@@ -114,7 +114,7 @@ async fn create(
         .await
     {
         Ok(_comment) => Ok(done(&user.session, &back, "Comment added.")),
-        Err(e) => match HttpError::from(e) {
+        Err(e) => match e {
             // The project or task does not exist (any more).
             HttpError::Validation(_) => Err(HttpError::NotFound),
             other => Err(other),

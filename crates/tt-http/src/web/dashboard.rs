@@ -104,13 +104,14 @@ async fn start(
     let form = form.into_inner();
     let _uid = user.user.id;
     let result = match start_details(&form) {
-        Ok(f) => state
-            .run({
-                let actor = user.actor();
-                move |app| tt_app::timer::start(app, &actor, f)
-            })
-            .await
-            .map_err(HttpError::from),
+        Ok(f) => {
+            state
+                .run({
+                    let actor = user.actor();
+                    move |app| tt_app::timer::start(app, &actor, f)
+                })
+                .await
+        }
         Err(e) => Err(e),
     };
     match result {
@@ -150,7 +151,6 @@ async fn stop(
             move |app| tt_app::timer::stop(app, &actor)
         })
         .await
-        .map_err(HttpError::from)
     {
         Ok(entry) => {
             let secs = entry.seconds(Utc::now());

@@ -173,13 +173,14 @@ async fn create(
         .map(|f| (r, f))
     });
     let result = match parsed {
-        Ok((range, f)) => state
-            .run({
-                let actor = user.actor();
-                move |app| tt_app::entries::create(app, &actor, f, range)
-            })
-            .await
-            .map_err(HttpError::from),
+        Ok((range, f)) => {
+            state
+                .run({
+                    let actor = user.actor();
+                    move |app| tt_app::entries::create(app, &actor, f, range)
+                })
+                .await
+        }
         Err(e) => Err(e),
     };
     match result {
@@ -286,12 +287,12 @@ async fn show_edit(
 
 async fn find_own(state: &AppState, user: &WebUser, raw: i64) -> Result<TimeEntry, HttpError> {
     let (_uid, id) = (user.user.id, entry_id(raw)?);
-    Ok(state
+    state
         .run({
             let actor = user.actor();
             move |app| tt_app::entries::get(app, &actor, id)
         })
-        .await?)
+        .await
 }
 
 /// `GET /entries/{id}/edit`.
@@ -338,13 +339,14 @@ async fn update(
         .map(|f| (r, f))
     });
     let result = match parsed {
-        Ok((range, f)) => state
-            .run({
-                let actor = user.actor();
-                move |app| tt_app::entries::update(app, &actor, id, f, range)
-            })
-            .await
-            .map_err(HttpError::from),
+        Ok((range, f)) => {
+            state
+                .run({
+                    let actor = user.actor();
+                    move |app| tt_app::entries::update(app, &actor, id, f, range)
+                })
+                .await
+        }
         Err(e) => Err(e),
     };
     match result {
@@ -379,7 +381,6 @@ async fn delete(
             move |app| tt_app::entries::delete(app, &actor, id)
         })
         .await
-        .map_err(HttpError::from)
     {
         Ok(()) => Ok(done(&user.session, "/entries", "Entry deleted.")),
         Err(HttpError::Conflict(msg)) => Ok(super::page::failed(&user.session, "/entries", msg)),

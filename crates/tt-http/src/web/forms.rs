@@ -146,7 +146,6 @@ pub(crate) struct OptGroup {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
 
     #[test]
     fn next_must_be_a_local_path() {

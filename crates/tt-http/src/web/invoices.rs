@@ -113,7 +113,7 @@ impl InvoiceForm {
             tax_rate: non_empty(&self.tax_rate),
             issue_date: non_empty(&self.issue_date),
         };
-        Ok(input.parse()?)
+        input.parse()
     }
 }
 
@@ -180,13 +180,14 @@ async fn create(
     user.require_admin()?;
     let form = form.into_inner();
     let result = match form.parse() {
-        Ok(req) => state
-            .run({
-                let actor = user.actor();
-                move |app| tt_app::invoices::create(app, &actor, req)
-            })
-            .await
-            .map_err(HttpError::from),
+        Ok(req) => {
+            state
+                .run({
+                    let actor = user.actor();
+                    move |app| tt_app::invoices::create(app, &actor, req)
+                })
+                .await
+        }
         Err(e) => Err(e),
     };
     match result {
@@ -265,6 +266,12 @@ async fn detail(
 ) -> Result<HttpResponse, HttpError> {
     user.require_admin()?;
     let (invoice, view) = load(&state, &user, path.into_inner()).await?;
+    tt_app::invoices::viewed(
+        &state.app,
+        &user.actor(),
+        &invoice,
+        tt_app::events::InvoiceView::Html,
+    );
     let page = DetailPage {
         l: Layout::new(&user, view.number.clone(), Nav::Invoices)?,
         inv: view,
@@ -289,7 +296,13 @@ async fn print(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, HttpError> {
     user.require_admin()?;
-    let (_invoice, view) = load(&state, &user, path.into_inner()).await?;
+    let (invoice, view) = load(&state, &user, path.into_inner()).await?;
+    tt_app::invoices::viewed(
+        &state.app,
+        &user.actor(),
+        &invoice,
+        tt_app::events::InvoiceView::Print,
+    );
     let page = PrintPage {
         css: assets::css_href(),
         print_js: assets::print_js_href(),
@@ -325,7 +338,6 @@ async fn set_status(
             move |app| tt_app::invoices::set_status(app, &actor, id, next)
         })
         .await
-        .map_err(HttpError::from)
     {
         Ok((_old, inv)) => Ok(done(
             &user.session,
@@ -359,7 +371,6 @@ async fn delete(
             move |app| tt_app::invoices::delete(app, &actor, id)
         })
         .await
-        .map_err(HttpError::from)
     {
         Ok(()) => Ok(done(&user.session, "/invoices", "Draft invoice deleted.")),
         Err(HttpError::Conflict(msg)) => Ok(failed(&user.session, &format!("/invoices/{id}"), msg)),

@@ -278,7 +278,7 @@ impl Layout {
             nav: nav.as_str(),
             username: user.user.username.to_string(),
             is_admin: user.user.is_admin(),
-            csrf: csrf_token(&user.session).map_err(HttpError::from)?,
+            csrf: csrf_token(&user.session)?,
             flashes,
             css: assets::css_href(),
         })

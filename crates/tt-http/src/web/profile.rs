@@ -61,5 +61,5 @@ async fn export(
     } else {
         Some(q.format.as_str())
     };
-    Ok(crate::api::me::export_response(&state, user.actor(), format).await?)
+    crate::api::me::export_response(&state, user.actor(), format).await
 }

@@ -50,7 +50,7 @@ fn login_form(
     Ok(LoginPage {
         css: assets::css_href(),
         // Rendering the form creates the session cookie carrying the token.
-        csrf: csrf_token(session).map_err(HttpError::from)?,
+        csrf: csrf_token(session)?,
         next,
         username,
         error,

@@ -112,7 +112,7 @@ fn render_setup(
     let facts = privacy_state(state);
     let page = SetupPage {
         css: assets::css_href(),
-        csrf: csrf_token(session).map_err(HttpError::from)?,
+        csrf: csrf_token(session)?,
         mode: mode.as_str(),
         admin_name,
         username: form.username.trim().chars().take(64).collect(),

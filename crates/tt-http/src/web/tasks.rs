@@ -207,13 +207,14 @@ async fn create(
 ) -> Result<HttpResponse, HttpError> {
     let form = form.into_inner();
     let result = match form.parse() {
-        Ok(f) => state
-            .run({
-                let actor = user.actor();
-                move |app| tt_app::tasks::create(app, &actor, f)
-            })
-            .await
-            .map_err(HttpError::from),
+        Ok(f) => {
+            state
+                .run({
+                    let actor = user.actor();
+                    move |app| tt_app::tasks::create(app, &actor, f)
+                })
+                .await
+        }
         Err(e) => Err(e),
     };
     match result {
@@ -302,13 +303,14 @@ async fn update(
     let form = form.into_inner();
     let before_status = tt_app::tasks::get(state.app(), id).map(|t| t.status).ok();
     let result = match form.parse() {
-        Ok(f) => state
-            .run({
-                let actor = user.actor();
-                move |app| tt_app::tasks::update(app, &actor, id, f)
-            })
-            .await
-            .map_err(HttpError::from),
+        Ok(f) => {
+            state
+                .run({
+                    let actor = user.actor();
+                    move |app| tt_app::tasks::update(app, &actor, id, f)
+                })
+                .await
+        }
         Err(e) => Err(e),
     };
     match result {
@@ -348,7 +350,6 @@ async fn delete(
             move |app| tt_app::tasks::delete(app, &actor, id)
         })
         .await
-        .map_err(HttpError::from)
     {
         Ok(()) => Ok(done(
             &user.session,
