@@ -102,6 +102,29 @@ pub fn endpoint_host(url: &str) -> String {
 }
 
 /// Connects to the configured database and brings it to the current schema.
+/// `timetracker user create`: the operator creates an account, validated
+/// by the same readers and the same action as the API and the admin page.
+pub fn create_user(
+    settings: &Settings,
+    username: &str,
+    email: Option<&str>,
+    password: &str,
+    admin: bool,
+) -> anyhow::Result<tt_domain::User> {
+    let account = tt_app::users::NewAccount {
+        username: tt_domain::Username::parse(username)?,
+        email: tt_app::input::email(email).map_err(|e| anyhow::anyhow!("{e}"))?,
+        password: tt_domain::Password::parse(password)?,
+        role: if admin {
+            tt_domain::Role::Admin
+        } else {
+            tt_domain::Role::User
+        },
+    };
+    let app = open_app(settings)?;
+    tt_app::users::create_by_operator(&app, account).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
 /// The application layer on this installation's database and store, for
 /// CLI commands (no telemetry sink: the CLI tracks nothing).
 pub fn open_app(settings: &Settings) -> anyhow::Result<tt_app::App> {

@@ -186,17 +186,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     password_file,
                 },
         } => {
-            let account = tt_app::users::NewAccount {
-                username: Username::parse(&username)?,
-                email: tt_app::input::email(email.as_deref())
-                    .map_err(|e| anyhow::anyhow!("{e}"))?,
-                password: Password::parse(&read_password(password_file.as_deref())?)?,
-                role: if admin { Role::Admin } else { Role::User },
-            };
-            let role = account.role;
-            let app = timetracker::open_app(&settings)?;
-            let user = tt_app::users::create_by_operator(&app, account)
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let password = read_password(password_file.as_deref())?;
+            let user =
+                timetracker::create_user(&settings, &username, email.as_deref(), &password, admin)?;
+            let role = user.role;
             println!("created {} user {} (id {})", role, user.username, user.id);
             Ok(())
         }

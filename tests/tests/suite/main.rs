@@ -8,3 +8,4 @@ mod consent;
 mod invoices;
 mod migrations;
 mod privacy_rights;
+mod surfaces;
