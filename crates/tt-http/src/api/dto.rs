@@ -63,13 +63,13 @@ impl From<&Client> for ClientDto {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ClientInput {
-    name: String,
+    pub(crate) name: String,
     #[serde(default)]
-    email: Option<String>,
+    pub(crate) email: Option<String>,
     #[serde(default)]
-    default_hourly_rate: Option<String>,
+    pub(crate) default_hourly_rate: Option<String>,
     #[serde(default)]
-    archived: bool,
+    pub(crate) archived: bool,
 }
 
 impl ClientInput {
@@ -117,17 +117,17 @@ fn default_true() -> bool {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ProjectInput {
-    name: String,
+    pub(crate) name: String,
     #[serde(default)]
-    client_id: Option<i64>,
+    pub(crate) client_id: Option<i64>,
     #[serde(default)]
-    description: String,
+    pub(crate) description: String,
     #[serde(default = "default_true")]
-    billable: bool,
+    pub(crate) billable: bool,
     #[serde(default)]
-    hourly_rate: Option<String>,
+    pub(crate) hourly_rate: Option<String>,
     #[serde(default)]
-    archived: bool,
+    pub(crate) archived: bool,
 }
 
 impl ProjectInput {
@@ -178,18 +178,18 @@ impl From<&Task> for TaskDto {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TaskInput {
-    project_id: i64,
-    name: String,
+    pub(crate) project_id: i64,
+    pub(crate) name: String,
     #[serde(default)]
-    description: String,
+    pub(crate) description: String,
     #[serde(default)]
-    status: Option<String>,
+    pub(crate) status: Option<String>,
     #[serde(default)]
-    assignee_id: Option<i64>,
+    pub(crate) assignee_id: Option<i64>,
     #[serde(default)]
-    due_date: Option<String>,
+    pub(crate) due_date: Option<String>,
     #[serde(default)]
-    archived: bool,
+    pub(crate) archived: bool,
 }
 
 impl TaskInput {

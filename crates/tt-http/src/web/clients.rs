@@ -5,10 +5,11 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 use tt_app::catalog::ClientFields;
-use tt_domain::{Client, ClientId, Email, HourlyRate, Name};
+use tt_domain::{Client, ClientId};
 
 use super::forms::checked;
 use super::page::{FormProblem, Layout, Nav, done, form_problem, render_status};
+use crate::api::dto::ClientInput;
 use crate::auth::{CsrfForm, WebUser};
 use crate::error::HttpError;
 use crate::state::AppState;
@@ -19,18 +20,6 @@ routes! {
     GET "/clients/{id}/edit" => edit_page,
     POST "/clients/{id}/edit" => update,
     POST "/clients/{id}/archive" => archive,
-}
-
-fn invalid(e: tt_domain::DomainError) -> HttpError {
-    HttpError::Validation(e.to_string())
-}
-
-/// A rate typed as `95` or `87.50`; empty means none.
-pub(crate) fn opt_rate(raw: &str) -> Result<Option<HourlyRate>, HttpError> {
-    match raw.trim() {
-        "" => Ok(None),
-        s => HourlyRate::parse(s).map(Some).map_err(invalid),
-    }
 }
 
 #[derive(Deserialize, Default, Debug, Clone)]
@@ -65,16 +54,15 @@ impl ClientForm {
         }
     }
 
+    /// The form as the API's input: one reader of client fields.
     fn parse(&self) -> Result<ClientFields, HttpError> {
-        Ok(ClientFields {
-            name: Name::parse(&self.name).map_err(invalid)?,
-            email: match self.email.trim() {
-                "" => None,
-                s => Some(Email::parse(s).map_err(invalid)?),
-            },
-            default_hourly_rate: opt_rate(&self.default_hourly_rate)?,
+        ClientInput {
+            name: self.name.clone(),
+            email: Some(self.email.clone()),
+            default_hourly_rate: Some(self.default_hourly_rate.clone()),
             archived: checked(&self.archived),
-        })
+        }
+        .parse()
     }
 }
 

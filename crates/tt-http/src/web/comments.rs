@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use tt_domain::{CommentId, CommentTarget, ProjectId, TaskId, Text};
 
-use super::forms::{fmt_datetime, opt_id};
+use super::forms::fmt_datetime;
 use super::page::{done, failed};
 use super::view::user_names;
 use crate::auth::{CsrfForm, WebUser};
@@ -74,8 +74,8 @@ struct CommentForm {
 }
 
 fn target_of(form: &CommentForm) -> Result<CommentTarget, HttpError> {
-    let project = opt_id("project", &form.project_id, ProjectId::new)?;
-    let task = opt_id("task", &form.task_id, TaskId::new)?;
+    let project = tt_app::input::id_text("project_id", &form.project_id, ProjectId::new)?;
+    let task = tt_app::input::id_text("task_id", &form.task_id, TaskId::new)?;
     match (project, task) {
         (Some(p), None) => Ok(CommentTarget::Project(p)),
         (None, Some(t)) => Ok(CommentTarget::Task(t)),

@@ -1,17 +1,12 @@
-//! Reading form fields into domain values, and formatting values for pages.
+//! Small helpers of the forms (choices, checkboxes, safe redirects) and the
+//! formatting of values for pages.
 //!
 //! Form structs hold plain strings (every field defaulted), so a missing or
-//! malformed field never stops the CSRF check from running first; the
-//! helpers here turn those strings into typed values with messages a person
-//! can act on.
+//! malformed field never stops the CSRF check from running first. Reading
+//! those strings into typed values is `tt_app::input`'s job, shared with the
+//! API and the command line, so every surface gives the same verdict.
 
-use chrono::{DateTime, NaiveDate, Utc};
-
-use crate::error::HttpError;
-
-fn invalid(msg: impl Into<String>) -> HttpError {
-    HttpError::Validation(msg.into())
-}
+use chrono::{DateTime, Utc};
 
 /// Percent-encodes everything but the unreserved characters (RFC 3986).
 pub(crate) fn url_encode(s: &str) -> String {
@@ -41,47 +36,6 @@ pub(crate) fn safe_next(raw: Option<&str>) -> String {
         next.to_owned()
     } else {
         "/".to_owned()
-    }
-}
-
-/// A positive id from a form field, or `None` if the field is empty.
-pub(crate) fn opt_id<T>(
-    field: &str,
-    raw: &str,
-    make: fn(i64) -> Option<T>,
-) -> Result<Option<T>, HttpError> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Ok(None);
-    }
-    raw.parse::<i64>()
-        .ok()
-        .and_then(make)
-        .map(Some)
-        .ok_or_else(|| invalid(format!("{field}: choose one from the list")))
-}
-
-/// A positive id from a required form field.
-pub(crate) fn req_id<T>(
-    field: &str,
-    raw: &str,
-    make: fn(i64) -> Option<T>,
-) -> Result<T, HttpError> {
-    opt_id(field, raw, make)?.ok_or_else(|| invalid(format!("{field}: choose one from the list")))
-}
-
-/// `YYYY-MM-DD`.
-pub(crate) fn parse_date(field: &str, raw: &str) -> Result<NaiveDate, HttpError> {
-    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
-        .map_err(|_| invalid(format!("{field}: enter a date as YYYY-MM-DD")))
-}
-
-/// An optional `YYYY-MM-DD`.
-pub(crate) fn opt_date(field: &str, raw: &str) -> Result<Option<NaiveDate>, HttpError> {
-    if raw.trim().is_empty() {
-        Ok(None)
-    } else {
-        parse_date(field, raw).map(Some)
     }
 }
 
@@ -172,21 +126,7 @@ mod tests {
     }
 
     #[test]
-    fn ids_and_choices() {
-        assert_eq!(
-            opt_id("project", "", tt_domain::ProjectId::new).ok(),
-            Some(None)
-        );
-        assert_eq!(
-            opt_id("project", " 7 ", tt_domain::ProjectId::new)
-                .ok()
-                .flatten()
-                .map(|p| p.get()),
-            Some(7)
-        );
-        assert!(opt_id("project", "0", tt_domain::ProjectId::new).is_err());
-        assert!(opt_id("project", "abc", tt_domain::ProjectId::new).is_err());
-        assert!(req_id("project", "", tt_domain::ProjectId::new).is_err());
+    fn choices() {
         assert_eq!(billable_choice("yes"), Some(true));
         assert_eq!(billable_choice("no"), Some(false));
         assert_eq!(billable_choice(""), None);

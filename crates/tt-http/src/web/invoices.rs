@@ -10,7 +10,7 @@ use serde::Deserialize;
 use tt_domain::{Client, ClientId, Invoice, InvoiceId, InvoiceStatus};
 
 use super::assets;
-use super::forms::{Opt, req_id};
+use super::forms::Opt;
 use super::page::{FormProblem, Layout, Nav, done, failed, form_problem, render_status};
 use crate::api::dto::hours;
 use crate::api::invoices::InvoiceInput;
@@ -105,7 +105,8 @@ fn non_empty(s: &str) -> Option<String> {
 
 impl InvoiceForm {
     fn parse(&self) -> Result<tt_app::invoices::NewInvoice, HttpError> {
-        let client: ClientId = req_id("client", &self.client_id, ClientId::new)?;
+        let client: ClientId =
+            tt_app::input::required_id_text("client_id", &self.client_id, ClientId::new)?;
         let input = InvoiceInput {
             client_id: client.get(),
             from: non_empty(&self.from),

@@ -7,16 +7,17 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 use tt_app::catalog::ProjectFields;
-use tt_domain::{ClientId, CommentTarget, Name, Project, ProjectId, Text};
+use tt_domain::{ClientId, CommentTarget, Project, ProjectId};
 
-use super::clients::opt_rate;
 use super::comments::{self, CommentView};
-use super::forms::{Opt, checked, opt_id};
+use super::forms::{Opt, checked};
 use super::page::{FormProblem, Layout, Nav, done, form_problem, render_status};
 use super::tasks::{TaskView, task_views};
+use crate::api::dto::ProjectInput;
 use crate::auth::{CsrfForm, WebUser};
 use crate::error::HttpError;
 use crate::state::AppState;
+use tt_app::input;
 
 routes! {
     GET "/projects" => list,
@@ -69,16 +70,18 @@ impl ProjectForm {
         }
     }
 
+    /// The form as the API's input: one reader of project fields.
     fn parse(&self) -> Result<ProjectFields, HttpError> {
-        let invalid = |e: tt_domain::DomainError| HttpError::Validation(e.to_string());
-        Ok(ProjectFields {
-            client_id: opt_id("client", &self.client_id, ClientId::new)?,
-            name: Name::parse(&self.name).map_err(invalid)?,
-            description: Text::parse(&self.description).map_err(invalid)?,
+        ProjectInput {
+            name: self.name.clone(),
+            client_id: input::id_text("client_id", &self.client_id, ClientId::new)?
+                .map(ClientId::get),
+            description: self.description.clone(),
             billable: checked(&self.billable),
-            hourly_rate: opt_rate(&self.hourly_rate)?,
+            hourly_rate: Some(self.hourly_rate.clone()),
             archived: checked(&self.archived),
-        })
+        }
+        .parse()
     }
 }
 
@@ -151,7 +154,7 @@ async fn show_list(
     problem: Option<FormProblem>,
 ) -> Result<HttpResponse, HttpError> {
     let show_archived = checked(&q.archived);
-    let client = opt_id("client", &q.client_id, ClientId::new).unwrap_or(None);
+    let client = input::id_text("client_id", &q.client_id, ClientId::new).unwrap_or(None);
     let projects = state
         .run(move |app| tt_app::catalog::projects(app, client, show_archived))
         .await?;

@@ -6,15 +6,17 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 use tt_app::tasks::TaskFields;
-use tt_domain::{CommentTarget, Name, ProjectId, Task, TaskId, TaskStatus, Text, UserId};
+use tt_domain::{CommentTarget, ProjectId, Task, TaskId, TaskStatus, UserId};
 
 use super::comments::{self, CommentView};
-use super::forms::{Opt, opt_date, opt_id, req_id};
+use super::forms::Opt;
 use super::page::{FormProblem, Layout, Nav, done, form_problem, render_status};
 use super::view::{Catalog, status_label, status_options, user_names, user_options};
+use crate::api::dto::TaskInput;
 use crate::auth::{CsrfForm, WebUser};
 use crate::error::HttpError;
 use crate::state::AppState;
+use tt_app::input;
 
 routes! {
     GET "/tasks" => list,
@@ -99,20 +101,20 @@ impl TaskForm {
         }
     }
 
+    /// The form as the API's input: one reader of task fields.
     fn parse(&self) -> Result<TaskFields, HttpError> {
-        let invalid = |e: tt_domain::DomainError| HttpError::Validation(e.to_string());
-        Ok(TaskFields {
-            project_id: req_id("project", &self.project_id, ProjectId::new)?,
-            name: Name::parse(&self.name).map_err(invalid)?,
-            description: Text::parse(&self.description).map_err(invalid)?,
-            status: match self.status.trim() {
-                "" => TaskStatus::Todo,
-                s => s.parse().map_err(invalid)?,
-            },
-            assignee_id: opt_id("assignee", &self.assignee_id, UserId::new)?,
-            due_date: opt_date("due date", &self.due_date)?,
+        let project = input::required_id_text("project_id", &self.project_id, ProjectId::new)?;
+        TaskInput {
+            project_id: project.get(),
+            name: self.name.clone(),
+            description: self.description.clone(),
+            status: Some(self.status.clone()).filter(|s| !s.trim().is_empty()),
+            assignee_id: input::id_text("assignee_id", &self.assignee_id, UserId::new)?
+                .map(UserId::get),
+            due_date: Some(self.due_date.clone()),
             archived: super::forms::checked(&self.archived),
-        })
+        }
+        .parse()
     }
 }
 
@@ -190,7 +192,7 @@ async fn list(
     user: WebUser,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, HttpError> {
-    let filter = opt_id("project", &q.project_id, ProjectId::new).unwrap_or(None);
+    let filter = input::id_text("project_id", &q.project_id, ProjectId::new).unwrap_or(None);
     let form = TaskForm {
         project_id: q.project_id.trim().to_owned(),
         status: TaskStatus::Todo.as_str().to_owned(),
