@@ -1,12 +1,19 @@
-//! A user's own data rendered for download (JSON or CSV): the right to data
-//! portability. The data comes from `tt_app::export`; used by
-//! `GET /api/v1/me/export`, the profile page and `timetracker privacy export`.
+//! Downloads and the way values are printed in them: a user's own data
+//! (JSON or CSV; the right to data portability — `GET /api/v1/me/export`,
+//! the profile page, `timetracker privacy export`), the CSV of report
+//! entries, billed hours, spreadsheet-safe cells. The data comes from
+//! `tt_app`; only the rendering is here.
 
+use actix_web::HttpResponse;
+use actix_web::http::header;
 use serde_json::json;
 use tt_app::export::UserData;
+use tt_app::reports::EntryListing;
+use tt_domain::BillableHours;
 
-use crate::api::dto::{CommentDto, EntryDto, UserDto, hours};
-use crate::api::reports::cell;
+use crate::api::dto::{CommentDto, EntryDto, UserDto};
+use crate::error::HttpError;
+use crate::state::AppState;
 
 type RenderError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -57,4 +64,92 @@ pub fn render_csv(data: &UserData) -> Result<Vec<u8>, RenderError> {
         ])?;
     }
     Ok(w.into_inner().map_err(|e| e.to_string())?)
+}
+
+/// Seconds as decimal hours with two places, rounded half up: the
+/// quantity billing computes with.
+pub(crate) fn hours(seconds: i64) -> String {
+    BillableHours::from_seconds(seconds).to_string()
+}
+
+/// Neutralises spreadsheet formulas in exported cells.
+pub(crate) fn cell(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    }
+}
+
+/// The CSV of an entry listing.
+pub(crate) fn entries_csv_bytes(listing: &EntryListing) -> Result<Vec<u8>, HttpError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let header = [
+        "id",
+        "user",
+        "project",
+        "task_id",
+        "start",
+        "end",
+        "duration_seconds",
+        "hours",
+        "billable",
+        "tags",
+        "notes",
+    ];
+    let io = |e: csv::Error| HttpError::Internal(Box::new(e));
+    w.write_record(header).map_err(io)?;
+    for e in &listing.entries {
+        let seconds = e.seconds(e.start);
+        w.write_record([
+            e.id.to_string(),
+            cell(listing.users.get(&e.user_id).map_or("", String::as_str)),
+            cell(
+                listing
+                    .projects
+                    .get(&e.project_id)
+                    .map_or("", String::as_str),
+            ),
+            e.task_id.map(|t| t.to_string()).unwrap_or_default(),
+            e.start.to_rfc3339(),
+            e.end.map(|t| t.to_rfc3339()).unwrap_or_default(),
+            seconds.to_string(),
+            hours(seconds),
+            e.billable.to_string(),
+            cell(&e.tags.to_stored()),
+            cell(e.notes.as_str()),
+        ])
+        .map_err(io)?;
+    }
+    w.into_inner()
+        .map_err(|e| HttpError::internal(e.to_string()))
+}
+
+/// Download of everything stored about the caller (JSON, or CSV of entries).
+pub(crate) async fn export_response(
+    state: &AppState,
+    actor: tt_app::Actor,
+    format: Option<&str>,
+) -> Result<HttpResponse, HttpError> {
+    let (ctype, ext, csv) = match format.unwrap_or("json") {
+        "json" => ("application/json", "json", false),
+        "csv" => ("text/csv; charset=utf-8", "csv", true),
+        _ => return Err(HttpError::Validation("format: must be json or csv".into())),
+    };
+    let data = state
+        .run(move |app| tt_app::export::own_data(app, &actor, csv))
+        .await?;
+    let bytes = if csv {
+        crate::export::render_csv(&data)
+    } else {
+        crate::export::render_json(&data)
+    }
+    .map_err(HttpError::Internal)?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, ctype))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"timetracker-my-data.{ext}\""),
+        ))
+        .body(bytes))
 }

@@ -12,8 +12,10 @@
 
 mod api;
 mod auth;
+mod consent_state;
 mod error;
 pub mod export;
+mod inputs;
 mod observe;
 mod setup_gate;
 mod state;

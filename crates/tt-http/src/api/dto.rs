@@ -1,16 +1,15 @@
 //! Wire shapes of the API and their translation to and from the domain.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
-use tt_app::catalog::{ClientFields, ProjectFields};
-use tt_app::input::{self, email, id as id_of, rate};
-use tt_app::tasks::TaskFields;
+use serde::Serialize;
+use tt_app::input::id as id_of;
 use tt_domain::{
-    BillableHours, Client, ClientId, Comment, CommentTarget, Invoice, Name, Project, ProjectId,
-    Task, TaskId, TaskStatus, Text, TimeEntry, User, UserId,
+    Client, ClientId, Comment, CommentTarget, Invoice, Project, ProjectId, Task, TaskId, TimeEntry,
+    User, UserId,
 };
 
 use crate::error::HttpError;
+use crate::export::hours;
 
 // ------------------------------------------------------------------ users
 
@@ -60,29 +59,6 @@ impl From<&Client> for ClientDto {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ClientInput {
-    pub(crate) name: String,
-    #[serde(default)]
-    pub(crate) email: Option<String>,
-    #[serde(default)]
-    pub(crate) default_hourly_rate: Option<String>,
-    #[serde(default)]
-    pub(crate) archived: bool,
-}
-
-impl ClientInput {
-    pub(crate) fn parse(&self) -> Result<ClientFields, HttpError> {
-        Ok(ClientFields {
-            name: Name::parse(&self.name)?,
-            email: email(self.email.as_deref())?,
-            default_hourly_rate: rate(self.default_hourly_rate.as_deref())?,
-            archived: self.archived,
-        })
-    }
-}
-
 // ---------------------------------------------------------------- projects
 
 #[derive(Serialize)]
@@ -107,42 +83,6 @@ impl From<&Project> for ProjectDto {
             hourly_rate: p.hourly_rate.map(|r| r.per_hour().to_string()),
             archived: p.archived,
         }
-    }
-}
-
-fn default_true() -> bool {
-    true
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ProjectInput {
-    pub(crate) name: String,
-    #[serde(default)]
-    pub(crate) client_id: Option<i64>,
-    #[serde(default)]
-    pub(crate) description: String,
-    #[serde(default = "default_true")]
-    pub(crate) billable: bool,
-    #[serde(default)]
-    pub(crate) hourly_rate: Option<String>,
-    #[serde(default)]
-    pub(crate) archived: bool,
-}
-
-impl ProjectInput {
-    pub(crate) fn parse(&self) -> Result<ProjectFields, HttpError> {
-        Ok(ProjectFields {
-            client_id: self
-                .client_id
-                .map(|c| id_of("client_id", c, ClientId::new))
-                .transpose()?,
-            name: Name::parse(&self.name)?,
-            description: Text::parse(&self.description)?,
-            billable: self.billable,
-            hourly_rate: rate(self.hourly_rate.as_deref())?,
-            archived: self.archived,
-        })
     }
 }
 
@@ -172,43 +112,6 @@ impl From<&Task> for TaskDto {
             due_date: t.due_date,
             archived: t.archived,
         }
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct TaskInput {
-    pub(crate) project_id: i64,
-    pub(crate) name: String,
-    #[serde(default)]
-    pub(crate) description: String,
-    #[serde(default)]
-    pub(crate) status: Option<String>,
-    #[serde(default)]
-    pub(crate) assignee_id: Option<i64>,
-    #[serde(default)]
-    pub(crate) due_date: Option<String>,
-    #[serde(default)]
-    pub(crate) archived: bool,
-}
-
-impl TaskInput {
-    pub(crate) fn parse(&self) -> Result<TaskFields, HttpError> {
-        Ok(TaskFields {
-            project_id: id_of("project_id", self.project_id, ProjectId::new)?,
-            name: Name::parse(&self.name)?,
-            description: Text::parse(&self.description)?,
-            status: match self.status.as_deref() {
-                None => TaskStatus::Todo,
-                Some(s) => s.parse()?,
-            },
-            assignee_id: self
-                .assignee_id
-                .map(|u| id_of("assignee_id", u, UserId::new))
-                .transpose()?,
-            due_date: input::opt_date("due_date", self.due_date.as_deref())?,
-            archived: self.archived,
-        })
     }
 }
 
@@ -322,12 +225,6 @@ pub(crate) struct InvoiceDto {
     total: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     lines: Option<Vec<InvoiceLineDto>>,
-}
-
-/// Seconds as decimal hours with two places, rounded half up: the
-/// quantity billing computes with.
-pub(crate) fn hours(seconds: i64) -> String {
-    BillableHours::from_seconds(seconds).to_string()
 }
 
 impl InvoiceDto {

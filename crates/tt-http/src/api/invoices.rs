@@ -2,13 +2,12 @@
 
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::Deserialize;
-use tt_app::input;
-use tt_app::invoices::NewInvoice;
-use tt_domain::{ClientId, InvoiceId, InvoiceStatus};
+use tt_domain::{InvoiceId, InvoiceStatus};
 
 use super::dto::InvoiceDto;
 use crate::auth::ApiUser;
 use crate::error::HttpError;
+use crate::inputs::InvoiceInput;
 use crate::state::AppState;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
@@ -30,33 +29,6 @@ async fn list(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse,
             .map(|i| InvoiceDto::new(i, false))
             .collect::<Vec<_>>(),
     ))
-}
-
-/// What to invoice, as JSON or as a form (all text but the client).
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct InvoiceInput {
-    pub client_id: i64,
-    #[serde(default)]
-    pub from: Option<String>,
-    #[serde(default)]
-    pub to: Option<String>,
-    #[serde(default)]
-    pub tax_rate: Option<String>,
-    #[serde(default)]
-    pub issue_date: Option<String>,
-}
-
-impl InvoiceInput {
-    pub(crate) fn parse(&self) -> Result<NewInvoice, HttpError> {
-        let today = input::today(tt_app::now());
-        Ok(NewInvoice {
-            client_id: input::id("client_id", self.client_id, ClientId::new)?,
-            period: input::opt_period(self.from.as_deref(), self.to.as_deref(), today)?,
-            tax_rate: input::tax_rate(self.tax_rate.as_deref())?,
-            issue_date: input::opt_date("issue_date", self.issue_date.as_deref())?.unwrap_or(today),
-        })
-    }
 }
 
 #[post("/invoices")]

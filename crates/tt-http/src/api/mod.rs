@@ -1,14 +1,14 @@
 //! The JSON API under `/api/v1`, plus `/healthz` and `/readyz`.
 
-pub(crate) mod auth;
+mod auth;
 pub(crate) mod dto;
 mod entries;
 mod health;
-pub(crate) mod invoices;
-pub(crate) mod me;
-pub(crate) mod privacy;
-pub(crate) mod reports;
-pub(crate) mod users;
+mod invoices;
+mod me;
+mod privacy;
+mod reports;
+mod users;
 mod work;
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};

@@ -4,12 +4,11 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
 use tt_app::input;
-use tt_app::reports::EntryListing;
 use tt_domain::{GroupBy, ReportKey};
 
-use super::dto::hours;
 use crate::auth::ApiUser;
 use crate::error::HttpError;
+use crate::export::{entries_csv_bytes, hours};
 use crate::state::AppState;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
@@ -87,59 +86,6 @@ async fn summary(
         "total_billable_seconds": r.summary.billable_seconds,
         "total_amount": r.summary.amount.to_string(),
     })))
-}
-
-/// Neutralises spreadsheet formulas in exported cells.
-pub(crate) fn cell(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_owned()
-    }
-}
-
-/// The CSV of an entry listing.
-pub(crate) fn entries_csv_bytes(listing: &EntryListing) -> Result<Vec<u8>, HttpError> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let header = [
-        "id",
-        "user",
-        "project",
-        "task_id",
-        "start",
-        "end",
-        "duration_seconds",
-        "hours",
-        "billable",
-        "tags",
-        "notes",
-    ];
-    let io = |e: csv::Error| HttpError::Internal(Box::new(e));
-    w.write_record(header).map_err(io)?;
-    for e in &listing.entries {
-        let seconds = e.seconds(e.start);
-        w.write_record([
-            e.id.to_string(),
-            cell(listing.users.get(&e.user_id).map_or("", String::as_str)),
-            cell(
-                listing
-                    .projects
-                    .get(&e.project_id)
-                    .map_or("", String::as_str),
-            ),
-            e.task_id.map(|t| t.to_string()).unwrap_or_default(),
-            e.start.to_rfc3339(),
-            e.end.map(|t| t.to_rfc3339()).unwrap_or_default(),
-            seconds.to_string(),
-            hours(seconds),
-            e.billable.to_string(),
-            cell(&e.tags.to_stored()),
-            cell(e.notes.as_str()),
-        ])
-        .map_err(io)?;
-    }
-    w.into_inner()
-        .map_err(|e| HttpError::internal(e.to_string()))
 }
 
 #[derive(Deserialize)]

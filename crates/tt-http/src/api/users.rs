@@ -2,12 +2,12 @@
 
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::Deserialize;
-use tt_app::users::{EntryDisposition, NewAccount};
-use tt_domain::{Password, Role, UserId, Username};
+use tt_domain::{Role, UserId};
 
 use super::dto::UserDto;
 use crate::auth::ApiUser;
 use crate::error::HttpError;
+use crate::inputs::{disposition, new_account};
 use crate::state::AppState;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
@@ -35,21 +35,6 @@ struct NewUserInput {
     email: Option<String>,
     #[serde(default)]
     role: Option<String>,
-}
-
-/// A new account from typed text. Shared with the admin page.
-pub(crate) fn new_account(
-    username: &str,
-    password: &str,
-    email: Option<&str>,
-    role: Role,
-) -> Result<NewAccount, HttpError> {
-    Ok(NewAccount {
-        username: Username::parse(username)?,
-        password: Password::parse(password)?,
-        email: tt_app::input::email(email)?,
-        role,
-    })
 }
 
 #[post("/users")]
@@ -100,17 +85,6 @@ struct DeleteQuery {
     /// intact).
     #[serde(default)]
     entries: Option<String>,
-}
-
-/// Parses what to do with a deleted user's entries.
-pub(crate) fn disposition(raw: Option<&str>) -> Result<EntryDisposition, HttpError> {
-    match raw.unwrap_or("anonymise") {
-        "anonymise" | "anonymize" => Ok(EntryDisposition::Anonymise),
-        "delete" => Ok(EntryDisposition::Delete),
-        _ => Err(HttpError::Validation(
-            "entries: must be delete or anonymise".into(),
-        )),
-    }
 }
 
 /// `DELETE /api/v1/users/{id}?entries=delete|anonymise` (admin).

@@ -7,12 +7,10 @@ use serde::Deserialize;
 use tt_app::{catalog, comments, input, tasks};
 use tt_domain::{ClientId, CommentId, ProjectId, TaskId, Text};
 
-use super::dto::{
-    ClientDto, ClientInput, CommentDto, ProjectDto, ProjectInput, TaskDto, TaskInput,
-    comment_target,
-};
+use super::dto::{ClientDto, CommentDto, ProjectDto, TaskDto, comment_target};
 use crate::auth::ApiUser;
 use crate::error::HttpError;
+use crate::inputs::{ClientInput, ProjectInput, TaskInput};
 use crate::state::AppState;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {

@@ -8,9 +8,9 @@ use tt_domain::{Role, User, UserId};
 
 use super::forms::{checked, fmt_date};
 use super::page::{FormProblem, Layout, Nav, done, failed, form_problem, render_status};
-use crate::api::users::new_account;
 use crate::auth::{CsrfForm, WebUser};
 use crate::error::HttpError;
+use crate::inputs::new_account;
 use crate::state::AppState;
 
 routes! {
@@ -217,11 +217,11 @@ async fn remove(
             "Tick “I understand” to delete a user; nothing was deleted.",
         ));
     }
-    let how =
-        match crate::api::users::disposition(Some(form.entries.trim()).filter(|e| !e.is_empty())) {
-            Ok(h) => h,
-            Err(e) => return Ok(failed(&user.session, "/admin/users", e.to_string())),
-        };
+    let how = match crate::inputs::disposition(Some(form.entries.trim()).filter(|e| !e.is_empty()))
+    {
+        Ok(h) => h,
+        Err(e) => return Ok(failed(&user.session, "/admin/users", e.to_string())),
+    };
     match state
         .run({
             let actor = user.actor();

@@ -9,9 +9,9 @@ use tt_domain::{Client, ClientId};
 
 use super::forms::checked;
 use super::page::{FormProblem, Layout, Nav, done, form_problem, render_status};
-use crate::api::dto::ClientInput;
 use crate::auth::{CsrfForm, WebUser};
 use crate::error::HttpError;
+use crate::inputs::ClientInput;
 use crate::state::AppState;
 
 routes! {

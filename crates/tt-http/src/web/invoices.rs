@@ -12,10 +12,10 @@ use tt_domain::{Client, ClientId, Invoice, InvoiceId, InvoiceStatus};
 use super::assets;
 use super::forms::Opt;
 use super::page::{FormProblem, Layout, Nav, done, failed, form_problem, render_status};
-use crate::api::dto::hours;
-use crate::api::invoices::InvoiceInput;
 use crate::auth::{CsrfForm, WebUser};
 use crate::error::HttpError;
+use crate::export::hours;
+use crate::inputs::InvoiceInput;
 use crate::state::AppState;
 
 routes! {

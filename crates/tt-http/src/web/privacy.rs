@@ -14,8 +14,8 @@ use tt_telemetry::{Outcome, SinkState, TelemetryStatus};
 
 use super::forms::{checked, fmt_datetime};
 use super::page::{Layout, Nav, done, failed, render_status};
-use crate::api::privacy::privacy_state;
 use crate::auth::{CsrfForm, WebUser};
+use crate::consent_state::privacy_state;
 use crate::error::HttpError;
 use crate::state::AppState;
 

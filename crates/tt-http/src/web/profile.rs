@@ -61,5 +61,5 @@ async fn export(
     } else {
         Some(q.format.as_str())
     };
-    crate::api::me::export_response(&state, user.actor(), format).await
+    crate::export::export_response(&state, user.actor(), format).await
 }

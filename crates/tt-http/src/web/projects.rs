@@ -13,9 +13,9 @@ use super::comments::{self, CommentView};
 use super::forms::{Opt, checked};
 use super::page::{FormProblem, Layout, Nav, done, form_problem, render_status};
 use super::tasks::{TaskView, task_views};
-use crate::api::dto::ProjectInput;
 use crate::auth::{CsrfForm, WebUser};
 use crate::error::HttpError;
+use crate::inputs::ProjectInput;
 use crate::state::AppState;
 use tt_app::input;
 

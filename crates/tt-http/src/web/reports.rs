@@ -9,10 +9,10 @@ use tt_domain::GroupBy;
 
 use super::forms::{Opt, url_encode};
 use super::page::{Layout, Nav, render_status};
-use crate::api::dto::hours;
-use crate::api::reports::entries_csv_bytes;
 use crate::auth::WebUser;
 use crate::error::HttpError;
+use crate::export::entries_csv_bytes;
+use crate::export::hours;
 use crate::state::AppState;
 use tt_app::input;
 

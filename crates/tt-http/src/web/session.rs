@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::assets;
 use super::forms::safe_next;
 use super::page::{Flash, flash, html_builder, render_status, see_other};
-use crate::api::auth::authenticate;
+use crate::auth::authenticate;
 use crate::auth::{CsrfForm, MaybeSession, csrf_token, session_user, start_session};
 use crate::error::HttpError;
 use crate::state::AppState;

@@ -22,8 +22,8 @@ use super::assets;
 use super::forms::checked;
 use super::page::{Flash, flash, render_status, see_other};
 use super::privacy::{EventRow, capital, catalog_rows};
-use crate::api::privacy::privacy_state;
 use crate::auth::{CsrfForm, MaybeSession, csrf_token, session_user, start_session};
+use crate::consent_state::privacy_state;
 use crate::error::HttpError;
 use crate::state::AppState;
 

@@ -12,9 +12,9 @@ use super::comments::{self, CommentView};
 use super::forms::Opt;
 use super::page::{FormProblem, Layout, Nav, done, form_problem, render_status};
 use super::view::{Catalog, status_label, status_options, user_names, user_options};
-use crate::api::dto::TaskInput;
 use crate::auth::{CsrfForm, WebUser};
 use crate::error::HttpError;
+use crate::inputs::TaskInput;
 use crate::state::AppState;
 use tt_app::input;
 

@@ -1,0 +1,65 @@
+//! What the installation shares and why: the consent state of each level
+//! with its reason, the identity to quote in a deletion request, and where
+//! data could go. The JSON of `GET /api/v1/admin/telemetry`, and the facts
+//! the setup and Admin → Privacy & Analytics pages show.
+
+use serde::Serialize;
+use tt_consent::{ConsentLevel, ConsentSource, EffectiveConsent};
+
+use crate::state::AppState;
+
+#[derive(Serialize)]
+pub(crate) struct LevelDto {
+    pub enabled: bool,
+    pub reason: String,
+    pub changeable: bool,
+    pub stored_choice: Option<bool>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct PrivacyDto {
+    pub base: LevelDto,
+    pub detailed: LevelDto,
+    pub install_id: String,
+    pub fingerprint: String,
+    pub build: &'static str,
+    pub sink_configured: bool,
+    pub sink_host: Option<String>,
+    pub sentry_enabled: bool,
+    pub setup_complete: bool,
+}
+
+fn level_dto(state: &AppState, e: EffectiveConsent) -> LevelDto {
+    let snapshot = state.installation.snapshot();
+    let stored = snapshot.consent(e.level);
+    LevelDto {
+        enabled: e.enabled,
+        reason: e.reason.to_string(),
+        changeable: e.changeable_by_admin(),
+        stored_choice: stored.map(|c| c.granted),
+        decided_by: stored.map(|c| c.decided_by.clone()),
+        decided_at: stored.map(|c| c.decided_at.to_rfc3339()),
+    }
+}
+
+/// The whole privacy picture, shared with the admin page.
+pub(crate) fn privacy_state(state: &AppState) -> PrivacyDto {
+    let inst = &state.installation;
+    PrivacyDto {
+        base: level_dto(state, inst.effective(ConsentLevel::Base)),
+        detailed: level_dto(state, inst.effective(ConsentLevel::Detailed)),
+        install_id: inst.install_id().to_string(),
+        fingerprint: inst.fingerprint(&state.privacy.hostname),
+        build: if state.privacy.official_build {
+            "official"
+        } else {
+            "self-hosted"
+        },
+        sink_configured: inst.sink_configured(),
+        sink_host: state.privacy.sink_host.clone(),
+        sentry_enabled: state.privacy.sentry_enabled,
+        setup_complete: inst.is_setup_complete(),
+    }
+}

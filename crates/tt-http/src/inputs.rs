@@ -1,0 +1,163 @@
+//! The input of an action as text: deserialized from a JSON body by the
+//! API, filled from a form by the web pages, and read into typed values in
+//! one place (through `tt_app::input` and `tt-domain`'s parsers), so both
+//! surfaces give the same verdict and the same message.
+
+use serde::Deserialize;
+use tt_app::catalog::{ClientFields, ProjectFields};
+use tt_app::input::{self, email, id as id_of, rate};
+use tt_app::invoices::NewInvoice;
+use tt_app::tasks::TaskFields;
+use tt_app::users::{EntryDisposition, NewAccount};
+use tt_domain::{ClientId, Name, Password, ProjectId, Role, TaskStatus, Text, UserId, Username};
+
+use crate::error::HttpError;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ClientInput {
+    pub(crate) name: String,
+    #[serde(default)]
+    pub(crate) email: Option<String>,
+    #[serde(default)]
+    pub(crate) default_hourly_rate: Option<String>,
+    #[serde(default)]
+    pub(crate) archived: bool,
+}
+
+impl ClientInput {
+    pub(crate) fn parse(&self) -> Result<ClientFields, HttpError> {
+        Ok(ClientFields {
+            name: Name::parse(&self.name)?,
+            email: email(self.email.as_deref())?,
+            default_hourly_rate: rate(self.default_hourly_rate.as_deref())?,
+            archived: self.archived,
+        })
+    }
+}
+
+fn default_true() -> bool {
+    true
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ProjectInput {
+    pub(crate) name: String,
+    #[serde(default)]
+    pub(crate) client_id: Option<i64>,
+    #[serde(default)]
+    pub(crate) description: String,
+    #[serde(default = "default_true")]
+    pub(crate) billable: bool,
+    #[serde(default)]
+    pub(crate) hourly_rate: Option<String>,
+    #[serde(default)]
+    pub(crate) archived: bool,
+}
+
+impl ProjectInput {
+    pub(crate) fn parse(&self) -> Result<ProjectFields, HttpError> {
+        Ok(ProjectFields {
+            client_id: self
+                .client_id
+                .map(|c| id_of("client_id", c, ClientId::new))
+                .transpose()?,
+            name: Name::parse(&self.name)?,
+            description: Text::parse(&self.description)?,
+            billable: self.billable,
+            hourly_rate: rate(self.hourly_rate.as_deref())?,
+            archived: self.archived,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TaskInput {
+    pub(crate) project_id: i64,
+    pub(crate) name: String,
+    #[serde(default)]
+    pub(crate) description: String,
+    #[serde(default)]
+    pub(crate) status: Option<String>,
+    #[serde(default)]
+    pub(crate) assignee_id: Option<i64>,
+    #[serde(default)]
+    pub(crate) due_date: Option<String>,
+    #[serde(default)]
+    pub(crate) archived: bool,
+}
+
+impl TaskInput {
+    pub(crate) fn parse(&self) -> Result<TaskFields, HttpError> {
+        Ok(TaskFields {
+            project_id: id_of("project_id", self.project_id, ProjectId::new)?,
+            name: Name::parse(&self.name)?,
+            description: Text::parse(&self.description)?,
+            status: match self.status.as_deref() {
+                None => TaskStatus::Todo,
+                Some(s) => s.parse()?,
+            },
+            assignee_id: self
+                .assignee_id
+                .map(|u| id_of("assignee_id", u, UserId::new))
+                .transpose()?,
+            due_date: input::opt_date("due_date", self.due_date.as_deref())?,
+            archived: self.archived,
+        })
+    }
+}
+
+/// What to invoice, as JSON or as a form (all text but the client).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct InvoiceInput {
+    pub client_id: i64,
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Option<String>,
+    #[serde(default)]
+    pub tax_rate: Option<String>,
+    #[serde(default)]
+    pub issue_date: Option<String>,
+}
+
+impl InvoiceInput {
+    pub(crate) fn parse(&self) -> Result<NewInvoice, HttpError> {
+        let today = input::today(tt_app::now());
+        Ok(NewInvoice {
+            client_id: input::id("client_id", self.client_id, ClientId::new)?,
+            period: input::opt_period(self.from.as_deref(), self.to.as_deref(), today)?,
+            tax_rate: input::tax_rate(self.tax_rate.as_deref())?,
+            issue_date: input::opt_date("issue_date", self.issue_date.as_deref())?.unwrap_or(today),
+        })
+    }
+}
+
+/// A new account from typed text. Shared with the admin page.
+pub(crate) fn new_account(
+    username: &str,
+    password: &str,
+    email: Option<&str>,
+    role: Role,
+) -> Result<NewAccount, HttpError> {
+    Ok(NewAccount {
+        username: Username::parse(username)?,
+        password: Password::parse(password)?,
+        email: tt_app::input::email(email)?,
+        role,
+    })
+}
+
+/// Parses what to do with a deleted user's entries.
+pub(crate) fn disposition(raw: Option<&str>) -> Result<EntryDisposition, HttpError> {
+    match raw.unwrap_or("anonymise") {
+        "anonymise" | "anonymize" => Ok(EntryDisposition::Anonymise),
+        "delete" => Ok(EntryDisposition::Delete),
+        _ => Err(HttpError::Validation(
+            "entries: must be delete or anonymise".into(),
+        )),
+    }
+}
