@@ -7,9 +7,12 @@
 use actix_web::HttpResponse;
 use actix_web::http::header;
 use serde_json::json;
+use std::collections::HashMap;
 use tt_app::export::UserData;
 use tt_app::reports::EntryListing;
-use tt_domain::BillableHours;
+
+use chrono::{DateTime, Utc};
+use tt_domain::{BillableHours, ProjectId, TimeEntry, UserId};
 
 use crate::api::dto::{CommentDto, EntryDto, UserDto};
 use crate::error::HttpError;
@@ -33,10 +36,23 @@ pub fn render_json(data: &UserData) -> Result<Vec<u8>, RenderError> {
 
 /// The user's time entries as CSV (one row per entry, all of them).
 pub fn render_csv(data: &UserData) -> Result<Vec<u8>, RenderError> {
-    let now = tt_app::now();
+    entries_csv(&data.entries, &data.projects, None, tt_app::now())
+}
+
+/// Entries as CSV, one row each; with `users`, a `user` column too.
+/// Running timers count up to `now`.
+fn entries_csv(
+    entries: &[TimeEntry],
+    projects: &HashMap<ProjectId, String>,
+    users: Option<&HashMap<UserId, String>>,
+    now: DateTime<Utc>,
+) -> Result<Vec<u8>, RenderError> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "id",
+    let mut header = vec!["id"];
+    if users.is_some() {
+        header.push("user");
+    }
+    header.extend([
         "project",
         "task_id",
         "start",
@@ -46,13 +62,16 @@ pub fn render_csv(data: &UserData) -> Result<Vec<u8>, RenderError> {
         "billable",
         "tags",
         "notes",
-    ])?;
-    for e in &data.entries {
+    ]);
+    w.write_record(&header)?;
+    for e in entries {
         let seconds = e.seconds(now);
-        let project = data.projects.get(&e.project_id).map_or("", String::as_str);
-        w.write_record([
-            e.id.to_string(),
-            cell(project),
+        let mut row = vec![e.id.to_string()];
+        if let Some(users) = users {
+            row.push(cell(users.get(&e.user_id).map_or("", String::as_str)));
+        }
+        row.extend([
+            cell(projects.get(&e.project_id).map_or("", String::as_str)),
             e.task_id.map(|t| t.to_string()).unwrap_or_default(),
             e.start.to_rfc3339(),
             e.end.map(|t| t.to_rfc3339()).unwrap_or_default(),
@@ -61,7 +80,8 @@ pub fn render_csv(data: &UserData) -> Result<Vec<u8>, RenderError> {
             e.billable.to_string(),
             cell(&e.tags.to_stored()),
             cell(e.notes.as_str()),
-        ])?;
+        ]);
+        w.write_record(&row)?;
     }
     Ok(w.into_inner().map_err(|e| e.to_string())?)
 }
@@ -81,48 +101,15 @@ pub(crate) fn cell(s: &str) -> String {
     }
 }
 
-/// The CSV of an entry listing.
+/// The CSV of a report's entries (finished ones, so `now` plays no part).
 pub(crate) fn entries_csv_bytes(listing: &EntryListing) -> Result<Vec<u8>, HttpError> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let header = [
-        "id",
-        "user",
-        "project",
-        "task_id",
-        "start",
-        "end",
-        "duration_seconds",
-        "hours",
-        "billable",
-        "tags",
-        "notes",
-    ];
-    let io = |e: csv::Error| HttpError::Internal(Box::new(e));
-    w.write_record(header).map_err(io)?;
-    for e in &listing.entries {
-        let seconds = e.seconds(e.start);
-        w.write_record([
-            e.id.to_string(),
-            cell(listing.users.get(&e.user_id).map_or("", String::as_str)),
-            cell(
-                listing
-                    .projects
-                    .get(&e.project_id)
-                    .map_or("", String::as_str),
-            ),
-            e.task_id.map(|t| t.to_string()).unwrap_or_default(),
-            e.start.to_rfc3339(),
-            e.end.map(|t| t.to_rfc3339()).unwrap_or_default(),
-            seconds.to_string(),
-            hours(seconds),
-            e.billable.to_string(),
-            cell(&e.tags.to_stored()),
-            cell(e.notes.as_str()),
-        ])
-        .map_err(io)?;
-    }
-    w.into_inner()
-        .map_err(|e| HttpError::internal(e.to_string()))
+    entries_csv(
+        &listing.entries,
+        &listing.projects,
+        Some(&listing.users),
+        tt_app::now(),
+    )
+    .map_err(HttpError::Internal)
 }
 
 /// Download of everything stored about the caller (JSON, or CSV of entries).
