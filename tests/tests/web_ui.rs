@@ -658,7 +658,7 @@ fn tasks_and_comments() {
     assert!(!bob.get(&task_path).body.contains("Delete comment"));
     assert_eq!(
         bob.submit(&format!("/comments/{cid}/delete"), &[]).status,
-        404
+        403
     );
     b.submit(&format!("/comments/{cid}/delete"), &[])
         .assert_redirect(&format!("/tasks/{tid}#comments"));

@@ -2,6 +2,7 @@
 //! administrators, readable by everyone signed in.
 
 use tt_domain::{Client, ClientId, Project, ProjectId, require_admin};
+use tt_persistence::locks;
 use tt_persistence::work as repo;
 pub use tt_persistence::work::{ClientFields, ProjectFields};
 
@@ -34,6 +35,7 @@ pub fn update_client(
 ) -> Result<Client> {
     require_admin(&actor.user)?;
     let (was_archived, client) = app.write(|c| {
+        locks::client(c, id)?;
         let before = repo::find_client(c, id)?;
         Ok((before.archived, repo::update_client(c, id, &fields)?))
     })?;
@@ -81,6 +83,7 @@ pub fn update_project(
 ) -> Result<Project> {
     require_admin(&actor.user)?;
     let (was_archived, project) = app.write(|c| {
+        locks::project(c, id)?;
         let before = repo::find_project(c, id)?;
         Ok((before.archived, repo::update_project(c, id, &fields)?))
     })?;
@@ -108,14 +111,9 @@ pub fn set_client_archived(
 ) -> Result<Client> {
     require_admin(&actor.user)?;
     let (was_archived, client) = app.write(|c| {
-        let current = repo::find_client(c, id)?;
-        let fields = ClientFields {
-            name: current.name,
-            email: current.email,
-            default_hourly_rate: current.default_hourly_rate,
-            archived,
-        };
-        Ok((current.archived, repo::update_client(c, id, &fields)?))
+        locks::client(c, id)?;
+        let before = repo::find_client(c, id)?;
+        Ok((before.archived, repo::set_client_archived(c, id, archived)?))
     })?;
     app.track(
         events::client_saved(was_archived, &client),

@@ -94,8 +94,12 @@ pub fn set(app: &App, actor: &Actor, level: ConsentLevel, granted: bool) -> Resu
     let inst = &app.installation;
     let effective = inst.effective(level);
     if granted && !effective.changeable_by_admin() {
+        let title = match level {
+            ConsentLevel::Base => "base telemetry",
+            ConsentLevel::Detailed => "detailed analytics",
+        };
         return Err(AppError::conflict(format!(
-            "{level} telemetry cannot be turned on: it is {}",
+            "{title} cannot be turned on: it is {}. Remove that setting and restart the server to decide here",
             effective.reason
         )));
     }

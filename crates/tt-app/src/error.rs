@@ -20,6 +20,11 @@ pub enum AppError {
     /// The change conflicts with the current state (frozen, taken, raced).
     #[error("{0}")]
     Conflict(String),
+    /// The database broke a deadlock or serialization conflict with a
+    /// simultaneous change by aborting this one; `App::write` runs the
+    /// action again a few times before answering with this.
+    #[error("this collided with a simultaneous change; try again")]
+    Collided,
     /// A dependency (the database, the installation store) is unavailable.
     #[error("service unavailable")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -61,6 +66,7 @@ impl From<PersistenceError> for AppError {
         match e {
             PersistenceError::NotFound => AppError::NotFound,
             PersistenceError::Conflict(msg) => AppError::Conflict(msg.to_owned()),
+            PersistenceError::Retry => AppError::Collided,
             PersistenceError::Invalid(msg) => AppError::Invalid(msg.to_owned()),
             PersistenceError::Domain(d) => d.into(),
             e @ (PersistenceError::Connect(_) | PersistenceError::Pool(_)) => {

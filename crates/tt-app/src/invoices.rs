@@ -55,8 +55,8 @@ pub fn create(app: &App, actor: &Actor, req: NewInvoice) -> Result<Invoice> {
             PersistenceError::NotFound => AppError::invalid("client_id: no such client"),
             other => other.into(),
         })?;
-        locks::unbilled_entries_of_client(c, req.client_id)?;
-        let entries = repo::unbilled_entries(c, req.client_id, req.period)?;
+        let locked = locks::unbilled_entries_of_client(c, req.client_id)?;
+        let entries = repo::unbilled_entries(c, req.client_id, req.period, locked.as_deref())?;
         if entries.is_empty() {
             return Err(AppError::invalid(
                 "no unbilled billable time for this client",
@@ -131,7 +131,10 @@ pub fn set_status(
         if current.status == next {
             return Ok((current.status, current));
         }
-        let number = if current.status == InvoiceStatus::Draft && next == InvoiceStatus::Sent {
+        // Issuing gives a number; a draft numbered before numbers were
+        // given on issue keeps its own.
+        let issuing = current.status == InvoiceStatus::Draft && next == InvoiceStatus::Sent;
+        let number = if issuing && current.number.is_none() {
             Some(repo::take_next_number(c)?)
         } else {
             None
@@ -142,6 +145,7 @@ pub fn set_status(
             ));
         }
         if next == InvoiceStatus::Cancelled {
+            locks::entries_of_invoice(c, id)?;
             repo::release_entries(c, id)?;
         }
         Ok((current.status, repo::find(c, id)?))
@@ -163,6 +167,7 @@ pub fn delete(app: &App, actor: &Actor, id: InvoiceId) -> Result<()> {
         if repo::find(c, id)?.status != InvoiceStatus::Draft {
             return Err(AppError::conflict("only draft invoices can be deleted"));
         }
+        locks::entries_of_invoice(c, id)?;
         repo::release_entries(c, id)?;
         if !repo::delete_draft(c, id)? {
             return Err(AppError::conflict(

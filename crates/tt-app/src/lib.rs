@@ -120,20 +120,32 @@ impl App {
     }
 
     /// Runs `f` in one write transaction (`BEGIN IMMEDIATE` on SQLite);
-    /// any error rolls everything back.
-    pub(crate) fn write<T>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T>) -> Result<T> {
+    /// any error rolls everything back. When PostgreSQL aborts it to break
+    /// a deadlock with a simultaneous transaction, it runs again (up to
+    /// three times in all) — the other one has finished by then.
+    pub(crate) fn write<T>(&self, mut f: impl FnMut(&mut DbConnection) -> Result<T>) -> Result<T> {
+        const ATTEMPTS: u32 = 3;
         let mut conn = self.pool.get()?;
-        let mut outcome: Option<AppError> = None;
-        let result = tt_persistence::write_transaction(&mut conn, |c| {
-            f(c).map_err(|e| {
-                outcome = Some(e);
-                PersistenceError::Conflict("rolled back")
-            })
-        });
-        match (result, outcome) {
-            (Ok(v), _) => Ok(v),
-            (Err(_), Some(app_error)) => Err(app_error),
-            (Err(e), None) => Err(e.into()),
+        let mut attempt = 1;
+        loop {
+            let mut outcome: Option<AppError> = None;
+            let result = tt_persistence::write_transaction(&mut conn, |c| {
+                f(c).map_err(|e| {
+                    outcome = Some(e);
+                    PersistenceError::Conflict("rolled back")
+                })
+            });
+            let error = match (result, outcome) {
+                (Ok(v), _) => return Ok(v),
+                (Err(_), Some(app_error)) => app_error,
+                (Err(e), None) => e.into(),
+            };
+            if matches!(error, AppError::Collided) && attempt < ATTEMPTS {
+                attempt += 1;
+                tracing::debug!(attempt, "transaction collided; running it again");
+                continue;
+            }
+            return Err(error);
         }
     }
 }

@@ -33,8 +33,9 @@ fn usage(c: &mut tt_persistence::DbConnection, id: TaskId, actor: &Actor) -> Res
 }
 
 /// Replaces a task's fields; a task with tracked time stays in its
-/// project. Status changes and new assignees are tracked.
-pub fn update(app: &App, actor: &Actor, id: TaskId, fields: TaskFields) -> Result<Task> {
+/// project. Status changes and new assignees are tracked. Returns the task
+/// before and after.
+pub fn update(app: &App, actor: &Actor, id: TaskId, fields: TaskFields) -> Result<(Task, Task)> {
     let (before, task) = app.write(|c| {
         tt_persistence::locks::task(c, id)?;
         let current = repo::find_task(c, id)?;
@@ -46,7 +47,7 @@ pub fn update(app: &App, actor: &Actor, id: TaskId, fields: TaskFields) -> Resul
     for event in events::task_changes(&before, &task) {
         app.track(event, Some(actor.id()));
     }
-    Ok(task)
+    Ok((before, task))
 }
 
 /// Deletes a task (and its comments) when the rules allow.

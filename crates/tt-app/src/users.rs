@@ -125,6 +125,7 @@ pub fn delete(
     let report = app.write(|c| {
         locks::admin_roster(c, &[actor.id(), id])?;
         recheck_actor(c, actor)?;
+        locks::entries_of_user(c, id)?;
         let report = repo::delete(c, id, entries)?;
         ensure_an_admin_remains(repo::count_active_admins(c)?)?;
         Ok(report)

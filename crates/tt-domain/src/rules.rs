@@ -67,12 +67,13 @@ pub fn may_move_task(usage: TaskUsage) -> Result<(), DomainError> {
     Ok(())
 }
 
-/// Only its author edits a comment; to anybody else it cannot be edited.
+/// Only its author edits a comment. (Comments are visible to everyone
+/// signed in, so a refusal is a 403, not a pretended 404.)
 pub fn may_edit_comment(actor: &User, comment: &Comment) -> Result<(), DomainError> {
     if comment.user_id == actor.id {
         Ok(())
     } else {
-        Err(DomainError::Hidden)
+        Err(DomainError::Forbidden("only its author may edit a comment"))
     }
 }
 
@@ -81,7 +82,9 @@ pub fn may_delete_comment(actor: &User, comment: &Comment) -> Result<(), DomainE
     if comment.user_id == actor.id || actor.is_admin() {
         Ok(())
     } else {
-        Err(DomainError::Hidden)
+        Err(DomainError::Forbidden(
+            "only its author or an administrator may delete a comment",
+        ))
     }
 }
 

@@ -443,7 +443,8 @@ impl Period {
     /// Builds a period.
     pub fn new(from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Self, DomainError> {
         check_year("from", from)?;
-        check_year("to", to)?;
+        // `to` is exclusive: a period may end on the last day of 2199.
+        check_year("to", to - Duration::seconds(1))?;
         if to < from {
             return Err(DomainError::invalid("to", "must not be before from"));
         }

@@ -119,6 +119,7 @@ impl From<AppError> for HttpError {
             AppError::Forbidden(msg) => HttpError::Forbidden(msg.to_owned()),
             AppError::Invalid(msg) => HttpError::Validation(msg),
             AppError::Conflict(msg) => HttpError::Conflict(msg),
+            e @ AppError::Collided => HttpError::Conflict(e.to_string()),
             AppError::Unavailable(source) => HttpError::Unavailable(Some(source)),
             AppError::Internal(source) => HttpError::Internal(source),
         }

@@ -5,11 +5,14 @@
 
 use serde::Deserialize;
 use tt_app::catalog::{ClientFields, ProjectFields};
+use tt_app::entries::EntryDetails;
 use tt_app::input::{self, email, id as id_of, rate};
 use tt_app::invoices::NewInvoice;
 use tt_app::tasks::TaskFields;
 use tt_app::users::{EntryDisposition, NewAccount};
-use tt_domain::{ClientId, Name, Password, ProjectId, Role, TaskStatus, Text, UserId, Username};
+use tt_domain::{
+    ClientId, Name, Password, ProjectId, Role, TaskId, TaskStatus, Text, UserId, Username,
+};
 
 use crate::error::HttpError;
 
@@ -86,7 +89,8 @@ pub(crate) struct TaskInput {
     #[serde(default)]
     pub(crate) due_date: Option<String>,
     #[serde(default)]
-    pub(crate) archived: bool,
+    /// Absent: the task keeps its archived flag.
+    pub(crate) archived: Option<bool>,
 }
 
 impl TaskInput {
@@ -159,5 +163,45 @@ pub(crate) fn disposition(raw: Option<&str>) -> Result<EntryDisposition, HttpErr
         _ => Err(HttpError::Validation(
             "entries: must be delete or anonymise".into(),
         )),
+    }
+}
+
+/// What an entry is about, as the web forms send it (the timer start and
+/// both entry forms); `billable` is `yes`, `no` or empty for the project's
+/// default.
+pub(crate) fn entry_details(
+    project_id: &str,
+    task_id: &str,
+    notes: &str,
+    tags: &str,
+    billable: &str,
+) -> Result<EntryDetails, HttpError> {
+    Ok(EntryDetails {
+        project_id: input::required_id_text("project_id", project_id, ProjectId::new)?,
+        task_id: input::id_text("task_id", task_id, TaskId::new)?,
+        notes: Text::parse(notes)?,
+        tags: input::tags_text(tags)?,
+        billable: billable_choice(billable),
+    })
+}
+
+/// A billable select: `yes`, `no`, or empty for the project's default.
+pub(crate) fn billable_choice(raw: &str) -> Option<bool> {
+    match raw.trim() {
+        "yes" => Some(true),
+        "no" => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn billable_choices() {
+        assert_eq!(billable_choice("yes"), Some(true));
+        assert_eq!(billable_choice(" no "), Some(false));
+        assert_eq!(billable_choice(""), None);
     }
 }

@@ -97,6 +97,35 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, PersistenceError
     applied.map_err(|e| PersistenceError::Migration(e.to_string()))
 }
 
+/// Runs only the next pending migration; returns its name, or `None` when
+/// the schema is current. For upgrade tests that need data in an older
+/// schema; the application uses [`run_migrations`].
+pub fn run_next_migration(conn: &mut DbConnection) -> Result<Option<String>, PersistenceError> {
+    fn next<C, DB>(
+        c: &mut C,
+        source: EmbeddedMigrations,
+    ) -> Result<Option<String>, PersistenceError>
+    where
+        DB: diesel::backend::Backend,
+        C: MigrationHarness<DB>,
+    {
+        let bad = |e: Box<dyn std::error::Error + Send + Sync>| {
+            PersistenceError::Migration(e.to_string())
+        };
+        let pending = c.pending_migrations(source).map_err(bad)?;
+        let Some(first) = pending.into_iter().next() else {
+            return Ok(None);
+        };
+        let name = first.name().to_string();
+        c.run_migration(&*first).map_err(bad)?;
+        Ok(Some(name))
+    }
+    match conn {
+        DbConnection::Postgres(c) => next(c, POSTGRES_MIGRATIONS),
+        DbConnection::Sqlite(c) => next(c, SQLITE_MIGRATIONS),
+    }
+}
+
 /// The r2d2 manager: opens connections by URL scheme, never by guessing.
 #[derive(Debug, Clone)]
 pub struct Manager {

@@ -86,13 +86,21 @@ pub struct UnbilledEntry {
     pub seconds: i64,
 }
 
-/// The client's unbilled, finished, billable entries that started in
-/// `period` (or all), oldest first.
-pub fn unbilled_entries(
+type UnbilledRow = (
+    i64,
+    chrono::NaiveDateTime,
+    Option<chrono::NaiveDateTime>,
+    i64,
+    String,
+    Option<i64>,
+);
+
+fn load_unbilled(
     conn: &mut DbConnection,
     client: ClientId,
     period: Option<Period>,
-) -> Result<Vec<UnbilledEntry>> {
+    ids: Option<&[i64]>,
+) -> Result<Vec<UnbilledRow>> {
     let mut q = time_entries::table
         .inner_join(projects::table)
         .filter(projects::client_id.eq(client.get()))
@@ -114,15 +122,34 @@ pub fn unbilled_entries(
             .filter(time_entries::start_time.ge(to_naive(p.from())))
             .filter(time_entries::start_time.lt(to_naive(p.to())));
     }
-    type Row = (
-        i64,
-        chrono::NaiveDateTime,
-        Option<chrono::NaiveDateTime>,
-        i64,
-        String,
-        Option<i64>,
-    );
-    let rows: Vec<Row> = q.load(conn)?;
+    if let Some(ids) = ids {
+        q = q.filter(time_entries::id.eq_any(ids));
+    }
+    Ok(q.load(conn)?)
+}
+
+/// The client's unbilled, finished, billable entries that started in
+/// `period` (or all), oldest first; only those among `only` when given
+/// (the rows this transaction locked).
+pub fn unbilled_entries(
+    conn: &mut DbConnection,
+    client: ClientId,
+    period: Option<Period>,
+    only: Option<&[TimeEntryId]>,
+) -> Result<Vec<UnbilledEntry>> {
+    let rows = match only {
+        None => load_unbilled(conn, client, period, None)?,
+        Some(ids) => {
+            let ids: Vec<i64> = ids.iter().map(|e| e.get()).collect();
+            let mut rows = Vec::with_capacity(ids.len());
+            // Bounded IN lists: SQLite allows at most 32766 parameters.
+            for chunk in ids.chunks(5000) {
+                rows.extend(load_unbilled(conn, client, period, Some(chunk))?);
+            }
+            rows.sort_by_key(|r| (r.1, r.0));
+            rows
+        }
+    };
     rows.into_iter()
         .map(|(entry, start, end, project, name, rate)| {
             Ok(UnbilledEntry {

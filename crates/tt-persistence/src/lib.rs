@@ -20,7 +20,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 
 pub use connection::{
     Backend, DbConnection, Pool, PoolState, PooledConnection, establish, run_migrations,
-    write_transaction,
+    run_next_migration, write_transaction,
 };
 
 /// What can go wrong in storage.
@@ -33,6 +33,11 @@ pub enum PersistenceError {
     /// running timer, a forbidden status change); the text says which.
     #[error("{0}")]
     Conflict(&'static str),
+    /// The database aborted the transaction to break a deadlock or a
+    /// serialization conflict with a concurrent one; running it again is
+    /// expected to succeed.
+    #[error("the change collided with a simultaneous one")]
+    Retry,
     /// The request refers to something that does not exist or cannot be
     /// used (an unknown client id in a body, an archived project).
     #[error("{0}")]
@@ -69,7 +74,14 @@ impl From<diesel::result::Error> for PersistenceError {
                 PersistenceError::Conflict("still referenced by other records")
             }
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
-                PersistenceError::Conflict("this collided with a simultaneous change; try again")
+                PersistenceError::Retry
+            }
+            // PostgreSQL's deadlock_detected (40P01), which diesel does not
+            // classify; its message is fixed by the server.
+            Error::DatabaseError(DatabaseErrorKind::Unknown, ref info)
+                if info.message().starts_with("deadlock detected") =>
+            {
+                PersistenceError::Retry
             }
             other => PersistenceError::Query(other),
         }

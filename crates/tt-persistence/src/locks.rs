@@ -9,7 +9,7 @@
 //! transaction, before reading what they protect.
 
 use diesel::prelude::*;
-use tt_domain::{ClientId, InvoiceId, TaskId, TimeEntryId, UserId};
+use tt_domain::{ClientId, InvoiceId, ProjectId, TaskId, TimeEntryId, UserId};
 
 use crate::schema::{clients, invoices, tasks, time_entries, users};
 use crate::{DbConnection, Result};
@@ -38,23 +38,79 @@ pub fn client(conn: &mut DbConnection, id: ClientId) -> Result<()> {
     Ok(())
 }
 
-/// Locks the unbilled, finished, billable entries of a client's projects,
-/// so that none of them is edited, deleted or billed elsewhere while an
-/// invoice is made from them.
-pub fn unbilled_entries_of_client(conn: &mut DbConnection, client: ClientId) -> Result<()> {
+/// Locks the unbilled, finished entries of a client's projects (in id
+/// order, so two lockers never wait on each other crosswise) and returns
+/// their ids: an invoice is then made from exactly these rows, which
+/// nobody can edit, delete or bill elsewhere until it commits. `None` on
+/// SQLite, where the write transaction already excludes everyone.
+pub fn unbilled_entries_of_client(
+    conn: &mut DbConnection,
+    client: ClientId,
+) -> Result<Option<Vec<TimeEntryId>>> {
+    let DbConnection::Postgres(pg) = conn else {
+        return Ok(None);
+    };
+    use crate::schema::projects;
+    let of_client = projects::table
+        .filter(projects::client_id.eq(client.get()))
+        .select(projects::id);
+    let ids = time_entries::table
+        .filter(time_entries::project_id.eq_any(of_client))
+        .filter(time_entries::invoice_id.is_null())
+        .filter(time_entries::end_time.is_not_null())
+        .order(time_entries::id.asc())
+        .select(time_entries::id)
+        .for_update()
+        .load::<i64>(pg)?;
+    ids.into_iter()
+        .map(|id| crate::id(id, TimeEntryId::new))
+        .collect::<Result<Vec<_>>>()
+        .map(Some)
+}
+
+/// Locks the entries billed on an invoice, in id order (before releasing
+/// them).
+pub fn entries_of_invoice(conn: &mut DbConnection, invoice: InvoiceId) -> Result<()> {
     if let DbConnection::Postgres(pg) = conn {
-        use crate::schema::projects;
-        let of_client = projects::table
-            .filter(projects::client_id.eq(client.get()))
-            .select(projects::id);
         time_entries::table
-            .filter(time_entries::project_id.eq_any(of_client))
-            .filter(time_entries::invoice_id.is_null())
-            .filter(time_entries::end_time.is_not_null())
+            .filter(time_entries::invoice_id.eq(invoice.get()))
+            .order(time_entries::id.asc())
             .select(time_entries::id)
             .for_update()
             .load::<i64>(pg)?;
     }
+    Ok(())
+}
+
+/// Locks a user's entries, in id order (before deleting or anonymising
+/// them with the user).
+pub fn entries_of_user(conn: &mut DbConnection, user: UserId) -> Result<()> {
+    if let DbConnection::Postgres(pg) = conn {
+        time_entries::table
+            .filter(time_entries::user_id.eq(user.get()))
+            .order(time_entries::id.asc())
+            .select(time_entries::id)
+            .for_update()
+            .load::<i64>(pg)?;
+    }
+    Ok(())
+}
+
+/// Locks a project (editing it).
+pub fn project(conn: &mut DbConnection, id: ProjectId) -> Result<()> {
+    if let DbConnection::Postgres(pg) = conn {
+        projects_table_lock(pg, id)?;
+    }
+    Ok(())
+}
+
+fn projects_table_lock(pg: &mut diesel::PgConnection, id: ProjectId) -> Result<()> {
+    use crate::schema::projects;
+    projects::table
+        .find(id.get())
+        .select(projects::id)
+        .for_update()
+        .load::<i64>(pg)?;
     Ok(())
 }
 

@@ -230,16 +230,17 @@ pub fn delete(
         let own = time_entries::table.filter(time_entries::user_id.eq(user_id.get()));
         let (entries_deleted, entries_anonymised) = match entries {
             EntryDisposition::Delete => {
-                let invoiced: i64 = own
-                    .filter(time_entries::invoice_id.is_not_null())
-                    .count()
-                    .get_result(conn)?;
+                // Guarded: an entry billed by a concurrent invoice is never
+                // deleted; if any billed entry remains, nothing is.
+                let deleted =
+                    diesel::delete(own.filter(time_entries::invoice_id.is_null())).execute(conn)?;
+                let invoiced: i64 = own.count().get_result(conn)?;
                 if invoiced > 0 {
                     return Err(PersistenceError::Conflict(
                         "this user has invoiced time; anonymise their entries instead",
                     ));
                 }
-                (diesel::delete(own).execute(conn)?, 0)
+                (deleted, 0)
             }
             EntryDisposition::Anonymise => {
                 let placeholder = anonymous_placeholder(conn)?;

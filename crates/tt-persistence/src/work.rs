@@ -125,6 +125,21 @@ pub fn update_client(
     find_client(conn, client_id)
 }
 
+/// Archives or restores a client, leaving its other fields alone.
+pub fn set_client_archived(
+    conn: &mut DbConnection,
+    client_id: ClientId,
+    archived: bool,
+) -> Result<Client> {
+    let n = diesel::update(clients::table.find(client_id.get()))
+        .set(clients::archived.eq(archived))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(PersistenceError::NotFound);
+    }
+    find_client(conn, client_id)
+}
+
 /// Deletes a client that nothing refers to.
 pub fn delete_client(conn: &mut DbConnection, client_id: ClientId) -> Result<()> {
     deleted(diesel::delete(clients::table.find(client_id.get())).execute(conn))
@@ -321,8 +336,9 @@ pub struct TaskFields {
     pub assignee_id: Option<UserId>,
     /// Due date.
     pub due_date: Option<NaiveDate>,
-    /// Archived tasks are hidden from pickers and accept no new time.
-    pub archived: bool,
+    /// Archived tasks are hidden from pickers and accept no new time;
+    /// `None` keeps the current value (a new task is not archived).
+    pub archived: Option<bool>,
 }
 
 fn ensure_task_refs(conn: &mut DbConnection, f: &TaskFields) -> Result<()> {
@@ -351,7 +367,7 @@ pub fn create_task(conn: &mut DbConnection, f: &TaskFields) -> Result<Task> {
                 tasks::status.eq(f.status.as_str()),
                 tasks::assignee_id.eq(f.assignee_id.map(UserId::get)),
                 tasks::due_date.eq(f.due_date),
-                tasks::archived.eq(f.archived),
+                tasks::archived.eq(f.archived.unwrap_or(false)),
                 tasks::created_at.eq(to_naive(now())),
             ))
             .returning(tasks::id)
@@ -401,7 +417,7 @@ pub fn update_task(
                 tasks::status.eq(f.status.as_str()),
                 tasks::assignee_id.eq(f.assignee_id.map(UserId::get)),
                 tasks::due_date.eq(f.due_date),
-                tasks::archived.eq(f.archived),
+                tasks::archived.eq(f.archived.unwrap_or(before.archived)),
             ))
             .execute(conn)?;
         Ok((before, find_task(conn, task_id)?))

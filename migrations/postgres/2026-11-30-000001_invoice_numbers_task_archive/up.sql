@@ -1,6 +1,8 @@
 -- Invoice numbers are assigned when an invoice is issued, from a counter
 -- row that is locked for the issuing transaction: sequential, unique, never
--- reused (a deleted draft never had one). Drafts are unnumbered.
+-- reused (a deleted draft never had one). New drafts are unnumbered; drafts
+-- made before keep the number they were given, and the counter continues
+-- after the highest number ever given, so nothing is reused.
 ALTER TABLE invoices ALTER COLUMN number DROP NOT NULL;
 CREATE TABLE invoice_number_sequence (
     id BIGINT PRIMARY KEY CHECK (id = 1),
@@ -8,7 +10,6 @@ CREATE TABLE invoice_number_sequence (
 );
 INSERT INTO invoice_number_sequence (id, next_number)
     SELECT 1, COALESCE(MAX(number), 0) + 1 FROM invoices;
-UPDATE invoices SET number = NULL WHERE status = 'draft';
 
 -- Tasks with tracked time are archived instead of deleted.
 ALTER TABLE tasks ADD COLUMN archived BOOLEAN NOT NULL DEFAULT FALSE;

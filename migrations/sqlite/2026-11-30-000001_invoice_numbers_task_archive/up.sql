@@ -1,7 +1,10 @@
 -- Invoice numbers are assigned when an invoice is issued, from a counter
 -- row: sequential, unique, never reused (a deleted draft never had one).
--- Drafts are unnumbered. SQLite's way to relax NOT NULL is to rebuild the
--- table with foreign keys off (so dropping the old table cascades nothing).
+-- New drafts are unnumbered; drafts made before keep their number, and the
+-- counter continues after the highest number ever given. SQLite's way to
+-- relax NOT NULL is to rebuild the table with foreign keys off (so dropping
+-- the old table cascades nothing), keeping its AUTOINCREMENT position so
+-- the ids of deleted invoices are not handed out again.
 PRAGMA foreign_keys = OFF;
 BEGIN IMMEDIATE;
 CREATE TABLE invoices_rebuilt (
@@ -18,9 +21,12 @@ CREATE TABLE invoices_rebuilt (
 );
 INSERT INTO invoices_rebuilt (id, number, client_id, status, issue_date, tax_rate_bp,
                               subtotal_cents, tax_cents, total_cents, created_at)
-    SELECT id, CASE WHEN status = 'draft' THEN NULL ELSE number END, client_id, status,
-           issue_date, tax_rate_bp, subtotal_cents, tax_cents, total_cents, created_at
+    SELECT id, number, client_id, status, issue_date, tax_rate_bp, subtotal_cents,
+           tax_cents, total_cents, created_at
     FROM invoices;
+DELETE FROM sqlite_sequence WHERE name = 'invoices_rebuilt';
+INSERT INTO sqlite_sequence (name, seq)
+    SELECT 'invoices_rebuilt', seq FROM sqlite_sequence WHERE name = 'invoices';
 CREATE TABLE invoice_number_sequence (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     next_number BIGINT NOT NULL CHECK (next_number > 0)

@@ -163,7 +163,7 @@ fn catalogue_crud(app: &TestApp) {
                 &json!({"body": "hijack"})
             )
             .0,
-        404
+        403
     );
     let (s, c) = user.put(
         &format!("/api/v1/comments/{cmid}"),

@@ -31,3 +31,77 @@ fn postgres_fresh_database_migrates_once() {
     let db = PgDatabase::create(&base);
     migrate_twice(&db.url);
 }
+
+/// Upgrading a database with invoices to numbering-on-issue keeps every
+/// invoice, its number, its lines and its billed entries, continues the
+/// counter after the highest number, and does not hand out the id of a
+/// deleted invoice again.
+fn upgrade_keeps_invoices(url: &str) {
+    use diesel::connection::SimpleConnection;
+    let mut conn = tt_persistence::establish(url).unwrap();
+    let first = tt_persistence::run_next_migration(&mut conn).unwrap();
+    assert_eq!(first.as_deref(), Some("2026-11-01-000001_core"));
+    let t = "'2026-01-01 00:00:00'";
+    conn.batch_execute(&format!(
+        "INSERT INTO users (username, password_hash, role, active, created_at) VALUES ('boss', '!', 'admin', TRUE, {t});
+         INSERT INTO clients (name, archived, created_at) VALUES ('Acme', FALSE, {t});
+         INSERT INTO projects (client_id, name, billable, hourly_rate_cents, archived, created_at) VALUES (1, 'Web', TRUE, 10000, FALSE, {t});
+         INSERT INTO invoices (number, client_id, status, issue_date, tax_rate_bp, subtotal_cents, tax_cents, total_cents, created_at)
+              VALUES (1, 1, 'sent', '2026-01-02', 0, 10000, 0, 10000, {t}),
+                     (2, 1, 'draft', '2026-01-03', 0, 0, 0, 0, {t}),
+                     (3, 1, 'draft', '2026-01-04', 0, 0, 0, 0, {t});
+         DELETE FROM invoices WHERE id = 3;
+         INSERT INTO invoice_lines (invoice_id, project_id, description, seconds, rate_cents, amount_cents) VALUES (1, 1, 'Web', 3600, 10000, 10000);
+         INSERT INTO time_entries (user_id, project_id, start_time, end_time, notes, tags, billable, invoice_id, created_at)
+              VALUES (1, 1, '2026-01-01 09:00:00', '2026-01-01 10:00:00', '', '', TRUE, 1, {t});"
+    ))
+    .unwrap();
+    assert_eq!(tt_persistence::run_migrations(&mut conn).unwrap(), 1);
+
+    let id = |n| tt_domain::InvoiceId::new(n).unwrap();
+    let sent = tt_persistence::invoices::find(&mut conn, id(1)).unwrap();
+    assert_eq!((sent.number, sent.lines.len()), (Some(1), 1));
+    let draft = tt_persistence::invoices::find(&mut conn, id(2)).unwrap();
+    assert_eq!(draft.number, Some(2), "an old draft keeps its number");
+    assert_eq!(
+        tt_persistence::invoices::billed_entries(&mut conn, id(1))
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        tt_persistence::invoices::take_next_number(&mut conn).unwrap(),
+        3
+    );
+    let new = tt_persistence::invoices::insert_draft(
+        &mut conn,
+        tt_domain::ClientId::new(1).unwrap(),
+        chrono::NaiveDate::from_ymd_opt(2026, 2, 1).unwrap(),
+        tt_domain::TaxRate::default(),
+        tt_domain::InvoiceTotals::compute([], tt_domain::TaxRate::default()),
+        &[],
+    )
+    .unwrap();
+    assert_eq!(new.get(), 4, "the deleted invoice's id is not reused");
+    assert_eq!(
+        tt_persistence::invoices::find(&mut conn, new)
+            .unwrap()
+            .number,
+        None
+    );
+}
+
+#[test]
+fn sqlite_upgrade_keeps_invoices() {
+    let dir = tempfile::tempdir().unwrap();
+    upgrade_keeps_invoices(&format!("sqlite://{}", dir.path().join("u.db").display()));
+}
+
+#[test]
+fn postgres_upgrade_keeps_invoices() {
+    let Some(base) = postgres_base_url() else {
+        return;
+    };
+    let db = PgDatabase::create(&base);
+    upgrade_keeps_invoices(&db.url);
+}

@@ -512,6 +512,34 @@ fn who_may_change_what(app: &TestApp) {
     assert_eq!(s, 200, "{v}");
     assert_eq!(alice.get(&path).1["notes"], "fixed by admin");
 
+    // The web edit form asks for a day and two times; an entry it cannot
+    // express (longer than a day, with seconds) keeps its exact times when
+    // only its notes change.
+    let long = id(&alice.post_ok(
+        "/api/v1/time-entries",
+        &json!({"project_id": pid, "start": "2026-02-10T09:00:00Z", "end": "2026-02-11T11:00:30Z"}),
+        201,
+    ));
+    let b = browser(app, "alice");
+    let form = b.page(&format!("/entries/{long}/edit"));
+    assert!(form.body.contains("value=\"2026-02-10\""), "{}", form.body);
+    b.submit(
+        &format!("/entries/{long}/edit"),
+        &[
+            ("project_id", &pid.to_string()),
+            ("date", "2026-02-10"),
+            ("start_time", "09:00"),
+            ("end_time", "11:00"),
+            ("notes", "only the notes changed"),
+        ],
+    )
+    .assert_redirect("/entries");
+    let (_, v) = alice.get(&format!("/api/v1/time-entries/{long}"));
+    assert_eq!(
+        (v["duration_seconds"].as_i64(), v["notes"].as_str()),
+        (Some(26 * 3600 + 30), Some("only the notes changed"))
+    );
+
     // A task with tracked time.
     let timed = id(&alice.post_ok(
         "/api/v1/tasks",
@@ -571,9 +599,13 @@ fn who_may_change_what(app: &TestApp) {
                 &json!({"body": "rewritten"})
             )
             .0,
-        404
+        403
     );
-    assert_eq!(alice.delete(&format!("/api/v1/comments/{comment}")).0, 404);
+    assert_eq!(alice.delete(&format!("/api/v1/comments/{comment}")).0, 403);
+    // The telemetry settings (install id, fingerprint) are for admins,
+    // even through a request that changes nothing.
+    assert_eq!(alice.put("/api/v1/admin/telemetry", &json!({})).0, 403);
+    assert_eq!(alice.get("/api/v1/admin/telemetry").0, 403);
     assert_eq!(admin.delete(&format!("/api/v1/tasks/{discussed}")).0, 204);
     // A task nobody used: its creator deletes it.
     let scratch = id(&alice.post_ok(

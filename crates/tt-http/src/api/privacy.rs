@@ -35,6 +35,9 @@ async fn update(
     user: ApiUser,
     body: web::Json<Toggle>,
 ) -> Result<HttpResponse, HttpError> {
+    // The answer shows the install id and fingerprint: admins only, even
+    // when the body changes nothing.
+    tt_domain::require_admin(&user.0)?;
     for (level, value) in [
         (ConsentLevel::Base, body.base),
         (ConsentLevel::Detailed, body.detailed),

@@ -244,7 +244,7 @@ async fn update_task(
     let id = path_id(path.into_inner(), TaskId::new)?;
     let f = body.parse()?;
     let actor = user.actor();
-    let task = state
+    let (_, task) = state
         .run(move |app| tasks::update(app, &actor, id, f))
         .await?;
     Ok(HttpResponse::Ok().json(TaskDto::from(&task)))

@@ -203,13 +203,6 @@ async fn remove(
 ) -> Result<HttpResponse, HttpError> {
     user.require_admin()?;
     let id = UserId::new(path.into_inner()).ok_or(HttpError::NotFound)?;
-    if id == user.user.id {
-        return Ok(failed(
-            &user.session,
-            "/admin/users",
-            "You cannot delete your own account.",
-        ));
-    }
     if !checked(&form.confirm) {
         return Ok(failed(
             &user.session,

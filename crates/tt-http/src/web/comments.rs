@@ -52,7 +52,7 @@ pub(crate) async fn load(
                 .unwrap_or_else(|| "(deleted user)".into()),
             body: c.body.as_str().to_owned(),
             created: fmt_datetime(c.created_at),
-            can_delete: c.user_id == user.user.id || user.user.is_admin(),
+            can_delete: tt_domain::may_delete_comment(&user.user, c).is_ok(),
         })
         .collect())
 }

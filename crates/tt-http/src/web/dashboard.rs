@@ -5,8 +5,6 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::Utc;
 use serde::Deserialize;
-use tt_app::entries::EntryDetails;
-use tt_domain::{ProjectId, TaskId, Text};
 
 use super::forms::{Opt, OptGroup, fmt_hm};
 use super::page::{FormProblem, Layout, Nav, done, failed, form_problem, render_status};
@@ -81,20 +79,6 @@ async fn dashboard(state: web::Data<AppState>, user: WebUser) -> Result<HttpResp
     show(&state, &user, StartForm::default(), None).await
 }
 
-fn start_details(form: &StartForm) -> Result<EntryDetails, HttpError> {
-    Ok(EntryDetails {
-        project_id: tt_app::input::required_id_text(
-            "project_id",
-            &form.project_id,
-            ProjectId::new,
-        )?,
-        task_id: tt_app::input::id_text("task_id", &form.task_id, TaskId::new)?,
-        notes: Text::parse(&form.notes)?,
-        tags: tt_domain::Tags::default(),
-        billable: None,
-    })
-}
-
 /// `POST /timer/start`.
 async fn start(
     state: web::Data<AppState>,
@@ -103,17 +87,18 @@ async fn start(
 ) -> Result<HttpResponse, HttpError> {
     let form = form.into_inner();
     let _uid = user.user.id;
-    let result = match start_details(&form) {
-        Ok(f) => {
-            state
-                .run({
-                    let actor = user.actor();
-                    move |app| tt_app::timer::start(app, &actor, f)
-                })
-                .await
-        }
-        Err(e) => Err(e),
-    };
+    let result =
+        match crate::inputs::entry_details(&form.project_id, &form.task_id, &form.notes, "", "") {
+            Ok(f) => {
+                state
+                    .run({
+                        let actor = user.actor();
+                        move |app| tt_app::timer::start(app, &actor, f)
+                    })
+                    .await
+            }
+            Err(e) => Err(e),
+        };
     match result {
         Ok(entry) => {
             let catalog = Catalog::load(&state).await?;

@@ -1,14 +1,15 @@
 //! Time entries: the list with a date filter, manual entry, edit, delete.
-//! Only one's own entries exist here: another user's id is a 404.
+//! The list shows one's own entries; another user's entry is a 404, except
+//! to administrators, who may edit anyone's (`tt_domain::may_modify_entry`).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
-use tt_app::entries::{EntryDetails, EntryTimes};
-use tt_domain::{Period, ProjectId, TaskId, Text, TimeEntry, TimeEntryId};
+use tt_app::entries::EntryTimes;
+use tt_domain::{Period, TimeEntry, TimeEntryId};
 
-use super::forms::{Opt, OptGroup, billable_choice, fmt_hm};
+use super::forms::{Opt, OptGroup, fmt_hm};
 use super::page::{FormProblem, Layout, Nav, done, form_problem, render_status};
 use super::view::{Catalog, EntryView};
 use crate::auth::{CsrfForm, WebUser};
@@ -63,22 +64,6 @@ struct EntriesPage {
     task_groups: Vec<OptGroup>,
     form: AddForm,
     error: Option<String>,
-}
-
-fn details(
-    project_id: &str,
-    task_id: &str,
-    notes: &str,
-    tags: &str,
-    billable: &str,
-) -> Result<EntryDetails, HttpError> {
-    Ok(EntryDetails {
-        project_id: input::required_id_text("project_id", project_id, ProjectId::new)?,
-        task_id: input::id_text("task_id", task_id, TaskId::new)?,
-        notes: Text::parse(notes)?,
-        tags: input::tags_text(tags)?,
-        billable: billable_choice(billable),
-    })
 }
 
 /// A day and two times of day, as both entry forms ask for them.
@@ -163,7 +148,7 @@ async fn create(
     let form = form.into_inner();
     let _uid = user.user.id;
     let parsed = day_times(&form.date, &form.start_time, &form.end_time).and_then(|r| {
-        details(
+        crate::inputs::entry_details(
             &form.project_id,
             &form.task_id,
             &form.notes,
@@ -302,17 +287,20 @@ async fn edit_page(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, HttpError> {
     let entry = find_own(&state, &user, path.into_inner()).await?;
-    if entry.invoice_id.is_some() {
-        return Err(HttpError::Conflict(
-            "this entry is on an invoice and cannot be changed".into(),
-        ));
-    }
+    // The form of an entry nobody may change is no use: say why instead.
+    tt_domain::may_modify_entry(&user.user, &entry)?;
     let form = EditForm::from_entry(&entry);
     show_edit(&state, &user, &entry, form, None).await
 }
 
-fn edit_times(form: &EditForm, running: bool) -> Result<Option<EntryTimes>, HttpError> {
-    if running {
+/// The times the edit form asks to set: none for a running timer, and none
+/// when the date and times are left as shown — an entry longer than a day,
+/// or with seconds, keeps its exact times when only its notes change.
+fn edit_times(form: &EditForm, entry: &TimeEntry) -> Result<Option<EntryTimes>, HttpError> {
+    let shown = EditForm::from_entry(entry);
+    let untouched = (&form.date, &form.start_time, &form.end_time)
+        == (&shown.date, &shown.start_time, &shown.end_time);
+    if entry.is_running() || untouched {
         return Ok(None);
     }
     day_times(&form.date, &form.start_time, &form.end_time).map(Some)
@@ -328,8 +316,8 @@ async fn update(
     let form = form.into_inner();
     let entry = find_own(&state, &user, path.into_inner()).await?;
     let (_uid, id) = (user.user.id, entry.id);
-    let parsed = edit_times(&form, entry.is_running()).and_then(|r| {
-        details(
+    let parsed = edit_times(&form, &entry).and_then(|r| {
+        crate::inputs::entry_details(
             &form.project_id,
             &form.task_id,
             &form.notes,

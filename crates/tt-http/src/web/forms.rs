@@ -39,15 +39,6 @@ pub(crate) fn safe_next(raw: Option<&str>) -> String {
     }
 }
 
-/// A billable select: `yes`, `no`, or empty for the project's default.
-pub(crate) fn billable_choice(raw: &str) -> Option<bool> {
-    match raw.trim() {
-        "yes" => Some(true),
-        "no" => Some(false),
-        _ => None,
-    }
-}
-
 /// A checkbox is sent only when ticked.
 pub(crate) fn checked(raw: &str) -> bool {
     !raw.trim().is_empty()
@@ -127,9 +118,6 @@ mod tests {
 
     #[test]
     fn choices() {
-        assert_eq!(billable_choice("yes"), Some(true));
-        assert_eq!(billable_choice("no"), Some(false));
-        assert_eq!(billable_choice(""), None);
         assert!(checked("on"));
         assert!(!checked(""));
     }

@@ -350,22 +350,6 @@ async fn toggle(
     }
     let mut messages = Vec::new();
     for (level, granted) in changes {
-        let _was = state
-            .installation
-            .snapshot()
-            .consent(level)
-            .map(|c| c.granted);
-        let effective = state.installation.effective(level);
-        if granted && !effective.changeable_by_admin() {
-            // Even when the stored choice is already "on": the deployer's
-            // switch wins, and the page says so rather than pretend.
-            let msg = format!(
-                "{} cannot be turned on: it is {}. Remove that setting and restart the server to decide here",
-                level_title(level),
-                effective.reason
-            );
-            return page(&state, &user, StatusCode::CONFLICT, Some(msg)).await;
-        }
         let actor = user.actor();
         match state
             .run(move |app| tt_app::consent::set(app, &actor, level, granted))

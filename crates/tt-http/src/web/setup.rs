@@ -226,10 +226,11 @@ async fn submit(
             .unwrap_or_default();
         render_setup(&state, &session, mode, name, &form, status, Some(msg))
     };
-    // A refusal: somebody finished setup first (go on), or the deployer
-    // switched telemetry off and a box was ticked anyway (say so).
-    let refused = |e: HttpError| match e {
-        HttpError::Conflict(_) if state.installation.is_setup_complete() => {
+    // A refusal: somebody finished setup first, with an administrator (go
+    // on); the deployer switched telemetry off and a box was ticked anyway,
+    // or setup was recorded but the account could not be made (say so).
+    let refused = |e: HttpError, admin_exists: bool| match e {
+        HttpError::Conflict(_) if state.installation.is_setup_complete() && admin_exists => {
             flash(&session, "info", "Setup was already completed.");
             Ok(already_complete(&state, &session))
         }
@@ -250,7 +251,10 @@ async fn submit(
                     &session,
                     "Setup complete. You can change these choices any time under Privacy & Analytics.".into(),
                 )),
-                Err(e) => refused(e),
+                Err(e) => {
+                    let users = state.run(tt_app::users::count).await?;
+                    refused(e, users > 0)
+                }
             }
         }
         (Mode::CreateAdmin, _) => {
@@ -271,7 +275,10 @@ async fn submit(
                 .await;
             let user = match created {
                 Ok(u) => u,
-                Err(e) => return refused(e),
+                Err(e) => {
+                    let users = state.run(tt_app::users::count).await?;
+                    return refused(e, users > 0);
+                }
             };
             start_session(&session, user.id)?;
             let welcome = format!(

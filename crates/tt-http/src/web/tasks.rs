@@ -112,7 +112,7 @@ impl TaskForm {
             assignee_id: input::id_text("assignee_id", &self.assignee_id, UserId::new)?
                 .map(UserId::get),
             due_date: Some(self.due_date.clone()),
-            archived: super::forms::checked(&self.archived),
+            archived: Some(super::forms::checked(&self.archived)),
         }
         .parse()
     }
@@ -303,7 +303,6 @@ async fn update(
 ) -> Result<HttpResponse, HttpError> {
     let id = task_id(path.into_inner())?;
     let form = form.into_inner();
-    let before_status = tt_app::tasks::get(state.app(), id).map(|t| t.status).ok();
     let result = match form.parse() {
         Ok(f) => {
             state
@@ -316,8 +315,8 @@ async fn update(
         Err(e) => Err(e),
     };
     match result {
-        Ok(after) => {
-            let msg = if before_status == Some(after.status) {
+        Ok((before, after)) => {
+            let msg = if before.status == after.status {
                 "Task saved.".to_owned()
             } else {
                 format!("Task moved to “{}”.", status_label(after.status))

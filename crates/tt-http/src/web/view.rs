@@ -63,7 +63,7 @@ impl Catalog {
                     .tasks
                     .iter()
                     .filter(|t| t.project_id == p.id)
-                    .filter(|t| t.status != TaskStatus::Done || Some(t.id) == keep)
+                    .filter(|t| (t.status != TaskStatus::Done && !t.archived) || Some(t.id) == keep)
                     .map(|t| Opt::new(t.id, t.name.as_str()))
                     .collect();
                 (!options.is_empty()).then(|| OptGroup {
