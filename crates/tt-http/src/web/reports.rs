@@ -50,7 +50,9 @@ struct ReportsPage {
     error: Option<String>,
     rows: Vec<RowView>,
     total_hours: String,
+    total_billable_hours: String,
     total_amount: String,
+    total_entries: u64,
     csv_href: String,
     everyone: bool,
 }
@@ -89,7 +91,9 @@ async fn summary(
         error: None,
         rows: Vec::new(),
         total_hours: hours(0),
+        total_billable_hours: hours(0),
         total_amount: "0.00".into(),
+        total_entries: 0,
         csv_href: String::new(),
         everyone: user.user.is_admin(),
     };
@@ -126,7 +130,9 @@ async fn summary(
         })
         .collect();
     page.total_hours = hours(s.summary.seconds);
+    page.total_billable_hours = hours(s.summary.billable_seconds);
     page.total_amount = s.summary.amount.to_string();
+    page.total_entries = s.summary.rows.iter().map(|r| r.entries).sum();
     render_status(StatusCode::OK, &page)
 }
 
