@@ -1174,7 +1174,9 @@ fn client(base: &str, user: &BenchUser, project: i64, seq: usize, deadline: Inst
         .unwrap();
     let mut log = ClientLog::default();
     let mut rng = 0x9E37_79B9_7F4A_7C15_u64 ^ (seq as u64).wrapping_mul(0x2545_F491_4F6C_DD1D);
-    let epoch = chrono::DateTime::parse_from_rfc3339("2025-01-01T00:00:00Z").unwrap();
+    // Manual entries go into the past (an entry may end at most a day from
+    // now), each client in its own stretch of about 69 days.
+    let epoch = chrono::DateTime::parse_from_rfc3339("2000-01-01T00:00:00Z").unwrap();
     let mut n = 0i64;
     while Instant::now() < deadline {
         rng ^= rng << 13;
@@ -1203,7 +1205,7 @@ fn client(base: &str, user: &BenchUser, project: i64, seq: usize, deadline: Inst
         } else {
             // A manual entry in a slot no other client uses.
             n += 1;
-            let start = epoch + chrono::Duration::minutes((seq as i64) * 10_000_000 + n * 2);
+            let start = epoch + chrono::Duration::minutes((seq as i64) * 100_000 + n * 2);
             let end = start + chrono::Duration::minutes(1);
             (
                 http.post(url("/api/v1/time-entries")).json(&json!({

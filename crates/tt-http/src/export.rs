@@ -101,15 +101,35 @@ pub(crate) fn cell(s: &str) -> String {
     }
 }
 
-/// The CSV of a report's entries (finished ones, so `now` plays no part).
-pub(crate) fn entries_csv_bytes(listing: &EntryListing) -> Result<Vec<u8>, HttpError> {
-    entries_csv(
+/// The CSV download of a period's finished entries (the API and the
+/// reports page): the actor's own, or everybody's for an administrator.
+pub(crate) async fn entries_csv_response(
+    state: &AppState,
+    actor: tt_app::Actor,
+    period: tt_domain::Period,
+) -> Result<HttpResponse, HttpError> {
+    let listing: EntryListing = state
+        .run(move |app| tt_app::reports::export_entries(app, &actor, period))
+        .await?;
+    // Finished entries only, so `now` plays no part.
+    let bytes = entries_csv(
         &listing.entries,
         &listing.projects,
         Some(&listing.users),
         tt_app::now(),
     )
-    .map_err(HttpError::Internal)
+    .map_err(HttpError::Internal)?;
+    let from = period.from().date_naive();
+    let to = tt_app::input::period_last_day(&period);
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"time-entries-{from}-to-{to}.csv\""),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(bytes))
 }
 
 /// Download of everything stored about the caller (JSON, or CSV of entries).

@@ -1,6 +1,5 @@
 //! Summary reports and the CSV export.
 
-use actix_web::http::header;
 use actix_web::{HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
 use tt_app::input;
@@ -8,7 +7,7 @@ use tt_domain::{GroupBy, ReportKey};
 
 use crate::auth::ApiUser;
 use crate::error::HttpError;
-use crate::export::{entries_csv_bytes, hours};
+use crate::export::hours;
 use crate::state::AppState;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
@@ -108,16 +107,5 @@ async fn entries_csv(
         q.to.as_deref(),
         input::today(tt_app::now()),
     )?;
-    let actor = user.actor();
-    let listing = state
-        .run(move |app| tt_app::reports::export_entries(app, &actor, period))
-        .await?;
-    let bytes = entries_csv_bytes(&listing)?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            "attachment; filename=\"time-entries.csv\"",
-        ))
-        .body(bytes))
+    crate::export::entries_csv_response(&state, user.actor(), period).await
 }

@@ -1,7 +1,7 @@
 //! Reports: a summary by project, user or day, and the CSV export of the
 //! same period. Users see their own time; admins everybody's.
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -11,7 +11,6 @@ use super::forms::{Opt, url_encode};
 use super::page::{Layout, Nav, render_status};
 use crate::auth::WebUser;
 use crate::error::HttpError;
-use crate::export::entries_csv_bytes;
 use crate::export::hours;
 use crate::state::AppState;
 use tt_app::input;
@@ -150,20 +149,5 @@ async fn entries_csv(
     q: web::Query<CsvQuery>,
 ) -> Result<HttpResponse, HttpError> {
     let period = input::period(Some(&q.from), Some(&q.to), input::today(tt_app::now()))?;
-    let actor = user.actor();
-    let listing = state
-        .run(move |app| tt_app::reports::export_entries(app, &actor, period))
-        .await?;
-    let bytes = entries_csv_bytes(&listing)?;
-    let from = period.from().date_naive();
-    let to = input::period_last_day(&period);
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"time-entries-{from}-to-{to}.csv\""),
-        ))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .body(bytes))
+    crate::export::entries_csv_response(&state, user.actor(), period).await
 }
