@@ -24,7 +24,12 @@ pub enum Refusal {
 /// Checks a username and password. Unknown users cost the same time as
 /// known ones. A refusal is tracked (without a user id).
 pub fn authenticate(app: &App, username: &str, password: &str) -> Result<Result<User, Refusal>> {
-    let outcome = if username.len() > 64 || password.len() > 1024 {
+    // A name no account can have (too long, or with a NUL byte PostgreSQL
+    // could not even compare) is refused without a query, after the same
+    // hashing work as an unknown user.
+    let impossible = tt_domain::Username::parse(username).is_err();
+    let outcome = if impossible || password.len() > 1024 {
+        let _ = verify(password, dummy_hash());
         Err(Refusal::BadCredentials)
     } else {
         let name = username.trim();

@@ -148,7 +148,8 @@ impl fmt::Display for Name {
 }
 
 /// Free text (notes, comment bodies, descriptions): at most 10,000
-/// characters. May be empty.
+/// characters, line breaks and tabs allowed, no other control characters
+/// (a NUL byte cannot even be stored by PostgreSQL). May be empty.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Text(String);
 
@@ -162,6 +163,15 @@ impl Text {
             return Err(DomainError::invalid(
                 "text",
                 "must be at most 10000 characters",
+            ));
+        }
+        if raw
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            return Err(DomainError::invalid(
+                "text",
+                "must not contain control characters",
             ));
         }
         Ok(Self(raw.to_owned()))
@@ -501,6 +511,9 @@ mod tests {
             Ok("Acme".into())
         );
         assert!(Text::parse(&"x".repeat(10_001)).is_err());
+        assert!(Text::parse("a\u{0}b").is_err());
+        assert!(Text::parse("bell\u{7}").is_err());
+        assert!(Text::parse("two\nlines\r\n\tindented").is_ok());
         assert!(Text::parse_non_empty(" \n").is_err());
     }
 

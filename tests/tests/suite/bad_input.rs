@@ -154,3 +154,75 @@ fn login_is_rate_limited() {
     assert_eq!(resp.status(), 429);
     assert!(resp.headers().get("retry-after").is_some());
 }
+
+tt_tests::on_both_backends!(control_characters_are_refused_not_stored);
+
+/// A NUL byte (which PostgreSQL cannot store) or another control character
+/// in any text field is a 422 on the API and the web form alike; on the
+/// login form it is just a wrong username. Line breaks and tabs in notes are
+/// fine.
+fn control_characters_are_refused_not_stored(app: &tt_tests::TestApp) {
+    use tt_tests::json;
+    let admin = app.user("boss", true);
+    let pid = admin.post_ok("/api/v1/projects", &json!({"name": "P"}), 201)["id"]
+        .as_i64()
+        .unwrap();
+    let tid = admin.post_ok(
+        "/api/v1/tasks",
+        &json!({"project_id": pid, "name": "T"}),
+        201,
+    )["id"]
+        .as_i64()
+        .unwrap();
+    for bad in ["nul \u{0} byte", "bell \u{7}", "escape \u{1b}[31m"] {
+        let entry = json!({"project_id": pid, "start": "2026-01-05T09:00:00Z", "end": "2026-01-05T10:00:00Z", "notes": bad});
+        assert_eq!(admin.post("/api/v1/time-entries", &entry).0, 422, "{bad:?}");
+        assert_eq!(
+            admin
+                .post("/api/v1/comments", &json!({"task_id": tid, "body": bad}))
+                .0,
+            422
+        );
+        assert_eq!(admin.post("/api/v1/projects", &json!({"name": bad})).0, 422);
+        assert_eq!(
+            admin
+                .post("/api/v1/clients", &json!({"name": "C", "email": bad}))
+                .0,
+            422
+        );
+        assert_eq!(
+            admin
+                .post(
+                    "/api/v1/tasks",
+                    &json!({"project_id": pid, "name": "T2", "description": bad})
+                )
+                .0,
+            422
+        );
+        let login = app.anonymous().post(
+            "/api/v1/auth/login",
+            &json!({"username": format!("boss{bad}"), "password": "a-long-password"}),
+        );
+        assert_eq!(login.0, 401, "{bad:?}");
+    }
+    let fine = json!({"project_id": pid, "start": "2026-01-05T09:00:00Z", "end": "2026-01-05T10:00:00Z", "notes": "two\nlines\tand a tab"});
+    let (status, entry) = admin.post("/api/v1/time-entries", &fine);
+    assert_eq!(
+        (status, entry["notes"].as_str()),
+        (201, Some("two\nlines\tand a tab"))
+    );
+    // The web form says the same.
+    let b = tt_tests::session::Browser::new(&app.base);
+    b.sign_in("boss", "a-long-password");
+    let p = b.submit(
+        "/entries",
+        &[
+            ("project_id", &pid.to_string()),
+            ("date", "2026-01-06"),
+            ("start_time", "09:00"),
+            ("end_time", "10:00"),
+            ("notes", "nul \u{0} byte"),
+        ],
+    );
+    assert_eq!(p.status, 422, "{}", p.body);
+}
