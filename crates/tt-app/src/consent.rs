@@ -59,6 +59,7 @@ pub fn setup_with_first_admin(
         ));
     }
     account.role = Role::Admin;
+    tt_domain::may_take_username(&account.username)?;
     // Hash before the once-only step, so a slow hash cannot leave setup
     // recorded without its administrator.
     let hash = crate::passwords::hash(&account.password)?;

@@ -26,12 +26,14 @@ pub struct NewAccount {
 }
 
 fn insert(app: &App, account: &NewAccount) -> Result<User> {
+    tt_domain::may_take_username(&account.username)?;
     let hash = passwords::hash(&account.password)?;
     insert_hashed(app, account, &hash)
 }
 
 /// Stores an account whose password is already hashed.
 pub(crate) fn insert_hashed(app: &App, account: &NewAccount, hash: &str) -> Result<User> {
+    tt_domain::may_take_username(&account.username)?;
     app.write(|c| {
         Ok(repo::create(
             c,

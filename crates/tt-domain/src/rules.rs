@@ -88,6 +88,27 @@ pub fn may_delete_comment(actor: &User, comment: &Comment) -> Result<(), DomainE
     }
 }
 
+/// Usernames the system uses for itself; no account may take them.
+pub const RESERVED_USERNAMES: &[&str] = &["deleted-user", "system", "setup-wizard", "setup-cli"];
+
+/// A new account may not take a reserved name (compared without case).
+pub fn may_take_username(name: &crate::Username) -> Result<(), DomainError> {
+    let taken = RESERVED_USERNAMES.iter().any(|r| {
+        r.eq_ignore_ascii_case(name.as_str())
+            || name
+                .as_str()
+                .to_ascii_lowercase()
+                .starts_with("deleted-user")
+    });
+    if taken {
+        return Err(DomainError::Invalid {
+            field: "username",
+            reason: "is reserved",
+        });
+    }
+    Ok(())
+}
+
 /// The installation always keeps at least one active administrator.
 pub fn ensure_an_admin_remains(active_admins_after: i64) -> Result<(), DomainError> {
     if active_admins_after < 1 {

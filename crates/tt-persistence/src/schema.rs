@@ -9,6 +9,7 @@ diesel::table! {
         role -> Text,
         active -> Bool,
         created_at -> Timestamp,
+        placeholder -> Bool,
     }
 }
 

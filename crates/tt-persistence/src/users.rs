@@ -197,7 +197,9 @@ pub enum EntryDisposition {
     Anonymise,
 }
 
-/// The username of the shared placeholder that anonymised entries belong to.
+/// The username the shared placeholder that anonymised entries belong to
+/// is created with. It is recognised by its `placeholder` flag, never by
+/// this name; new accounts may not take it (`tt_domain::may_take_username`).
 pub const ANONYMOUS_USERNAME: &str = "deleted-user";
 
 /// What deleting a user removed or kept.
@@ -221,8 +223,11 @@ pub fn delete(
 ) -> Result<DeletionReport> {
     use crate::schema::{comments, tasks, time_entries};
     crate::connection::write_transaction(conn, |conn| {
-        let user = find(conn, user_id)?;
-        if user.username.as_str() == ANONYMOUS_USERNAME {
+        let placeholder: bool = users::table
+            .find(user_id.get())
+            .select(users::placeholder)
+            .first(conn)?;
+        if placeholder {
             return Err(PersistenceError::Conflict(
                 "the anonymous placeholder cannot be deleted",
             ));
@@ -275,11 +280,25 @@ pub fn delete(
     })
 }
 
+/// The name for a new placeholder: `deleted-user`, unless an account made
+/// before names were reserved already has it.
+fn placeholder_name(conn: &mut DbConnection) -> Result<String> {
+    let taken: i64 = users::table
+        .filter(users::username.eq(ANONYMOUS_USERNAME))
+        .count()
+        .get_result(conn)?;
+    Ok(if taken == 0 {
+        ANONYMOUS_USERNAME.to_owned()
+    } else {
+        format!("{ANONYMOUS_USERNAME}-{}", now().timestamp())
+    })
+}
+
 /// The shared, inactive placeholder user that owns anonymised entries. It
 /// has no e-mail and a password hash no password matches.
 fn anonymous_placeholder(conn: &mut DbConnection) -> Result<UserId> {
     let existing: Option<i64> = users::table
-        .filter(users::username.eq(ANONYMOUS_USERNAME))
+        .filter(users::placeholder.eq(true))
         .select(users::id)
         .first(conn)
         .optional()?;
@@ -288,7 +307,8 @@ fn anonymous_placeholder(conn: &mut DbConnection) -> Result<UserId> {
     }
     let id: i64 = diesel::insert_into(users::table)
         .values((
-            users::username.eq(ANONYMOUS_USERNAME),
+            users::username.eq(placeholder_name(conn)?),
+            users::placeholder.eq(true),
             users::email.eq(None::<String>),
             users::password_hash.eq("!"),
             users::role.eq(Role::User.as_str()),

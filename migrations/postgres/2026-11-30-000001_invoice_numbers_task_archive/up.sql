@@ -13,3 +13,9 @@ INSERT INTO invoice_number_sequence (id, next_number)
 
 -- Tasks with tracked time are archived instead of deleted.
 ALTER TABLE tasks ADD COLUMN archived BOOLEAN NOT NULL DEFAULT FALSE;
+
+-- The account that owns anonymised entries is marked, never recognised by
+-- a username somebody could take.
+ALTER TABLE users ADD COLUMN placeholder BOOLEAN NOT NULL DEFAULT FALSE;
+UPDATE users SET placeholder = TRUE
+    WHERE username = 'deleted-user' AND password_hash = '!' AND active = FALSE;

@@ -20,5 +20,6 @@ DROP TABLE invoices;
 ALTER TABLE invoices_rebuilt RENAME TO invoices;
 DROP TABLE invoice_number_sequence;
 ALTER TABLE tasks DROP COLUMN archived;
+ALTER TABLE users DROP COLUMN placeholder;
 COMMIT;
 PRAGMA foreign_keys = ON;

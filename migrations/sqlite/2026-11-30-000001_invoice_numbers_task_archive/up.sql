@@ -38,5 +38,10 @@ ALTER TABLE invoices_rebuilt RENAME TO invoices;
 
 -- Tasks with tracked time are archived instead of deleted.
 ALTER TABLE tasks ADD COLUMN archived BOOLEAN NOT NULL DEFAULT 0;
+-- The account that owns anonymised entries is marked, never recognised by
+-- a username somebody could take.
+ALTER TABLE users ADD COLUMN placeholder BOOLEAN NOT NULL DEFAULT 0;
+UPDATE users SET placeholder = 1
+    WHERE username = 'deleted-user' AND password_hash = '!' AND active = 0;
 COMMIT;
 PRAGMA foreign_keys = ON;

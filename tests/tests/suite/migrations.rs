@@ -44,6 +44,7 @@ fn upgrade_keeps_invoices(url: &str) {
     let t = "'2026-01-01 00:00:00'";
     conn.batch_execute(&format!(
         "INSERT INTO users (username, password_hash, role, active, created_at) VALUES ('boss', '!', 'admin', TRUE, {t});
+         INSERT INTO users (username, password_hash, role, active, created_at) VALUES ('deleted-user', '!', 'user', FALSE, {t});
          INSERT INTO clients (name, archived, created_at) VALUES ('Acme', FALSE, {t});
          INSERT INTO projects (client_id, name, billable, hourly_rate_cents, archived, created_at) VALUES (1, 'Web', TRUE, 10000, FALSE, {t});
          INSERT INTO invoices (number, client_id, status, issue_date, tax_rate_bp, subtotal_cents, tax_cents, total_cents, created_at)
@@ -57,6 +58,16 @@ fn upgrade_keeps_invoices(url: &str) {
     ))
     .unwrap();
     assert_eq!(tt_persistence::run_migrations(&mut conn).unwrap(), 1);
+
+    // The old placeholder is now marked as such; the admin is not.
+    use diesel::prelude::*;
+    use tt_persistence::schema::users;
+    let marked: Vec<String> = users::table
+        .filter(users::placeholder.eq(true))
+        .select(users::username)
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(marked, ["deleted-user"]);
 
     let id = |n| tt_domain::InvoiceId::new(n).unwrap();
     let sent = tt_persistence::invoices::find(&mut conn, id(1)).unwrap();

@@ -129,7 +129,7 @@ fn delete_user_anonymise_or_delete(app: &TestApp) {
         .unwrap();
     assert_eq!(assignee, None);
     let (placeholder, active): (i64, bool) = users::table
-        .filter(users::username.eq(tt_persistence::users::ANONYMOUS_USERNAME))
+        .filter(users::placeholder.eq(true))
         .select((users::id, users::active))
         .first(&mut conn)
         .unwrap();
@@ -146,6 +146,15 @@ fn delete_user_anonymise_or_delete(app: &TestApp) {
     assert_eq!(count_for(&mut conn, bob_id), (0, 0, 0));
     // The placeholder cannot log in or be deleted.
     assert_eq!(admin.delete(&format!("/api/v1/users/{placeholder}")).0, 409);
+    // Its name is reserved: nobody can make an account that would be
+    // mistaken for it, in any case or with a suffix.
+    for name in ["deleted-user", "Deleted-User", "deleted-user-2"] {
+        let (s, v) = admin.post(
+            "/api/v1/users",
+            &json!({"username": name, "password": "a-long-password"}),
+        );
+        assert_eq!(s, 422, "{name}: {v}");
+    }
 }
 
 #[test]
