@@ -843,7 +843,7 @@ fn profile_downloads_all_my_data() {
     assert_eq!(doc["time_entries"][0]["notes"], "alice-only");
     let csv = b.get("/profile/export?format=csv");
     assert_eq!(csv.status, 200);
-    assert!(csv.body.starts_with("id,project,"), "{}", csv.body);
+    assert!(csv.body.starts_with("\"id\",\"project\","), "{}", csv.body);
     assert!(csv.body.contains("alice-only"));
     assert_eq!(b.get("/profile/export?format=pdf").status, 422);
     // Anonymous visitors are sent to the login form.

@@ -47,7 +47,11 @@ fn entries_csv(
     users: Option<&HashMap<UserId, String>>,
     now: DateTime<Utc>,
 ) -> Result<Vec<u8>, RenderError> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    // Every text cell quoted: a separator inside a name or a note never
+    // splits the row.
+    let mut w = csv::WriterBuilder::new()
+        .quote_style(csv::QuoteStyle::NonNumeric)
+        .from_writer(Vec::new());
     let mut header = vec!["id"];
     if users.is_some() {
         header.push("user");
@@ -92,13 +96,29 @@ pub(crate) fn hours(seconds: i64) -> String {
     BillableHours::from_seconds(seconds).to_string()
 }
 
-/// Neutralises spreadsheet formulas in exported cells.
+/// Characters that make a spreadsheet read a cell as a formula.
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// Characters a spreadsheet may split a line on, whatever the file says
+/// (a comma-separated file opened where `;` is the list separator, a
+/// pasted row split on tabs or pipes).
+const SEPARATORS: [char; 5] = [',', ';', '\t', '|', '\n'];
+
+/// Neutralises spreadsheet formulas in an exported text cell: a formula
+/// start at the beginning of the cell, or right after any character a
+/// spreadsheet might split on, gets a `'` in front, so no split of the
+/// cell can begin a formula.
 pub(crate) fn cell(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_owned()
+    let mut out = String::with_capacity(s.len() + 1);
+    let mut at_start = true;
+    for c in s.chars() {
+        if at_start && FORMULA_STARTS.contains(&c) {
+            out.push('\'');
+        }
+        out.push(c);
+        at_start = SEPARATORS.contains(&c);
     }
+    out
 }
 
 /// The CSV download of a period's finished entries (the API and the
@@ -159,4 +179,26 @@ pub(crate) async fn export_response(
             format!("attachment; filename=\"timetracker-my-data.{ext}\""),
         ))
         .body(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cell;
+
+    #[test]
+    fn formula_starts_are_neutralised_after_any_separator() {
+        let cases = [
+            ("plain note", "plain note"),
+            ("=1+1", "'=1+1"),
+            ("x;=cmd|' /C calc'!A0", "x;'=cmd|' /C calc'!A0"),
+            ("a,+b", "a,'+b"),
+            ("tab\t@SUM(A1)", "tab\t'@SUM(A1)"),
+            ("line\n-2", "line\n'-2"),
+            ("well-known", "well-known"),
+            ("", ""),
+        ];
+        for (raw, written) in cases {
+            assert_eq!(cell(raw), written, "{raw:?}");
+        }
+    }
 }

@@ -5,6 +5,7 @@ mod api;
 mod bad_input;
 mod concurrency;
 mod consent;
+mod csv_exports;
 mod invoices;
 mod migrations;
 mod privacy_rights;
