@@ -350,19 +350,7 @@ impl Settings {
 
     /// The database URL with any password replaced by `***`.
     pub fn database_url_redacted(&self) -> String {
-        let url = self.database_url();
-        match (url.find("://"), url.rfind('@')) {
-            (Some(scheme_end), Some(at)) if at > scheme_end => {
-                let creds = &url[scheme_end + 3..at];
-                match creds.split_once(':') {
-                    Some((user, _)) => {
-                        format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..])
-                    }
-                    None => url,
-                }
-            }
-            _ => url,
-        }
+        redact_url(&self.database_url())
     }
 
     /// Whether this binary is an official build (an endpoint was embedded).
@@ -463,6 +451,44 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::write(path, bytes)
 }
 
+/// A URL as it may be shown: the password of its user part and the value
+/// of every query parameter that names a secret (`password`, `sslpassword`,
+/// `token`, `secret`, `key`, any case) replaced by `***`. Text that is not
+/// a URL (a plain SQLite path) is shown as it is.
+pub fn redact_url(raw: &str) -> String {
+    let Ok(mut url) = url::Url::parse(raw) else {
+        return raw.to_owned();
+    };
+    if url.cannot_be_a_base() || url.scheme() == "sqlite" || url.scheme() == "file" {
+        return raw.to_owned();
+    }
+    let secret = |k: &str| {
+        let k = k.to_ascii_lowercase();
+        ["password", "passwd", "pwd", "token", "secret", "key"]
+            .iter()
+            .any(|s| k.contains(s))
+    };
+    if url.password().is_some() {
+        let _ = url.set_password(Some("***"));
+    }
+    if url.query().is_some() {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if secret(&k) {
+                    "***".to_owned()
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    // The serializer percent-encodes `*`; show the placeholder plainly.
+    url.to_string().replace("%2A%2A%2A", "***")
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
@@ -509,6 +535,36 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("SECRET_KEY"));
+    }
+
+    #[test]
+    fn every_credential_in_a_url_is_redacted() {
+        let cases = [
+            (
+                "postgres://tt:hunter2@db:5432/tt",
+                "postgres://tt:***@db:5432/tt",
+            ),
+            (
+                "postgres://db/tt?user=tt&password=hunter2&sslmode=require",
+                "postgres://db/tt?user=tt&password=***&sslmode=require",
+            ),
+            (
+                "postgresql://db/tt?PASSWORD=hunter2",
+                "postgresql://db/tt?PASSWORD=***",
+            ),
+            (
+                "postgres://db/tt?sslpassword=hunter2",
+                "postgres://db/tt?sslpassword=***",
+            ),
+            (
+                "sqlite://data/timetracker.db",
+                "sqlite://data/timetracker.db",
+            ),
+            ("data/timetracker.db", "data/timetracker.db"),
+        ];
+        for (raw, shown) in cases {
+            assert_eq!(redact_url(raw), shown, "{raw}");
+        }
     }
 
     #[test]
