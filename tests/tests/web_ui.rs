@@ -98,6 +98,8 @@ fn login_logout_and_redirects() {
             .contains("default-src 'self'")
     );
     assert_eq!(home.header("x-frame-options"), "DENY");
+    // Secure cookies (the default) come with HSTS.
+    assert_eq!(home.header("strict-transport-security"), "max-age=31536000");
     // Non-admins see no admin links.
     assert!(!home.body.contains("href=\"/admin/users\""));
 
@@ -953,4 +955,13 @@ fn dashboard_totals_add_up_todays_entries() {
         .and_then(|s| s.split("</p>").next())
         .expect("today's total");
     assert_eq!(stat, format!("{}:{:02}", today / 3600, today % 3600 / 60));
+}
+
+#[test]
+fn no_hsts_without_secure_cookies() {
+    let app = tt_tests::spawn_app_with(tt_tests::Db::Sqlite, |s| s.cookie_secure = false)
+        .expect("SQLite is always available");
+    let page = Browser::new(&app.base).get("/login");
+    assert_eq!(page.status, 200);
+    assert_eq!(page.header("strict-transport-security"), "");
 }

@@ -49,9 +49,19 @@ pub fn serve(
     workers: usize,
 ) -> std::io::Result<Server> {
     let data = aweb::Data::new(state);
+    // Secure cookies mean the site is served over TLS: tell browsers to
+    // keep it that way (ignored by them on plain HTTP).
+    let hsts = data.settings.cookie_secure;
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            .wrap(actix_web::middleware::Condition::new(
+                hsts,
+                actix_web::middleware::DefaultHeaders::new().add((
+                    actix_web::http::header::STRICT_TRANSPORT_SECURITY,
+                    "max-age=31536000",
+                )),
+            ))
             .wrap(actix_web::middleware::from_fn(tracking::page_views))
             .wrap(actix_web::middleware::from_fn(error::browser_errors))
             .wrap(actix_web::middleware::from_fn(setup_gate::setup_gate))
