@@ -7,6 +7,7 @@
 pub mod installation;
 pub mod observability;
 pub mod privacy;
+pub mod private_fs;
 pub mod settings;
 pub mod settings_doc;
 pub mod telemetry;
@@ -39,7 +40,7 @@ pub struct Prepared {
 /// Opens the database (migrating it), loads the secret and binds the port.
 /// Fails with a clear message on any problem, before serving anything.
 pub fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
-    std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+    private_fs::create_dir(&settings.data_dir).with_context(|| {
         format!(
             "cannot create data directory {}",
             settings.data_dir.display()
@@ -140,14 +141,21 @@ pub fn open_database(settings: &Settings) -> anyhow::Result<Pool> {
         .with_context(|| format!("cannot open database {}", settings.database_url_redacted()))
 }
 
-/// Creates the directory of a SQLite database file; returns the URL.
+/// Creates the directory (`0700`) and the file (`0600`) of a SQLite
+/// database; returns the URL.
 pub fn ensure_database_dir(settings: &Settings) -> anyhow::Result<String> {
     let url = settings.database_url();
     if tt_persistence::Backend::from_url(&url) == tt_persistence::Backend::Sqlite {
         let file = std::path::Path::new(url.strip_prefix("sqlite://").unwrap_or(&url));
         if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
+            private_fs::create_dir(dir)
                 .with_context(|| format!("cannot create database directory {}", dir.display()))?;
+        }
+        // A plain file path (not `:memory:` nor a `file:` URI with options).
+        let plain = !url.contains('?') && !url.starts_with("file:") && !url.contains(":memory:");
+        if plain {
+            private_fs::create_file(file)
+                .with_context(|| format!("cannot create database file {}", file.display()))?;
         }
     }
     Ok(url)

@@ -239,6 +239,10 @@ pub fn build_logging(settings: &Settings) -> anyhow::Result<Logging> {
     let appender = appender
         .build(&dir)
         .with_context(|| format!("cannot open a log file in {} (LOG_DIR)", dir.display()))?;
+    // Log files are the operator's alone (a new day's file is created by
+    // the appender with the umask's mode, inside the private directory).
+    crate::private_fs::restrict_files(&dir, crate::privacy::is_log_file_name)
+        .with_context(|| format!("cannot restrict the log files in {}", dir.display()))?;
     // The writer thread drains every queued line and then flushes, so a
     // buffer turns a burst of lines into one write instead of one per line.
     // Bounded: when the disk cannot keep up, lines beyond the limit are
@@ -327,7 +331,7 @@ fn tracer_provider(settings: &Settings, url: &str) -> anyhow::Result<SdkTracerPr
 /// start-up with a message instead of losing logs (or panicking) later.
 /// Returns it absolute, so the `app.jsonl` symlink resolves.
 fn writable_log_dir(dir: &Path) -> anyhow::Result<PathBuf> {
-    std::fs::create_dir_all(dir).with_context(|| {
+    crate::private_fs::create_dir(dir).with_context(|| {
         format!(
             "cannot create log directory {} (set LOG_DIR to a writable directory)",
             dir.display()

@@ -39,7 +39,7 @@ pub fn export(
 
 /// Whether a file in the log directory is one of ours: the daily files
 /// `app.YYYY-MM-DD.jsonl` and the `app.jsonl` link to the newest.
-fn is_log_file_name(name: &str) -> bool {
+pub(crate) fn is_log_file_name(name: &str) -> bool {
     name == "app.jsonl" || (name.starts_with("app.") && name.ends_with(".jsonl"))
 }
 

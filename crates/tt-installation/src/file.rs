@@ -67,10 +67,12 @@ impl FileBackend {
         f: impl FnOnce() -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let _in_process = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        fs::create_dir_all(&self.dir).map_err(|source| StoreError::Write {
-            path: self.dir.clone(),
-            source,
-        })?;
+        private_dir_builder()
+            .create(&self.dir)
+            .map_err(|source| StoreError::Write {
+                path: self.dir.clone(),
+                source,
+            })?;
         let lock_err = |source| StoreError::Lock {
             path: self.lock_path.clone(),
             source,
@@ -144,6 +146,18 @@ impl InstallationBackend for FileBackend {
             }
         })
     }
+}
+
+/// Directories the store creates are its owner's alone (`0700`).
+fn private_dir_builder() -> fs::DirBuilder {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder
 }
 
 fn private_options() -> OpenOptions {

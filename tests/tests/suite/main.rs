@@ -6,6 +6,7 @@ mod bad_input;
 mod concurrency;
 mod consent;
 mod csv_exports;
+mod files;
 mod invoices;
 mod migrations;
 mod privacy_rights;
