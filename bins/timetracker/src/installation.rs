@@ -110,7 +110,10 @@ pub fn open_installation(
     let policy = settings.deployer_policy();
     let dir = settings.installation_dir();
     let installation = match pool.backend() {
-        Backend::Sqlite => Installation::open_in_dir(&dir, policy, sink),
+        Backend::Sqlite => {
+            refuse_a_lost_identity(&FileBackend::new(&dir), pool)?;
+            Installation::open_in_dir(&dir, policy, sink)
+        }
         Backend::Postgres => {
             let db = DbInstallationBackend::new(pool.clone());
             let file = FileBackend::new(&dir);
@@ -122,6 +125,55 @@ pub fn open_installation(
         }
     }
     .context("cannot open the installation store")?;
+    Ok(Arc::new(installation))
+}
+
+/// A missing `installation.json` next to a database that already has
+/// accounts means the identity and the consent choices were lost (a
+/// restore without it, a wrong `INSTALLATION_CONFIG_DIR`): making a new
+/// one silently would change the install id and re-open setup. Refuse, and
+/// say how to recover.
+fn refuse_a_lost_identity(file: &FileBackend, pool: &Pool) -> anyhow::Result<()> {
+    if file.path().exists() {
+        return Ok(());
+    }
+    let mut conn = pool.get()?;
+    if tt_persistence::users::count(&mut conn)? == 0 {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "{} is missing, but the database already has accounts: the install id and the consent \
+         choices would be lost. Restore the file from a backup (or point INSTALLATION_CONFIG_DIR \
+         at it), or run `timetracker installation recover` to make a new install id with setup \
+         complete and both telemetry levels off.",
+        file.path().display()
+    )
+}
+
+/// `timetracker installation recover`: after `installation.json` was lost,
+/// a new one with a new install id, setup complete and both consent levels
+/// off. Refuses when there is nothing to recover.
+pub fn recover(settings: &Settings) -> anyhow::Result<Arc<Installation>> {
+    let pool = crate::open_database(settings)?;
+    if pool.backend() == Backend::Postgres {
+        anyhow::bail!(
+            "on PostgreSQL the installation lives in the database; there is no file to recover"
+        );
+    }
+    let dir = settings.installation_dir();
+    let file = FileBackend::new(&dir);
+    if file.path().exists() {
+        anyhow::bail!(
+            "{} exists; there is nothing to recover",
+            file.path().display()
+        );
+    }
+    let sink = crate::telemetry::telemetry_config(settings)?.sink_configured();
+    let installation = Installation::open_in_dir(&dir, settings.deployer_policy(), sink)
+        .context("cannot create the installation store")?;
+    installation
+        .complete_setup(false, false, "installation-recover")
+        .context("cannot record setup as complete")?;
     Ok(Arc::new(installation))
 }
 

@@ -63,8 +63,20 @@ enum Command {
         #[command(subcommand)]
         command: PrivacyCommand,
     },
+    /// The installation identity (`installation.json`).
+    Installation {
+        #[command(subcommand)]
+        command: InstallationCommand,
+    },
     /// Print the version and the kind of build.
     Version,
+}
+
+#[derive(Subcommand)]
+enum InstallationCommand {
+    /// After `installation.json` was lost: a new install id, setup complete,
+    /// both telemetry levels off.
+    Recover,
 }
 
 #[derive(Subcommand)]
@@ -303,6 +315,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Privacy {
             command: PrivacyCommand::EraseLogs { yes },
         } => timetracker::privacy::erase_logs(&settings, yes),
+        Command::Installation {
+            command: InstallationCommand::Recover,
+        } => {
+            let installation = timetracker::installation::recover(&settings)?;
+            println!(
+                "installation recovered: new install id {}; setup complete",
+                installation.install_id()
+            );
+            print_consent(&installation);
+            Ok(())
+        }
         Command::Version => Ok(()),
     }
 }

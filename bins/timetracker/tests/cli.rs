@@ -317,3 +317,43 @@ fn privacy_export_and_erase_logs() {
     assert!(!logs.join("app.2026-11-02.jsonl").exists());
     assert!(logs.join("keep.txt").exists());
 }
+
+#[test]
+fn a_lost_installation_file_is_refused_until_recovered() {
+    let env = Env::new();
+    let pw = env.dir.path().join("pw");
+    std::fs::write(&pw, "a-very-long-password\n").unwrap();
+    let (ok, _, err) = env.run(&[
+        "setup",
+        "--admin-username",
+        "boss",
+        "--admin-password-file",
+        pw.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let file = env.dir.path().join("data/installation.json");
+    let before: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    std::fs::remove_file(&file).unwrap();
+    // Every command that opens the installation refuses, naming the file
+    // and the way out; nothing is silently regenerated.
+    let (ok, _, err) = env.run(&["telemetry", "status"]);
+    assert!(!ok);
+    assert!(err.contains("installation.json is missing"), "{err}");
+    assert!(err.contains("timetracker installation recover"), "{err}");
+    assert!(!file.exists());
+    // Recovery: a new identity, setup still complete, both levels off.
+    let (ok, out, err) = env.run(&["installation", "recover"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("installation recovered"), "{out}");
+    let after: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_ne!(after["install_id"], before["install_id"]);
+    assert_eq!(after["setup_complete"], true);
+    let (ok, out, _) = env.run(&["telemetry", "status"]);
+    assert!(ok);
+    assert!(out.contains("base: off"), "{out}");
+    assert!(out.contains("detailed: off"), "{out}");
+    // Nothing left to recover.
+    let (ok, _, err) = env.run(&["installation", "recover"]);
+    assert!(!ok);
+    assert!(err.contains("nothing to recover"), "{err}");
+}
