@@ -65,6 +65,7 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
         session_ttl: settings.session_ttl(),
         login_max_failures: settings.login_max_failures,
         login_window: std::time::Duration::from_secs(settings.login_window_minutes * 60),
+        trusted_proxies: settings.trusted_proxy_networks()?,
         ..HttpSettings::default()
     };
     let workers = if settings.workers == 0 {

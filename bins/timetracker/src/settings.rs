@@ -69,11 +69,15 @@ pub struct Settings {
     pub cookie_secure: bool,
     /// Login session lifetime in hours (`SESSION_TTL_HOURS`).
     pub session_ttl_hours: u64,
-    /// Failed logins per username or address before a lock-out
-    /// (`LOGIN_MAX_FAILURES`).
+    /// Login attempts per username and client address in the window, a
+    /// hundred times as many per address (`LOGIN_MAX_FAILURES`).
     pub login_max_failures: u32,
-    /// Lock-out window in minutes (`LOGIN_WINDOW_MINUTES`).
+    /// The window of those limits, in minutes (`LOGIN_WINDOW_MINUTES`).
     pub login_window_minutes: u64,
+    /// Reverse proxies whose `X-Forwarded-For` names the client: a
+    /// comma-separated list of addresses or networks (`TRUSTED_PROXIES`,
+    /// e.g. `127.0.0.1,10.0.0.0/8`). Empty: the TCP peer is the client.
+    pub trusted_proxies: String,
     /// Maximum database connections (`DB_POOL_SIZE`).
     pub db_pool_size: u32,
     /// HTTP worker threads (`WORKERS`); 0 means one per CPU.
@@ -150,6 +154,7 @@ impl Default for Settings {
             session_ttl_hours: 12,
             login_max_failures: 10,
             login_window_minutes: 15,
+            trusted_proxies: String::new(),
             db_pool_size: 8,
             workers: 0,
             log_level: "info".into(),
@@ -190,6 +195,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("SESSION_TTL_HOURS", "session_ttl_hours"),
     ("LOGIN_MAX_FAILURES", "login_max_failures"),
     ("LOGIN_WINDOW_MINUTES", "login_window_minutes"),
+    ("TRUSTED_PROXIES", "trusted_proxies"),
     ("DB_POOL_SIZE", "db_pool_size"),
     ("WORKERS", "workers"),
     ("LOG_LEVEL", "log_level"),
@@ -349,6 +355,25 @@ impl Settings {
     }
 
     /// The database URL with any password replaced by `***`.
+    /// The trusted reverse proxies, parsed: a bare address is a network
+    /// of one.
+    pub fn trusted_proxy_networks(&self) -> anyhow::Result<Vec<ipnet::IpNet>> {
+        self.trusted_proxies
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<ipnet::IpNet>()
+                    .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        anyhow::anyhow!(
+                            "TRUSTED_PROXIES: {s:?} is neither an IP address nor a network like 10.0.0.0/8"
+                        )
+                    })
+            })
+            .collect()
+    }
+
     pub fn database_url_redacted(&self) -> String {
         redact_url(&self.database_url())
     }

@@ -34,9 +34,16 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
     ("session_ttl_hours", "Lifetime of a browser login session."),
     (
         "login_max_failures",
-        "Failed logins per username or client address before a lock-out.",
+        "Login attempts per username and client address within the window (a hundred times as many per address) before `429` with `Retry-After`. Counted before the password is checked; failures from one address never lock the user out from another.",
     ),
-    ("login_window_minutes", "Length of the lock-out window."),
+    (
+        "login_window_minutes",
+        "The window of the login limits (a sliding allowance).",
+    ),
+    (
+        "trusted_proxies",
+        "Reverse proxies whose `X-Forwarded-For` names the client, as addresses or networks (`127.0.0.1,10.0.0.0/8`). Empty: the TCP peer is the client and the header is ignored.",
+    ),
     (
         "db_pool_size",
         "Maximum database connections per server process.",

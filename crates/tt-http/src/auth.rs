@@ -271,14 +271,8 @@ pub(crate) async fn authenticate(
     username: &str,
     password: &str,
 ) -> Result<User, HttpError> {
-    let user_key = format!("u:{}", username.trim().to_ascii_lowercase());
-    let ip_key = format!(
-        "ip:{}",
-        req.peer_addr()
-            .map(|a| a.ip().to_string())
-            .unwrap_or_default()
-    );
-    if let Err(retry) = state.login_limiter.check(&[&user_key, &ip_key]) {
+    let source = client_address(req, &state.settings.trusted_proxies);
+    if let Err(retry) = state.login_limiter.attempt(username, source) {
         tt_app::auth::rate_limited(&state.app);
         return Err(HttpError::TooManyAttempts(retry));
     }
@@ -286,14 +280,31 @@ pub(crate) async fn authenticate(
     let outcome = state
         .run(move |app| tt_app::auth::authenticate(app, &name, &password))
         .await?;
-    match outcome {
-        Ok(user) => {
-            state.login_limiter.record_success(&user_key);
-            Ok(user)
-        }
-        Err(_) => {
-            state.login_limiter.record_failure(&[&user_key, &ip_key]);
-            Err(HttpError::Unauthorized)
-        }
+    outcome.map_err(|_| HttpError::Unauthorized)
+}
+
+/// The client's address: the TCP peer, or — when the peer is one of the
+/// trusted reverse proxies — the nearest address in `X-Forwarded-For` that
+/// is not itself a trusted proxy. A client cannot forge its way past the
+/// limits by sending the header to a server that trusts nobody.
+pub(crate) fn client_address(req: &HttpRequest, trusted: &[ipnet::IpNet]) -> std::net::IpAddr {
+    let peer = req
+        .peer_addr()
+        .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |a| a.ip());
+    let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
     }
+    let forwarded: Vec<std::net::IpAddr> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|ip| !is_trusted(ip))
+        .unwrap_or(peer)
 }

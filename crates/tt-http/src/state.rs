@@ -1,13 +1,17 @@
 //! Shared application state.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use actix_session::SessionMiddleware;
 use actix_session::config::{CookieContentSecurity, PersistentSession};
 use actix_session::storage::CookieSessionStore;
 use actix_web::cookie::{Key, SameSite, time::Duration as CookieDuration};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tt_app::App;
 use tt_domain::UserId;
 use tt_installation::Installation;
@@ -24,13 +28,17 @@ pub struct HttpSettings {
     pub cookie_secure: bool,
     /// How long a login session lasts.
     pub session_ttl: Duration,
-    /// Failed logins allowed per username (and per client address) in
-    /// `login_window` before further attempts are refused.
+    /// Login attempts allowed per username and client address in
+    /// `login_window` (a hundred times as many per address) before further
+    /// attempts are refused.
     pub login_max_failures: u32,
     /// The window for `login_max_failures`.
     pub login_window: Duration,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
+    /// Reverse proxies whose `X-Forwarded-For` names the client; from any
+    /// other peer the header is ignored.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl std::fmt::Debug for HttpSettings {
@@ -42,6 +50,7 @@ impl std::fmt::Debug for HttpSettings {
             .field("login_max_failures", &self.login_max_failures)
             .field("login_window", &self.login_window)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -55,6 +64,7 @@ impl Default for HttpSettings {
             login_max_failures: 10,
             login_window: Duration::from_secs(15 * 60),
             max_body_bytes: 256 * 1024,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -164,66 +174,57 @@ impl AppState {
     }
 }
 
-/// Counts failed logins per key (username, client address) in a sliding
-/// window, so password guessing is slowed to a crawl.
+/// Login throttling, on governor's keyed rate limiters (GCRA: a sliding
+/// allowance, not fixed windows). Every attempt is counted **before** the
+/// password is checked, atomically, so parallel guesses cannot slip past
+/// the limit. Two limits apply:
+///
+/// - per username **and** source address: `max_attempts` per window, so
+///   guessing one account is slow, while failures from one address never
+///   lock that user out from another;
+/// - per source address: a hundred times that (an office behind one NAT
+///   address signs in together), so one address cannot spray usernames.
+///
+/// Memory stays bounded: keys whose allowance has fully recovered are
+/// dropped every few thousand attempts.
 #[derive(Debug)]
 pub(crate) struct LoginLimiter {
-    max_failures: u32,
-    window: Duration,
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
+    per_account: DefaultKeyedRateLimiter<(String, IpAddr)>,
+    per_source: DefaultKeyedRateLimiter<IpAddr>,
+    clock: DefaultClock,
+    attempts: AtomicU64,
 }
 
 impl LoginLimiter {
-    fn new(max_failures: u32, window: Duration) -> Self {
+    fn new(max_attempts: u32, window: Duration) -> Self {
+        let quota = |burst: u32| {
+            let burst = NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN);
+            let period = (window / burst.get()).max(Duration::from_millis(1));
+            Quota::with_period(period)
+                .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+                .allow_burst(burst)
+        };
         Self {
-            max_failures: max_failures.max(1),
-            window,
-            failures: Mutex::new(HashMap::new()),
+            per_account: RateLimiter::keyed(quota(max_attempts)),
+            per_source: RateLimiter::keyed(quota(max_attempts.saturating_mul(100))),
+            clock: DefaultClock::default(),
+            attempts: AtomicU64::new(0),
         }
     }
 
-    /// `Err(retry_after)` if any key is locked out.
-    pub(crate) fn check(&self, keys: &[&str]) -> Result<(), Duration> {
-        let map = self
-            .failures
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let now = Instant::now();
-        for key in keys {
-            if let Some((n, since)) = map.get(*key) {
-                let age = now.duration_since(*since);
-                if *n >= self.max_failures && age < self.window {
-                    return Err(self.window - age);
-                }
-            }
+    /// Counts one attempt to sign in as `username` from `source`;
+    /// `Err(retry_after)` when it is over a limit.
+    pub(crate) fn attempt(&self, username: &str, source: IpAddr) -> Result<(), Duration> {
+        if self.attempts.fetch_add(1, Ordering::Relaxed) % 4096 == 4095 {
+            self.per_account.retain_recent();
+            self.per_account.shrink_to_fit();
+            self.per_source.retain_recent();
+            self.per_source.shrink_to_fit();
         }
+        let wait = |n: governor::NotUntil<_>| n.wait_time_from(self.clock.now());
+        self.per_source.check_key(&source).map_err(wait)?;
+        let account = (username.trim().to_ascii_lowercase(), source);
+        self.per_account.check_key(&account).map_err(wait)?;
         Ok(())
-    }
-
-    pub(crate) fn record_failure(&self, keys: &[&str]) {
-        let mut map = self
-            .failures
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let now = Instant::now();
-        // Keep the map bounded under a spray of usernames.
-        if map.len() > 10_000 {
-            map.retain(|_, (_, since)| now.duration_since(*since) < self.window);
-        }
-        for key in keys {
-            let entry = map.entry((*key).to_owned()).or_insert((0, now));
-            if now.duration_since(entry.1) >= self.window {
-                *entry = (0, now);
-            }
-            entry.0 += 1;
-        }
-    }
-
-    pub(crate) fn record_success(&self, username_key: &str) {
-        let mut map = self
-            .failures
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.remove(username_key);
     }
 }

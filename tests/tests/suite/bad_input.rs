@@ -155,6 +155,70 @@ fn login_is_rate_limited() {
     assert!(resp.headers().get("retry-after").is_some());
 }
 
+/// Parallel guesses cannot slip past the limit: each attempt is counted
+/// before its password is checked.
+#[test]
+fn parallel_guesses_are_counted_before_checking() {
+    let app = spawn_app_with(Db::Sqlite, |s| s.login_max_failures = 5).unwrap();
+    app.create_user("alice", "correct-password", false);
+    let barrier = std::sync::Barrier::new(30);
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..30)
+            .map(|_| {
+                s.spawn(|| {
+                    barrier.wait();
+                    app.anonymous()
+                        .post(
+                            "/api/v1/auth/login",
+                            &json!({"username": "alice", "password": "wrong-one"}),
+                        )
+                        .0
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((checked, refused), (5, 25), "{statuses:?}");
+}
+
+/// Behind a trusted reverse proxy the client is the forwarded address:
+/// failures from one client never lock the user out for another. From an
+/// untrusted peer the header is ignored, so it cannot be used to dodge the
+/// limit.
+#[test]
+fn throttling_follows_the_client_behind_a_trusted_proxy_only() {
+    let login = |app: &tt_tests::TestApp, client: &str, password: &str| {
+        app.http
+            .post(app.url("/api/v1/auth/login"))
+            .header("x-forwarded-for", format!("198.51.100.9, {client}"))
+            .json(&json!({"username": "alice", "password": password}))
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    let behind_proxy = spawn_app_with(Db::Sqlite, |s| {
+        s.login_max_failures = 3;
+        s.trusted_proxies = "127.0.0.1".into();
+    })
+    .unwrap();
+    behind_proxy.create_user("alice", "correct-password", false);
+    for _ in 0..3 {
+        assert_eq!(login(&behind_proxy, "203.0.113.7", "wrong-one"), 401);
+    }
+    assert_eq!(login(&behind_proxy, "203.0.113.7", "correct-password"), 429);
+    assert_eq!(login(&behind_proxy, "203.0.113.8", "correct-password"), 200);
+
+    let direct = spawn_app_with(Db::Sqlite, |s| s.login_max_failures = 3).unwrap();
+    direct.create_user("alice", "correct-password", false);
+    for client in ["203.0.113.7", "203.0.113.8", "203.0.113.9"] {
+        assert_eq!(login(&direct, client, "wrong-one"), 401);
+    }
+    assert_eq!(login(&direct, "203.0.113.10", "correct-password"), 429);
+}
+
 tt_tests::on_both_backends!(control_characters_are_refused_not_stored);
 
 /// A NUL byte (which PostgreSQL cannot store) or another control character
