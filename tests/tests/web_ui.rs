@@ -965,3 +965,38 @@ fn no_hsts_without_secure_cookies() {
     assert_eq!(page.status, 200);
     assert_eq!(page.header("strict-transport-security"), "");
 }
+
+/// Flash messages live in the session cookie; however many pile up and
+/// however long the names in them, the cookie stays under the 4 KB browsers
+/// keep, and the next page is a page, not a 500.
+#[test]
+fn many_long_flash_messages_never_overflow_the_cookie() {
+    let app = spawn_app();
+    app.create_user("boss", PASSWORD, true);
+    let b = sign_in(&app, "boss");
+    // 200 three-byte characters: the longest name there is, in bytes.
+    let name = "€".repeat(200);
+    let created = b.submit("/clients", &[("name", &name)]);
+    assert_eq!(created.status, 303, "{}", created.body);
+    let api = app.login("boss", PASSWORD);
+    let id = api.get("/api/v1/clients").1[0]["id"].as_i64().unwrap();
+    // One token for all the posts: no page in between takes the messages.
+    let token = b.token();
+    for round in 0..8 {
+        let archived = if round % 2 == 0 { "1" } else { "0" };
+        let p = b.post(
+            &format!("/clients/{id}/archive"),
+            &[("csrf_token", &token), ("archived", archived)],
+        );
+        assert_eq!(p.status, 303, "round {round}: {}", p.body);
+        let cookie = b.session_cookie().unwrap_or_default();
+        assert!(
+            cookie.len() < 4000,
+            "round {round}: cookie of {} bytes",
+            cookie.len()
+        );
+    }
+    let page = b.get("/clients");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("archived") || page.body.contains("restored"));
+}

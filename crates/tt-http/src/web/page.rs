@@ -161,18 +161,42 @@ pub(crate) struct Flash {
 }
 
 const FLASH_KEY: &str = "flash";
+/// The most messages kept for the next page.
+const FLASH_MAX_COUNT: usize = 4;
+/// The longest message, in bytes (longer ones are cut with an ellipsis).
+const FLASH_MAX_BYTES: usize = 400;
+/// All pending messages together, in bytes.
+const FLASH_BUDGET_BYTES: usize = 1200;
+
+/// `text` cut to at most `max` bytes at a character boundary, with `…`.
+fn shorten(mut text: String, max: usize) -> String {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max.saturating_sub('…'.len_utf8());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    text.push('…');
+    text
+}
 
 /// Stores a flash message for the next page the browser loads.
 pub(crate) fn flash(session: &Session, kind: &str, text: impl Into<String>) {
     let mut list: Vec<Flash> = session.get(FLASH_KEY).ok().flatten().unwrap_or_default();
-    // A handful is plenty; never let the cookie grow without bound.
-    if list.len() >= 5 {
-        list.remove(0);
-    }
     list.push(Flash {
         kind: kind.to_owned(),
-        text: text.into(),
+        text: shorten(text.into(), FLASH_MAX_BYTES),
     });
+    // The messages ride in the session cookie, which browsers drop beyond
+    // 4 KB (encrypted and encoded, it grows by about a half): keep the
+    // newest few within a byte budget.
+    while list.len() > FLASH_MAX_COUNT
+        || list.iter().map(|f| f.text.len()).sum::<usize>() > FLASH_BUDGET_BYTES
+    {
+        list.remove(0);
+    }
     if let Err(e) = session.insert(FLASH_KEY, &list) {
         tracing::warn!(error = %e, "could not store a flash message");
     }
@@ -288,6 +312,14 @@ impl Layout {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_messages_are_cut_at_a_character_boundary() {
+        assert_eq!(shorten("short".into(), 400), "short");
+        let cut = shorten("€".repeat(200), 400);
+        assert!(cut.len() <= 400 && cut.ends_with('…'), "{}", cut.len());
+        assert!(cut.starts_with("€€€"));
+    }
 
     #[test]
     fn internal_details_are_not_shown() {
