@@ -14,6 +14,9 @@ mod report;
 mod rules;
 mod values;
 
+#[cfg(test)]
+mod properties;
+
 pub use billing::{
     BillableHours, BillableWork, BilledLine, bill, billed_amount, effective_rate, line_amount,
 };

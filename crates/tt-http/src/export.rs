@@ -183,7 +183,23 @@ pub(crate) async fn export_response(
 
 #[cfg(test)]
 mod tests {
-    use super::cell;
+    use proptest::prelude::*;
+
+    use super::{FORMULA_STARTS, SEPARATORS, cell};
+
+    proptest! {
+        /// Whatever the text, no piece of the written cell that a
+        /// spreadsheet might split off starts a formula, and only quotes
+        /// were added.
+        #[test]
+        fn no_split_of_a_cell_starts_a_formula(s in any::<String>()) {
+            let written = cell(&s);
+            for piece in written.split(|c| SEPARATORS.contains(&c)) {
+                prop_assert!(!piece.starts_with(FORMULA_STARTS), "{written:?}");
+            }
+            prop_assert_eq!(written.replace('\'', ""), s.replace('\'', ""));
+        }
+    }
 
     #[test]
     fn formula_starts_are_neutralised_after_any_separator() {
