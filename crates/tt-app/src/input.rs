@@ -109,6 +109,12 @@ pub fn period(from: Option<&str>, to: Option<&str>, today: NaiveDate) -> Result<
     }
 }
 
+/// [`period`] with missing ends defaulting to the 30 days up to today
+/// (UTC): what a report, an export or an entry filter asks for.
+pub fn period_until_today(from: Option<&str>, to: Option<&str>) -> Result<Period> {
+    period(from, to, today(crate::now()))
+}
+
 /// A period given optionally: both ends absent means none.
 pub fn opt_period(
     from: Option<&str>,

@@ -61,6 +61,34 @@ pub struct EntryFields {
     pub billable: bool,
 }
 
+/// The columns an insert and an update both write. `None` for the end is
+/// written as NULL (a running timer), never skipped.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = time_entries, treat_none_as_null = true)]
+struct EntryValues<'a> {
+    project_id: i64,
+    task_id: Option<i64>,
+    start_time: chrono::NaiveDateTime,
+    end_time: Option<chrono::NaiveDateTime>,
+    notes: &'a str,
+    tags: String,
+    billable: bool,
+}
+
+impl<'a> EntryValues<'a> {
+    fn new(start: DateTime<Utc>, end: Option<DateTime<Utc>>, f: &'a EntryFields) -> Self {
+        EntryValues {
+            project_id: f.project_id.get(),
+            task_id: f.task_id.map(TaskId::get),
+            start_time: to_naive(start),
+            end_time: end.map(to_naive),
+            notes: f.notes.as_str(),
+            tags: f.tags.to_stored(),
+            billable: f.billable,
+        }
+    }
+}
+
 /// Inserts an entry for `user`; without `end` it is a running timer, and if
 /// one is running already — even one started a microsecond ago by a
 /// concurrent request — this is `Conflict("a timer is already running")`.
@@ -73,14 +101,8 @@ pub fn insert(
 ) -> Result<TimeEntry> {
     let new_id: i64 = diesel::insert_into(time_entries::table)
         .values((
+            EntryValues::new(start, end, f),
             time_entries::user_id.eq(user.get()),
-            time_entries::project_id.eq(f.project_id.get()),
-            time_entries::task_id.eq(f.task_id.map(TaskId::get)),
-            time_entries::start_time.eq(to_naive(start)),
-            time_entries::end_time.eq(end.map(to_naive)),
-            time_entries::notes.eq(f.notes.as_str()),
-            time_entries::tags.eq(f.tags.to_stored()),
-            time_entries::billable.eq(f.billable),
             time_entries::created_at.eq(to_naive(now())),
         ))
         .returning(time_entries::id)
@@ -165,15 +187,7 @@ pub fn update(
             .find(entry.get())
             .filter(time_entries::invoice_id.is_null()),
     )
-    .set((
-        time_entries::project_id.eq(f.project_id.get()),
-        time_entries::task_id.eq(f.task_id.map(TaskId::get)),
-        time_entries::start_time.eq(to_naive(start)),
-        time_entries::end_time.eq(end.map(to_naive)),
-        time_entries::notes.eq(f.notes.as_str()),
-        time_entries::tags.eq(f.tags.to_stored()),
-        time_entries::billable.eq(f.billable),
-    ))
+    .set(EntryValues::new(start, end, f))
     .execute(conn)?;
     Ok(n == 1)
 }

@@ -50,11 +50,7 @@ async fn summary(
     user: ApiUser,
     q: web::Query<SummaryQuery>,
 ) -> Result<HttpResponse, HttpError> {
-    let period = input::period(
-        q.from.as_deref(),
-        q.to.as_deref(),
-        input::today(tt_app::now()),
-    )?;
+    let period = input::period_until_today(q.from.as_deref(), q.to.as_deref())?;
     let group_by: GroupBy = q.group_by.as_deref().unwrap_or("project").parse()?;
     let actor = user.actor();
     let r = state
@@ -102,10 +98,6 @@ async fn entries_csv(
     user: ApiUser,
     q: web::Query<CsvQuery>,
 ) -> Result<HttpResponse, HttpError> {
-    let period = input::period(
-        q.from.as_deref(),
-        q.to.as_deref(),
-        input::today(tt_app::now()),
-    )?;
+    let period = input::period_until_today(q.from.as_deref(), q.to.as_deref())?;
     crate::export::entries_csv_response(&state, user.actor(), period).await
 }

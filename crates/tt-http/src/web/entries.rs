@@ -86,11 +86,7 @@ async fn show_list(
         if filter.from.trim().is_empty() && filter.to.trim().is_empty() {
             (None, None)
         } else {
-            match input::period(
-                Some(&filter.from),
-                Some(&filter.to),
-                input::today(tt_app::now()),
-            ) {
+            match input::period_until_today(Some(&filter.from), Some(&filter.to)) {
                 Ok(p) => (Some(p), None),
                 Err(e) => (None, Some(e.to_string())),
             }

@@ -75,8 +75,7 @@ async fn summary(
         "" => Ok(GroupBy::Project),
         s => s.parse().map_err(|e: tt_domain::DomainError| e.to_string()),
     };
-    let period = input::period(Some(&q.from), Some(&q.to), input::today(tt_app::now()))
-        .map_err(|e| e.to_string());
+    let period = input::period_until_today(Some(&q.from), Some(&q.to)).map_err(|e| e.to_string());
     let mut page = ReportsPage {
         l: Layout::new(&user, "Reports", Nav::Reports)?,
         from: q.from.trim().to_owned(),
@@ -148,6 +147,6 @@ async fn entries_csv(
     user: WebUser,
     q: web::Query<CsvQuery>,
 ) -> Result<HttpResponse, HttpError> {
-    let period = input::period(Some(&q.from), Some(&q.to), input::today(tt_app::now()))?;
+    let period = input::period_until_today(Some(&q.from), Some(&q.to))?;
     crate::export::entries_csv_response(&state, user.actor(), period).await
 }
