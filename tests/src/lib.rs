@@ -238,7 +238,7 @@ impl TestApp {
     pub fn create_user(&self, username: &str, password: &str, admin: bool) -> tt_domain::UserId {
         let username = tt_domain::Username::parse(username).expect("username");
         let hash =
-            tt_app::passwords::hash(&tt_domain::Password::parse(password).expect("password"))
+            tt_app::passwords::hash(&tt_domain::Password::parse(password, &[]).expect("password"))
                 .expect("hash");
         let role = if admin {
             tt_domain::Role::Admin

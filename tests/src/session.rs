@@ -296,6 +296,7 @@ pub struct Browser {
     http: Client,
     base: String,
     cookie: RefCell<Option<String>>,
+    headers: RefCell<HeaderMap>,
 }
 
 impl Browser {
@@ -305,12 +306,27 @@ impl Browser {
             http: client(),
             base: base.trim_end_matches('/').to_owned(),
             cookie: RefCell::new(None),
+            headers: RefCell::new(HeaderMap::new()),
         }
+    }
+
+    /// Sends `name: value` with every request from now on (a browser's
+    /// `User-Agent`, say).
+    pub fn set_header(&self, name: reqwest::header::HeaderName, value: &str) {
+        self.headers
+            .borrow_mut()
+            .insert(name, value.parse().expect("header value"));
+    }
+
+    /// Uses a session cookie taken from another browser.
+    pub fn set_session_cookie(&self, value: &str) {
+        *self.cookie.borrow_mut() = Some(value.to_owned());
     }
 
     /// Sends any request with this session's cookie, keeping the cookie
     /// the server sets.
     pub fn send(&self, rb: RequestBuilder) -> Page {
+        let rb = rb.headers(self.headers.borrow().clone());
         let rb = match self.cookie.borrow().as_ref() {
             Some(c) => rb.header(COOKIE, format!("tt_session={c}")),
             None => rb,

@@ -116,7 +116,7 @@ pub fn create_user(
     let account = tt_app::users::NewAccount {
         username: tt_domain::Username::parse(username)?,
         email: tt_app::input::email(email).map_err(|e| anyhow::anyhow!("{e}"))?,
-        password: tt_domain::Password::parse(password)?,
+        password: tt_domain::Password::parse(password, &[username, email.unwrap_or_default()])?,
         role: if admin {
             tt_domain::Role::Admin
         } else {
@@ -125,6 +125,24 @@ pub fn create_user(
     };
     let app = open_app(settings)?;
     tt_app::users::create_by_operator(&app, account).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// `timetracker user set-password`: the operator sets a user's password;
+/// the same strength rule as everywhere, and every session and token ends.
+pub fn set_password(
+    settings: &Settings,
+    username: &str,
+    password: &str,
+    temporary: bool,
+) -> anyhow::Result<tt_domain::User> {
+    let username = tt_domain::Username::parse(username)?;
+    let app = open_app(settings)?;
+    tt_app::users::set_password_by_operator(&app, &username, password, temporary).map_err(|e| {
+        match e {
+            tt_app::AppError::NotFound => anyhow::anyhow!("no user named {username}"),
+            other => anyhow::anyhow!("{other}"),
+        }
+    })
 }
 
 /// The application layer on this installation's database and store, for

@@ -133,6 +133,20 @@ enum UserCommand {
         #[arg(long)]
         password_file: Option<PathBuf>,
     },
+    /// Set a user's password (the password comes from --password-file or
+    /// the first line of standard input). Every browser session and API
+    /// token of theirs ends.
+    SetPassword {
+        /// Login name.
+        #[arg(long)]
+        username: String,
+        /// File whose first line is the new password.
+        #[arg(long)]
+        password_file: Option<PathBuf>,
+        /// Make the user choose a new password at their next sign-in.
+        #[arg(long)]
+        temporary: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -205,6 +219,27 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("created {} user {} (id {})", role, user.username, user.id);
             Ok(())
         }
+        Command::User {
+            command:
+                UserCommand::SetPassword {
+                    username,
+                    password_file,
+                    temporary,
+                },
+        } => {
+            let password = read_password(password_file.as_deref())?;
+            let user = timetracker::set_password(&settings, &username, &password, temporary)?;
+            println!(
+                "password of {} set{}; their sessions and API tokens were ended",
+                user.username,
+                if temporary {
+                    " (they choose a new one at their next sign-in)"
+                } else {
+                    ""
+                }
+            );
+            Ok(())
+        }
         Command::Setup {
             admin_username,
             admin_password_file,
@@ -214,7 +249,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let account = tt_app::users::NewAccount {
                 username: Username::parse(&admin_username)?,
                 email: None,
-                password: Password::parse(&read_password(admin_password_file.as_deref())?)?,
+                password: Password::parse(
+                    &read_password(admin_password_file.as_deref())?,
+                    &[&admin_username],
+                )?,
                 role: Role::Admin,
             };
             let app = timetracker::open_app(&settings)?;

@@ -53,7 +53,7 @@ fn migrate_twice_is_a_noop() {
     std::fs::create_dir_all(env.dir.path().join("data")).unwrap();
     let (ok, out, err) = env.run(&["migrate"]);
     assert!(ok, "{err}");
-    assert!(out.starts_with("2 migration(s) applied"), "{out}");
+    assert!(out.starts_with("3 migration(s) applied"), "{out}");
     let (ok, out, _) = env.run(&["migrate"]);
     assert!(ok);
     assert!(out.starts_with("0 migration(s) applied"), "{out}");
@@ -119,7 +119,78 @@ fn user_create_from_file_and_stdin() {
         pw.to_str().unwrap(),
     ]);
     assert!(!ok);
-    assert!(err.contains("at least 8"), "{err}");
+    assert!(err.contains("at least 12"), "{err}");
+    // Long but common: refused, saying why.
+    std::fs::write(&pw, "password1234\n").unwrap();
+    let (ok, _, err) = env.run(&[
+        "user",
+        "create",
+        "--username",
+        "bob",
+        "--password-file",
+        pw.to_str().unwrap(),
+    ]);
+    assert!(!ok);
+    assert!(err.contains("too easy to guess"), "{err}");
+}
+
+#[test]
+fn user_set_password_ends_access_and_can_be_temporary() {
+    let env = Env::new();
+    let pw = env.dir.path().join("pw");
+    std::fs::write(&pw, "a-very-long-password\n").unwrap();
+    let args = |name: &str| -> Vec<String> {
+        ["user", "create", "--username", name, "--password-file"]
+            .iter()
+            .map(ToString::to_string)
+            .chain([pw.to_str().unwrap().to_owned()])
+            .collect()
+    };
+    let create = args("carol");
+    let (ok, _, err) = env.run(&create.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(ok, "{err}");
+    std::fs::write(&pw, "quartz-meadow-lantern\n").unwrap();
+    let set = |extra: &[&str]| {
+        let mut a = vec![
+            "user",
+            "set-password",
+            "--username",
+            "carol",
+            "--password-file",
+            pw.to_str().unwrap(),
+        ];
+        a.extend_from_slice(extra);
+        env.run(&a)
+    };
+    let (ok, out, err) = set(&[]);
+    assert!(ok, "{err}");
+    assert!(out.contains("password of carol set"), "{out}");
+    let (ok, out, err) = set(&["--temporary"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("choose a new one"), "{out}");
+    // The same strength rule as everywhere; an unknown user is named.
+    std::fs::write(&pw, "carol-carol-1\n").unwrap();
+    let (ok, _, err) = set(&[]);
+    assert!(!ok);
+    assert!(err.contains("too easy to guess"), "{err}");
+    std::fs::write(&pw, "quartz-meadow-lantern\n").unwrap();
+    let (ok, _, err) = env.run(&[
+        "user",
+        "set-password",
+        "--username",
+        "nobody",
+        "--password-file",
+        pw.to_str().unwrap(),
+    ]);
+    assert!(!ok);
+    assert!(err.contains("no user named nobody"), "{err}");
+    // The password really changed, and --temporary was recorded.
+    let db = env.dir.path().join("data/timetracker.db");
+    let mut conn = tt_persistence::establish(&format!("sqlite://{}", db.display())).unwrap();
+    let (user, hash) = tt_persistence::users::find_with_hash(&mut conn, "carol").unwrap();
+    assert!(tt_app::passwords::verify("quartz-meadow-lantern", &hash));
+    assert!(!tt_app::passwords::verify("a-very-long-password", &hash));
+    assert!(user.must_change_password);
 }
 
 #[test]

@@ -10,7 +10,7 @@ use tt_persistence::users as repo;
 
 use crate::events::{self, AuthMethod, LoginFailureReason};
 use crate::passwords::{dummy_hash, random_bytes, verify};
-use crate::{Actor, App, Result};
+use crate::{Actor, App, AppError, Result};
 
 /// Why a sign-in was refused (both answer the same to the client).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,19 +90,124 @@ pub fn token_hash(token: &str) -> String {
     digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Issues an API token for a user who just signed in; returns the token
-/// (shown once, never stored).
-pub fn issue_token(app: &App, user: &User) -> Result<String> {
-    let token = new_token()?;
-    let hash = token_hash(&token);
-    let token_id = app.write(|c| Ok(repo::add_token(c, user.id, &hash)?))?;
-    app.track(events::login(AuthMethod::ApiToken), Some(user.id));
-    app.track(events::api_token_created(token_id), Some(user.id));
-    Ok(token)
+/// What to call a new API token and how long it lasts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRequest {
+    /// Its name, shown in the token list.
+    pub name: tt_domain::Name,
+    /// Days until it stops working; `None`: until revoked.
+    pub expires_in_days: Option<u32>,
 }
 
-/// The active user owning an API token; `NotFound` for any other token.
-pub fn user_for_token(app: &App, token: &str) -> Result<User> {
+impl TokenRequest {
+    /// The longest lifetime a token may be given, in days (ten years).
+    pub const MAX_DAYS: u32 = 3650;
+    /// What a token made by `POST /api/v1/auth/login` lasts unless asked
+    /// otherwise: a sign-in is not forever.
+    pub const SIGN_IN_DAYS: u32 = 30;
+
+    /// A token request from typed text: a name (1–200 characters) and an
+    /// optional lifetime of 1 to [`Self::MAX_DAYS`] days.
+    pub fn parse(name: &str, expires_in_days: Option<i64>) -> Result<Self> {
+        let name = tt_domain::Name::parse(name)
+            .map_err(|e| AppError::invalid(e.to_string().replacen("name:", "token name:", 1)))?;
+        let expires_in_days = match expires_in_days {
+            None => None,
+            Some(d) => Some(
+                u32::try_from(d)
+                    .ok()
+                    .filter(|d| (1..=Self::MAX_DAYS).contains(d))
+                    .ok_or_else(|| {
+                        AppError::invalid(format!(
+                            "expires_in_days: must be between 1 and {}",
+                            Self::MAX_DAYS
+                        ))
+                    })?,
+            ),
+        };
+        Ok(TokenRequest {
+            name,
+            expires_in_days,
+        })
+    }
+
+    /// What a sign-in through the API issues when it names nothing.
+    pub fn sign_in() -> Self {
+        TokenRequest {
+            name: tt_domain::Name::parse("API sign-in").unwrap_or_else(|_| unreachable!()),
+            expires_in_days: Some(Self::SIGN_IN_DAYS),
+        }
+    }
+}
+
+pub use tt_persistence::users::TokenInfo;
+
+/// Stores a new token for `user`; returns its description and the token
+/// itself (shown once, never stored).
+fn mint(app: &App, user: &User, request: &TokenRequest) -> Result<(TokenInfo, String)> {
+    if user.must_change_password {
+        return Err(AppError::Forbidden(
+            "an administrator reset your password: sign in on the web and choose a new one first",
+        ));
+    }
+    let token = new_token()?;
+    let hash = token_hash(&token);
+    let expires_at = request
+        .expires_in_days
+        .map(|d| chrono::Utc::now() + chrono::TimeDelta::days(i64::from(d)));
+    let info = app.write(|c| {
+        let id = repo::add_token(
+            c,
+            &repo::NewToken {
+                user_id: user.id,
+                token_hash: &hash,
+                name: request.name.as_str(),
+                expires_at,
+            },
+        )?;
+        repo::list_tokens(c, user.id)?
+            .into_iter()
+            .find(|t| t.id == id)
+            .ok_or_else(|| AppError::internal("new token not found"))
+    })?;
+    app.track(events::api_token_created(info.id), Some(user.id));
+    Ok((info, token))
+}
+
+/// Issues an API token for a user who just signed in with their password.
+pub fn issue_token(app: &App, user: &User, request: &TokenRequest) -> Result<(TokenInfo, String)> {
+    let minted = mint(app, user, request)?;
+    app.track(events::login(AuthMethod::ApiToken), Some(user.id));
+    Ok(minted)
+}
+
+/// A signed-in user makes another token (for a script, a device).
+pub fn create_token(
+    app: &App,
+    actor: &Actor,
+    request: &TokenRequest,
+) -> Result<(TokenInfo, String)> {
+    mint(app, &actor.user, request)
+}
+
+/// The actor's unexpired tokens, newest first.
+pub fn list_tokens(app: &App, actor: &Actor) -> Result<Vec<TokenInfo>> {
+    app.read(|c| Ok(repo::list_tokens(c, actor.id())?))
+}
+
+/// Revokes one of the actor's tokens; someone else's is `NotFound`.
+pub fn revoke_token_by_id(app: &App, actor: &Actor, token: i64) -> Result<()> {
+    if !app.write(|c| Ok(repo::revoke_token_of_user(c, actor.id(), token)?))? {
+        return Err(AppError::NotFound);
+    }
+    app.track(events::api_token_revoked(token), Some(actor.id()));
+    Ok(())
+}
+
+/// The active user owning an unexpired API token, and which token it is;
+/// `NotFound` for any other token. Its last use is recorded at most once a
+/// minute.
+pub fn user_for_token(app: &App, token: &str) -> Result<(User, TokenInfo)> {
     let hash = token_hash(token);
     app.read(|c| Ok(repo::find_by_token_hash(c, &hash)?))
 }

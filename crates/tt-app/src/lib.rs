@@ -25,6 +25,7 @@ pub mod entries;
 pub mod export;
 pub mod invoices;
 pub mod reports;
+pub mod sessions;
 pub mod tasks;
 pub mod timer;
 pub mod users;

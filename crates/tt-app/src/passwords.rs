@@ -49,7 +49,7 @@ mod tests {
 
     #[test]
     fn password_roundtrip() {
-        let p = Password::parse("correct horse battery").expect("valid");
+        let p = Password::parse("correct horse battery", &[]).expect("valid");
         let h = hash(&p).expect("hash");
         assert!(h.starts_with("$argon2id$"));
         assert!(verify("correct horse battery", &h));

@@ -104,6 +104,11 @@ pub fn set_role_active(
         let before = repo::find(c, id)?;
         let after = repo::set_role_active(c, id, role, active)?;
         ensure_an_admin_remains(repo::count_active_admins(c)?)?;
+        if !active {
+            // Deactivation ends every session and token; reactivating the
+            // account later brings none of them back.
+            repo::end_access(c, id, None)?;
+        }
         Ok((before.role, after))
     })?;
     if let Some(event) = events::user_role_changed(old, &user) {
@@ -128,10 +133,95 @@ pub fn delete(
         locks::admin_roster(c, &[actor.id(), id])?;
         recheck_actor(c, actor)?;
         locks::entries_of_user(c, id)?;
+        repo::end_access(c, id, None)?;
         let report = repo::delete(c, id, entries)?;
         ensure_an_admin_remains(repo::count_active_admins(c)?)?;
         Ok(report)
     })?;
     app.track(events::user_deleted(id, entries), Some(actor.id()));
     Ok(report)
+}
+
+// ------------------------------------------------------------- passwords
+
+/// A new password for `user`, judged against their name and e-mail.
+fn new_password(user: &User, raw: &str) -> Result<Password> {
+    let email = user.email.as_ref().map_or("", Email::as_str);
+    Ok(Password::parse(raw, &[user.username.as_str(), email])?)
+}
+
+/// Stores `password` for `user` and ends every session and token of
+/// theirs except the session `keep`, in one transaction.
+fn replace_password(
+    app: &App,
+    user: UserId,
+    password: &Password,
+    must_change: bool,
+    keep: Option<i64>,
+) -> Result<()> {
+    let hash = passwords::hash(password)?;
+    app.write(|c| {
+        repo::set_password_hash(c, user, &hash, must_change)?;
+        repo::end_access(c, user, keep)?;
+        Ok(())
+    })
+}
+
+/// The actor changes their own password; the current one is required.
+/// Every other session and every API token of theirs ends; `current`
+/// (the browser session asking, if any) stays signed in.
+pub fn change_password(
+    app: &App,
+    actor: &Actor,
+    current_password: &str,
+    new: &str,
+    current: Option<i64>,
+) -> Result<()> {
+    let hash = app.read(|c| Ok(repo::password_hash(c, actor.id())?))?;
+    if current_password.len() > 1024 || !passwords::verify(current_password, &hash) {
+        return Err(AppError::invalid("current password: is not right"));
+    }
+    if current_password == new {
+        return Err(AppError::invalid(
+            "password: the new password must differ from the current one",
+        ));
+    }
+    let password = new_password(&actor.user, new)?;
+    replace_password(app, actor.id(), &password, false, current)?;
+    tracing::info!(user = actor.id().get(), "password changed");
+    Ok(())
+}
+
+/// An administrator gives a user a temporary password: all of the user's
+/// sessions and tokens end, and they must choose a new password at their
+/// next sign-in.
+pub fn reset_password(app: &App, actor: &Actor, id: UserId, temporary: &str) -> Result<User> {
+    require_admin(&actor.user)?;
+    let user = app.read(|c| Ok(repo::find(c, id)?))?;
+    // The anonymisation placeholder has a reserved name and no password.
+    tt_domain::may_take_username(&user.username)?;
+    let password = new_password(&user, temporary)?;
+    replace_password(app, id, &password, true, None)?;
+    tracing::info!(user = id.get(), by = actor.id().get(), "password reset");
+    app.read(|c| Ok(repo::find(c, id)?))
+}
+
+/// The operator sets a user's password on the command line
+/// (`timetracker user set-password`). With `must_change`, the user chooses
+/// a new one at their next sign-in. Every session and token ends.
+pub fn set_password_by_operator(
+    app: &App,
+    username: &Username,
+    password: &str,
+    must_change: bool,
+) -> Result<User> {
+    tt_domain::may_take_username(username)?;
+    let user = app.read(|c| match repo::find_with_hash(c, username.as_str()) {
+        Ok((user, _)) => Ok(user),
+        Err(tt_persistence::PersistenceError::NotFound) => Err(AppError::NotFound),
+        Err(e) => Err(e.into()),
+    })?;
+    let password = new_password(&user, password)?;
+    replace_password(app, user.id, &password, must_change, None)?;
+    app.read(|c| Ok(repo::find(c, user.id)?))
 }

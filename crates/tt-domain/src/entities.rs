@@ -21,6 +21,9 @@ pub struct User {
     pub role: Role,
     /// Inactive users cannot log in.
     pub active: bool,
+    /// Set by an administrator's password reset: the user must choose a
+    /// new password before doing anything else.
+    pub must_change_password: bool,
     /// Creation time.
     pub created_at: DateTime<Utc>,
 }

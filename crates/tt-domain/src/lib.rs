@@ -36,7 +36,7 @@ pub enum DomainError {
         /// The field that was rejected.
         field: &'static str,
         /// A short, user-facing explanation.
-        reason: &'static str,
+        reason: std::borrow::Cow<'static, str>,
     },
     /// A state change that the rules forbid.
     #[error("{0}")]
@@ -52,6 +52,9 @@ pub enum DomainError {
 
 impl DomainError {
     pub(crate) const fn invalid(field: &'static str, reason: &'static str) -> Self {
-        DomainError::Invalid { field, reason }
+        DomainError::Invalid {
+            field,
+            reason: std::borrow::Cow::Borrowed(reason),
+        }
     }
 }

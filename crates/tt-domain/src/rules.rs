@@ -103,7 +103,7 @@ pub fn may_take_username(name: &crate::Username) -> Result<(), DomainError> {
     if taken {
         return Err(DomainError::Invalid {
             field: "username",
-            reason: "is reserved",
+            reason: std::borrow::Cow::Borrowed("is reserved"),
         });
     }
     Ok(())
@@ -133,6 +133,7 @@ mod tests {
             email: None,
             role,
             active: true,
+            must_change_password: false,
             created_at: Utc.timestamp_opt(0, 0).single().expect("time"),
         }
     }

@@ -73,18 +73,30 @@ impl Email {
     }
 }
 
-/// A password as typed: 8–1024 characters. Never displayed.
+/// A new password: 12–1024 characters (OWASP ASVS 2.1.1) that is hard to
+/// guess — the zxcvbn estimator, told the account's own name and e-mail,
+/// must rate it at least "safely unguessable" (3 of 4: more than 10^10
+/// guesses). Only its first 100 characters are rated (the estimator's
+/// cost grows with length; a password strong in its first 100 is strong).
+/// Never displayed.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Password(String);
 
 impl Password {
-    /// Parses a new password.
-    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+    /// The fewest characters a new password may have.
+    pub const MIN_CHARS: usize = 12;
+    /// The lowest zxcvbn score (0–4) a new password may have.
+    pub const MIN_SCORE: u8 = 3;
+
+    /// Parses a new password for the account known by `account` (its
+    /// username and e-mail: a password built from them is easy to guess).
+    /// A refusal says why, and what would help.
+    pub fn parse(raw: &str, account: &[&str]) -> Result<Self, DomainError> {
         let n = raw.chars().count();
-        if n < 8 {
+        if n < Self::MIN_CHARS {
             return Err(DomainError::invalid(
                 "password",
-                "must be at least 8 characters",
+                "must be at least 12 characters",
             ));
         }
         if raw.len() > 1024 {
@@ -92,6 +104,26 @@ impl Password {
                 "password",
                 "must be at most 1024 bytes",
             ));
+        }
+        let rated: String = raw.chars().take(100).collect();
+        let estimate = zxcvbn::zxcvbn(&rated, account);
+        if u8::from(estimate.score()) < Self::MIN_SCORE {
+            let mut why = String::from("is too easy to guess");
+            if let Some(feedback) = estimate.feedback() {
+                if let Some(warning) = feedback.warning() {
+                    why.push_str(&format!(" ({})", warning.to_string().trim_end_matches('.')));
+                }
+                for hint in feedback.suggestions() {
+                    why.push_str(&format!(". {}", hint.to_string().trim_end_matches('.')));
+                }
+            }
+            if !why.contains(". ") {
+                why.push_str(". Add another word or two; uncommon words are better");
+            }
+            return Err(DomainError::Invalid {
+                field: "password",
+                reason: why.into(),
+            });
         }
         Ok(Self(raw.to_owned()))
     }
@@ -519,9 +551,24 @@ mod tests {
 
     #[test]
     fn password_debug_is_redacted() {
-        let p = Password::parse("correct horse").expect("valid");
+        let p = Password::parse("correct horse battery", &[]).expect("valid");
         assert_eq!(format!("{p:?}"), "Password(***)");
-        assert!(Password::parse("short").is_err());
+    }
+
+    #[test]
+    fn weak_passwords_are_refused_with_a_reason() {
+        let why = |raw: &str, account: &[&str]| match Password::parse(raw, account) {
+            Err(DomainError::Invalid { reason, .. }) => reason,
+            other => panic!("{raw:?} accepted: {other:?}"),
+        };
+        assert_eq!(why("short", &[]), "must be at least 12 characters");
+        // Long enough, but among the most common passwords.
+        assert!(why("password1234", &[]).starts_with("is too easy to guess"));
+        // Made of the account's own name: guessable only because of it.
+        assert!(Password::parse("margaretha-1985", &[]).is_ok());
+        assert!(why("margaretha-1985", &["margaretha"]).starts_with("is too easy to guess"));
+        // Repetition is no strength.
+        assert!(why("abcabcabcabcabc", &[]).contains("Repeats"));
     }
 
     #[test]

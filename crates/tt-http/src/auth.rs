@@ -21,9 +21,10 @@ fn random_bytes(buf: &mut [u8]) -> Result<(), HttpError> {
     tt_app::passwords::random_bytes(buf).map_err(HttpError::from)
 }
 
-/// The user behind a valid `Authorization: Bearer` API token.
+/// The user behind a valid `Authorization: Bearer` API token, and the
+/// token's id.
 #[derive(Debug, Clone)]
-pub(crate) struct ApiUser(pub User);
+pub(crate) struct ApiUser(pub User, pub i64);
 
 impl ApiUser {
     /// The acting user for `tt_app`, on the API surface.
@@ -53,7 +54,7 @@ impl FromRequest for ApiUser {
         Box::pin(async move {
             let token = token.ok_or(HttpError::Unauthorized)?;
             let state = state.ok_or_else(|| HttpError::internal("state missing"))?;
-            let user = state
+            let (user, token) = state
                 .run(move |app| tt_app::auth::user_for_token(app, &token))
                 .await
                 .map_err(|e| match e {
@@ -61,14 +62,22 @@ impl FromRequest for ApiUser {
                     other => other,
                 })?;
             crate::observe::note_user(&req, user.id.get());
-            Ok(ApiUser(user))
+            Ok(ApiUser(user, token.id))
         })
     }
 }
 
-const SESSION_USER: &str = "uid";
+/// Session keys: the signed-in user's id…
+pub(crate) const SESSION_USER: &str = "uid";
+/// …when they signed in…
 const SESSION_ISSUED: &str = "iat";
+/// …the CSRF token…
 const SESSION_CSRF: &str = "csrf";
+/// …the browser family and platform, shown in the session list…
+pub(crate) const SESSION_BROWSER: &str = "ua";
+/// …and the session's row id, added by the store when it loads the
+/// session (never stored inside it).
+pub(crate) const SESSION_ID: &str = "_sid";
 
 /// The CSRF token of this browser session, created on first use.
 pub(crate) fn csrf_token(session: &Session) -> Result<String, HttpError> {
@@ -102,15 +111,42 @@ pub(crate) fn verify_csrf(session: &Session, submitted: &str) -> Result<(), Http
 }
 
 /// Starts a login session for `user`, replacing any previous session (so a
-/// session id cannot be fixed before login).
-pub(crate) fn start_session(session: &Session, user: UserId) -> Result<(), HttpError> {
+/// session id cannot be fixed before login). The browser family is kept
+/// for the user's session list.
+pub(crate) fn start_session(
+    session: &Session,
+    user: UserId,
+    req: &HttpRequest,
+) -> Result<(), HttpError> {
     session.renew();
     session.clear();
     let now = chrono::Utc::now().timestamp();
+    let agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     session
         .insert(SESSION_USER, user.get())
         .and_then(|()| session.insert(SESSION_ISSUED, now))
+        .and_then(|()| session.insert(SESSION_BROWSER, browser_family(agent)))
         .map_err(|e| HttpError::Internal(Box::new(e)))
+}
+
+/// "Firefox on Linux" from a `User-Agent` header: the family and the
+/// platform, never the version or anything finer.
+pub(crate) fn browser_family(user_agent: &str) -> String {
+    let ua = woothee::parser::Parser::new().parse(user_agent);
+    match ua {
+        Some(r) if r.name != "UNKNOWN" && r.os != "UNKNOWN" => format!("{} on {}", r.name, r.os),
+        Some(r) if r.name != "UNKNOWN" => r.name.to_owned(),
+        _ => "Unknown browser".to_owned(),
+    }
+}
+
+/// The row id of this browser's session, once stored.
+pub(crate) fn current_session_id(session: &Session) -> Option<i64> {
+    session.get::<i64>(SESSION_ID).ok().flatten()
 }
 
 /// The user id of a live session: `None` if absent or older than the TTL.
@@ -196,6 +232,14 @@ impl FromRequest for WebUser {
             };
             let found = state.run(move |app| tt_app::user_by_id(app, uid)).await;
             let user = match found {
+                Ok(user) if user.active && user.must_change_password => {
+                    // Reset by an administrator: nothing but choosing a new
+                    // password (or signing out) until then.
+                    if req.path() != crate::web::CHANGE_PASSWORD_PATH && req.path() != "/logout" {
+                        return Err(HttpError::PasswordChangeRequired);
+                    }
+                    user
+                }
                 Ok(user) if user.active => user,
                 Ok(_) | Err(HttpError::NotFound) => {
                     // Deactivated or deleted since login: the session is over.

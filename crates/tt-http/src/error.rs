@@ -34,6 +34,10 @@ pub enum HttpError {
     /// 403: signed in but not allowed.
     #[error("{0}")]
     Forbidden(String),
+    /// 403: an administrator reset the password; a browser is sent to
+    /// choose a new one.
+    #[error("an administrator reset your password: choose a new one first")]
+    PasswordChangeRequired,
     /// 403: a form without a valid CSRF token.
     #[error("the form expired or did not come from this site; reload and try again")]
     Csrf,
@@ -74,6 +78,7 @@ impl HttpError {
             HttpError::Unauthorized | HttpError::SignIn(_) => "unauthorized",
             HttpError::Forbidden(_) => "forbidden",
             HttpError::Csrf => "csrf_failed",
+            HttpError::PasswordChangeRequired => "password_change_required",
             HttpError::NotFound => "not_found",
             HttpError::Conflict(_) => "conflict",
             HttpError::SetupRequired => "setup_required",
@@ -166,7 +171,9 @@ impl ResponseError for HttpError {
         match self {
             HttpError::BadRequest(..) => StatusCode::BAD_REQUEST,
             HttpError::Unauthorized | HttpError::SignIn(_) => StatusCode::UNAUTHORIZED,
-            HttpError::Forbidden(_) | HttpError::Csrf => StatusCode::FORBIDDEN,
+            HttpError::Forbidden(_) | HttpError::Csrf | HttpError::PasswordChangeRequired => {
+                StatusCode::FORBIDDEN
+            }
             HttpError::NotFound => StatusCode::NOT_FOUND,
             HttpError::Conflict(_) | HttpError::SetupRequired => StatusCode::CONFLICT,
             HttpError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

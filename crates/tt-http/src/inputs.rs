@@ -149,7 +149,7 @@ pub(crate) fn new_account(
 ) -> Result<NewAccount, HttpError> {
     Ok(NewAccount {
         username: Username::parse(username)?,
-        password: Password::parse(password)?,
+        password: Password::parse(password, &[username, email.unwrap_or_default()])?,
         email: tt_app::input::email(email)?,
         role,
     })

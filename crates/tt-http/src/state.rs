@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use actix_session::SessionMiddleware;
 use actix_session::config::{CookieContentSecurity, PersistentSession};
-use actix_session::storage::CookieSessionStore;
 use actix_web::cookie::{Key, SameSite, time::Duration as CookieDuration};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -18,6 +17,7 @@ use tt_installation::Installation;
 use tt_telemetry::{Event, Telemetry};
 
 use crate::error::HttpError;
+use crate::session_store::DbSessionStore;
 
 /// The HTTP-level settings the composition root passes in.
 #[derive(Clone)]
@@ -145,19 +145,22 @@ impl AppState {
         &self.installation
     }
 
-    pub(crate) fn session_middleware(&self) -> SessionMiddleware<CookieSessionStore> {
+    pub(crate) fn session_middleware(&self) -> SessionMiddleware<DbSessionStore> {
         let key = Key::derive_from(&self.settings.secret_key);
         let ttl = CookieDuration::seconds(
             i64::try_from(self.settings.session_ttl.as_secs()).unwrap_or(12 * 3600),
         );
-        SessionMiddleware::builder(CookieSessionStore::default(), key)
-            .cookie_name("tt_session".to_owned())
-            .cookie_secure(self.settings.cookie_secure)
-            .cookie_http_only(true)
-            .cookie_same_site(SameSite::Lax)
-            .cookie_content_security(CookieContentSecurity::Private)
-            .session_lifecycle(PersistentSession::default().session_ttl(ttl))
-            .build()
+        SessionMiddleware::builder(
+            DbSessionStore::new(self.app.clone(), self.settings.session_ttl),
+            key,
+        )
+        .cookie_name("tt_session".to_owned())
+        .cookie_secure(self.settings.cookie_secure)
+        .cookie_http_only(true)
+        .cookie_same_site(SameSite::Lax)
+        .cookie_content_security(CookieContentSecurity::Private)
+        .session_lifecycle(PersistentSession::default().session_ttl(ttl))
+        .build()
     }
 
     /// Runs an action of the application layer on actix's blocking pool.

@@ -13,6 +13,7 @@ pub mod installation;
 pub mod invoices;
 pub mod locks;
 pub mod schema;
+pub mod sessions;
 pub mod users;
 pub mod work;
 

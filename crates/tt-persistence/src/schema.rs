@@ -10,6 +10,7 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamp,
         placeholder -> Bool,
+        must_change_password -> Bool,
     }
 }
 
@@ -19,6 +20,22 @@ diesel::table! {
         user_id -> BigInt,
         token_hash -> Text,
         created_at -> Timestamp,
+        name -> Text,
+        expires_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        key_hash -> Text,
+        user_id -> Nullable<BigInt>,
+        state -> Text,
+        browser -> Nullable<Text>,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
     }
 }
 
@@ -130,6 +147,7 @@ diesel::table! {
 }
 
 diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(projects -> clients (client_id));
 diesel::joinable!(tasks -> projects (project_id));
 diesel::joinable!(time_entries -> projects (project_id));
@@ -138,6 +156,7 @@ diesel::joinable!(invoice_lines -> invoices (invoice_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     api_tokens,
+    sessions,
     clients,
     projects,
     tasks,

@@ -1,5 +1,6 @@
 //! Users and API tokens.
 
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use tt_domain::{Email, Role, User, UserId, Username};
 
@@ -15,6 +16,7 @@ struct UserRow {
     password_hash: String,
     role: String,
     active: bool,
+    must_change_password: bool,
     created_at: chrono::NaiveDateTime,
 }
 
@@ -35,6 +37,7 @@ impl UserRow {
                 .parse::<Role>()
                 .map_err(|_| PersistenceError::Corrupt("role"))?,
             active: self.active,
+            must_change_password: self.must_change_password,
             created_at: to_utc(self.created_at),
         };
         Ok((user, self.password_hash))
@@ -133,43 +136,191 @@ pub fn set_role_active(
     find(conn, user_id)
 }
 
-/// Replaces a user's password hash and revokes their API tokens.
-pub fn set_password_hash(conn: &mut DbConnection, user_id: UserId, hash: &str) -> Result<()> {
-    crate::connection::write_transaction(conn, |conn| {
-        let n = diesel::update(users::table.find(user_id.get()))
-            .set(users::password_hash.eq(hash))
-            .execute(conn)?;
-        if n == 0 {
-            return Err(PersistenceError::NotFound);
-        }
-        diesel::delete(api_tokens::table.filter(api_tokens::user_id.eq(user_id.get())))
-            .execute(conn)?;
-        Ok(())
-    })
+/// Replaces a user's password hash; `must_change` makes them choose a new
+/// one at their next sign-in. Ending their sessions and tokens is
+/// [`end_access`], in the same transaction.
+pub fn set_password_hash(
+    conn: &mut DbConnection,
+    user_id: UserId,
+    hash: &str,
+    must_change: bool,
+) -> Result<()> {
+    let n = diesel::update(users::table.find(user_id.get()))
+        .set((
+            users::password_hash.eq(hash),
+            users::must_change_password.eq(must_change),
+        ))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(PersistenceError::NotFound);
+    }
+    Ok(())
 }
 
-/// Stores the SHA-256 hash of a new API token; returns the token's
-/// internal id.
-pub fn add_token(conn: &mut DbConnection, user_id: UserId, token_hash: &str) -> Result<i64> {
+/// A user's password hash (to check a current password before a change).
+pub fn password_hash(conn: &mut DbConnection, user_id: UserId) -> Result<String> {
+    Ok(users::table
+        .find(user_id.get())
+        .select(users::password_hash)
+        .first(conn)?)
+}
+
+/// Ends every way a user is signed in — browser sessions (except `keep`,
+/// the one that asked) and API tokens; returns (sessions, tokens) ended.
+pub fn end_access(
+    conn: &mut DbConnection,
+    user_id: UserId,
+    keep: Option<i64>,
+) -> Result<(usize, usize)> {
+    let sessions = crate::sessions::delete_all_of_user(conn, user_id, keep)?;
+    let tokens = revoke_all_tokens(conn, user_id)?;
+    Ok((sessions, tokens))
+}
+
+/// A new API token; only its hash is stored.
+#[derive(Debug, Clone, Copy)]
+pub struct NewToken<'a> {
+    /// Its owner.
+    pub user_id: UserId,
+    /// SHA-256 of the token, lower hex.
+    pub token_hash: &'a str,
+    /// What its owner calls it.
+    pub name: &'a str,
+    /// When it stops working, if ever.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// Stores an API token; returns its id. Expired tokens are swept on the way.
+pub fn add_token(conn: &mut DbConnection, new: &NewToken<'_>) -> Result<i64> {
+    let now = now();
+    diesel::delete(api_tokens::table.filter(api_tokens::expires_at.le(to_naive(now))))
+        .execute(conn)?;
     Ok(diesel::insert_into(api_tokens::table)
         .values((
-            api_tokens::user_id.eq(user_id.get()),
-            api_tokens::token_hash.eq(token_hash),
-            api_tokens::created_at.eq(to_naive(now())),
+            api_tokens::user_id.eq(new.user_id.get()),
+            api_tokens::token_hash.eq(new.token_hash),
+            api_tokens::name.eq(new.name),
+            api_tokens::expires_at.eq(new.expires_at.map(to_naive)),
+            api_tokens::created_at.eq(to_naive(now)),
         ))
         .returning(api_tokens::id)
         .get_result(conn)?)
 }
 
-/// The active user owning a token hash.
-pub fn find_by_token_hash(conn: &mut DbConnection, token_hash: &str) -> Result<User> {
-    let row: UserRow = users::table
+/// An API token as its owner sees it (never the token itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenInfo {
+    /// Id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When it stops working, if ever.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When it was last used (to the minute), if ever.
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+type TokenColumns = (
+    i64,
+    String,
+    chrono::NaiveDateTime,
+    Option<chrono::NaiveDateTime>,
+    Option<chrono::NaiveDateTime>,
+);
+
+fn token_info((id, name, created, expires, used): TokenColumns) -> TokenInfo {
+    TokenInfo {
+        id,
+        name,
+        created_at: to_utc(created),
+        expires_at: expires.map(to_utc),
+        last_used_at: used.map(to_utc),
+    }
+}
+
+const TOKEN_COLUMNS: (
+    api_tokens::id,
+    api_tokens::name,
+    api_tokens::created_at,
+    api_tokens::expires_at,
+    api_tokens::last_used_at,
+) = (
+    api_tokens::id,
+    api_tokens::name,
+    api_tokens::created_at,
+    api_tokens::expires_at,
+    api_tokens::last_used_at,
+);
+
+/// How stale a token's `last_used_at` may get before a request refreshes
+/// it: at most one write a minute per token, never one per request.
+pub const LAST_USED_GRANULARITY: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
+
+/// The active user owning an unexpired token hash, and the token. Records
+/// the use when the last record is older than [`LAST_USED_GRANULARITY`].
+pub fn find_by_token_hash(conn: &mut DbConnection, token_hash: &str) -> Result<(User, TokenInfo)> {
+    let now = now();
+    let (row, token): (UserRow, TokenColumns) = users::table
         .inner_join(api_tokens::table)
         .filter(api_tokens::token_hash.eq(token_hash))
         .filter(users::active.eq(true))
-        .select(UserRow::as_select())
+        .filter(
+            api_tokens::expires_at
+                .is_null()
+                .or(api_tokens::expires_at.gt(to_naive(now))),
+        )
+        .select((UserRow::as_select(), TOKEN_COLUMNS))
         .first(conn)?;
-    Ok(row.into_domain()?.0)
+    let token = token_info(token);
+    let stale = now - LAST_USED_GRANULARITY;
+    if token.last_used_at.is_none_or(|t| t < stale) {
+        diesel::update(
+            api_tokens::table.find(token.id).filter(
+                api_tokens::last_used_at
+                    .is_null()
+                    .or(api_tokens::last_used_at.lt(to_naive(stale))),
+            ),
+        )
+        .set(api_tokens::last_used_at.eq(to_naive(now)))
+        .execute(conn)?;
+    }
+    Ok((row.into_domain()?.0, token))
+}
+
+/// A user's unexpired tokens, newest first.
+pub fn list_tokens(conn: &mut DbConnection, user_id: UserId) -> Result<Vec<TokenInfo>> {
+    let rows: Vec<TokenColumns> = api_tokens::table
+        .filter(api_tokens::user_id.eq(user_id.get()))
+        .filter(
+            api_tokens::expires_at
+                .is_null()
+                .or(api_tokens::expires_at.gt(to_naive(now()))),
+        )
+        .order(api_tokens::id.desc())
+        .select(TOKEN_COLUMNS)
+        .load(conn)?;
+    Ok(rows.into_iter().map(token_info).collect())
+}
+
+/// Revokes one of a user's tokens by id; `false` if they have no such token.
+pub fn revoke_token_of_user(conn: &mut DbConnection, user_id: UserId, token: i64) -> Result<bool> {
+    let n = diesel::delete(
+        api_tokens::table
+            .find(token)
+            .filter(api_tokens::user_id.eq(user_id.get())),
+    )
+    .execute(conn)?;
+    Ok(n > 0)
+}
+
+/// Revokes every token of a user; returns how many.
+pub fn revoke_all_tokens(conn: &mut DbConnection, user_id: UserId) -> Result<usize> {
+    Ok(
+        diesel::delete(api_tokens::table.filter(api_tokens::user_id.eq(user_id.get())))
+            .execute(conn)?,
+    )
 }
 
 /// Revokes one token (logout of an API client); returns its internal id,

@@ -199,7 +199,8 @@ fn two_replicas_on_postgres_share_identity_and_consent() {
     // One admin for both (same database).
     let mut conn = tt_persistence::establish(&db.url).unwrap();
     let hash =
-        tt_app::passwords::hash(&tt_domain::Password::parse("a-long-password").unwrap()).unwrap();
+        tt_app::passwords::hash(&tt_domain::Password::parse("a-long-password", &[]).unwrap())
+            .unwrap();
     tt_persistence::users::create(
         &mut conn,
         &tt_persistence::users::NewUser {

@@ -10,4 +10,5 @@ mod files;
 mod invoices;
 mod migrations;
 mod privacy_rights;
+mod sessions;
 mod surfaces;

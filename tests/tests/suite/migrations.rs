@@ -35,7 +35,7 @@ fn postgres_fresh_database_migrates_once() {
 /// Upgrading a database with invoices to numbering-on-issue keeps every
 /// invoice, its number, its lines and its billed entries, continues the
 /// counter after the highest number, and does not hand out the id of a
-/// deleted invoice again.
+/// deleted invoice again; API tokens made before they had names stay.
 fn upgrade_keeps_invoices(url: &str) {
     use diesel::connection::SimpleConnection;
     let mut conn = tt_persistence::establish(url).unwrap();
@@ -45,6 +45,7 @@ fn upgrade_keeps_invoices(url: &str) {
     conn.batch_execute(&format!(
         "INSERT INTO users (username, password_hash, role, active, created_at) VALUES ('boss', '!', 'admin', TRUE, {t});
          INSERT INTO users (username, password_hash, role, active, created_at) VALUES ('deleted-user', '!', 'user', FALSE, {t});
+         INSERT INTO api_tokens (user_id, token_hash, created_at) VALUES (1, 'abc', {t});
          INSERT INTO clients (name, archived, created_at) VALUES ('Acme', FALSE, {t});
          INSERT INTO projects (client_id, name, billable, hourly_rate_cents, archived, created_at) VALUES (1, 'Web', TRUE, 10000, FALSE, {t});
          INSERT INTO invoices (number, client_id, status, issue_date, tax_rate_bp, subtotal_cents, tax_cents, total_cents, created_at)
@@ -57,7 +58,16 @@ fn upgrade_keeps_invoices(url: &str) {
               VALUES (1, 1, '2026-01-01 09:00:00', '2026-01-01 10:00:00', '', '', TRUE, 1, {t});"
     ))
     .unwrap();
-    assert_eq!(tt_persistence::run_migrations(&mut conn).unwrap(), 1);
+    assert_eq!(tt_persistence::run_migrations(&mut conn).unwrap(), 2);
+
+    // A token made before tokens had names keeps working, named, unexpiring.
+    let boss = tt_domain::UserId::new(1).unwrap();
+    let tokens = tt_persistence::users::list_tokens(&mut conn, boss).unwrap();
+    assert_eq!(tokens.len(), 1);
+    assert_eq!(
+        (tokens[0].name.as_str(), tokens[0].expires_at),
+        ("API token", None)
+    );
 
     // The old placeholder is now marked as such; the admin is not.
     use diesel::prelude::*;

@@ -20,6 +20,9 @@ pub(crate) struct UserDto {
     email: Option<String>,
     role: &'static str,
     active: bool,
+    /// An administrator reset the password; the user must choose a new one
+    /// (on the web) before signing in through the API.
+    must_change_password: bool,
     created_at: DateTime<Utc>,
 }
 
@@ -31,7 +34,50 @@ impl From<&User> for UserDto {
             email: u.email.as_ref().map(|e| e.as_str().to_owned()),
             role: u.role.as_str(),
             active: u.active,
+            must_change_password: u.must_change_password,
             created_at: u.created_at,
+        }
+    }
+}
+
+/// An API token as its owner sees it (never the token itself).
+#[derive(Serialize)]
+pub(crate) struct TokenDto {
+    id: i64,
+    name: String,
+    created_at: DateTime<Utc>,
+    expires_at: Option<DateTime<Utc>>,
+    last_used_at: Option<DateTime<Utc>>,
+    /// Whether this is the token the request was made with.
+    current: bool,
+}
+
+impl TokenDto {
+    pub(crate) fn new(t: tt_app::auth::TokenInfo, current: Option<i64>) -> Self {
+        TokenDto {
+            current: Some(t.id) == current,
+            id: t.id,
+            name: t.name,
+            created_at: t.created_at,
+            expires_at: t.expires_at,
+            last_used_at: t.last_used_at,
+        }
+    }
+}
+
+/// A token just made: its description and, this once, the token.
+#[derive(Serialize)]
+pub(crate) struct NewTokenDto {
+    token: String,
+    #[serde(flatten)]
+    info: TokenDto,
+}
+
+impl NewTokenDto {
+    pub(crate) fn new(info: tt_app::auth::TokenInfo, token: String) -> Self {
+        NewTokenDto {
+            token,
+            info: TokenDto::new(info, None),
         }
     }
 }

@@ -14,7 +14,8 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(list)
         .service(create)
         .service(update)
-        .service(remove);
+        .service(remove)
+        .service(reset_password);
 }
 
 #[get("/users")]
@@ -107,4 +108,29 @@ async fn remove(
         "entries_anonymised": report.entries_anonymised,
         "comments_deleted": report.comments_deleted,
     })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResetInput {
+    /// A temporary password; the user must choose a new one at sign-in.
+    password: String,
+}
+
+/// `POST /api/v1/users/{id}/password` (admin): a temporary password; the
+/// user is signed out everywhere and must choose a new one.
+#[post("/users/{id}/password")]
+async fn reset_password(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<i64>,
+    body: web::Json<ResetInput>,
+) -> Result<HttpResponse, HttpError> {
+    let id = UserId::new(path.into_inner()).ok_or(HttpError::NotFound)?;
+    let actor = user.actor();
+    let body = body.into_inner();
+    let updated = state
+        .run(move |app| tt_app::users::reset_password(app, &actor, id, &body.password))
+        .await?;
+    Ok(HttpResponse::Ok().json(UserDto::from(&updated)))
 }

@@ -18,6 +18,7 @@ routes! {
     POST "/admin/users" => create,
     POST "/admin/users/{id}" => update,
     POST "/admin/users/{id}/delete" => remove,
+    POST "/admin/users/{id}/password" => reset_password,
 }
 
 #[derive(Debug)]
@@ -237,4 +238,42 @@ async fn remove(
     }
 }
 
-crate::auth::csrf_protected!(DeleteForm, NewUserForm, UpdateForm);
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ResetForm {
+    csrf_token: String,
+    password: String,
+}
+
+/// `POST /admin/users/{id}/password`: a temporary password; the user is
+/// signed out everywhere and must choose a new one at the next sign-in.
+async fn reset_password(
+    state: web::Data<AppState>,
+    user: WebUser,
+    path: web::Path<i64>,
+    form: CsrfForm<ResetForm>,
+) -> Result<HttpResponse, HttpError> {
+    user.require_admin()?;
+    let id = UserId::new(path.into_inner()).ok_or(HttpError::NotFound)?;
+    let form = form.into_inner();
+    let actor = user.actor();
+    match state
+        .run(move |app| tt_app::users::reset_password(app, &actor, id, &form.password))
+        .await
+    {
+        Ok(u) => Ok(done(
+            &user.session,
+            "/admin/users",
+            format!(
+                "{}’s password was reset: they are signed out everywhere and choose a new one at their next sign-in.",
+                u.username
+            ),
+        )),
+        Err(e) => {
+            let problem = form_problem(e)?;
+            Ok(failed(&user.session, "/admin/users", problem.message))
+        }
+    }
+}
+
+crate::auth::csrf_protected!(DeleteForm, NewUserForm, ResetForm, UpdateForm);

@@ -66,6 +66,9 @@ use crate::error::HttpError;
 
 pub(crate) use page::error_page;
 
+/// Where a user whose password an administrator reset is sent first.
+pub(crate) const CHANGE_PASSWORD_PATH: &str = "/profile/password";
+
 /// Every browser route the application registers.
 pub fn route_table() -> Vec<RouteDef> {
     [

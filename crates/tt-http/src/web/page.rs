@@ -19,6 +19,7 @@ fn heading(e: &HttpError) -> &'static str {
         HttpError::BadRequest(..) => "Bad request",
         HttpError::Forbidden(_) => "Not allowed",
         HttpError::Csrf => "Form expired",
+        HttpError::PasswordChangeRequired => "Choose a new password",
         HttpError::NotFound => "Not found",
         HttpError::Conflict(_) | HttpError::SetupRequired => "That did not work",
         HttpError::PayloadTooLarge => "Too large",
@@ -79,6 +80,7 @@ pub(crate) fn error_page(e: &HttpError) -> HttpResponse {
             return see_other(&location);
         }
         HttpError::Unauthorized => return see_other("/login"),
+        HttpError::PasswordChangeRequired => return see_other(super::CHANGE_PASSWORD_PATH),
         _ => {}
     }
     let page = ErrorPage {

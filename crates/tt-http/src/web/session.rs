@@ -94,7 +94,7 @@ async fn login(
     let username = form.username.trim().chars().take(64).collect::<String>();
     match authenticate(&state, &req, &form.username, &form.password).await {
         Ok(user) => {
-            start_session(&session, user.id)?;
+            start_session(&session, user.id, &req)?;
             tt_app::auth::signed_in(&state.app, &user);
             flash(&session, "success", format!("Welcome, {}.", user.username));
             Ok(see_other(&next))

@@ -194,7 +194,7 @@ fn validate(form: &SetupForm) -> Result<NewAccount, HttpError> {
     Ok(NewAccount {
         username: Username::parse(&form.username)?,
         email: tt_app::input::email(Some(&form.email))?,
-        password: Password::parse(&form.password)?,
+        password: Password::parse(&form.password, &[&form.username, &form.email])?,
         role: Role::Admin,
     })
 }
@@ -207,6 +207,7 @@ fn finished(session: &Session, welcome: String) -> HttpResponse {
 /// `POST /setup`.
 async fn submit(
     state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
     session: MaybeSession,
     form: CsrfForm<SetupForm>,
 ) -> Result<HttpResponse, HttpError> {
@@ -280,7 +281,7 @@ async fn submit(
                     return refused(e, users > 0);
                 }
             };
-            start_session(&session, user.id)?;
+            start_session(&session, user.id, &req)?;
             let welcome = format!(
                 "Welcome, {}. Setup is complete; you are signed in as the administrator.",
                 user.username

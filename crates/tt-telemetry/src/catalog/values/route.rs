@@ -49,6 +49,8 @@ closed_enums! {
         AdminTelemetry = "/admin/telemetry",
         /// The user's own profile and data download.
         Profile = "/profile",
+        /// Changing one's own password.
+        ProfilePassword = "/profile/password",
         /// The help page.
         Help = "/help",
         /// Any page not listed above.
