@@ -44,6 +44,10 @@ pub enum HttpError {
     /// 404: no such thing, or not yours.
     #[error("not found")]
     NotFound,
+    /// 405: the path exists but not for this method; the value is the
+    /// `Allow` header (e.g. `GET, POST`).
+    #[error("this address does not take that method; it takes {0}")]
+    MethodNotAllowed(String),
     /// 409: conflicts with the current state.
     #[error("{0}")]
     Conflict(String),
@@ -80,6 +84,7 @@ impl HttpError {
             HttpError::Csrf => "csrf_failed",
             HttpError::PasswordChangeRequired => "password_change_required",
             HttpError::NotFound => "not_found",
+            HttpError::MethodNotAllowed(_) => "method_not_allowed",
             HttpError::Conflict(_) => "conflict",
             HttpError::SetupRequired => "setup_required",
             HttpError::PayloadTooLarge => "payload_too_large",
@@ -175,6 +180,7 @@ impl ResponseError for HttpError {
                 StatusCode::FORBIDDEN
             }
             HttpError::NotFound => StatusCode::NOT_FOUND,
+            HttpError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             HttpError::Conflict(_) | HttpError::SetupRequired => StatusCode::CONFLICT,
             HttpError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             HttpError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -195,6 +201,9 @@ impl ResponseError for HttpError {
             }
             HttpError::TooManyAttempts(retry) => {
                 resp.insert_header((header::RETRY_AFTER, retry.as_secs().max(1).to_string()));
+            }
+            HttpError::MethodNotAllowed(allow) => {
+                resp.insert_header((header::ALLOW, allow.as_str()));
             }
             _ => {}
         }

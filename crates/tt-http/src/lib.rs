@@ -17,6 +17,7 @@ mod error;
 pub mod export;
 mod inputs;
 mod observe;
+mod routing;
 mod session_store;
 mod setup_gate;
 mod state;

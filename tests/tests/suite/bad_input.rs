@@ -290,3 +290,50 @@ fn control_characters_are_refused_not_stored(app: &tt_tests::TestApp) {
     );
     assert_eq!(p.status, 422, "{}", p.body);
 }
+
+/// A known path asked with a method it does not take answers 405 with the
+/// methods it does take in `Allow` — a page in the browser, JSON under
+/// `/api` — and an unknown path stays a 404.
+#[test]
+fn wrong_methods_get_405_with_allow() {
+    let app = spawn_app();
+    let http = &app.http;
+    let mut by_path: Vec<(String, Vec<&str>)> = Vec::new();
+    for r in tt_http::route_table() {
+        match by_path.iter_mut().find(|(p, _)| p == r.path) {
+            Some((_, methods)) => methods.push(r.method),
+            None => by_path.push((r.path.to_owned(), vec![r.method])),
+        }
+    }
+    assert!(by_path.len() > 30, "{}", by_path.len());
+    for (template, methods) in &by_path {
+        let path = template.replace("{id}", "1").replace("{file}", "app.css");
+        for wrong in ["PUT", "DELETE", "PATCH", "GET", "POST"] {
+            if methods.contains(&wrong) {
+                continue;
+            }
+            let resp = http
+                .request(
+                    Method::from_bytes(wrong.as_bytes()).unwrap(),
+                    app.url(&path),
+                )
+                .send()
+                .unwrap();
+            assert_eq!(resp.status().as_u16(), 405, "{wrong} {path}");
+            let allow = resp.headers()["allow"].to_str().unwrap().to_owned();
+            let mut listed: Vec<&str> = allow.split(", ").collect();
+            listed.sort_unstable();
+            let mut expected = methods.clone();
+            expected.sort_unstable();
+            expected.dedup();
+            assert_eq!(listed, expected, "Allow of {path}");
+            let html = resp.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html");
+            assert!(html, "{wrong} {path}: a browser gets a page");
+        }
+    }
+    let resp = http.delete(app.url("/no/such/page")).send().unwrap();
+    assert_eq!(resp.status().as_u16(), 404);
+}

@@ -143,8 +143,9 @@ fn path_error(_err: PathError, _req: &HttpRequest) -> actix_web::Error {
 /// The application's default service: an HTML 404 page, or the API's JSON
 /// error for paths under `/api` that its scope did not catch.
 pub(crate) async fn not_found(req: HttpRequest) -> HttpResponse {
+    let e = crate::routing::method_not_allowed(&req).unwrap_or(HttpError::NotFound);
     if crate::error::is_api_path(req.path()) {
-        return HttpError::NotFound.error_response();
+        return e.error_response();
     }
-    error_page(&HttpError::NotFound)
+    error_page(&e)
 }

@@ -21,6 +21,7 @@ fn heading(e: &HttpError) -> &'static str {
         HttpError::Csrf => "Form expired",
         HttpError::PasswordChangeRequired => "Choose a new password",
         HttpError::NotFound => "Not found",
+        HttpError::MethodNotAllowed(_) => "Not possible here",
         HttpError::Conflict(_) | HttpError::SetupRequired => "That did not work",
         HttpError::PayloadTooLarge => "Too large",
         HttpError::UnsupportedMediaType(_) => "Unsupported request",
@@ -91,8 +92,14 @@ pub(crate) fn error_page(e: &HttpError) -> HttpResponse {
     };
     let body = page.render().unwrap_or_else(|_| heading(e).to_owned());
     let mut resp = html_builder(e.status_code());
-    if let HttpError::TooManyAttempts(retry) = e {
-        resp.insert_header((header::RETRY_AFTER, retry.as_secs().max(1).to_string()));
+    match e {
+        HttpError::TooManyAttempts(retry) => {
+            resp.insert_header((header::RETRY_AFTER, retry.as_secs().max(1).to_string()));
+        }
+        HttpError::MethodNotAllowed(allow) => {
+            resp.insert_header((header::ALLOW, allow.as_str()));
+        }
+        _ => {}
     }
     resp.body(body)
 }
