@@ -108,17 +108,30 @@ impl Password {
         let rated: String = raw.chars().take(100).collect();
         let estimate = zxcvbn::zxcvbn(&rated, account);
         if u8::from(estimate.score()) < Self::MIN_SCORE {
+            // "is too easy to guess: this is a very common password. Add
+            // another word or two. Uncommon words are better."
             let mut why = String::from("is too easy to guess");
-            if let Some(feedback) = estimate.feedback() {
-                if let Some(warning) = feedback.warning() {
-                    why.push_str(&format!(" ({})", warning.to_string().trim_end_matches('.')));
-                }
-                for hint in feedback.suggestions() {
-                    why.push_str(&format!(". {}", hint.to_string().trim_end_matches('.')));
+            let feedback = estimate.feedback();
+            if let Some(warning) = feedback.and_then(|f| f.warning()) {
+                let warning = warning.to_string();
+                let mut chars = warning.chars();
+                if let Some(first) = chars.next() {
+                    why.push_str(": ");
+                    why.extend(first.to_lowercase());
+                    why.push_str(chars.as_str().trim_end_matches('.'));
                 }
             }
-            if !why.contains(". ") {
-                why.push_str(". Add another word or two; uncommon words are better");
+            why.push('.');
+            let hints: Vec<String> = feedback
+                .map(|f| f.suggestions().iter().map(ToString::to_string).collect())
+                .unwrap_or_default();
+            if hints.is_empty() {
+                why.push_str(" Add another word or two; uncommon words are better.");
+            }
+            for hint in hints {
+                why.push(' ');
+                why.push_str(hint.trim_end_matches('.'));
+                why.push('.');
             }
             return Err(DomainError::Invalid {
                 field: "password",
@@ -568,7 +581,12 @@ mod tests {
         assert!(Password::parse("margaretha-1985", &[]).is_ok());
         assert!(why("margaretha-1985", &["margaretha"]).starts_with("is too easy to guess"));
         // Repetition is no strength.
-        assert!(why("abcabcabcabcabc", &[]).contains("Repeats"));
+        let repeated = why("abcabcabcabcabc", &[]);
+        assert!(
+            repeated.starts_with("is too easy to guess: repeats like"),
+            "{repeated}"
+        );
+        assert!(repeated.ends_with('.'), "{repeated}");
     }
 
     #[test]

@@ -210,6 +210,10 @@ fn admin_reset_makes_the_user_choose_a_new_password(app: &TestApp) {
     }
     let form = b.page("/profile/password");
     assert!(form.body.contains("An administrator reset your password"));
+    assert!(
+        !form.body.contains("aria-label=\"Main\""),
+        "no navigation that only leads back here"
+    );
     let p = b.post(
         "/profile/password",
         &[
@@ -369,6 +373,43 @@ fn tokens_are_named_listed_expiring_and_revocable(app: &TestApp) {
         assert_eq!(alice.get("/api/v1/me").0, 200);
     }
     assert_eq!(last_used(&mut conn), first);
+
+    // The profile makes tokens too: shown once, in an answer never cached.
+    let b = Browser::new(&app.base);
+    b.sign_in("alice", PASSWORD);
+    let made_here = b.submit_from(
+        "/profile",
+        "/profile/tokens",
+        &[("name", "Phone"), ("expires_in_days", "")],
+    );
+    assert_eq!(made_here.status, 200, "{}", made_here.body);
+    assert_eq!(made_here.header("cache-control"), "no-store");
+    let marker = "id=\"new-token\" type=\"text\" value=\"";
+    let at = made_here.body.find(marker).expect("token shown") + marker.len();
+    let shown = &made_here.body[at..at + made_here.body[at..].find('"').unwrap()];
+    let mut phone = app.anonymous();
+    phone.token = Some(shown.to_owned());
+    assert_eq!(phone.get("/api/v1/me").0, 200);
+    assert!(!b.page("/profile").body.contains(shown), "shown only once");
+    b.get("/profile/tokens")
+        .assert_redirect("/profile#tokens-h");
+    let bad = b.submit_from(
+        "/profile",
+        "/profile/tokens",
+        &[("name", "x"), ("expires_in_days", "soon")],
+    );
+    assert_eq!(bad.status, 422);
+    // A token can revoke itself.
+    let (_, mine) = phone.get("/api/v1/me/tokens");
+    let own = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["current"] == true)
+        .expect("current token")["id"]
+        .clone();
+    assert_eq!(phone.delete(&format!("/api/v1/me/tokens/{own}")).0, 204);
+    assert_eq!(phone.get("/api/v1/me").0, 401);
 
     // Bob cannot revoke Alice's tokens; Alice revokes one by id.
     let laptop = list[0]["id"].as_i64().unwrap();

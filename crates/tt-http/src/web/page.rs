@@ -293,6 +293,9 @@ pub(crate) struct Layout {
     pub csrf: String,
     pub flashes: Vec<Flash>,
     pub css: &'static str,
+    /// An administrator reset the password: no navigation until a new one
+    /// is chosen (every page leads back to the form anyway).
+    pub locked: bool,
 }
 
 impl Layout {
@@ -314,6 +317,7 @@ impl Layout {
             csrf: csrf_token(&user.session)?,
             flashes,
             css: assets::css_href(),
+            locked: user.user.must_change_password,
         })
     }
 }

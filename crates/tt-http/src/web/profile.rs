@@ -20,6 +20,7 @@ routes! {
     POST "/profile/password" => change_password,
     POST "/profile/sessions/{id}/end" => end_session,
     POST "/profile/sessions/end-others" => end_other_sessions,
+    GET "/profile/tokens" => tokens_page,
     POST "/profile/tokens" => create_token,
     POST "/profile/tokens/{id}/revoke" => revoke_token,
 }
@@ -86,6 +87,9 @@ async fn render_profile(
         })
         .await?;
     let never = || "never".to_owned();
+    // This browser first, then the most recently used.
+    let mut sessions = sessions;
+    sessions.sort_by_key(|s| Some(s.id) != current);
     let page = ProfilePage {
         l: Layout::new(user, "Your profile", Nav::Profile)?,
         username: user.user.username.to_string(),
@@ -293,7 +297,9 @@ async fn create_token(
     };
     match outcome {
         Ok((_, token)) => {
-            render_profile(
+            // The token is shown in this answer only (never kept in the
+            // session), so it must not be cached either.
+            let mut resp = render_profile(
                 &state,
                 &user,
                 StatusCode::OK,
@@ -301,7 +307,12 @@ async fn create_token(
                 TokenForm::default(),
                 None,
             )
-            .await
+            .await?;
+            resp.headers_mut().insert(
+                actix_web::http::header::CACHE_CONTROL,
+                actix_web::http::header::HeaderValue::from_static("no-store"),
+            );
+            Ok(resp)
         }
         Err(e) => {
             let problem = form_problem(e)?;
@@ -316,6 +327,11 @@ async fn create_token(
             .await
         }
     }
+}
+
+/// `GET /profile/tokens`: the tokens are listed on the profile.
+async fn tokens_page(_user: WebUser) -> HttpResponse {
+    see_other("/profile#tokens-h")
 }
 
 /// `POST /profile/tokens/{id}/revoke`.

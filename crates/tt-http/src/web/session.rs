@@ -96,7 +96,15 @@ async fn login(
         Ok(user) => {
             start_session(&session, user.id, &req)?;
             tt_app::auth::signed_in(&state.app, &user);
-            flash(&session, "success", format!("Welcome, {}.", user.username));
+            if user.must_change_password {
+                flash(
+                    &session,
+                    "info",
+                    "An administrator reset your password: choose a new one to continue.",
+                );
+            } else {
+                flash(&session, "success", format!("Welcome, {}.", user.username));
+            }
             Ok(see_other(&next))
         }
         Err(HttpError::Unauthorized) => {
