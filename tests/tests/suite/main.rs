@@ -9,5 +9,6 @@ mod csv_exports;
 mod files;
 mod invoices;
 mod migrations;
+mod openapi;
 mod privacy_rights;
 mod surfaces;

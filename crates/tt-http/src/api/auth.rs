@@ -1,10 +1,11 @@
 //! Token login and logout.
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::dto::UserDto;
+use super::openapi::{Authed, JsonBody, Throttled};
 use crate::auth::{ApiUser, authenticate, bearer_token};
 use crate::error::HttpError;
 use crate::state::AppState;
@@ -13,14 +14,31 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(login).service(logout).service(me);
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct LoginInput {
+pub(crate) struct LoginInput {
     username: String,
+    #[schema(format = Password)]
     password: String,
 }
 
-/// `POST /api/v1/auth/login` → `{"token"}`.
+/// A new API token and whose it is.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct LoginDto {
+    /// Send as `Authorization: Bearer <token>`.
+    #[schema(pattern = "^tt_")]
+    token: String,
+    user: UserDto,
+}
+
+/// Exchanges a username and password for an API token.
+#[utoipa::path(
+    tag = "auth",
+    responses(
+        (status = 200, description = "Signed in", body = LoginDto),
+        Authed, JsonBody, Throttled,
+    ),
+)]
 #[post("/auth/login")]
 async fn login(
     state: web::Data<AppState>,
@@ -32,10 +50,18 @@ async fn login(
     let token = state
         .run(move |app| tt_app::auth::issue_token(app, &for_token))
         .await?;
-    Ok(HttpResponse::Ok().json(json!({"token": token, "user": UserDto::from(&user)})))
+    Ok(HttpResponse::Ok().json(LoginDto {
+        token,
+        user: UserDto::from(&user),
+    }))
 }
 
-/// `POST /api/v1/auth/logout`: revokes the token used.
+/// Revokes the token used.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    responses((status = 204, description = "The token is revoked"), Authed),
+)]
 #[post("/auth/logout")]
 async fn logout(
     state: web::Data<AppState>,
@@ -50,7 +76,12 @@ async fn logout(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `GET /api/v1/me`.
+/// The signed-in user.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The user behind the token", body = UserDto), Authed),
+)]
 #[get("/me")]
 async fn me(user: ApiUser) -> HttpResponse {
     HttpResponse::Ok().json(UserDto::from(&user.0))
