@@ -290,3 +290,55 @@ fn control_characters_are_refused_not_stored(app: &tt_tests::TestApp) {
     );
     assert_eq!(p.status, 422, "{}", p.body);
 }
+
+/// A body must be a JSON object: serde would read a struct from an array
+/// positionally, so `[null, null]` used to pass as a telemetry toggle and
+/// `["Acme"]` as a client (found by schemathesis).
+#[test]
+fn a_json_array_is_not_an_object() {
+    let app = spawn_app();
+    let admin = app.user("boss", true);
+    let send = |method: Method, path: &str, body: &str| {
+        let resp = admin
+            .request(method, path)
+            .header("content-type", "application/json")
+            .body(body.to_owned())
+            .send()
+            .unwrap();
+        let status = resp.status().as_u16();
+        let v: serde_json::Value = resp.json().unwrap_or(serde_json::Value::Null);
+        (status, v["error"]["code"].as_str().map(str::to_owned))
+    };
+    let refused = (422, Some("validation_failed".to_owned()));
+    assert_eq!(
+        send(Method::PUT, "/api/v1/admin/telemetry", "[null, null]"),
+        refused
+    );
+    assert_eq!(
+        send(Method::POST, "/api/v1/clients", r#"["Acme"]"#),
+        refused
+    );
+    assert_eq!(
+        send(
+            Method::POST,
+            "/api/v1/clients",
+            r#"["Acme", null, null, false]"#
+        ),
+        refused
+    );
+    assert_eq!(send(Method::POST, "/api/v1/timer/start", "[1]"), refused);
+    assert_eq!(send(Method::POST, "/api/v1/clients", "\"Acme\""), refused);
+    assert_eq!(send(Method::POST, "/api/v1/clients", "null"), refused);
+    assert_eq!(admin.get("/api/v1/clients").1, serde_json::json!([]));
+    // Objects still work, and broken JSON is still a 400.
+    assert_eq!(
+        send(Method::POST, "/api/v1/clients", r#"{"name": "Acme"}"#).0,
+        201
+    );
+    assert_eq!(
+        send(Method::POST, "/api/v1/clients", r#"{"name": "Acme","#)
+            .1
+            .as_deref(),
+        Some("malformed_json")
+    );
+}

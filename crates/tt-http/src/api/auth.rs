@@ -4,6 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::body::Json;
 use super::dto::UserDto;
 use super::openapi::{Authed, JsonBody, Throttled};
 use crate::auth::{ApiUser, authenticate, bearer_token};
@@ -43,7 +44,7 @@ pub(crate) struct LoginDto {
 async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<LoginInput>,
+    body: Json<LoginInput>,
 ) -> Result<HttpResponse, HttpError> {
     let user = authenticate(&state, &req, &body.username, &body.password).await?;
     let for_token = user.clone();

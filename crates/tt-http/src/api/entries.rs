@@ -10,6 +10,7 @@ use tt_app::input;
 use tt_domain::{ProjectId, Tags, TaskId, Text, TimeEntryId};
 use utoipa::{IntoParams, ToSchema};
 
+use super::body::Json;
 use super::dto::EntryDto;
 use super::openapi::{Authed, JsonBody, Missing, Query};
 use crate::auth::ApiUser;
@@ -104,7 +105,7 @@ async fn get_timer(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResp
 async fn start_timer(
     state: web::Data<AppState>,
     user: ApiUser,
-    body: web::Json<TimerStart>,
+    body: Json<TimerStart>,
 ) -> Result<HttpResponse, HttpError> {
     let d = details(
         body.project_id,
@@ -242,7 +243,7 @@ impl EntryInput {
 async fn create(
     state: web::Data<AppState>,
     user: ApiUser,
-    body: web::Json<EntryInput>,
+    body: Json<EntryInput>,
 ) -> Result<HttpResponse, HttpError> {
     let times = body
         .times()?
@@ -299,7 +300,7 @@ async fn update(
     state: web::Data<AppState>,
     user: ApiUser,
     path: web::Path<i64>,
-    body: web::Json<EntryInput>,
+    body: Json<EntryInput>,
 ) -> Result<HttpResponse, HttpError> {
     let (actor, id) = (user.actor(), entry_id(path.into_inner())?);
     let times = body.times()?;

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use tt_domain::{InvoiceId, InvoiceStatus};
 use utoipa::ToSchema;
 
+use super::body::Json;
 use super::dto::InvoiceDto;
 use super::openapi::{Authed, InvoiceStatusName, JsonBody, Missing, Restricted};
 use crate::auth::ApiUser;
@@ -57,7 +58,7 @@ async fn list(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse,
 async fn create(
     state: web::Data<AppState>,
     user: ApiUser,
-    body: web::Json<InvoiceInput>,
+    body: Json<InvoiceInput>,
 ) -> Result<HttpResponse, HttpError> {
     tt_domain::require_admin(&user.0)?;
     let req = body.parse()?;
@@ -120,7 +121,7 @@ async fn set_status(
     state: web::Data<AppState>,
     user: ApiUser,
     path: web::Path<i64>,
-    body: web::Json<StatusInput>,
+    body: Json<StatusInput>,
 ) -> Result<HttpResponse, HttpError> {
     tt_domain::require_admin(&user.0)?;
     let (actor, id) = (user.actor(), invoice_id(path.into_inner())?);

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, plus `/healthz` and `/readyz`.
 
 mod auth;
+mod body;
 pub(crate) mod dto;
 mod entries;
 mod health;

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use tt_consent::ConsentLevel;
 use utoipa::ToSchema;
 
+use super::body::Json;
 use super::openapi::{Authed, JsonBody, Restricted};
 use crate::auth::ApiUser;
 use crate::consent_state::{PrivacyDto, privacy_state};
@@ -56,7 +57,7 @@ pub(crate) struct Toggle {
 async fn update(
     state: web::Data<AppState>,
     user: ApiUser,
-    body: web::Json<Toggle>,
+    body: Json<Toggle>,
 ) -> Result<HttpResponse, HttpError> {
     // The answer shows the install id and fingerprint: admins only, even
     // when the body changes nothing.

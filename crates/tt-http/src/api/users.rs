@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use tt_domain::{Role, UserId};
 use utoipa::{IntoParams, ToSchema};
 
+use super::body::Json;
 use super::dto::UserDto;
 use super::openapi::{Authed, JsonBody, Missing, Query, Restricted, RoleName};
 use crate::auth::ApiUser;
@@ -70,7 +71,7 @@ pub(crate) struct NewUserInput {
 async fn create(
     state: web::Data<AppState>,
     user: ApiUser,
-    body: web::Json<NewUserInput>,
+    body: Json<NewUserInput>,
 ) -> Result<HttpResponse, HttpError> {
     tt_domain::require_admin(&user.0)?;
     let role = body.role.as_deref().unwrap_or("user").parse::<Role>()?;
@@ -106,7 +107,7 @@ async fn update(
     state: web::Data<AppState>,
     user: ApiUser,
     path: web::Path<i64>,
-    body: web::Json<UpdateUserInput>,
+    body: Json<UpdateUserInput>,
 ) -> Result<HttpResponse, HttpError> {
     tt_domain::require_admin(&user.0)?;
     let id = UserId::new(path.into_inner()).ok_or(HttpError::NotFound)?;

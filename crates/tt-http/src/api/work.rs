@@ -8,6 +8,7 @@ use tt_app::{catalog, comments, input, tasks};
 use tt_domain::{ClientId, CommentId, ProjectId, TaskId, Text};
 use utoipa::{IntoParams, ToSchema};
 
+use super::body::Json;
 use super::dto::{ClientDto, CommentDto, ProjectDto, TaskDto, comment_target};
 use super::openapi::{Authed, JsonBody, Missing, Query, Restricted};
 use crate::auth::ApiUser;
@@ -125,7 +126,7 @@ async fn list_clients(
 async fn create_client(
     state: web::Data<AppState>,
     user: ApiUser,
-    body: web::Json<ClientInput>,
+    body: Json<ClientInput>,
 ) -> Result<HttpResponse, HttpError> {
     let f = body.parse()?;
     let actor = user.actor();
@@ -171,7 +172,7 @@ async fn update_client(
     state: web::Data<AppState>,
     user: ApiUser,
     path: web::Path<i64>,
-    body: web::Json<ClientInput>,
+    body: Json<ClientInput>,
 ) -> Result<HttpResponse, HttpError> {
     let id = path_id(path.into_inner(), ClientId::new)?;
     let f = body.parse()?;
@@ -248,7 +249,7 @@ async fn list_projects(
 async fn create_project(
     state: web::Data<AppState>,
     user: ApiUser,
-    body: web::Json<ProjectInput>,
+    body: Json<ProjectInput>,
 ) -> Result<HttpResponse, HttpError> {
     let f = body.parse()?;
     let actor = user.actor();
@@ -294,7 +295,7 @@ async fn update_project(
     state: web::Data<AppState>,
     user: ApiUser,
     path: web::Path<i64>,
-    body: web::Json<ProjectInput>,
+    body: Json<ProjectInput>,
 ) -> Result<HttpResponse, HttpError> {
     let id = path_id(path.into_inner(), ProjectId::new)?;
     let f = body.parse()?;
@@ -368,7 +369,7 @@ async fn list_tasks(
 async fn create_task(
     state: web::Data<AppState>,
     user: ApiUser,
-    body: web::Json<TaskInput>,
+    body: Json<TaskInput>,
 ) -> Result<HttpResponse, HttpError> {
     let f = body.parse()?;
     let actor = user.actor();
@@ -412,7 +413,7 @@ async fn update_task(
     state: web::Data<AppState>,
     user: ApiUser,
     path: web::Path<i64>,
-    body: web::Json<TaskInput>,
+    body: Json<TaskInput>,
 ) -> Result<HttpResponse, HttpError> {
     let id = path_id(path.into_inner(), TaskId::new)?;
     let f = body.parse()?;
@@ -507,7 +508,7 @@ async fn list_comments(
 async fn create_comment(
     state: web::Data<AppState>,
     user: ApiUser,
-    body: web::Json<CommentInput>,
+    body: Json<CommentInput>,
 ) -> Result<HttpResponse, HttpError> {
     let target = comment_target(body.project_id, body.task_id)?;
     let text = Text::parse_non_empty(&body.body)?;
@@ -554,7 +555,7 @@ async fn update_comment(
     state: web::Data<AppState>,
     user: ApiUser,
     path: web::Path<i64>,
-    body: web::Json<CommentEdit>,
+    body: Json<CommentEdit>,
 ) -> Result<HttpResponse, HttpError> {
     let id = path_id(path.into_inner(), CommentId::new)?;
     let text = Text::parse_non_empty(&body.body)?;
