@@ -24,6 +24,11 @@ bench-quick:
     cargo build --locked -p timetracker
     cargo test --locked -p tt-tests --bench load -- --quick
 
+# The real binary fuzzed against /api/v1/openapi.json with schemathesis, on
+# SQLite and PostgreSQL (or the one named), as CI runs it.
+fuzz-api *DBS:
+    bash .ci/schemathesis {{DBS}}
+
 # Everything CI checks.
 ci:
     bash .ci/run

@@ -19,6 +19,9 @@ pub enum GroupBy {
 }
 
 impl GroupBy {
+    /// Every grouping, in a stable order.
+    pub const ALL: &'static [GroupBy] = &[GroupBy::Project, GroupBy::User, GroupBy::Day];
+
     /// The name used in query strings.
     pub const fn as_str(self) -> &'static str {
         match self {

@@ -5,27 +5,35 @@
 
 use serde::Serialize;
 use tt_consent::{ConsentLevel, ConsentSource, EffectiveConsent};
+use utoipa::ToSchema;
 
 use crate::state::AppState;
 
-#[derive(Serialize)]
+/// One consent level: whether it is on, why, and the admin's stored choice.
+#[derive(Serialize, ToSchema)]
 pub(crate) struct LevelDto {
     pub enabled: bool,
     pub reason: String,
     pub changeable: bool,
+    #[schema(required)]
     pub stored_choice: Option<bool>,
+    #[schema(required)]
     pub decided_by: Option<String>,
+    #[schema(required, format = DateTime)]
     pub decided_at: Option<String>,
 }
 
-#[derive(Serialize)]
+/// What the installation shares and why.
+#[derive(Serialize, ToSchema)]
 pub(crate) struct PrivacyDto {
     pub base: LevelDto,
     pub detailed: LevelDto,
     pub install_id: String,
     pub fingerprint: String,
+    #[schema(value_type = String, pattern = "^(official|self-hosted)$")]
     pub build: &'static str,
     pub sink_configured: bool,
+    #[schema(required)]
     pub sink_host: Option<String>,
     pub sentry_enabled: bool,
     pub setup_complete: bool,

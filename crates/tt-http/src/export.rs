@@ -6,13 +6,14 @@
 
 use actix_web::HttpResponse;
 use actix_web::http::header;
-use serde_json::json;
+use serde::Serialize;
 use std::collections::HashMap;
 use tt_app::export::UserData;
 use tt_app::reports::EntryListing;
 
 use chrono::{DateTime, Utc};
 use tt_domain::{BillableHours, ProjectId, TimeEntry, UserId};
+use utoipa::ToSchema;
 
 use crate::api::dto::{CommentDto, EntryDto, UserDto};
 use crate::error::HttpError;
@@ -20,17 +21,30 @@ use crate::state::AppState;
 
 type RenderError = Box<dyn std::error::Error + Send + Sync>;
 
+/// The JSON download of everything stored about a user.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct UserExportDto {
+    #[schema(value_type = String, pattern = "^timetracker-user-export$")]
+    format: &'static str,
+    #[schema(minimum = 1, maximum = 1)]
+    version: u32,
+    exported_at: DateTime<Utc>,
+    user: UserDto,
+    time_entries: Vec<EntryDto>,
+    comments: Vec<CommentDto>,
+}
+
 /// Everything stored about the user: profile, time entries and comments.
 pub fn render_json(data: &UserData) -> Result<Vec<u8>, RenderError> {
     let now = tt_app::now();
-    let doc = json!({
-        "format": "timetracker-user-export",
-        "version": 1,
-        "exported_at": now,
-        "user": UserDto::from(&data.user),
-        "time_entries": data.entries.iter().map(|e| EntryDto::new(e, now)).collect::<Vec<_>>(),
-        "comments": data.comments.iter().map(CommentDto::from).collect::<Vec<_>>(),
-    });
+    let doc = UserExportDto {
+        format: "timetracker-user-export",
+        version: 1,
+        exported_at: now,
+        user: UserDto::from(&data.user),
+        time_entries: data.entries.iter().map(|e| EntryDto::new(e, now)).collect(),
+        comments: data.comments.iter().map(CommentDto::from).collect(),
+    };
     Ok(serde_json::to_vec_pretty(&doc)?)
 }
 

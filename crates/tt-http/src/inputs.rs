@@ -13,15 +13,21 @@ use tt_app::users::{EntryDisposition, NewAccount};
 use tt_domain::{
     ClientId, Name, Password, ProjectId, Role, TaskId, TaskStatus, Text, UserId, Username,
 };
+use utoipa::ToSchema;
 
+use crate::api::openapi::TaskStatusName;
 use crate::error::HttpError;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ClientInput {
+    /// 1–200 characters.
+    #[schema(min_length = 1)]
     pub(crate) name: String,
+    /// An e-mail address; empty or absent for none.
     #[serde(default)]
     pub(crate) email: Option<String>,
+    /// A decimal per hour, e.g. `"87.50"`; empty or absent for none.
     #[serde(default)]
     pub(crate) default_hourly_rate: Option<String>,
     #[serde(default)]
@@ -43,16 +49,22 @@ fn default_true() -> bool {
     true
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ProjectInput {
+    /// 1–200 characters.
+    #[schema(min_length = 1)]
     pub(crate) name: String,
     #[serde(default)]
+    #[schema(minimum = 1)]
     pub(crate) client_id: Option<i64>,
     #[serde(default)]
+    #[schema(max_length = 10000)]
     pub(crate) description: String,
     #[serde(default = "default_true")]
     pub(crate) billable: bool,
+    /// A decimal per hour, e.g. `"87.50"`; empty or absent for the
+    /// client's default.
     #[serde(default)]
     pub(crate) hourly_rate: Option<String>,
     #[serde(default)]
@@ -75,21 +87,29 @@ impl ProjectInput {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TaskInput {
+    #[schema(minimum = 1)]
     pub(crate) project_id: i64,
+    /// 1–200 characters.
+    #[schema(min_length = 1)]
     pub(crate) name: String,
     #[serde(default)]
+    #[schema(max_length = 10000)]
     pub(crate) description: String,
+    /// Absent: `todo`.
     #[serde(default)]
+    #[schema(value_type = Option<TaskStatusName>)]
     pub(crate) status: Option<String>,
     #[serde(default)]
+    #[schema(minimum = 1)]
     pub(crate) assignee_id: Option<i64>,
+    /// `YYYY-MM-DD`; empty or absent for none.
     #[serde(default)]
     pub(crate) due_date: Option<String>,
-    #[serde(default)]
     /// Absent: the task keeps its archived flag.
+    #[serde(default)]
     pub(crate) archived: Option<bool>,
 }
 
@@ -114,16 +134,22 @@ impl TaskInput {
 }
 
 /// What to invoice, as JSON or as a form (all text but the client).
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct InvoiceInput {
+    #[schema(minimum = 1)]
     pub client_id: i64,
+    /// First day of the invoiced period, `YYYY-MM-DD` (both ends absent:
+    /// every unbilled entry).
     #[serde(default)]
     pub from: Option<String>,
+    /// Last day of the invoiced period, `YYYY-MM-DD`.
     #[serde(default)]
     pub to: Option<String>,
+    /// Percent as decimal text, e.g. `"19"` or `"7.5"`; absent: 0.
     #[serde(default)]
     pub tax_rate: Option<String>,
+    /// `YYYY-MM-DD`; absent: today.
     #[serde(default)]
     pub issue_date: Option<String>,
 }

@@ -27,6 +27,7 @@ mod web;
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web as aweb};
 
+pub use api::openapi::api_route_table;
 pub use error::HttpError;
 pub use observe::{
     ACTIVE_TIMERS, DB_POOL_CONNECTIONS_IDLE, DB_POOL_CONNECTIONS_IN_USE, DB_POOL_CONNECTIONS_MAX,

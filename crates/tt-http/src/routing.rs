@@ -51,19 +51,22 @@ impl RouteIndex {
     }
 }
 
-static WEB: LazyLock<RouteIndex> = LazyLock::new(|| {
-    RouteIndex::new(crate::web::route_table().into_iter().filter_map(|r| {
+/// Every route: the web UI's and the API's (from its OpenAPI document,
+/// which a test proves covers every API route).
+static ROUTES: LazyLock<RouteIndex> = LazyLock::new(|| {
+    let web = crate::web::route_table().into_iter().filter_map(|r| {
         Some((
             Method::from_bytes(r.method.as_bytes()).ok()?,
             r.path.to_owned(),
         ))
-    }))
+    });
+    RouteIndex::new(web.chain(crate::api::openapi::api_route_table()))
 });
 
 /// The 405 for a request whose path a route knows under other methods;
 /// `None` when no route knows the path (a 404).
 pub(crate) fn method_not_allowed(req: &HttpRequest) -> Option<HttpError> {
-    let allowed = WEB.allowed(req.path());
+    let allowed = ROUTES.allowed(req.path());
     if allowed.is_empty() || allowed.contains(req.method()) {
         return None;
     }

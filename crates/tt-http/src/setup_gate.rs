@@ -11,13 +11,19 @@ use crate::error::HttpError;
 use crate::state::AppState;
 
 /// Paths served before setup: the wizard itself, static assets, health,
-/// metrics and login.
+/// metrics, login and the API's description.
 pub(crate) fn is_exempt(path: &str) -> bool {
     path == "/setup"
         || path.starts_with("/static/")
         || matches!(
             path,
-            "/healthz" | "/readyz" | "/metrics" | "/login" | "/logout" | "/api/v1/auth/login"
+            "/healthz"
+                | "/readyz"
+                | "/metrics"
+                | "/login"
+                | "/logout"
+                | "/api/v1/auth/login"
+                | "/api/v1/openapi.json"
         )
 }
 
@@ -59,6 +65,7 @@ mod tests {
             "/metrics",
             "/login",
             "/api/v1/auth/login",
+            "/api/v1/openapi.json",
         ] {
             assert!(is_exempt(p), "{p}");
         }

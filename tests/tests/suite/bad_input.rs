@@ -337,3 +337,82 @@ fn wrong_methods_get_405_with_allow() {
     let resp = http.delete(app.url("/no/such/page")).send().unwrap();
     assert_eq!(resp.status().as_u16(), 404);
 }
+
+/// A body must be a JSON object: serde would read a struct from an array
+/// positionally, so `[null, null]` used to pass as a telemetry toggle and
+/// `["Acme"]` as a client (found by schemathesis).
+#[test]
+fn a_json_array_is_not_an_object() {
+    let app = spawn_app();
+    let admin = app.user("boss", true);
+    let send = |method: Method, path: &str, body: &str| {
+        let resp = admin
+            .request(method, path)
+            .header("content-type", "application/json")
+            .body(body.to_owned())
+            .send()
+            .unwrap();
+        let status = resp.status().as_u16();
+        let v: serde_json::Value = resp.json().unwrap_or(serde_json::Value::Null);
+        (status, v["error"]["code"].as_str().map(str::to_owned))
+    };
+    let refused = (422, Some("validation_failed".to_owned()));
+    assert_eq!(
+        send(Method::PUT, "/api/v1/admin/telemetry", "[null, null]"),
+        refused
+    );
+    assert_eq!(
+        send(Method::POST, "/api/v1/clients", r#"["Acme"]"#),
+        refused
+    );
+    assert_eq!(
+        send(
+            Method::POST,
+            "/api/v1/clients",
+            r#"["Acme", null, null, false]"#
+        ),
+        refused
+    );
+    assert_eq!(send(Method::POST, "/api/v1/timer/start", "[1]"), refused);
+    assert_eq!(send(Method::POST, "/api/v1/clients", "\"Acme\""), refused);
+    assert_eq!(send(Method::POST, "/api/v1/clients", "null"), refused);
+    assert_eq!(admin.get("/api/v1/clients").1, serde_json::json!([]));
+    // Objects still work, and broken JSON is still a 400.
+    assert_eq!(
+        send(Method::POST, "/api/v1/clients", r#"{"name": "Acme"}"#).0,
+        201
+    );
+    assert_eq!(
+        send(Method::POST, "/api/v1/clients", r#"{"name": "Acme","#)
+            .1
+            .as_deref(),
+        Some("malformed_json")
+    );
+}
+
+/// The API's 405 lists the methods its OpenAPI document has for the path.
+#[test]
+fn api_wrong_methods_get_405_with_the_documented_allow() {
+    let app = spawn_app();
+    let check = |method: Method, path: &str, allow: &str| {
+        let resp = app
+            .http
+            .request(method.clone(), app.url(path))
+            .send()
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 405, "{method} {path}");
+        assert_eq!(resp.headers()["allow"].to_str().unwrap(), allow, "{path}");
+        let body: serde_json::Value = resp.json().unwrap();
+        assert_eq!(body["error"]["code"], "method_not_allowed");
+    };
+    check(Method::DELETE, "/api/v1/timer", "GET");
+    check(Method::PATCH, "/api/v1/clients/3", "GET, PUT, DELETE");
+    check(Method::GET, "/api/v1/auth/login", "POST");
+    check(Method::PUT, "/api/v1/me/tokens", "GET, POST");
+    let resp = app
+        .http
+        .delete(app.url("/api/v1/nothing/here"))
+        .send()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 404);
+}

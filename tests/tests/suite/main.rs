@@ -9,6 +9,7 @@ mod csv_exports;
 mod files;
 mod invoices;
 mod migrations;
+mod openapi;
 mod privacy_rights;
 mod sessions;
 mod surfaces;

@@ -1,10 +1,12 @@
 //! Token login and logout.
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
+use super::body::Json;
 use super::dto::UserDto;
+use super::openapi::{Authed, JsonBody, Restricted, Throttled};
 use crate::auth::{ApiUser, authenticate, bearer_token};
 use crate::error::HttpError;
 use crate::state::AppState;
@@ -13,10 +15,11 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(login).service(logout).service(me);
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct LoginInput {
+pub(crate) struct LoginInput {
     username: String,
+    #[schema(format = Password)]
     password: String,
     /// What to call the token (default "API sign-in").
     #[serde(default)]
@@ -40,13 +43,33 @@ impl LoginInput {
     }
 }
 
-/// `POST /api/v1/auth/login` → a new token (30 days unless asked
-/// otherwise), its description and the user.
+/// A new API token and whose it is.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct LoginDto {
+    /// Send as `Authorization: Bearer <token>`.
+    #[schema(pattern = "^tt_")]
+    token: String,
+    /// The token's id (see `GET /api/v1/me/tokens`).
+    token_id: i64,
+    /// When it stops working (30 days unless asked otherwise).
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    user: UserDto,
+}
+
+/// Exchanges a username and password for a new API token, which lasts 30
+/// days unless `token_name`/`expires_in_days` ask otherwise.
+#[utoipa::path(
+    tag = "auth",
+    responses(
+        (status = 200, description = "Signed in", body = LoginDto),
+        Authed, JsonBody, Throttled, Restricted,
+    ),
+)]
 #[post("/auth/login")]
 async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<LoginInput>,
+    body: Json<LoginInput>,
 ) -> Result<HttpResponse, HttpError> {
     // Checked first: a malformed request is refused without a password check.
     let request = body.token_request()?;
@@ -55,15 +78,20 @@ async fn login(
     let (info, token) = state
         .run(move |app| tt_app::auth::issue_token(app, &for_token, &request))
         .await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "token": token,
-        "token_id": info.id,
-        "expires_at": info.expires_at,
-        "user": UserDto::from(&user),
-    })))
+    Ok(HttpResponse::Ok().json(LoginDto {
+        token,
+        token_id: info.id,
+        expires_at: info.expires_at,
+        user: UserDto::from(&user),
+    }))
 }
 
-/// `POST /api/v1/auth/logout`: revokes the token used.
+/// Revokes the token used.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    responses((status = 204, description = "The token is revoked"), Authed),
+)]
 #[post("/auth/logout")]
 async fn logout(
     state: web::Data<AppState>,
@@ -78,7 +106,12 @@ async fn logout(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `GET /api/v1/me`.
+/// The signed-in user.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The user behind the token", body = UserDto), Authed),
+)]
 #[get("/me")]
 async fn me(user: ApiUser) -> HttpResponse {
     HttpResponse::Ok().json(UserDto::from(&user.0))

@@ -7,17 +7,21 @@ use tt_domain::{
     Client, ClientId, Comment, CommentTarget, Invoice, Project, ProjectId, Task, TaskId, TimeEntry,
     User, UserId,
 };
+use utoipa::ToSchema;
 
+use super::openapi::{InvoiceStatusName, RoleName, TaskStatusName};
 use crate::error::HttpError;
 use crate::export::hours;
 
 // ------------------------------------------------------------------ users
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct UserDto {
     id: i64,
     username: String,
+    #[schema(required)]
     email: Option<String>,
+    #[schema(value_type = RoleName)]
     role: &'static str,
     active: bool,
     /// An administrator reset the password; the user must choose a new one
@@ -41,12 +45,17 @@ impl From<&User> for UserDto {
 }
 
 /// An API token as its owner sees it (never the token itself).
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct TokenDto {
+    #[schema(minimum = 1)]
     id: i64,
     name: String,
     created_at: DateTime<Utc>,
+    /// When it stops working; null: until revoked.
+    #[schema(required)]
     expires_at: Option<DateTime<Utc>>,
+    /// When it was last used, to the minute; null: never.
+    #[schema(required)]
     last_used_at: Option<DateTime<Utc>>,
     /// Whether this is the token the request was made with.
     current: bool,
@@ -66,8 +75,10 @@ impl TokenDto {
 }
 
 /// A token just made: its description and, this once, the token.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct NewTokenDto {
+    /// Send as `Authorization: Bearer <token>`; not shown again.
+    #[schema(pattern = "^tt_")]
     token: String,
     #[serde(flatten)]
     info: TokenDto,
@@ -84,11 +95,13 @@ impl NewTokenDto {
 
 // ---------------------------------------------------------------- clients
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct ClientDto {
     id: i64,
     name: String,
+    #[schema(required)]
     email: Option<String>,
+    #[schema(required, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     default_hourly_rate: Option<String>,
     archived: bool,
 }
@@ -107,13 +120,15 @@ impl From<&Client> for ClientDto {
 
 // ---------------------------------------------------------------- projects
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct ProjectDto {
     id: i64,
+    #[schema(required)]
     client_id: Option<i64>,
     name: String,
     description: String,
     billable: bool,
+    #[schema(required, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     hourly_rate: Option<String>,
     archived: bool,
 }
@@ -134,14 +149,17 @@ impl From<&Project> for ProjectDto {
 
 // ------------------------------------------------------------------ tasks
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct TaskDto {
     id: i64,
     project_id: i64,
     name: String,
     description: String,
+    #[schema(value_type = TaskStatusName)]
     status: &'static str,
+    #[schema(required)]
     assignee_id: Option<i64>,
+    #[schema(required)]
     due_date: Option<NaiveDate>,
     archived: bool,
 }
@@ -163,11 +181,13 @@ impl From<&Task> for TaskDto {
 
 // --------------------------------------------------------------- comments
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct CommentDto {
     id: i64,
     user_id: i64,
+    #[schema(required)]
     project_id: Option<i64>,
+    #[schema(required)]
     task_id: Option<i64>,
     body: String,
     created_at: DateTime<Utc>,
@@ -210,19 +230,22 @@ pub(crate) fn comment_target(
 
 // ----------------------------------------------------------- time entries
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct EntryDto {
     id: i64,
     user_id: i64,
     project_id: i64,
+    #[schema(required)]
     task_id: Option<i64>,
     start: DateTime<Utc>,
+    #[schema(required)]
     end: Option<DateTime<Utc>>,
     duration_seconds: i64,
     running: bool,
     notes: String,
     tags: Vec<String>,
     billable: bool,
+    #[schema(required)]
     invoice_id: Option<i64>,
 }
 
@@ -247,29 +270,41 @@ impl EntryDto {
 
 // --------------------------------------------------------------- invoices
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct InvoiceLineDto {
+    #[schema(required)]
     project_id: Option<i64>,
     description: String,
     seconds: i64,
+    #[schema(pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     hours: String,
+    #[schema(pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     rate: String,
+    #[schema(pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     amount: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct InvoiceDto {
     id: i64,
+    #[schema(required)]
     number: Option<i64>,
     display_number: String,
     client_id: i64,
+    #[schema(value_type = InvoiceStatusName)]
     status: &'static str,
     issue_date: NaiveDate,
+    #[schema(pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     tax_rate: String,
+    #[schema(pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     subtotal: String,
+    #[schema(pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     tax: String,
+    #[schema(pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     total: String,
+    /// With one invoice; absent from lists.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     lines: Option<Vec<InvoiceLineDto>>,
 }
 

@@ -8,8 +8,11 @@ use serde_json::Value;
 use tt_app::entries::{EntryDetails, EntryTimes};
 use tt_app::input;
 use tt_domain::{ProjectId, Tags, TaskId, Text, TimeEntryId};
+use utoipa::{IntoParams, ToSchema};
 
+use super::body::Json;
 use super::dto::EntryDto;
+use super::openapi::{Authed, JsonBody, Missing, Query};
 use crate::auth::ApiUser;
 use crate::error::HttpError;
 use crate::state::AppState;
@@ -25,17 +28,23 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         .service(remove);
 }
 
-/// The details of a timer start or an entry, as JSON.
-#[derive(Deserialize)]
+/// The details of a timer start, as JSON.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct TimerStart {
+pub(crate) struct TimerStart {
+    #[schema(minimum = 1)]
     project_id: i64,
+    /// A task of the project.
     #[serde(default)]
+    #[schema(minimum = 1)]
     task_id: Option<i64>,
     #[serde(default)]
+    #[schema(max_length = 10000)]
     notes: Option<String>,
+    /// Up to 20 tags of at most 50 characters, without commas.
     #[serde(default)]
     tags: Vec<String>,
+    /// Absent: the project's default.
     #[serde(default)]
     billable: Option<bool>,
 }
@@ -62,7 +71,15 @@ fn now() -> DateTime<Utc> {
     tt_app::now()
 }
 
-/// `GET /api/v1/timer`: the running timer or `null`.
+/// The caller's running timer, or `null`.
+#[utoipa::path(
+    tag = "timer",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The running entry, or `null`", body = Option<EntryDto>),
+        Authed,
+    ),
+)]
 #[get("/timer")]
 async fn get_timer(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse, HttpError> {
     let actor = user.actor();
@@ -75,12 +92,20 @@ async fn get_timer(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResp
     }))
 }
 
-/// `POST /api/v1/timer/start`: 201 with the entry, 409 if one runs.
+/// Starts a timer: 201 with the entry, 409 if one already runs.
+#[utoipa::path(
+    tag = "timer",
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The running entry", body = EntryDto),
+        Authed, JsonBody,
+    ),
+)]
 #[post("/timer/start")]
 async fn start_timer(
     state: web::Data<AppState>,
     user: ApiUser,
-    body: web::Json<TimerStart>,
+    body: Json<TimerStart>,
 ) -> Result<HttpResponse, HttpError> {
     let d = details(
         body.project_id,
@@ -96,7 +121,15 @@ async fn start_timer(
     Ok(HttpResponse::Created().json(EntryDto::new(&entry, now())))
 }
 
-/// `POST /api/v1/timer/stop`: 200 with the finished entry, 404 if none runs.
+/// Stops the running timer: 200 with the finished entry, 404 if none runs.
+#[utoipa::path(
+    tag = "timer",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The finished entry", body = EntryDto),
+        Authed, Missing,
+    ),
+)]
 #[post("/timer/stop")]
 async fn stop_timer(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse, HttpError> {
     let actor = user.actor();
@@ -106,17 +139,33 @@ async fn stop_timer(state: web::Data<AppState>, user: ApiUser) -> Result<HttpRes
     Ok(HttpResponse::Ok().json(EntryDto::new(&entry, now())))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// First day, `YYYY-MM-DD` (both absent: no date filter).
     #[serde(default)]
     from: Option<String>,
+    /// Last day, `YYYY-MM-DD`.
     #[serde(default)]
     to: Option<String>,
+    /// Absent: 500.
     #[serde(default)]
+    #[param(minimum = 1, maximum = 5000)]
     limit: Option<i64>,
 }
 
+/// Lists the caller's time entries.
+#[utoipa::path(
+    tag = "time-entries",
+    operation_id = "list_time_entries",
+    params(ListQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's entries, newest first", body = Vec<EntryDto>),
+        Authed, Query,
+    ),
+)]
 #[get("/time-entries")]
 async fn list(
     state: web::Data<AppState>,
@@ -137,15 +186,22 @@ async fn list(
     ))
 }
 
-#[derive(Deserialize)]
+/// A time entry. `start` and `end` are required to create one; to change
+/// one, give both or neither (it keeps its times).
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct EntryInput {
+pub(crate) struct EntryInput {
+    #[schema(minimum = 1)]
     project_id: i64,
+    /// A task of the project.
     #[serde(default)]
+    #[schema(minimum = 1)]
     task_id: Option<i64>,
     start: Option<DateTime<Utc>>,
+    /// After `start`, within 7 days of it.
     end: Option<DateTime<Utc>>,
     #[serde(default)]
+    #[schema(max_length = 10000)]
     notes: Option<String>,
     #[serde(default)]
     tags: Vec<String>,
@@ -173,11 +229,21 @@ impl EntryInput {
     }
 }
 
+/// Records a finished time entry.
+#[utoipa::path(
+    tag = "time-entries",
+    operation_id = "create_time_entry",
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The new entry", body = EntryDto),
+        Authed, JsonBody,
+    ),
+)]
 #[post("/time-entries")]
 async fn create(
     state: web::Data<AppState>,
     user: ApiUser,
-    body: web::Json<EntryInput>,
+    body: Json<EntryInput>,
 ) -> Result<HttpResponse, HttpError> {
     let times = body
         .times()?
@@ -194,6 +260,17 @@ fn entry_id(raw: i64) -> Result<TimeEntryId, HttpError> {
     TimeEntryId::new(raw).ok_or(HttpError::NotFound)
 }
 
+/// One time entry (your own; admins: anyone's).
+#[utoipa::path(
+    tag = "time-entries",
+    operation_id = "get_time_entry",
+    params(("id" = i64, Path, minimum = 1, description = "The id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The entry", body = EntryDto),
+        Authed, Missing,
+    ),
+)]
 #[get("/time-entries/{id}")]
 async fn get_one(
     state: web::Data<AppState>,
@@ -207,12 +284,23 @@ async fn get_one(
     Ok(HttpResponse::Ok().json(EntryDto::new(&entry, now())))
 }
 
+/// Changes a time entry (not once invoiced).
+#[utoipa::path(
+    tag = "time-entries",
+    operation_id = "update_time_entry",
+    params(("id" = i64, Path, minimum = 1, description = "The id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The changed entry", body = EntryDto),
+        Authed, JsonBody, Missing,
+    ),
+)]
 #[put("/time-entries/{id}")]
 async fn update(
     state: web::Data<AppState>,
     user: ApiUser,
     path: web::Path<i64>,
-    body: web::Json<EntryInput>,
+    body: Json<EntryInput>,
 ) -> Result<HttpResponse, HttpError> {
     let (actor, id) = (user.actor(), entry_id(path.into_inner())?);
     let times = body.times()?;
@@ -223,6 +311,17 @@ async fn update(
     Ok(HttpResponse::Ok().json(EntryDto::new(&entry, now())))
 }
 
+/// Deletes a time entry (not once invoiced).
+#[utoipa::path(
+    tag = "time-entries",
+    operation_id = "delete_time_entry",
+    params(("id" = i64, Path, minimum = 1, description = "The id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        Authed, Missing,
+    ),
+)]
 #[delete("/time-entries/{id}")]
 async fn remove(
     state: web::Data<AppState>,

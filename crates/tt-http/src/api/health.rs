@@ -1,7 +1,8 @@
 //! Liveness and readiness.
 
 use actix_web::{HttpResponse, get, web};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::state::AppState;
 
@@ -9,13 +10,40 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(healthz).service(readyz);
 }
 
+/// `{"status": "ok"}`.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Liveness {
+    #[schema(value_type = String, pattern = "^ok$")]
+    status: &'static str,
+}
+
+/// Whether the database answers: `ready`/`ok` or `unavailable`/`unreachable`.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Readiness {
+    #[schema(value_type = String, pattern = "^(ready|unavailable)$")]
+    status: &'static str,
+    #[schema(value_type = String, pattern = "^(ok|unreachable)$")]
+    database: &'static str,
+}
+
 /// The process is up and serving.
+#[utoipa::path(
+    tag = "health",
+    responses((status = 200, description = "The process serves", body = Liveness)),
+)]
 #[get("/healthz")]
 async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(json!({"status": "ok"}))
+    HttpResponse::Ok().json(Liveness { status: "ok" })
 }
 
 /// The database answers.
+#[utoipa::path(
+    tag = "health",
+    responses(
+        (status = 200, description = "The database answers", body = Readiness),
+        (status = 503, description = "The database cannot be reached", body = Readiness),
+    ),
+)]
 #[get("/readyz")]
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let pool = state.app.pool().clone();
@@ -24,9 +52,14 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         .map(|r| r.is_ok())
         .unwrap_or(false);
     if ok {
-        HttpResponse::Ok().json(json!({"status": "ready", "database": "ok"}))
+        HttpResponse::Ok().json(Readiness {
+            status: "ready",
+            database: "ok",
+        })
     } else {
-        HttpResponse::ServiceUnavailable()
-            .json(json!({"status": "unavailable", "database": "unreachable"}))
+        HttpResponse::ServiceUnavailable().json(Readiness {
+            status: "unavailable",
+            database: "unreachable",
+        })
     }
 }

@@ -3,8 +3,11 @@
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::Deserialize;
 use tt_domain::{InvoiceId, InvoiceStatus};
+use utoipa::ToSchema;
 
+use super::body::Json;
 use super::dto::InvoiceDto;
+use super::openapi::{Authed, InvoiceStatusName, JsonBody, Missing, Restricted};
 use crate::auth::ApiUser;
 use crate::error::HttpError;
 use crate::inputs::InvoiceInput;
@@ -18,6 +21,16 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         .service(remove);
 }
 
+/// Lists invoices.
+#[utoipa::path(
+    tag = "invoices",
+    operation_id = "list_invoices",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Every invoice, without lines", body = Vec<InvoiceDto>),
+        Authed, Restricted,
+    ),
+)]
 #[get("/invoices")]
 async fn list(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse, HttpError> {
     let actor = user.actor();
@@ -31,11 +44,21 @@ async fn list(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse,
     ))
 }
 
+/// Drafts an invoice of a client's unbilled time.
+#[utoipa::path(
+    tag = "invoices",
+    operation_id = "create_invoice",
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The new draft, with its lines", body = InvoiceDto),
+        Authed, JsonBody, Restricted,
+    ),
+)]
 #[post("/invoices")]
 async fn create(
     state: web::Data<AppState>,
     user: ApiUser,
-    body: web::Json<InvoiceInput>,
+    body: Json<InvoiceInput>,
 ) -> Result<HttpResponse, HttpError> {
     tt_domain::require_admin(&user.0)?;
     let req = body.parse()?;
@@ -50,6 +73,17 @@ fn invoice_id(raw: i64) -> Result<InvoiceId, HttpError> {
     InvoiceId::new(raw).ok_or(HttpError::NotFound)
 }
 
+/// One invoice.
+#[utoipa::path(
+    tag = "invoices",
+    operation_id = "get_invoice",
+    params(("id" = i64, Path, minimum = 1, description = "The id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The invoice with its lines", body = InvoiceDto),
+        Authed, Missing, Restricted,
+    ),
+)]
 #[get("/invoices/{id}")]
 async fn get_one(
     state: web::Data<AppState>,
@@ -63,20 +97,31 @@ async fn get_one(
     Ok(HttpResponse::Ok().json(InvoiceDto::new(&invoice, true)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct StatusInput {
+pub(crate) struct StatusInput {
+    #[schema(value_type = InvoiceStatusName)]
     status: String,
 }
 
-/// `PUT /api/v1/invoices/{id}/status`: `sent` issues a draft (it gets its
+/// Changes an invoice's status: `sent` issues a draft (it gets its
 /// number), then `paid`; `cancelled` releases the entries.
+#[utoipa::path(
+    tag = "invoices",
+    operation_id = "set_invoice_status",
+    params(("id" = i64, Path, minimum = 1, description = "The id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The invoice with its lines", body = InvoiceDto),
+        Authed, JsonBody, Missing, Restricted,
+    ),
+)]
 #[put("/invoices/{id}/status")]
 async fn set_status(
     state: web::Data<AppState>,
     user: ApiUser,
     path: web::Path<i64>,
-    body: web::Json<StatusInput>,
+    body: Json<StatusInput>,
 ) -> Result<HttpResponse, HttpError> {
     tt_domain::require_admin(&user.0)?;
     let (actor, id) = (user.actor(), invoice_id(path.into_inner())?);
@@ -87,6 +132,17 @@ async fn set_status(
     Ok(HttpResponse::Ok().json(InvoiceDto::new(&invoice, true)))
 }
 
+/// Deletes a draft invoice.
+#[utoipa::path(
+    tag = "invoices",
+    operation_id = "delete_invoice",
+    params(("id" = i64, Path, minimum = 1, description = "The id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        Authed, Missing, Restricted,
+    ),
+)]
 #[delete("/invoices/{id}")]
 async fn remove(
     state: web::Data<AppState>,

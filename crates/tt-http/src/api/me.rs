@@ -3,11 +3,14 @@
 
 use actix_web::{HttpResponse, delete, get, post, web};
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 
+use super::body::Json;
 use super::dto::{NewTokenDto, TokenDto};
+use super::openapi::{Authed, JsonBody, Missing, Query, Restricted};
 use crate::auth::ApiUser;
 use crate::error::HttpError;
-use crate::export::export_response;
+use crate::export::{UserExportDto, export_response};
 use crate::state::AppState;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
@@ -18,13 +21,30 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         .service(change_password);
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ExportQuery {
+    /// `json` (the default: profile, entries and comments) or `csv` (the
+    /// entries).
     #[serde(default)]
+    #[param(pattern = "^(json|csv)$")]
     format: Option<String>,
 }
 
+/// Everything stored about the caller, as a download.
+#[utoipa::path(
+    tag = "auth",
+    params(ExportQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's data", content(
+            (UserExportDto = "application/json"),
+            (String = "text/csv"),
+        )),
+        Authed, Query,
+    ),
+)]
 #[get("/me/export")]
 async fn export(
     state: web::Data<AppState>,
@@ -34,8 +54,14 @@ async fn export(
     export_response(&state, user.actor(), q.format.as_deref()).await
 }
 
-/// `GET /api/v1/me/tokens`: your unexpired tokens, newest first; `current`
-/// marks the one this request used.
+/// Your unexpired API tokens, newest first; `current` marks the one this
+/// request used.
+#[utoipa::path(
+    tag = "me",
+    operation_id = "list_my_tokens",
+    security(("bearer" = [])),
+    responses((status = 200, description = "Your tokens", body = Vec<TokenDto>), Authed),
+)]
 #[get("/me/tokens")]
 async fn tokens(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse, HttpError> {
     let current = user.1;
@@ -50,21 +76,32 @@ async fn tokens(state: web::Data<AppState>, user: ApiUser) -> Result<HttpRespons
     Ok(HttpResponse::Ok().json(body))
 }
 
-#[derive(Deserialize)]
+/// A new token's name and lifetime.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct TokenInput {
+pub(crate) struct TokenInput {
+    /// What it is for (1–200 characters).
     name: String,
-    /// 1–3650; absent or null: until revoked.
+    /// Days until it stops working, 1–3650; absent or null: until revoked.
     #[serde(default)]
     expires_in_days: Option<i64>,
 }
 
-/// `POST /api/v1/me/tokens` → 201 with the token, shown this once.
+/// Makes a named API token, shown in this answer only.
+#[utoipa::path(
+    tag = "me",
+    operation_id = "create_my_token",
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The token (shown once) and its description", body = NewTokenDto),
+        Authed, JsonBody, Restricted,
+    ),
+)]
 #[post("/me/tokens")]
 async fn create_token(
     state: web::Data<AppState>,
     user: ApiUser,
-    body: web::Json<TokenInput>,
+    body: Json<TokenInput>,
 ) -> Result<HttpResponse, HttpError> {
     let request = tt_app::auth::TokenRequest::parse(&body.name, body.expires_in_days)?;
     let actor = user.actor();
@@ -74,7 +111,14 @@ async fn create_token(
     Ok(HttpResponse::Created().json(NewTokenDto::new(info, token)))
 }
 
-/// `DELETE /api/v1/me/tokens/{id}`: revokes one of your tokens.
+/// Revokes one of your tokens (another user's is not found).
+#[utoipa::path(
+    tag = "me",
+    operation_id = "revoke_my_token",
+    params(("id" = i64, Path, minimum = 1, description = "The token's id")),
+    security(("bearer" = [])),
+    responses((status = 204, description = "Revoked"), Authed, Missing),
+)]
 #[delete("/me/tokens/{id}")]
 async fn revoke_token(
     state: web::Data<AppState>,
@@ -89,23 +133,33 @@ async fn revoke_token(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Deserialize)]
+/// Your current password and the new one.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct PasswordInput {
+pub(crate) struct PasswordInput {
+    #[schema(format = Password)]
     current_password: String,
+    /// At least 12 characters and hard to guess (a refusal says why).
+    #[schema(format = Password)]
     new_password: String,
 }
 
-/// `POST /api/v1/me/password`: changes your password. Every session and
-/// every token of yours ends, this one included: sign in again.
+/// Changes your password. Every browser session and every token of yours
+/// ends, this one included: sign in again.
+#[utoipa::path(
+    tag = "me",
+    operation_id = "change_my_password",
+    security(("bearer" = [])),
+    responses((status = 204, description = "Changed; sign in again"), Authed, JsonBody),
+)]
 #[post("/me/password")]
 async fn change_password(
     state: web::Data<AppState>,
     user: ApiUser,
-    body: web::Json<PasswordInput>,
+    body: Json<PasswordInput>,
 ) -> Result<HttpResponse, HttpError> {
     let actor = user.actor();
-    let body = body.into_inner();
+    let body = body.0;
     state
         .run(move |app| {
             tt_app::users::change_password(

@@ -1,11 +1,13 @@
 //! The JSON API under `/api/v1`, plus `/healthz` and `/readyz`.
 
 mod auth;
+mod body;
 pub(crate) mod dto;
 mod entries;
 mod health;
 mod invoices;
 mod me;
+pub(crate) mod openapi;
 mod privacy;
 mod reports;
 mod users;
@@ -19,6 +21,11 @@ use crate::error::HttpError;
 /// Largest JSON body accepted by the API.
 const JSON_LIMIT: usize = 256 * 1024;
 
+/// The `code`s of a 400 answer.
+const MALFORMED_JSON: &str = "malformed_json";
+const BAD_BODY: &str = "bad_body";
+const INVALID_QUERY: &str = "invalid_query";
+
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(health::configure).service(
         web::scope("/api/v1")
@@ -29,6 +36,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             )
             .app_data(web::QueryConfig::default().error_handler(query_error))
             .app_data(web::PathConfig::default().error_handler(path_error))
+            .service(openapi::openapi_json)
             .configure(auth::configure)
             .configure(users::configure)
             .configure(me::configure)
@@ -41,8 +49,10 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-async fn api_not_found() -> Result<actix_web::HttpResponse, HttpError> {
-    Err(HttpError::NotFound)
+/// No API route answered: a 405 with `Allow` when the path is known under
+/// other methods, else a 404.
+async fn api_not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, HttpError> {
+    Err(crate::routing::method_not_allowed(&req).unwrap_or(HttpError::NotFound))
 }
 
 fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
@@ -57,15 +67,15 @@ fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
             HttpError::Validation(format!("invalid body: {de}"))
         }
         JsonPayloadError::Deserialize(de) => {
-            HttpError::bad_request("malformed_json", format!("malformed JSON: {de}"))
+            HttpError::bad_request(MALFORMED_JSON, format!("malformed JSON: {de}"))
         }
-        other => HttpError::bad_request("bad_body", format!("cannot read body: {other}")),
+        other => HttpError::bad_request(BAD_BODY, format!("cannot read body: {other}")),
     };
     e.into()
 }
 
 fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    HttpError::bad_request("invalid_query", format!("invalid query string: {err}")).into()
+    HttpError::bad_request(INVALID_QUERY, format!("invalid query string: {err}")).into()
 }
 
 fn path_error(_err: PathError, _req: &HttpRequest) -> actix_web::Error {

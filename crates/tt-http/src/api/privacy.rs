@@ -4,9 +4,12 @@
 use actix_web::{HttpResponse, get, post, put, web};
 use serde::Deserialize;
 use tt_consent::ConsentLevel;
+use utoipa::ToSchema;
 
+use super::body::Json;
+use super::openapi::{Authed, JsonBody, Restricted};
 use crate::auth::ApiUser;
-use crate::consent_state::privacy_state;
+use crate::consent_state::{PrivacyDto, privacy_state};
 use crate::error::HttpError;
 use crate::state::AppState;
 
@@ -14,26 +17,47 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(show).service(update).service(rotate);
 }
 
+/// What the installation shares, and why.
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "get_telemetry",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The consent state", body = PrivacyDto),
+        Authed, Restricted,
+    ),
+)]
 #[get("/admin/telemetry")]
 async fn show(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse, HttpError> {
     tt_domain::require_admin(&user.0)?;
     Ok(HttpResponse::Ok().json(privacy_state(&state)))
 }
 
-#[derive(Deserialize)]
+/// The admin's switches; an absent level is left as it is.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Toggle {
+pub(crate) struct Toggle {
     #[serde(default)]
     base: Option<bool>,
     #[serde(default)]
     detailed: Option<bool>,
 }
 
+/// Turns telemetry levels on or off (409 when the deployer switched telemetry off).
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "set_telemetry",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The consent state", body = PrivacyDto),
+        Authed, JsonBody, Restricted,
+    ),
+)]
 #[put("/admin/telemetry")]
 async fn update(
     state: web::Data<AppState>,
     user: ApiUser,
-    body: web::Json<Toggle>,
+    body: Json<Toggle>,
 ) -> Result<HttpResponse, HttpError> {
     // The answer shows the install id and fingerprint: admins only, even
     // when the body changes nothing.
@@ -52,6 +76,16 @@ async fn update(
     Ok(HttpResponse::Ok().json(privacy_state(&state)))
 }
 
+/// Gives the installation a new install id.
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "rotate_install_id",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The consent state with the new install id", body = PrivacyDto),
+        Authed, Restricted,
+    ),
+)]
 #[post("/admin/telemetry/rotate-install-id")]
 async fn rotate(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse, HttpError> {
     let actor = user.actor();

@@ -1,9 +1,13 @@
 //! Summary reports and the CSV export.
 
 use actix_web::{HttpResponse, get, web};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use tt_app::input;
 use tt_domain::{GroupBy, ReportKey};
+use utoipa::{IntoParams, ToSchema};
+
+use super::openapi::{Authed, GroupByName, Query};
 
 use crate::auth::ApiUser;
 use crate::error::HttpError;
@@ -14,26 +18,51 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(summary).service(entries_csv);
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct SummaryQuery {
+    /// First day, `YYYY-MM-DD`; absent: 29 days before `to`.
     #[serde(default)]
     from: Option<String>,
+    /// Last day, `YYYY-MM-DD`; absent: today (UTC).
     #[serde(default)]
     to: Option<String>,
+    /// Absent: `project`.
     #[serde(default)]
+    #[param(value_type = Option<GroupByName>)]
     group_by: Option<String>,
 }
 
-#[derive(Serialize)]
-struct RowDto {
+/// One group: a project, a user or a day.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct RowDto {
+    /// The project's or user's id, or the day as `YYYY-MM-DD`.
     key: String,
     label: String,
     seconds: i64,
+    #[schema(pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     hours: String,
     billable_seconds: i64,
+    #[schema(pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     amount: String,
     entries: u64,
+}
+
+/// Time and money over a period, grouped.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SummaryDto {
+    from: NaiveDate,
+    to: NaiveDate,
+    #[schema(value_type = GroupByName)]
+    group_by: &'static str,
+    rows: Vec<RowDto>,
+    total_seconds: i64,
+    #[schema(pattern = r"^-?[0-9]+\.[0-9]{2}$")]
+    total_hours: String,
+    total_billable_seconds: i64,
+    #[schema(pattern = r"^-?[0-9]+\.[0-9]{2}$")]
+    total_amount: String,
 }
 
 fn key_text(k: ReportKey) -> String {
@@ -44,6 +73,16 @@ fn key_text(k: ReportKey) -> String {
     }
 }
 
+/// Totals by project, user or day: the caller's time (admins: everybody's).
+#[utoipa::path(
+    tag = "reports",
+    params(SummaryQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Rows and totals", body = SummaryDto),
+        Authed, Query,
+    ),
+)]
 #[get("/reports/summary")]
 async fn summary(
     state: web::Data<AppState>,
@@ -71,27 +110,40 @@ async fn summary(
             entries: r.entries,
         })
         .collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "from": r.period.from().date_naive(),
-        "to": input::period_last_day(&r.period),
-        "group_by": r.group_by.as_str(),
-        "rows": rows,
-        "total_seconds": r.summary.seconds,
-        "total_hours": hours(r.summary.seconds),
-        "total_billable_seconds": r.summary.billable_seconds,
-        "total_amount": r.summary.amount.to_string(),
-    })))
+    Ok(HttpResponse::Ok().json(SummaryDto {
+        from: r.period.from().date_naive(),
+        to: input::period_last_day(&r.period),
+        group_by: r.group_by.as_str(),
+        rows,
+        total_seconds: r.summary.seconds,
+        total_hours: hours(r.summary.seconds),
+        total_billable_seconds: r.summary.billable_seconds,
+        total_amount: r.summary.amount.to_string(),
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct CsvQuery {
+    /// First day, `YYYY-MM-DD`; absent: 29 days before `to`.
     #[serde(default)]
     from: Option<String>,
+    /// Last day, `YYYY-MM-DD`; absent: today (UTC).
     #[serde(default)]
     to: Option<String>,
 }
 
+/// A period's finished entries as CSV: the caller's (admins: everybody's).
+#[utoipa::path(
+    tag = "reports",
+    params(CsvQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "One row per finished entry", body = String, content_type = "text/csv"),
+        Authed, Query,
+    ),
+)]
 #[get("/reports/entries.csv")]
 async fn entries_csv(
     state: web::Data<AppState>,

@@ -6,8 +6,11 @@ use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::Deserialize;
 use tt_app::{catalog, comments, input, tasks};
 use tt_domain::{ClientId, CommentId, ProjectId, TaskId, Text};
+use utoipa::{IntoParams, ToSchema};
 
+use super::body::Json;
 use super::dto::{ClientDto, CommentDto, ProjectDto, TaskDto, comment_target};
+use super::openapi::{Authed, JsonBody, Missing, Query, Restricted};
 use crate::auth::ApiUser;
 use crate::error::HttpError;
 use crate::inputs::{ClientInput, ProjectInput, TaskInput};
@@ -40,37 +43,90 @@ fn path_id<T>(raw: i64, make: fn(i64) -> Option<T>) -> Result<T, HttpError> {
     make(raw).ok_or(HttpError::NotFound)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
-struct ListQuery {
+#[into_params(parameter_in = Query)]
+struct ClientQuery {
+    /// Archived clients too.
     #[serde(default)]
     include_archived: bool,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct ProjectQuery {
+    /// Archived projects too.
     #[serde(default)]
+    include_archived: bool,
+    /// Only this client's projects.
+    #[serde(default)]
+    #[param(minimum = 1)]
     client_id: Option<i64>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct TaskQuery {
+    /// Only this project's tasks.
     #[serde(default)]
+    #[param(minimum = 1)]
     project_id: Option<i64>,
+}
+
+/// At most one of the two.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct CommentQuery {
+    /// Only comments on this project.
     #[serde(default)]
+    #[param(minimum = 1)]
+    project_id: Option<i64>,
+    /// Only comments on this task.
+    #[serde(default)]
+    #[param(minimum = 1)]
     task_id: Option<i64>,
 }
 
 // ---------------------------------------------------------------- clients
 
+/// Lists clients.
+#[utoipa::path(
+    tag = "clients",
+    params(ClientQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The clients", body = Vec<ClientDto>),
+        Authed, Query,
+    ),
+)]
 #[get("/clients")]
 async fn list_clients(
     state: web::Data<AppState>,
     _user: ApiUser,
-    q: web::Query<ListQuery>,
+    q: web::Query<ClientQuery>,
 ) -> Result<HttpResponse, HttpError> {
     let all = q.include_archived;
     let list = state.run(move |app| catalog::clients(app, all)).await?;
     Ok(HttpResponse::Ok().json(list.iter().map(ClientDto::from).collect::<Vec<_>>()))
 }
 
+/// Creates a client.
+#[utoipa::path(
+    tag = "clients",
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The new client", body = ClientDto),
+        Authed, JsonBody, Restricted,
+    ),
+)]
 #[post("/clients")]
 async fn create_client(
     state: web::Data<AppState>,
     user: ApiUser,
-    body: web::Json<ClientInput>,
+    body: Json<ClientInput>,
 ) -> Result<HttpResponse, HttpError> {
     let f = body.parse()?;
     let actor = user.actor();
@@ -80,6 +136,16 @@ async fn create_client(
     Ok(HttpResponse::Created().json(ClientDto::from(&client)))
 }
 
+/// One client.
+#[utoipa::path(
+    tag = "clients",
+    params(("id" = i64, Path, minimum = 1, description = "The id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The client", body = ClientDto),
+        Authed, Missing,
+    ),
+)]
 #[get("/clients/{id}")]
 async fn get_client(
     state: web::Data<AppState>,
@@ -91,12 +157,22 @@ async fn get_client(
     Ok(HttpResponse::Ok().json(ClientDto::from(&client)))
 }
 
+/// Changes a client.
+#[utoipa::path(
+    tag = "clients",
+    params(("id" = i64, Path, minimum = 1, description = "The id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The changed client", body = ClientDto),
+        Authed, JsonBody, Missing, Restricted,
+    ),
+)]
 #[put("/clients/{id}")]
 async fn update_client(
     state: web::Data<AppState>,
     user: ApiUser,
     path: web::Path<i64>,
-    body: web::Json<ClientInput>,
+    body: Json<ClientInput>,
 ) -> Result<HttpResponse, HttpError> {
     let id = path_id(path.into_inner(), ClientId::new)?;
     let f = body.parse()?;
@@ -107,6 +183,16 @@ async fn update_client(
     Ok(HttpResponse::Ok().json(ClientDto::from(&client)))
 }
 
+/// Deletes a client.
+#[utoipa::path(
+    tag = "clients",
+    params(("id" = i64, Path, minimum = 1, description = "The id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        Authed, Missing, Restricted,
+    ),
+)]
 #[delete("/clients/{id}")]
 async fn delete_client(
     state: web::Data<AppState>,
@@ -123,11 +209,21 @@ async fn delete_client(
 
 // ---------------------------------------------------------------- projects
 
+/// Lists projects.
+#[utoipa::path(
+    tag = "projects",
+    params(ProjectQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The projects", body = Vec<ProjectDto>),
+        Authed, Query,
+    ),
+)]
 #[get("/projects")]
 async fn list_projects(
     state: web::Data<AppState>,
     _user: ApiUser,
-    q: web::Query<ListQuery>,
+    q: web::Query<ProjectQuery>,
 ) -> Result<HttpResponse, HttpError> {
     let all = q.include_archived;
     let client = q
@@ -140,11 +236,20 @@ async fn list_projects(
     Ok(HttpResponse::Ok().json(list.iter().map(ProjectDto::from).collect::<Vec<_>>()))
 }
 
+/// Creates a project.
+#[utoipa::path(
+    tag = "projects",
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The new project", body = ProjectDto),
+        Authed, JsonBody, Restricted,
+    ),
+)]
 #[post("/projects")]
 async fn create_project(
     state: web::Data<AppState>,
     user: ApiUser,
-    body: web::Json<ProjectInput>,
+    body: Json<ProjectInput>,
 ) -> Result<HttpResponse, HttpError> {
     let f = body.parse()?;
     let actor = user.actor();
@@ -154,6 +259,16 @@ async fn create_project(
     Ok(HttpResponse::Created().json(ProjectDto::from(&project)))
 }
 
+/// One project.
+#[utoipa::path(
+    tag = "projects",
+    params(("id" = i64, Path, minimum = 1, description = "The id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The project", body = ProjectDto),
+        Authed, Missing,
+    ),
+)]
 #[get("/projects/{id}")]
 async fn get_project(
     state: web::Data<AppState>,
@@ -165,12 +280,22 @@ async fn get_project(
     Ok(HttpResponse::Ok().json(ProjectDto::from(&project)))
 }
 
+/// Changes a project.
+#[utoipa::path(
+    tag = "projects",
+    params(("id" = i64, Path, minimum = 1, description = "The id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The changed project", body = ProjectDto),
+        Authed, JsonBody, Missing, Restricted,
+    ),
+)]
 #[put("/projects/{id}")]
 async fn update_project(
     state: web::Data<AppState>,
     user: ApiUser,
     path: web::Path<i64>,
-    body: web::Json<ProjectInput>,
+    body: Json<ProjectInput>,
 ) -> Result<HttpResponse, HttpError> {
     let id = path_id(path.into_inner(), ProjectId::new)?;
     let f = body.parse()?;
@@ -181,6 +306,16 @@ async fn update_project(
     Ok(HttpResponse::Ok().json(ProjectDto::from(&project)))
 }
 
+/// Deletes a project.
+#[utoipa::path(
+    tag = "projects",
+    params(("id" = i64, Path, minimum = 1, description = "The id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        Authed, Missing, Restricted,
+    ),
+)]
 #[delete("/projects/{id}")]
 async fn delete_project(
     state: web::Data<AppState>,
@@ -197,11 +332,21 @@ async fn delete_project(
 
 // ------------------------------------------------------------------ tasks
 
+/// Lists tasks.
+#[utoipa::path(
+    tag = "tasks",
+    params(TaskQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The tasks", body = Vec<TaskDto>),
+        Authed, Query,
+    ),
+)]
 #[get("/tasks")]
 async fn list_tasks(
     state: web::Data<AppState>,
     _user: ApiUser,
-    q: web::Query<ListQuery>,
+    q: web::Query<TaskQuery>,
 ) -> Result<HttpResponse, HttpError> {
     let project = q
         .project_id
@@ -211,11 +356,20 @@ async fn list_tasks(
     Ok(HttpResponse::Ok().json(list.iter().map(TaskDto::from).collect::<Vec<_>>()))
 }
 
+/// Creates a task.
+#[utoipa::path(
+    tag = "tasks",
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The new task", body = TaskDto),
+        Authed, JsonBody,
+    ),
+)]
 #[post("/tasks")]
 async fn create_task(
     state: web::Data<AppState>,
     user: ApiUser,
-    body: web::Json<TaskInput>,
+    body: Json<TaskInput>,
 ) -> Result<HttpResponse, HttpError> {
     let f = body.parse()?;
     let actor = user.actor();
@@ -223,6 +377,16 @@ async fn create_task(
     Ok(HttpResponse::Created().json(TaskDto::from(&task)))
 }
 
+/// One task.
+#[utoipa::path(
+    tag = "tasks",
+    params(("id" = i64, Path, minimum = 1, description = "The id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The task", body = TaskDto),
+        Authed, Missing,
+    ),
+)]
 #[get("/tasks/{id}")]
 async fn get_task(
     state: web::Data<AppState>,
@@ -234,12 +398,22 @@ async fn get_task(
     Ok(HttpResponse::Ok().json(TaskDto::from(&task)))
 }
 
+/// Changes a task.
+#[utoipa::path(
+    tag = "tasks",
+    params(("id" = i64, Path, minimum = 1, description = "The id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The changed task", body = TaskDto),
+        Authed, JsonBody, Missing, Restricted,
+    ),
+)]
 #[put("/tasks/{id}")]
 async fn update_task(
     state: web::Data<AppState>,
     user: ApiUser,
     path: web::Path<i64>,
-    body: web::Json<TaskInput>,
+    body: Json<TaskInput>,
 ) -> Result<HttpResponse, HttpError> {
     let id = path_id(path.into_inner(), TaskId::new)?;
     let f = body.parse()?;
@@ -250,6 +424,16 @@ async fn update_task(
     Ok(HttpResponse::Ok().json(TaskDto::from(&task)))
 }
 
+/// Deletes a task.
+#[utoipa::path(
+    tag = "tasks",
+    params(("id" = i64, Path, minimum = 1, description = "The id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        Authed, Missing, Restricted,
+    ),
+)]
 #[delete("/tasks/{id}")]
 async fn delete_task(
     state: web::Data<AppState>,
@@ -264,27 +448,44 @@ async fn delete_task(
 
 // --------------------------------------------------------------- comments
 
-#[derive(Deserialize)]
+/// A comment on exactly one of a project and a task.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CommentInput {
+pub(crate) struct CommentInput {
     #[serde(default)]
+    #[schema(minimum = 1)]
     project_id: Option<i64>,
     #[serde(default)]
+    #[schema(minimum = 1)]
     task_id: Option<i64>,
+    /// Not blank.
+    #[schema(min_length = 1, max_length = 10000)]
     body: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CommentEdit {
+pub(crate) struct CommentEdit {
+    /// Not blank.
+    #[schema(min_length = 1, max_length = 10000)]
     body: String,
 }
 
+/// Lists comments.
+#[utoipa::path(
+    tag = "comments",
+    params(CommentQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The comments", body = Vec<CommentDto>),
+        Authed, Query,
+    ),
+)]
 #[get("/comments")]
 async fn list_comments(
     state: web::Data<AppState>,
     _user: ApiUser,
-    q: web::Query<ListQuery>,
+    q: web::Query<CommentQuery>,
 ) -> Result<HttpResponse, HttpError> {
     let target = match (q.project_id, q.task_id) {
         (None, None) => None,
@@ -294,11 +495,20 @@ async fn list_comments(
     Ok(HttpResponse::Ok().json(list.iter().map(CommentDto::from).collect::<Vec<_>>()))
 }
 
+/// Creates a comment.
+#[utoipa::path(
+    tag = "comments",
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The new comment", body = CommentDto),
+        Authed, JsonBody,
+    ),
+)]
 #[post("/comments")]
 async fn create_comment(
     state: web::Data<AppState>,
     user: ApiUser,
-    body: web::Json<CommentInput>,
+    body: Json<CommentInput>,
 ) -> Result<HttpResponse, HttpError> {
     let target = comment_target(body.project_id, body.task_id)?;
     let text = Text::parse_non_empty(&body.body)?;
@@ -309,6 +519,16 @@ async fn create_comment(
     Ok(HttpResponse::Created().json(CommentDto::from(&comment)))
 }
 
+/// One comment.
+#[utoipa::path(
+    tag = "comments",
+    params(("id" = i64, Path, minimum = 1, description = "The id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The comment", body = CommentDto),
+        Authed, Missing,
+    ),
+)]
 #[get("/comments/{id}")]
 async fn get_comment(
     state: web::Data<AppState>,
@@ -320,12 +540,22 @@ async fn get_comment(
     Ok(HttpResponse::Ok().json(CommentDto::from(&comment)))
 }
 
+/// Changes a comment.
+#[utoipa::path(
+    tag = "comments",
+    params(("id" = i64, Path, minimum = 1, description = "The id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The changed comment", body = CommentDto),
+        Authed, JsonBody, Missing, Restricted,
+    ),
+)]
 #[put("/comments/{id}")]
 async fn update_comment(
     state: web::Data<AppState>,
     user: ApiUser,
     path: web::Path<i64>,
-    body: web::Json<CommentEdit>,
+    body: Json<CommentEdit>,
 ) -> Result<HttpResponse, HttpError> {
     let id = path_id(path.into_inner(), CommentId::new)?;
     let text = Text::parse_non_empty(&body.body)?;
@@ -336,6 +566,16 @@ async fn update_comment(
     Ok(HttpResponse::Ok().json(CommentDto::from(&comment)))
 }
 
+/// Deletes a comment.
+#[utoipa::path(
+    tag = "comments",
+    params(("id" = i64, Path, minimum = 1, description = "The id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        Authed, Missing, Restricted,
+    ),
+)]
 #[delete("/comments/{id}")]
 async fn delete_comment(
     state: web::Data<AppState>,
