@@ -3,7 +3,7 @@
 //! Time is billed per project, in **hundredths of an hour** — the precision
 //! printed on every invoice line and report row — and the money is computed
 //! from that printed quantity: `amount = hours × rate`, rounded half up to
-//! the cent once per line. So a reader can multiply out any line with a
+//! the currency's minor unit once per line ([`Currency::amount`]). So a reader can multiply out any line with a
 //! pocket calculator, and the same entries are worth the same amount
 //! whether a report or an invoice adds them up.
 //!
@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::money::mul_div_round;
-use crate::{HourlyRate, Money, ProjectId};
+use crate::{Amounts, Currency, HourlyRate, Money, ProjectId};
 
 /// A quantity of billed time in hundredths of an hour (0.01 h = 36 s).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -40,13 +40,10 @@ impl fmt::Display for BillableHours {
     }
 }
 
-/// The money `hours` are worth at `rate`, rounded half up to the cent.
-pub fn line_amount(hours: BillableHours, rate: HourlyRate) -> Money {
-    Money::from_cents(mul_div_round(
-        hours.hundredths(),
-        rate.per_hour().cents(),
-        100,
-    ))
+/// The money `hours` are worth at `rate` in `currency`, rounded half up to
+/// its minor unit.
+pub fn line_amount(hours: BillableHours, rate: HourlyRate, currency: Currency) -> Money {
+    currency.amount(hours.hundredths(), rate.per_hour().cents())
 }
 
 /// The rate time on a project is billed at: the project's own rate, else its
@@ -67,6 +64,8 @@ pub struct BillableWork {
     pub seconds: i64,
     /// The project's [`effective_rate`].
     pub rate: Option<HourlyRate>,
+    /// The currency of the project's client.
+    pub currency: Currency,
 }
 
 /// The time of one project added up and priced: an invoice line, or the
@@ -83,34 +82,42 @@ pub struct BilledLine {
     pub rate: Option<HourlyRate>,
     /// `hours × rate`; zero without a rate.
     pub amount: Money,
+    /// The currency of `rate` and `amount`.
+    pub currency: Currency,
 }
 
 /// Groups work into one line per project (and rate), in project order.
 pub fn bill(work: impl IntoIterator<Item = BillableWork>) -> Vec<BilledLine> {
-    let mut seconds: BTreeMap<(ProjectId, Option<i64>), (i64, Option<HourlyRate>)> =
-        BTreeMap::new();
+    type Key = (ProjectId, Option<i64>, Currency);
+    let mut seconds: BTreeMap<Key, (i64, Option<HourlyRate>)> = BTreeMap::new();
     for w in work {
-        let key = (w.project_id, w.rate.map(|r| r.per_hour().cents()));
+        let key = (
+            w.project_id,
+            w.rate.map(|r| r.per_hour().cents()),
+            w.currency,
+        );
         seconds.entry(key).or_insert((0, w.rate)).0 += w.seconds.max(0);
     }
     seconds
         .into_iter()
-        .map(|((project_id, _), (seconds, rate))| {
+        .map(|((project_id, _, currency), (seconds, rate))| {
             let hours = BillableHours::from_seconds(seconds);
             BilledLine {
                 project_id,
                 seconds,
                 hours,
                 rate,
-                amount: rate.map_or(Money::ZERO, |r| line_amount(hours, r)),
+                amount: rate.map_or(Money::ZERO, |r| line_amount(hours, r, currency)),
+                currency,
             }
         })
         .collect()
 }
 
-/// What a set of work is worth: the sum of its [`bill`] lines.
-pub fn billed_amount(work: impl IntoIterator<Item = BillableWork>) -> Money {
-    bill(work).iter().map(|l| l.amount).sum()
+/// What a set of work is worth: the sum of its [`bill`] lines, per
+/// currency (money in different currencies is never added up).
+pub fn billed_amount(work: impl IntoIterator<Item = BillableWork>) -> Amounts {
+    bill(work).iter().map(|l| (l.currency, l.amount)).collect()
 }
 
 #[cfg(test)]
@@ -144,10 +151,17 @@ mod tests {
     fn the_amount_is_the_printed_hours_times_the_rate() {
         // 1.33 h × 87.50 = 116.375 -> 116.38
         let h = BillableHours::from_seconds(4800);
-        assert_eq!(line_amount(h, rate("87.50")), Money::from_cents(11638));
+        assert_eq!(
+            line_amount(h, rate("87.50"), Currency::EUR),
+            Money::from_cents(11638)
+        );
         // 1.50 h × 100 = 150.00
         assert_eq!(
-            line_amount(BillableHours::from_seconds(5400), rate("100")),
+            line_amount(
+                BillableHours::from_seconds(5400),
+                rate("100"),
+                Currency::EUR
+            ),
             Money::from_cents(15000)
         );
     }
@@ -171,16 +185,19 @@ mod tests {
                 project_id: p,
                 seconds: 20,
                 rate: Some(rate("100")),
+                currency: Currency::EUR,
             },
             BillableWork {
                 project_id: p,
                 seconds: 20,
                 rate: Some(rate("100")),
+                currency: Currency::EUR,
             },
             BillableWork {
                 project_id: q,
                 seconds: 3600,
                 rate: None,
+                currency: Currency::EUR,
             },
         ];
         let lines = bill(work);
@@ -189,6 +206,9 @@ mod tests {
         assert_eq!(lines[0].hours.hundredths(), 1);
         assert_eq!(lines[0].amount, Money::from_cents(100));
         assert_eq!(lines[1].amount, Money::ZERO);
-        assert_eq!(billed_amount(work), Money::from_cents(100));
+        assert_eq!(
+            billed_amount(work).get(Currency::EUR),
+            Money::from_cents(100)
+        );
     }
 }

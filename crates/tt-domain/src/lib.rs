@@ -7,8 +7,10 @@
 //! crates translate to and from these types at their edges.
 
 mod billing;
+mod currency;
 mod entities;
 mod ids;
+mod invoicing;
 mod money;
 mod report;
 mod rules;
@@ -20,8 +22,13 @@ mod properties;
 pub use billing::{
     BillableHours, BillableWork, BilledLine, bill, billed_amount, effective_rate, line_amount,
 };
+pub use currency::{Amounts, Currency};
 pub use entities::*;
 pub use ids::*;
+pub use invoicing::{
+    CompanyProfile, CustomLine, Discount, LineGrouping, LineKind, Logo, NumberPattern, Party,
+    Price, Quantity, Totals, check_party,
+};
 pub use money::{HourlyRate, InvoiceTotals, Money, TaxRate};
 pub use report::{GroupBy, ReportInput, ReportKey, ReportRow, Summary, summarize};
 pub use rules::*;

@@ -107,7 +107,12 @@ impl fmt::Display for TaxRate {
 
 /// Parses a non-negative decimal with at most `scale` decimals into an
 /// integer of that scale, rejecting anything above `max`.
-fn parse_fixed(raw: &str, scale: u32, max: i64, field: &'static str) -> Result<i64, DomainError> {
+pub(crate) fn parse_fixed(
+    raw: &str,
+    scale: u32,
+    max: i64,
+    field: &'static str,
+) -> Result<i64, DomainError> {
     let s = raw.trim();
     let bad = DomainError::invalid(
         field,

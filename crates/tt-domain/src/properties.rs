@@ -6,8 +6,8 @@ use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
 use proptest::prelude::*;
 
 use crate::{
-    BillableHours, BillableWork, HourlyRate, Money, Name, ProjectId, TaxRate, Text, TimeRange,
-    bill, billed_amount, line_amount,
+    Amounts, BillableHours, BillableWork, Currency, HourlyRate, Money, Name, ProjectId, TaxRate,
+    Text, TimeRange, bill, billed_amount, line_amount,
 };
 
 proptest! {
@@ -62,26 +62,33 @@ proptest! {
         prop_assert_eq!(r.start().date_naive(), date);
     }
 
-    /// Billing: the total is the sum of the lines, each line is its printed
-    /// hours times its rate, and the order of the work does not matter.
+    /// Billing: the total is the sum of the lines per currency, each line
+    /// is its printed hours times its rate, and the order of the work does
+    /// not matter.
     #[test]
     fn billing_adds_up_in_any_order(
         work in proptest::collection::vec((1_i64..5, 0_i64..40_000, proptest::option::of(0_i64..50_000)), 0..40),
     ) {
+        let jpy = Currency::parse("JPY").expect("jpy");
         let work: Vec<BillableWork> = work
             .into_iter()
             .map(|(p, seconds, rate)| BillableWork {
                 project_id: ProjectId::new(p).expect("id"),
                 seconds,
                 rate: rate.and_then(HourlyRate::from_cents),
+                // A project has one currency: odd projects bill in yen.
+                currency: if p % 2 == 1 { jpy } else { Currency::EUR },
             })
             .collect();
         let lines = bill(work.clone());
-        let total: Money = lines.iter().map(|l| l.amount).sum();
-        prop_assert_eq!(billed_amount(work.clone()), total);
+        let total: Amounts = lines.iter().map(|l| (l.currency, l.amount)).collect();
+        prop_assert_eq!(billed_amount(work.clone()), total.clone());
         for l in &lines {
             prop_assert_eq!(l.hours, BillableHours::from_seconds(l.seconds));
-            prop_assert_eq!(l.amount, l.rate.map_or(Money::ZERO, |r| line_amount(l.hours, r)));
+            prop_assert_eq!(
+                l.amount,
+                l.rate.map_or(Money::ZERO, |r| line_amount(l.hours, r, l.currency))
+            );
         }
         let mut reversed = work;
         reversed.reverse();

@@ -5,7 +5,9 @@ use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::{BillableWork, DomainError, HourlyRate, Money, ProjectId, UserId, billed_amount};
+use crate::{
+    Amounts, BillableWork, Currency, DomainError, HourlyRate, ProjectId, UserId, billed_amount,
+};
 
 /// How a summary report groups its rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -63,6 +65,8 @@ pub struct ReportInput {
     pub billable: bool,
     /// The project's effective rate (its own, else its client's default).
     pub rate: Option<HourlyRate>,
+    /// The currency of the project's client.
+    pub currency: Currency,
 }
 
 /// The key of a report row.
@@ -86,8 +90,8 @@ pub struct ReportRow {
     /// Billable seconds.
     pub billable_seconds: i64,
     /// What the row's billable time is worth, by the rule invoices use
-    /// ([`crate::bill`]: per project, printed hours × rate).
-    pub amount: Money,
+    /// ([`crate::bill`]: per project, printed hours × rate), per currency.
+    pub amount: Amounts,
     /// Number of entries.
     pub entries: u64,
 }
@@ -102,8 +106,8 @@ pub struct Summary {
     /// Total billable seconds.
     pub billable_seconds: i64,
     /// What all billable time is worth: exactly the subtotal invoices for
-    /// these entries would have, one line per project.
-    pub amount: Money,
+    /// these entries would have, one line per project — per currency.
+    pub amount: Amounts,
 }
 
 impl ReportInput {
@@ -112,6 +116,7 @@ impl ReportInput {
             project_id: self.project_id,
             seconds: self.seconds,
             rate: self.rate,
+            currency: self.currency,
         })
     }
 }
@@ -171,6 +176,7 @@ mod tests {
                 seconds: 3600,
                 billable: true,
                 rate,
+                currency: Currency::EUR,
             },
             ReportInput {
                 user_id: u,
@@ -179,6 +185,7 @@ mod tests {
                 seconds: 1800,
                 billable: false,
                 rate,
+                currency: Currency::EUR,
             },
             ReportInput {
                 user_id: u,
@@ -187,14 +194,15 @@ mod tests {
                 seconds: 60,
                 billable: true,
                 rate: None,
+                currency: Currency::EUR,
             },
         ];
         let by_project = summarize(input, GroupBy::Project).rows;
         assert_eq!(by_project.len(), 2);
         assert_eq!(by_project[0].seconds, 5400);
         assert_eq!(by_project[0].billable_seconds, 3600);
-        assert_eq!(by_project[0].amount, Money::from_cents(6000));
-        assert_eq!(by_project[1].amount, Money::ZERO);
+        assert_eq!(by_project[0].amount.to_string(), "60.00 EUR");
+        assert!(by_project[1].amount.is_zero());
         let by_day = summarize(input, GroupBy::Day).rows;
         assert_eq!(
             by_day.iter().map(|r| r.entries).collect::<Vec<_>>(),
@@ -202,8 +210,8 @@ mod tests {
         );
         assert_eq!(summarize(input, GroupBy::User).rows.len(), 1);
         assert_eq!(
-            summarize(input, GroupBy::Day).amount,
-            Money::from_cents(6000)
+            summarize(input, GroupBy::Day).amount.to_string(),
+            "60.00 EUR"
         );
     }
 }

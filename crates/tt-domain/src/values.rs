@@ -368,6 +368,8 @@ macro_rules! closed_enum_text {
     };
 }
 
+pub(crate) use closed_enum_text;
+
 closed_enum_text!(Role { Admin => "admin", User => "user" });
 closed_enum_text!(TaskStatus {
     Todo => "todo",
