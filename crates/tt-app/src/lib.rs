@@ -19,6 +19,7 @@ pub mod passwords;
 
 pub mod auth;
 pub mod catalog;
+pub mod company;
 pub mod comments;
 pub mod consent;
 pub mod entries;

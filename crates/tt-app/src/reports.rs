@@ -40,7 +40,11 @@ pub struct EntryListing {
 fn load(app: &App, actor: &Actor, period: Period) -> Result<(Vec<RatedEntry>, EntryListingNames)> {
     let scope = (!actor.user.is_admin()).then_some(actor.id());
     app.read(|c| {
-        let rated = tt_persistence::entries::rated_entries(c, scope, period)?;
+        let default_currency = tt_persistence::company::load(c)?.default_currency;
+        let mut rated = tt_persistence::entries::rated_entries(c, scope, period)?;
+        for r in &mut rated {
+            r.currency.get_or_insert(default_currency);
+        }
         let projects = tt_persistence::work::list_projects(c, None, true)?
             .into_iter()
             .map(|p| (p.id, p.name.to_string()))
@@ -58,7 +62,8 @@ struct EntryListingNames {
     users: HashMap<UserId, String>,
 }
 
-/// What a rated entry contributes to a report.
+/// What a rated entry contributes to a report (its currency filled in
+/// with the company default by [`load`] when its project has no client).
 pub fn report_input(r: &RatedEntry) -> ReportInput {
     let e = &r.entry;
     ReportInput {
@@ -68,6 +73,7 @@ pub fn report_input(r: &RatedEntry) -> ReportInput {
         seconds: e.seconds(e.start),
         billable: e.billable,
         rate: effective_rate(r.project_rate, r.client_rate),
+        currency: r.currency.unwrap_or_default(),
     }
 }
 

@@ -134,6 +134,11 @@ impl Currency {
     }
 }
 
+/// A two-decimal quantity or price as printed: `9,500.00`, `7.51`.
+pub fn format_hundredths(hundredths: i64) -> String {
+    Currency::EUR.format(Money::from_cents(hundredths))
+}
+
 impl Default for Currency {
     fn default() -> Self {
         Currency::EUR

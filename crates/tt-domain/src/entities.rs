@@ -3,8 +3,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::{
-    ClientId, CommentId, DomainError, Email, HourlyRate, InvoiceId, InvoiceStatus, Money, Name,
-    ProjectId, Role, Tags, TaskId, TaskStatus, TaxRate, Text, TimeEntryId, UserId, Username,
+    ClientId, CommentId, Currency, Discount, DomainError, Email, HourlyRate, InvoiceId,
+    InvoiceStatus, LineKind, Money, Name, Party, Price, ProjectId, Quantity, Role,
+    Tags, TaskId, TaskStatus, TaxRate, Text, TimeEntryId, Totals, UserId, Username,
 };
 
 /// A user account. The password hash never leaves the persistence layer in
@@ -42,12 +43,19 @@ pub struct Client {
     pub id: ClientId,
     /// Name.
     pub name: Name,
-    /// Contact e-mail.
+    /// Contact and billing e-mail.
     pub email: Option<Email>,
     /// Rate used for projects that have none.
     pub default_hourly_rate: Option<HourlyRate>,
     /// Archived clients are hidden from pickers.
     pub archived: bool,
+    /// Postal address printed on invoices, one line per line.
+    pub address: String,
+    /// VAT or tax id printed on invoices.
+    pub tax_id: String,
+    /// The currency the client is billed in; its projects' rates are
+    /// prices in it.
+    pub currency: Currency,
 }
 
 /// A project.
@@ -162,19 +170,23 @@ impl TimeEntry {
     }
 }
 
-/// One line of an invoice.
+/// One line of an invoice: `quantity × unit_price = amount`, exactly as
+/// printed ([`crate::Currency::amount`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvoiceLine {
-    /// The project it bills.
+    /// Tracked time or typed by hand.
+    pub kind: LineKind,
+    /// The project it bills (time lines).
     pub project_id: Option<ProjectId>,
-    /// What is billed (the project's name when the invoice was made).
+    /// What is billed.
     pub description: String,
-    /// Seconds billed (exact); the billed quantity is
-    /// [`crate::BillableHours::from_seconds`] of this.
+    /// Exact tracked seconds (time lines; 0 for custom lines).
     pub seconds: i64,
-    /// Rate applied.
-    pub rate: HourlyRate,
-    /// Line amount.
+    /// The billed quantity: hours for time lines.
+    pub quantity: Quantity,
+    /// Price per unit (per hour for time lines).
+    pub unit_price: Price,
+    /// Line amount in the invoice's currency.
     pub amount: Money,
 }
 
@@ -186,20 +198,30 @@ pub struct Invoice {
     /// Sequential number, unique per installation and never reused;
     /// assigned when the invoice is issued (drafts have none).
     pub number: Option<i64>,
+    /// The number as printed, from the company's pattern at issue.
+    pub number_text: Option<String>,
     /// Billed client.
     pub client_id: ClientId,
     /// Status.
     pub status: InvoiceStatus,
     /// Issue date.
     pub issue_date: NaiveDate,
+    /// When payment is due.
+    pub due_date: Option<NaiveDate>,
+    /// The currency of every amount on it (the client's when it was made).
+    pub currency: Currency,
+    /// Discount on the subtotal.
+    pub discount: Discount,
     /// Tax rate.
     pub tax_rate: TaxRate,
-    /// Sum of the lines.
-    pub subtotal: Money,
-    /// Tax.
-    pub tax: Money,
-    /// Total.
-    pub total: Money,
+    /// Subtotal, discount, net, tax and total.
+    pub totals: Totals,
+    /// Notes printed above the footer.
+    pub notes: String,
+    /// Who sent it, as they were when it was issued (drafts: none yet).
+    pub sender: Option<Party>,
+    /// Who it is for, as they were when it was issued.
+    pub recipient: Option<Party>,
     /// Lines.
     pub lines: Vec<InvoiceLine>,
 }
@@ -208,9 +230,10 @@ impl Invoice {
     /// The printed invoice number, e.g. `INV-000042`; a draft is named by
     /// its id (`Draft #7`) until it is issued.
     pub fn display_number(&self) -> String {
-        match self.number {
-            Some(n) => format!("INV-{n:06}"),
-            None => format!("Draft #{}", self.id),
+        match (&self.number_text, self.number) {
+            (Some(text), _) => text.clone(),
+            (None, Some(n)) => format!("INV-{n:06}"),
+            (None, None) => format!("Draft #{}", self.id),
         }
     }
 }

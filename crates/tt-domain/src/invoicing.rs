@@ -437,6 +437,21 @@ pub fn check_party(p: &Party) -> Result<(), DomainError> {
     lines(&p.bank_details, "bank_details")
 }
 
+/// Checks an invoice footer: at most 1,000 characters, line breaks only.
+pub fn check_footer(footer: &str) -> Result<(), DomainError> {
+    if footer.chars().count() > 1000
+        || footer
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\r')
+    {
+        return Err(DomainError::invalid(
+            "footer",
+            "must be at most 1,000 characters without control characters",
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

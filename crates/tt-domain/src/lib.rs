@@ -22,14 +22,14 @@ mod properties;
 pub use billing::{
     BillableHours, BillableWork, BilledLine, bill, billed_amount, effective_rate, line_amount,
 };
-pub use currency::{Amounts, Currency};
+pub use currency::{Amounts, Currency, format_hundredths};
 pub use entities::*;
 pub use ids::*;
 pub use invoicing::{
     CompanyProfile, CustomLine, Discount, LineGrouping, LineKind, Logo, NumberPattern, Party,
-    Price, Quantity, Totals, check_party,
+    Price, Quantity, Totals, check_footer, check_party,
 };
-pub use money::{HourlyRate, InvoiceTotals, Money, TaxRate};
+pub use money::{HourlyRate, Money, TaxRate};
 pub use report::{GroupBy, ReportInput, ReportKey, ReportRow, Summary, summarize};
 pub use rules::*;
 pub use values::*;

@@ -157,34 +157,6 @@ pub(crate) fn mul_div_round(a: i64, b: i64, d: i64) -> i64 {
     i64::try_from(q).unwrap_or(if q > 0 { i64::MAX } else { i64::MIN })
 }
 
-/// Subtotal, tax and total of an invoice.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct InvoiceTotals {
-    /// Sum of the lines.
-    pub subtotal: Money,
-    /// Tax on the subtotal, rounded to the cent (half up).
-    pub tax: Money,
-    /// Subtotal plus tax.
-    pub total: Money,
-}
-
-impl InvoiceTotals {
-    /// Computes the totals of the given line amounts.
-    pub fn compute(lines: impl IntoIterator<Item = Money>, tax_rate: TaxRate) -> Self {
-        let subtotal: Money = lines.into_iter().sum();
-        let tax = Money(mul_div_round(
-            subtotal.cents(),
-            tax_rate.basis_points(),
-            10_000,
-        ));
-        InvoiceTotals {
-            subtotal,
-            tax,
-            total: subtotal + tax,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,16 +196,25 @@ mod tests {
     #[test]
     fn totals_with_tax() {
         let lines = [Money::from_cents(13125), Money::from_cents(3)];
-        let t = InvoiceTotals::compute(lines, TaxRate::parse("19").expect("valid"));
+        let no_discount = crate::Discount::default();
+        let eur = crate::Currency::EUR;
+        let t = crate::Totals::compute(
+            lines,
+            no_discount,
+            TaxRate::parse("19").expect("valid"),
+            eur,
+        );
         assert_eq!(t.subtotal, Money::from_cents(13128));
         // 131.28 * 0.19 = 24.9432 -> 24.94
         assert_eq!(t.tax, Money::from_cents(2494));
         assert_eq!(t.total, Money::from_cents(15622));
         assert_eq!(t.total.to_string(), "156.22");
         // 0.5 cent of tax rounds up: 2.50 * 1% = 0.025 -> 0.03
-        let t = InvoiceTotals::compute(
+        let t = crate::Totals::compute(
             [Money::from_cents(250)],
+            no_discount,
             TaxRate::parse("1").expect("valid"),
+            eur,
         );
         assert_eq!(t.tax, Money::from_cents(3));
     }

@@ -220,6 +220,9 @@ pub struct RatedEntry {
     pub project_rate: Option<HourlyRate>,
     /// Its project's client's default rate.
     pub client_rate: Option<HourlyRate>,
+    /// Its project's client's currency (`None`: no client; the company's
+    /// default currency applies).
+    pub currency: Option<tt_domain::Currency>,
 }
 
 fn rate(cents: Option<i64>) -> Result<Option<HourlyRate>> {
@@ -244,19 +247,21 @@ pub fn rated_entries(
             EntryRow::as_select(),
             projects::hourly_rate_cents,
             clients::default_rate_cents.nullable(),
+            clients::currency.nullable(),
         ))
         .order((time_entries::start_time.asc(), time_entries::id.asc()))
         .into_boxed();
     if let Some(u) = user {
         q = q.filter(time_entries::user_id.eq(u.get()));
     }
-    let rows: Vec<(EntryRow, Option<i64>, Option<i64>)> = q.load(conn)?;
+    let rows: Vec<(EntryRow, Option<i64>, Option<i64>, Option<String>)> = q.load(conn)?;
     rows.into_iter()
-        .map(|(row, project_rate, client_rate)| {
+        .map(|(row, project_rate, client_rate, currency)| {
             Ok(RatedEntry {
                 entry: row.into_domain()?,
                 project_rate: rate(project_rate)?,
                 client_rate: rate(client_rate)?,
+                currency: currency.as_deref().map(crate::currency).transpose()?,
             })
         })
         .collect()

@@ -8,6 +8,7 @@
 //! or wire-format crate**, nor on any crate of ours but `tt-domain`.
 
 mod connection;
+pub mod company;
 pub mod entries;
 pub mod installation;
 pub mod invoices;
@@ -91,6 +92,11 @@ impl From<diesel::result::Error> for PersistenceError {
 
 /// Result alias for this crate.
 pub type Result<T, E = PersistenceError> = std::result::Result<T, E>;
+
+/// A stored currency code.
+pub(crate) fn currency(code: &str) -> Result<tt_domain::Currency> {
+    tt_domain::Currency::parse(code).map_err(|_| PersistenceError::Corrupt("currency"))
+}
 
 pub(crate) fn to_utc(t: NaiveDateTime) -> DateTime<Utc> {
     t.and_utc()

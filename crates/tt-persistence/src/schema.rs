@@ -47,6 +47,9 @@ diesel::table! {
         default_rate_cents -> Nullable<BigInt>,
         archived -> Bool,
         created_at -> Timestamp,
+        address -> Text,
+        tax_id -> Text,
+        currency -> Text,
     }
 }
 
@@ -100,6 +103,12 @@ diesel::table! {
         tax_cents -> BigInt,
         total_cents -> BigInt,
         created_at -> Timestamp,
+        currency -> Text,
+        number_text -> Nullable<Text>,
+        due_date -> Nullable<Date>,
+        notes -> Text,
+        discount_bp -> BigInt,
+        parties -> Nullable<Text>,
     }
 }
 
@@ -112,6 +121,8 @@ diesel::table! {
         seconds -> BigInt,
         rate_cents -> BigInt,
         amount_cents -> BigInt,
+        kind -> Text,
+        quantity -> BigInt,
     }
 }
 
@@ -146,6 +157,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    company_profile (id) {
+        id -> BigInt,
+        name -> Text,
+        address -> Text,
+        tax_id -> Text,
+        email -> Text,
+        bank_details -> Text,
+        payment_terms_days -> Integer,
+        default_tax_rate_bp -> BigInt,
+        footer -> Text,
+        default_currency -> Text,
+        number_pattern -> Text,
+        logo -> Nullable<Binary>,
+        logo_type -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(projects -> clients (client_id));
@@ -166,4 +195,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     time_entries,
     installation_state,
     invoice_number_sequence,
+    company_profile,
 );

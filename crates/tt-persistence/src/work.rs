@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use tt_domain::{
-    Client, ClientId, Comment, CommentId, CommentTarget, Email, HourlyRate, Name, Project,
+    Client, ClientId, Comment, CommentId, CommentTarget, Currency, Email, HourlyRate, Name, Project,
     ProjectId, Task, TaskId, TaskStatus, Text, UserId,
 };
 
@@ -34,6 +34,9 @@ struct ClientRow {
     email: Option<String>,
     default_rate_cents: Option<i64>,
     archived: bool,
+    address: String,
+    tax_id: String,
+    currency: String,
 }
 
 impl ClientRow {
@@ -49,6 +52,9 @@ impl ClientRow {
                 .map_err(|_| PersistenceError::Corrupt("email"))?,
             default_hourly_rate: rate(self.default_rate_cents)?,
             archived: self.archived,
+            address: self.address,
+            tax_id: self.tax_id,
+            currency: crate::currency(&self.currency)?,
         })
     }
 }
@@ -64,6 +70,12 @@ pub struct ClientFields {
     pub default_hourly_rate: Option<HourlyRate>,
     /// Archived.
     pub archived: bool,
+    /// Postal address.
+    pub address: String,
+    /// VAT or tax id.
+    pub tax_id: String,
+    /// Billing currency.
+    pub currency: Currency,
 }
 
 /// Creates a client.
@@ -74,6 +86,9 @@ pub fn create_client(conn: &mut DbConnection, f: &ClientFields) -> Result<Client
             clients::email.eq(f.email.as_ref().map(Email::as_str)),
             clients::default_rate_cents.eq(f.default_hourly_rate.map(|r| r.per_hour().cents())),
             clients::archived.eq(f.archived),
+            clients::address.eq(&f.address),
+            clients::tax_id.eq(&f.tax_id),
+            clients::currency.eq(f.currency.code()),
             clients::created_at.eq(to_naive(now())),
         ))
         .returning(clients::id)
@@ -117,6 +132,9 @@ pub fn update_client(
             clients::email.eq(f.email.as_ref().map(Email::as_str)),
             clients::default_rate_cents.eq(f.default_hourly_rate.map(|r| r.per_hour().cents())),
             clients::archived.eq(f.archived),
+            clients::address.eq(&f.address),
+            clients::tax_id.eq(&f.tax_id),
+            clients::currency.eq(f.currency.code()),
         ))
         .execute(conn)?;
     if n == 0 {

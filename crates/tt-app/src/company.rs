@@ -1,0 +1,53 @@
+//! The company profile invoices are sent with (administrators): sender
+//! details, payment terms, default tax rate and currency, footer, number
+//! pattern and logo.
+
+use tt_domain::{CompanyProfile, Logo, require_admin};
+use tt_persistence::company as repo;
+
+use crate::{Actor, App, Result};
+
+/// The company profile (admin).
+pub fn get(app: &App, actor: &Actor) -> Result<CompanyProfile> {
+    require_admin(&actor.user)?;
+    app.read(|c| Ok(repo::load(c)?))
+}
+
+/// What changes with the logo when the profile is saved.
+#[derive(Debug, Clone)]
+pub enum LogoChange {
+    /// Keep the current one (or none).
+    Keep,
+    /// Replace it.
+    Set(Logo),
+    /// Remove it.
+    Remove,
+}
+
+/// Saves the profile (admin). Its texts are checked by
+/// `tt_domain::check_party`; the logo must be a PNG or JPEG.
+pub fn update(
+    app: &App,
+    actor: &Actor,
+    mut profile: CompanyProfile,
+    logo: LogoChange,
+) -> Result<CompanyProfile> {
+    require_admin(&actor.user)?;
+    tt_domain::check_party(&profile.party)?;
+    tt_domain::check_footer(&profile.footer)?;
+    if profile.payment_terms_days > 365 {
+        return Err(crate::AppError::invalid(
+            "payment_terms_days: must be between 0 and 365",
+        ));
+    }
+    app.write(|c| {
+        let current = repo::load(c)?;
+        profile.logo = match &logo {
+            LogoChange::Keep => current.logo,
+            LogoChange::Set(l) => Some(l.clone()),
+            LogoChange::Remove => None,
+        };
+        repo::save(c, &profile)?;
+        Ok(repo::load(c)?)
+    })
+}

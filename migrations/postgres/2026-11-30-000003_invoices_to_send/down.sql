@@ -1,0 +1,13 @@
+ALTER TABLE invoice_lines DROP COLUMN quantity;
+ALTER TABLE invoice_lines DROP COLUMN kind;
+ALTER TABLE invoices DROP COLUMN parties;
+ALTER TABLE invoices DROP COLUMN discount_bp;
+ALTER TABLE invoices DROP COLUMN notes;
+ALTER TABLE invoices DROP COLUMN due_date;
+DROP INDEX invoices_number_text;
+ALTER TABLE invoices DROP COLUMN number_text;
+ALTER TABLE invoices DROP COLUMN currency;
+ALTER TABLE clients DROP COLUMN currency;
+ALTER TABLE clients DROP COLUMN tax_id;
+ALTER TABLE clients DROP COLUMN address;
+DROP TABLE company_profile;
