@@ -90,12 +90,13 @@ fn time_lines(
         .into_iter()
         .map(|(key, list)| {
             let first = list[0];
-            let rate = effective_rate(first.project_rate, client.default_hourly_rate)
-                .ok_or_else(|| {
+            let rate = effective_rate(first.project_rate, client.default_hourly_rate).ok_or_else(
+                || {
                     AppError::invalid(
                         "a project on this invoice has no hourly rate (nor has the client)",
                     )
-                })?;
+                },
+            )?;
             let seconds: i64 = list.iter().map(|e| e.seconds).sum();
             let hours = BillableHours::from_seconds(seconds);
             let description = match key {
@@ -106,7 +107,14 @@ fn time_lines(
                     task_names.get(&t).map_or("", String::as_str)
                 ),
                 LineKey::Entry(_) => {
-                    let notes: String = first.notes.lines().next().unwrap_or("").chars().take(120).collect();
+                    let notes: String = first
+                        .notes
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                        .chars()
+                        .take(120)
+                        .collect();
                     let day = first.start.format("%Y-%m-%d");
                     if notes.is_empty() {
                         format!("{day} · {}", first.project_name)
@@ -174,7 +182,9 @@ pub fn create(app: &App, actor: &Actor, req: NewInvoice) -> Result<Invoice> {
         );
         let due_date = match req.due_date {
             Some(d) if d < req.issue_date => {
-                return Err(AppError::invalid("due_date: must not be before the issue date"));
+                return Err(AppError::invalid(
+                    "due_date: must not be before the issue date",
+                ));
             }
             Some(d) => d,
             None => req.issue_date + chrono::Days::new(u64::from(company.payment_terms_days)),
@@ -211,7 +221,11 @@ fn recipient(client: &tt_domain::Client) -> Party {
         name: client.name.to_string(),
         address: client.address.clone(),
         tax_id: client.tax_id.clone(),
-        email: client.email.as_ref().map(|e| e.as_str().to_owned()).unwrap_or_default(),
+        email: client
+            .email
+            .as_ref()
+            .map(|e| e.as_str().to_owned())
+            .unwrap_or_default(),
         bank_details: String::new(),
     }
 }
@@ -241,7 +255,10 @@ pub fn document(app: &App, actor: &Actor, id: InvoiceId) -> Result<InvoiceDocume
         let client = tt_persistence::work::find_client(c, invoice.client_id)?;
         Ok(InvoiceDocument {
             sender: invoice.sender.clone().unwrap_or(company.party),
-            recipient: invoice.recipient.clone().unwrap_or_else(|| recipient(&client)),
+            recipient: invoice
+                .recipient
+                .clone()
+                .unwrap_or_else(|| recipient(&client)),
             footer: company.footer,
             logo: company.logo,
             invoice,

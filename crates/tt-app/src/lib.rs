@@ -19,8 +19,8 @@ pub mod passwords;
 
 pub mod auth;
 pub mod catalog;
-pub mod company;
 pub mod comments;
+pub mod company;
 pub mod consent;
 pub mod entries;
 pub mod export;

@@ -4,8 +4,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::{
     ClientId, CommentId, Currency, Discount, DomainError, Email, HourlyRate, InvoiceId,
-    InvoiceStatus, LineKind, Money, Name, Party, Price, ProjectId, Quantity, Role,
-    Tags, TaskId, TaskStatus, TaxRate, Text, TimeEntryId, Totals, UserId, Username,
+    InvoiceStatus, LineKind, Money, Name, Party, Price, ProjectId, Quantity, Role, Tags, TaskId,
+    TaskStatus, TaxRate, Text, TimeEntryId, Totals, UserId, Username,
 };
 
 /// A user account. The password hash never leaves the persistence layer in

@@ -9,8 +9,8 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use tt_domain::{
     ClientId, Currency, Discount, HourlyRate, Invoice, InvoiceId, InvoiceLine, InvoiceStatus,
-    LineKind, Money, Party, Period, Price, ProjectId, Quantity, TaskId, TaxRate,
-    TimeEntryId, Totals,
+    LineKind, Money, Party, Period, Price, ProjectId, Quantity, TaskId, TaxRate, TimeEntryId,
+    Totals,
 };
 
 use crate::schema::{
@@ -137,10 +137,7 @@ impl InvoiceRow {
             number: self.number,
             number_text: self.number_text,
             client_id: id(self.client_id, ClientId::new)?,
-            status: self
-                .status
-                .parse()
-                .map_err(|_| corrupt("invoice status"))?,
+            status: self.status.parse().map_err(|_| corrupt("invoice status"))?,
             issue_date: self.issue_date,
             due_date: self.due_date,
             currency: currency(&self.currency)?,

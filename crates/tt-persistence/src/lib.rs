@@ -7,8 +7,8 @@
 //! blocking thread. **This crate must never depend on actix-web or any HTTP
 //! or wire-format crate**, nor on any crate of ours but `tt-domain`.
 
-mod connection;
 pub mod company;
+mod connection;
 pub mod entries;
 pub mod installation;
 pub mod invoices;

@@ -3,8 +3,8 @@
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use tt_domain::{
-    Client, ClientId, Comment, CommentId, CommentTarget, Currency, Email, HourlyRate, Name, Project,
-    ProjectId, Task, TaskId, TaskStatus, Text, UserId,
+    Client, ClientId, Comment, CommentId, CommentTarget, Currency, Email, HourlyRate, Name,
+    Project, ProjectId, Task, TaskId, TaskStatus, Text, UserId,
 };
 
 use crate::schema::{clients, comments, projects, tasks};
