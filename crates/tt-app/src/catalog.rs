@@ -1,12 +1,66 @@
 //! Clients and projects: shared by the whole company, changed by
 //! administrators, readable by everyone signed in.
 
-use tt_domain::{Client, ClientId, Project, ProjectId, require_admin};
+use tt_domain::{
+    Client, ClientId, Currency, Email, HourlyRate, Name, Project, ProjectId, require_admin,
+};
 use tt_persistence::locks;
-use tt_persistence::work as repo;
-pub use tt_persistence::work::{ClientFields, ProjectFields};
+pub use tt_persistence::work::ProjectFields;
+use tt_persistence::work::{self as repo, ClientFields};
 
 use crate::{Actor, App, Result, events};
+
+/// A client as typed. The billing details may be left out: a new client
+/// then has none and the company's default currency; an edited one keeps
+/// what it had.
+#[derive(Debug, Clone)]
+pub struct ClientDetails {
+    /// Name.
+    pub name: Name,
+    /// Contact and billing e-mail.
+    pub email: Option<Email>,
+    /// Rate used for projects that have none.
+    pub default_hourly_rate: Option<HourlyRate>,
+    /// Archived.
+    pub archived: bool,
+    /// Postal address.
+    pub address: Option<String>,
+    /// VAT or tax id.
+    pub tax_id: Option<String>,
+    /// Billing currency.
+    pub currency: Option<Currency>,
+}
+
+impl ClientDetails {
+    fn resolve(self, before: Option<&Client>, default_currency: Currency) -> Result<ClientFields> {
+        let address = self
+            .address
+            .or_else(|| before.map(|b| b.address.clone()))
+            .unwrap_or_default();
+        let tax_id = self
+            .tax_id
+            .or_else(|| before.map(|b| b.tax_id.clone()))
+            .unwrap_or_default();
+        tt_domain::check_party(&tt_domain::Party {
+            name: self.name.to_string(),
+            address: address.clone(),
+            tax_id: tax_id.clone(),
+            ..tt_domain::Party::default()
+        })?;
+        Ok(ClientFields {
+            name: self.name,
+            email: self.email,
+            default_hourly_rate: self.default_hourly_rate,
+            archived: self.archived,
+            address: address.trim().to_owned(),
+            tax_id: tax_id.trim().to_owned(),
+            currency: self
+                .currency
+                .or(before.map(|b| b.currency))
+                .unwrap_or(default_currency),
+        })
+    }
+}
 
 /// Clients by name (archived ones too if asked).
 pub fn clients(app: &App, include_archived: bool) -> Result<Vec<Client>> {
@@ -19,9 +73,13 @@ pub fn client(app: &App, id: ClientId) -> Result<Client> {
 }
 
 /// Creates a client (admin).
-pub fn create_client(app: &App, actor: &Actor, fields: ClientFields) -> Result<Client> {
+pub fn create_client(app: &App, actor: &Actor, details: ClientDetails) -> Result<Client> {
     require_admin(&actor.user)?;
-    let client = app.write(|c| Ok(repo::create_client(c, &fields)?))?;
+    let client = app.write(|c| {
+        let default_currency = tt_persistence::company::load(c)?.default_currency;
+        let fields = details.clone().resolve(None, default_currency)?;
+        Ok(repo::create_client(c, &fields)?)
+    })?;
     app.track(events::client_created(&client), Some(actor.id()));
     Ok(client)
 }
@@ -31,12 +89,13 @@ pub fn update_client(
     app: &App,
     actor: &Actor,
     id: ClientId,
-    fields: ClientFields,
+    details: ClientDetails,
 ) -> Result<Client> {
     require_admin(&actor.user)?;
     let (was_archived, client) = app.write(|c| {
         locks::client(c, id)?;
         let before = repo::find_client(c, id)?;
+        let fields = details.clone().resolve(Some(&before), before.currency)?;
         Ok((before.archived, repo::update_client(c, id, &fields)?))
     })?;
     app.track(

@@ -230,8 +230,9 @@ fn recipient(client: &tt_domain::Client) -> Party {
     }
 }
 
-/// An invoice with who sends and receives it: the details recorded when
-/// it was issued, or — for a draft — the current ones, and the logo.
+/// An invoice with who sends and receives it and its footer: as recorded
+/// when it was issued, or — for a draft — the current ones; the logo is
+/// always the current one.
 #[derive(Debug, Clone)]
 pub struct InvoiceDocument {
     /// The invoice.
@@ -259,7 +260,7 @@ pub fn document(app: &App, actor: &Actor, id: InvoiceId) -> Result<InvoiceDocume
                 .recipient
                 .clone()
                 .unwrap_or_else(|| recipient(&client)),
-            footer: company.footer,
+            footer: invoice.footer.clone().unwrap_or(company.footer),
             logo: company.logo,
             invoice,
         })
@@ -308,6 +309,7 @@ pub fn set_status(
                 number_text,
                 sender: company.party,
                 recipient: recipient(&client),
+                footer: company.footer,
             })
         } else {
             None

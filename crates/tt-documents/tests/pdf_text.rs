@@ -57,6 +57,7 @@ fn invoice(currency: Currency, lines: Vec<InvoiceLine>, discount: &str, tax: &st
         notes: "Thank you for your business.".into(),
         sender: None,
         recipient: None,
+        footer: None,
         lines,
     }
 }

@@ -99,6 +99,12 @@ impl Currency {
         }
     }
 
+    /// An amount as plain decimal text for machines: no grouping, the
+    /// currency's decimals (`1234.50`, `12000`).
+    pub fn decimal(self, amount: Money) -> String {
+        self.format(amount).replace(',', "")
+    }
+
     /// Parses an amount typed in this currency ("12.5", "1200"), with at
     /// most its number of decimals, into minor units.
     pub fn parse_amount(self, raw: &str) -> Result<Money, DomainError> {

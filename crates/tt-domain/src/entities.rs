@@ -222,6 +222,8 @@ pub struct Invoice {
     pub sender: Option<Party>,
     /// Who it is for, as they were when it was issued.
     pub recipient: Option<Party>,
+    /// The footer as it was when it was issued.
+    pub footer: Option<String>,
     /// Lines.
     pub lines: Vec<InvoiceLine>,
 }

@@ -4,14 +4,15 @@
 //! surfaces give the same verdict and the same message.
 
 use serde::Deserialize;
-use tt_app::catalog::{ClientFields, ProjectFields};
+use tt_app::catalog::{ClientDetails, ProjectFields};
 use tt_app::entries::EntryDetails;
 use tt_app::input::{self, email, id as id_of, rate};
 use tt_app::invoices::NewInvoice;
 use tt_app::tasks::TaskFields;
 use tt_app::users::{EntryDisposition, NewAccount};
 use tt_domain::{
-    ClientId, Name, Password, ProjectId, Role, TaskId, TaskStatus, Text, UserId, Username,
+    ClientId, Currency, CustomLine, Discount, LineGrouping, Name, Password, ProjectId, Role,
+    TaskId, TaskStatus, Text, UserId, Username,
 };
 use utoipa::ToSchema;
 
@@ -32,15 +33,36 @@ pub(crate) struct ClientInput {
     pub(crate) default_hourly_rate: Option<String>,
     #[serde(default)]
     pub(crate) archived: bool,
+    /// Postal address printed on invoices, lines separated by `\n`;
+    /// absent: unchanged (none for a new client).
+    #[serde(default)]
+    pub(crate) address: Option<String>,
+    /// VAT or tax id printed on invoices; absent: unchanged.
+    #[serde(default)]
+    pub(crate) tax_id: Option<String>,
+    /// ISO 4217 code the client is billed in, e.g. `"EUR"`, `"JPY"`;
+    /// absent: unchanged (the company's default for a new client).
+    #[serde(default)]
+    #[schema(pattern = "^[A-Za-z]{3}$")]
+    pub(crate) currency: Option<String>,
 }
 
 impl ClientInput {
-    pub(crate) fn parse(&self) -> Result<ClientFields, HttpError> {
-        Ok(ClientFields {
+    pub(crate) fn parse(&self) -> Result<ClientDetails, HttpError> {
+        Ok(ClientDetails {
             name: Name::parse(&self.name)?,
             email: email(self.email.as_deref())?,
             default_hourly_rate: rate(self.default_hourly_rate.as_deref())?,
             archived: self.archived,
+            address: self.address.clone(),
+            tax_id: self.tax_id.clone(),
+            currency: self
+                .currency
+                .as_deref()
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(Currency::parse)
+                .transpose()?,
         })
     }
 }
@@ -146,22 +168,82 @@ pub(crate) struct InvoiceInput {
     /// Last day of the invoiced period, `YYYY-MM-DD`.
     #[serde(default)]
     pub to: Option<String>,
-    /// Percent as decimal text, e.g. `"19"` or `"7.5"`; absent: 0.
+    /// Percent as decimal text, e.g. `"19"` or `"7.5"`; absent: the
+    /// company's default tax rate.
     #[serde(default)]
     pub tax_rate: Option<String>,
     /// `YYYY-MM-DD`; absent: today.
     #[serde(default)]
     pub issue_date: Option<String>,
+    /// `YYYY-MM-DD`, not before the issue date; absent: the issue date
+    /// plus the company's payment terms.
+    #[serde(default)]
+    pub due_date: Option<String>,
+    /// How tracked time becomes lines: `project` (default), `task` or
+    /// `entry`.
+    #[serde(default)]
+    #[schema(pattern = "^(project|task|entry)$")]
+    pub grouping: Option<String>,
+    /// Whether to bill the client's unbilled time (default true); false
+    /// makes an invoice of the custom lines only.
+    #[serde(default)]
+    pub include_time: Option<bool>,
+    /// Lines typed by hand, after the time.
+    #[serde(default)]
+    pub custom_lines: Vec<CustomLineInput>,
+    /// Discount on the subtotal in percent, e.g. `"10"`; absent: none.
+    #[serde(default)]
+    pub discount: Option<String>,
+    /// Notes printed on the invoice (at most 10,000 characters).
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+/// A line typed by hand: `quantity × unit_price`.
+#[derive(Deserialize, ToSchema, Debug, Clone, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CustomLineInput {
+    /// 1–200 characters on one line.
+    #[schema(min_length = 1)]
+    pub description: String,
+    /// Decimal text with at most two decimals, more than 0, e.g. `"2"`.
+    pub quantity: String,
+    /// Decimal text with at most two decimals, e.g. `"49.90"`.
+    pub unit_price: String,
 }
 
 impl InvoiceInput {
     pub(crate) fn parse(&self) -> Result<NewInvoice, HttpError> {
         let today = input::today(tt_app::now());
+        let opt = |s: &Option<String>| {
+            s.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
         Ok(NewInvoice {
             client_id: input::id("client_id", self.client_id, ClientId::new)?,
             period: input::opt_period(self.from.as_deref(), self.to.as_deref(), today)?,
-            tax_rate: input::tax_rate(self.tax_rate.as_deref())?,
+            include_time: self.include_time.unwrap_or(true),
+            grouping: match opt(&self.grouping) {
+                None => LineGrouping::default(),
+                Some(g) => g.parse()?,
+            },
+            custom_lines: self
+                .custom_lines
+                .iter()
+                .map(|l| CustomLine::parse(&l.description, &l.quantity, &l.unit_price))
+                .collect::<Result<_, _>>()?,
+            discount: match opt(&self.discount) {
+                None => Discount::default(),
+                Some(d) => Discount::parse(&d)?,
+            },
+            tax_rate: opt(&self.tax_rate)
+                .map(|t| input::tax_rate(Some(&t)))
+                .transpose()?,
             issue_date: input::opt_date("issue_date", self.issue_date.as_deref())?.unwrap_or(today),
+            due_date: input::opt_date("due_date", self.due_date.as_deref())?,
+            notes: Text::parse(self.notes.as_deref().unwrap_or(""))?,
         })
     }
 }
@@ -229,5 +311,94 @@ mod tests {
         assert_eq!(billable_choice("yes"), Some(true));
         assert_eq!(billable_choice(" no "), Some(false));
         assert_eq!(billable_choice(""), None);
+    }
+}
+
+/// The company profile as typed (Admin → Company, `PUT /api/v1/admin/company`).
+#[derive(Deserialize, serde::Serialize, ToSchema, Default, Debug, Clone)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct CompanyInput {
+    /// Legal name printed as the sender (one line, at most 200 characters).
+    pub name: String,
+    /// Postal address, lines separated by `\n`.
+    pub address: String,
+    /// VAT or tax id.
+    pub tax_id: String,
+    /// Contact e-mail printed on invoices.
+    pub email: String,
+    /// IBAN, BIC or other payment lines.
+    pub bank_details: String,
+    /// Days from issue to due date, 0–365 (default 14).
+    #[schema(minimum = 0, maximum = 365)]
+    pub payment_terms_days: Option<i64>,
+    /// Percent new invoices start with, e.g. `"19"`; empty: 0.
+    pub default_tax_rate: String,
+    /// Printed at the bottom of every invoice.
+    pub footer: String,
+    /// ISO 4217 code of new clients, e.g. `"EUR"` (default EUR).
+    #[schema(pattern = "^[A-Za-z]{3}$")]
+    pub default_currency: String,
+    /// How issued invoices are numbered, e.g. `INV-{YYYY}-{seq:04}` (the
+    /// default): `{seq}` once, `{seq:N}`, `{YYYY}`, `{YY}`, `{MM}`, `{DD}`.
+    pub number_pattern: String,
+}
+
+impl CompanyInput {
+    /// The profile, without its logo (kept as it is).
+    pub(crate) fn parse(&self) -> Result<tt_domain::CompanyProfile, HttpError> {
+        let trim = |s: &str| s.trim().to_owned();
+        let terms = self.payment_terms_days.unwrap_or(14);
+        let payment_terms_days =
+            u32::try_from(terms)
+                .ok()
+                .filter(|d| *d <= 365)
+                .ok_or_else(|| {
+                    HttpError::Validation("payment_terms_days: must be between 0 and 365".into())
+                })?;
+        let pattern = if self.number_pattern.trim().is_empty() {
+            tt_domain::NumberPattern::default()
+        } else {
+            tt_domain::NumberPattern::parse(&self.number_pattern)?
+        };
+        let currency = if self.default_currency.trim().is_empty() {
+            Currency::EUR
+        } else {
+            Currency::parse(&self.default_currency)?
+        };
+        if !self.email.trim().is_empty() {
+            tt_domain::Email::parse(self.email.trim())?;
+        }
+        Ok(tt_domain::CompanyProfile {
+            party: tt_domain::Party {
+                name: trim(&self.name),
+                address: trim(&self.address),
+                tax_id: trim(&self.tax_id),
+                email: trim(&self.email),
+                bank_details: trim(&self.bank_details),
+            },
+            payment_terms_days,
+            default_tax_rate: input::tax_rate(Some(&self.default_tax_rate))?,
+            footer: trim(&self.footer),
+            default_currency: currency,
+            number_pattern: pattern,
+            logo: None,
+        })
+    }
+
+    /// The form filled with a stored profile.
+    pub(crate) fn from_profile(p: &tt_domain::CompanyProfile) -> Self {
+        let bp = p.default_tax_rate.basis_points();
+        CompanyInput {
+            name: p.party.name.clone(),
+            address: p.party.address.clone(),
+            tax_id: p.party.tax_id.clone(),
+            email: p.party.email.clone(),
+            bank_details: p.party.bank_details.clone(),
+            payment_terms_days: Some(i64::from(p.payment_terms_days)),
+            default_tax_rate: format!("{}.{:02}", bp / 100, bp % 100),
+            footer: p.footer.clone(),
+            default_currency: p.default_currency.code().to_owned(),
+            number_pattern: p.number_pattern.as_str().to_owned(),
+        }
     }
 }

@@ -13,6 +13,7 @@
 mod api;
 mod auth;
 mod consent_state;
+mod documents;
 mod error;
 pub mod export;
 mod inputs;

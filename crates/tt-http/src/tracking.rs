@@ -60,6 +60,8 @@ mod tests {
             "/reports/entries.csv",
             "/profile/export",
             "/profile/tokens",
+            "/admin/company/logo",
+            "/invoices/{id}/pdf",
         ];
         let pages: Vec<_> = crate::web::route_table()
             .into_iter()

@@ -254,7 +254,8 @@ pub fn rated_entries(
     if let Some(u) = user {
         q = q.filter(time_entries::user_id.eq(u.get()));
     }
-    let rows: Vec<(EntryRow, Option<i64>, Option<i64>, Option<String>)> = q.load(conn)?;
+    type Row = (EntryRow, Option<i64>, Option<i64>, Option<String>);
+    let rows: Vec<Row> = q.load(conn)?;
     rows.into_iter()
         .map(|(row, project_rate, client_rate, currency)| {
             Ok(RatedEntry {

@@ -55,6 +55,8 @@ struct LineRow {
 struct StoredParties {
     sender: StoredParty,
     recipient: StoredParty,
+    #[serde(default)]
+    footer: String,
 }
 
 /// A party as stored with an issued invoice.
@@ -87,21 +89,28 @@ fn party(p: StoredParty) -> Party {
     }
 }
 
-fn parties_to_json(sender: &Party, recipient: &Party) -> Result<String> {
+fn parties_to_json(sender: &Party, recipient: &Party, footer: &str) -> Result<String> {
     serde_json::to_string(&StoredParties {
         sender: stored(sender),
         recipient: stored(recipient),
+        footer: footer.to_owned(),
     })
     .map_err(|_| PersistenceError::Corrupt("parties"))
 }
 
-fn parties_from_json(s: Option<&str>) -> Result<(Option<Party>, Option<Party>)> {
+type Parties = (Option<Party>, Option<Party>, Option<String>);
+
+fn parties_from_json(s: Option<&str>) -> Result<Parties> {
     match s {
-        None => Ok((None, None)),
+        None => Ok((None, None, None)),
         Some(s) => {
             let p: StoredParties =
                 serde_json::from_str(s).map_err(|_| PersistenceError::Corrupt("parties"))?;
-            Ok((Some(party(p.sender)), Some(party(p.recipient))))
+            Ok((
+                Some(party(p.sender)),
+                Some(party(p.recipient)),
+                Some(p.footer),
+            ))
         }
     }
 }
@@ -131,7 +140,7 @@ impl InvoiceRow {
         // Stored: subtotal, tax and total; the net is what the tax was
         // computed on, the discount what the net lacks.
         let net = Money::from_cents(total.cents() - tax.cents());
-        let (sender, recipient) = parties_from_json(self.parties.as_deref())?;
+        let (sender, recipient, footer) = parties_from_json(self.parties.as_deref())?;
         Ok(Invoice {
             id: id(self.id, InvoiceId::new)?,
             number: self.number,
@@ -153,6 +162,7 @@ impl InvoiceRow {
             notes: self.notes,
             sender,
             recipient,
+            footer,
             lines,
         })
     }
@@ -437,6 +447,8 @@ pub struct Issue {
     pub sender: Party,
     /// The client's details.
     pub recipient: Party,
+    /// The company's footer.
+    pub footer: String,
 }
 
 /// Moves an invoice from `from` to `to`, recording `issue` if given; only
@@ -458,7 +470,7 @@ pub fn change_status(
                 invoices::status.eq(to.as_str()),
                 invoices::number.eq(Some(i.number)),
                 invoices::number_text.eq(Some(&i.number_text)),
-                invoices::parties.eq(Some(parties_to_json(&i.sender, &i.recipient)?)),
+                invoices::parties.eq(Some(parties_to_json(&i.sender, &i.recipient, &i.footer)?)),
             ))
             .execute(conn)
             .map_err(|e| match PersistenceError::from(e) {

@@ -93,10 +93,10 @@ fn invoice_totals_and_lifecycle(app: &TestApp) {
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["description"], "Web");
     assert_eq!(lines[0]["seconds"], 5401);
-    assert_eq!(lines[0]["hours"], "1.50");
+    assert_eq!(lines[0]["quantity"], "1.50");
     assert_eq!(lines[0]["amount"], "131.25");
-    assert_eq!(lines[1]["rate"], "100.00");
-    assert_eq!(lines[1]["hours"], "0.00");
+    assert_eq!(lines[1]["unit_price"], "100.00");
+    assert_eq!(lines[1]["quantity"], "0.00");
     assert_eq!(lines[1]["amount"], "0.00");
     // 131.25 * 19% = 24.9375 -> 24.94; total 156.19
     assert_eq!(inv["subtotal"], "131.25");
@@ -135,7 +135,8 @@ fn invoice_totals_and_lifecycle(app: &TestApp) {
     assert_eq!(status, 200);
     // Issuing gives the first number.
     assert_eq!(sent["number"], 1);
-    assert_eq!(sent["display_number"], "INV-000001");
+    // Printed by the default pattern, with the issue date's year.
+    assert_eq!(sent["display_number"], "INV-2026-0001");
     assert_eq!(admin.put(&path, &json!({"status": "paid"})).0, 200);
     assert_eq!(admin.put(&path, &json!({"status": "cancelled"})).0, 409);
     assert_eq!(admin.put(&path, &json!({"status": "bogus"})).0, 422);

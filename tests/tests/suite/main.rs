@@ -7,6 +7,7 @@ mod concurrency;
 mod consent;
 mod csv_exports;
 mod files;
+mod invoice_documents;
 mod invoices;
 mod migrations;
 mod openapi;

@@ -58,7 +58,7 @@ fn upgrade_keeps_invoices(url: &str) {
               VALUES (1, 1, '2026-01-01 09:00:00', '2026-01-01 10:00:00', '', '', TRUE, 1, {t});"
     ))
     .unwrap();
-    assert_eq!(tt_persistence::run_migrations(&mut conn).unwrap(), 2);
+    assert_eq!(tt_persistence::run_migrations(&mut conn).unwrap(), 3);
 
     // A token made before tokens had names keeps working, named, unexpiring.
     let boss = tt_domain::UserId::new(1).unwrap();
@@ -82,6 +82,13 @@ fn upgrade_keeps_invoices(url: &str) {
     let id = |n| tt_domain::InvoiceId::new(n).unwrap();
     let sent = tt_persistence::invoices::find(&mut conn, id(1)).unwrap();
     assert_eq!((sent.number, sent.lines.len()), (Some(1), 1));
+    // An invoice issued before currencies and printed numbers: euros, its
+    // old number, its line's quantity in hundredths of an hour (1 h).
+    let sent = tt_persistence::invoices::find(&mut conn, id(1)).unwrap();
+    assert_eq!(sent.currency, tt_domain::Currency::EUR);
+    assert_eq!(sent.display_number(), "INV-000001");
+    assert_eq!(sent.lines[0].quantity.hundredths(), 100);
+    assert_eq!(sent.totals.total.cents(), 10000);
     let draft = tt_persistence::invoices::find(&mut conn, id(2)).unwrap();
     assert_eq!(draft.number, Some(2), "an old draft keeps its number");
     assert_eq!(
@@ -94,13 +101,21 @@ fn upgrade_keeps_invoices(url: &str) {
         tt_persistence::invoices::take_next_number(&mut conn).unwrap(),
         3
     );
+    let eur = tt_domain::Currency::EUR;
+    let no_tax = tt_domain::TaxRate::default();
     let new = tt_persistence::invoices::insert_draft(
         &mut conn,
-        tt_domain::ClientId::new(1).unwrap(),
-        chrono::NaiveDate::from_ymd_opt(2026, 2, 1).unwrap(),
-        tt_domain::TaxRate::default(),
-        tt_domain::InvoiceTotals::compute([], tt_domain::TaxRate::default()),
-        &[],
+        &tt_persistence::invoices::NewDraft {
+            client: tt_domain::ClientId::new(1).unwrap(),
+            issue_date: chrono::NaiveDate::from_ymd_opt(2026, 2, 1).unwrap(),
+            due_date: None,
+            currency: eur,
+            discount: tt_domain::Discount::default(),
+            tax_rate: no_tax,
+            totals: tt_domain::Totals::compute([], tt_domain::Discount::default(), no_tax, eur),
+            notes: "",
+            lines: &[],
+        },
     )
     .unwrap();
     assert_eq!(new.get(), 4, "the deleted invoice's id is not reused");

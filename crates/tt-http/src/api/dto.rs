@@ -4,14 +4,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use tt_app::input::id as id_of;
 use tt_domain::{
-    Client, ClientId, Comment, CommentTarget, Invoice, Project, ProjectId, Task, TaskId, TimeEntry,
-    User, UserId,
+    Client, ClientId, Comment, CommentTarget, Invoice, Party, Project, ProjectId, Task, TaskId,
+    TimeEntry, User, UserId,
 };
 use utoipa::ToSchema;
 
 use super::openapi::{InvoiceStatusName, RoleName, TaskStatusName};
 use crate::error::HttpError;
-use crate::export::hours;
 
 // ------------------------------------------------------------------ users
 
@@ -104,6 +103,13 @@ pub(crate) struct ClientDto {
     #[schema(required, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     default_hourly_rate: Option<String>,
     archived: bool,
+    /// Postal address printed on invoices (lines separated by `\n`).
+    address: String,
+    /// VAT or tax id printed on invoices.
+    tax_id: String,
+    /// ISO 4217 code the client is billed in.
+    #[schema(pattern = "^[A-Z]{3}$")]
+    currency: &'static str,
 }
 
 impl From<&Client> for ClientDto {
@@ -114,6 +120,9 @@ impl From<&Client> for ClientDto {
             email: c.email.as_ref().map(|e| e.as_str().to_owned()),
             default_hourly_rate: c.default_hourly_rate.map(|r| r.per_hour().to_string()),
             archived: c.archived,
+            address: c.address.clone(),
+            tax_id: c.tax_id.clone(),
+            currency: c.currency.code(),
         }
     }
 }
@@ -270,46 +279,108 @@ impl EntryDto {
 
 // --------------------------------------------------------------- invoices
 
+/// One line: `quantity × unit_price = amount`, exactly.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct InvoiceLineDto {
+    /// `time` (tracked; quantity in hours) or `custom`.
+    #[schema(pattern = "^(time|custom)$")]
+    kind: &'static str,
     #[schema(required)]
     project_id: Option<i64>,
     description: String,
+    /// Exact tracked seconds (0 for custom lines).
     seconds: i64,
-    #[schema(pattern = r"^-?[0-9]+\.[0-9]{2}$")]
-    hours: String,
-    #[schema(pattern = r"^-?[0-9]+\.[0-9]{2}$")]
-    rate: String,
-    #[schema(pattern = r"^-?[0-9]+\.[0-9]{2}$")]
+    /// Two decimals: the quantity the amount is computed from.
+    #[schema(pattern = r"^[0-9]+\.[0-9]{2}$")]
+    quantity: String,
+    /// Two decimals, per hour for time lines.
+    #[schema(pattern = r"^[0-9]+\.[0-9]{2}$")]
+    unit_price: String,
+    #[schema(pattern = r"^-?[0-9]+(\.[0-9]{1,3})?$")]
     amount: String,
+}
+
+/// Who sends or receives an invoice.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PartyDto {
+    name: String,
+    address: String,
+    tax_id: String,
+    email: String,
+    bank_details: String,
+}
+
+impl From<&Party> for PartyDto {
+    fn from(p: &Party) -> Self {
+        PartyDto {
+            name: p.name.clone(),
+            address: p.address.clone(),
+            tax_id: p.tax_id.clone(),
+            email: p.email.clone(),
+            bank_details: p.bank_details.clone(),
+        }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct InvoiceDto {
     id: i64,
+    /// The counter's value once issued; null for drafts.
     #[schema(required)]
     number: Option<i64>,
+    /// The number as printed (`INV-2026-0007`), or `Draft #7`.
     display_number: String,
     client_id: i64,
     #[schema(value_type = InvoiceStatusName)]
     status: &'static str,
     issue_date: NaiveDate,
-    #[schema(pattern = r"^-?[0-9]+\.[0-9]{2}$")]
+    #[schema(required)]
+    due_date: Option<NaiveDate>,
+    /// ISO 4217 code of every amount on it.
+    #[schema(pattern = "^[A-Z]{3}$")]
+    currency: &'static str,
+    /// Percent, two decimals.
+    #[schema(pattern = r"^[0-9]+\.[0-9]{2}$")]
+    discount: String,
+    /// Percent, two decimals.
+    #[schema(pattern = r"^[0-9]+\.[0-9]{2}$")]
     tax_rate: String,
-    #[schema(pattern = r"^-?[0-9]+\.[0-9]{2}$")]
+    #[schema(pattern = r"^-?[0-9]+(\.[0-9]{1,3})?$")]
     subtotal: String,
-    #[schema(pattern = r"^-?[0-9]+\.[0-9]{2}$")]
+    #[schema(pattern = r"^-?[0-9]+(\.[0-9]{1,3})?$")]
+    discount_amount: String,
+    /// Subtotal minus discount: what the tax is computed on.
+    #[schema(pattern = r"^-?[0-9]+(\.[0-9]{1,3})?$")]
+    net: String,
+    #[schema(pattern = r"^-?[0-9]+(\.[0-9]{1,3})?$")]
     tax: String,
-    #[schema(pattern = r"^-?[0-9]+\.[0-9]{2}$")]
+    #[schema(pattern = r"^-?[0-9]+(\.[0-9]{1,3})?$")]
     total: String,
+    notes: String,
     /// With one invoice; absent from lists.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     lines: Option<Vec<InvoiceLineDto>>,
+    /// With one invoice: as recorded when it was issued, or the current
+    /// details for a draft.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    sender: Option<PartyDto>,
+    /// With one invoice, like `sender`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    recipient: Option<PartyDto>,
+}
+
+fn percent(bp: i64) -> String {
+    format!("{}.{:02}", bp / 100, bp % 100)
 }
 
 impl InvoiceDto {
-    pub(crate) fn new(i: &Invoice, with_lines: bool) -> Self {
+    /// An invoice in a list (no lines, no parties).
+    pub(crate) fn summary(i: &Invoice) -> Self {
+        let cur = i.currency;
+        let t = &i.totals;
         InvoiceDto {
             id: i.id.get(),
             number: i.number,
@@ -317,34 +388,51 @@ impl InvoiceDto {
             client_id: i.client_id.get(),
             status: i.status.as_str(),
             issue_date: i.issue_date,
-            tax_rate: format!(
-                "{}.{:02}",
-                i.tax_rate.basis_points() / 100,
-                i.tax_rate.basis_points() % 100
-            ),
-            subtotal: i.subtotal.to_string(),
-            tax: i.tax.to_string(),
-            total: i.total.to_string(),
-            lines: with_lines.then(|| {
+            due_date: i.due_date,
+            currency: cur.code(),
+            discount: percent(i.discount.basis_points()),
+            tax_rate: percent(i.tax_rate.basis_points()),
+            subtotal: cur.decimal(t.subtotal),
+            discount_amount: cur.decimal(t.discount),
+            net: cur.decimal(t.net),
+            tax: cur.decimal(t.tax),
+            total: cur.decimal(t.total),
+            notes: i.notes.clone(),
+            lines: None,
+            sender: None,
+            recipient: None,
+        }
+    }
+
+    /// One invoice with its lines and who sends and receives it.
+    pub(crate) fn full(d: &tt_app::invoices::InvoiceDocument) -> Self {
+        let i = &d.invoice;
+        let cur = i.currency;
+        InvoiceDto {
+            lines: Some(
                 i.lines
                     .iter()
                     .map(|l| InvoiceLineDto {
+                        kind: l.kind.as_str(),
                         project_id: l.project_id.map(ProjectId::get),
                         description: l.description.clone(),
                         seconds: l.seconds,
-                        hours: hours(l.seconds),
-                        rate: l.rate.per_hour().to_string(),
-                        amount: l.amount.to_string(),
+                        quantity: l.quantity.to_string(),
+                        unit_price: l.unit_price.to_string(),
+                        amount: cur.decimal(l.amount),
                     })
-                    .collect()
-            }),
+                    .collect(),
+            ),
+            sender: Some(PartyDto::from(&d.sender)),
+            recipient: Some(PartyDto::from(&d.recipient)),
+            ..InvoiceDto::summary(i)
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::hours;
+    use crate::export::hours;
 
     #[test]
     fn hours_round_half_up() {

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use super::body::Json;
 use super::dto::InvoiceDto;
-use super::openapi::{Authed, InvoiceStatusName, JsonBody, Missing, Restricted};
+use super::openapi::{Authed, InvoiceStatusName, JsonBody, Missing, Refused, Restricted};
 use crate::auth::ApiUser;
 use crate::error::HttpError;
 use crate::inputs::InvoiceInput;
@@ -18,7 +18,8 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         .service(create)
         .service(get_one)
         .service(set_status)
-        .service(remove);
+        .service(remove)
+        .service(pdf);
 }
 
 /// Lists invoices.
@@ -37,11 +38,7 @@ async fn list(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse,
     let list = state
         .run(move |app| tt_app::invoices::list(app, &actor))
         .await?;
-    Ok(HttpResponse::Ok().json(
-        list.iter()
-            .map(|i| InvoiceDto::new(i, false))
-            .collect::<Vec<_>>(),
-    ))
+    Ok(HttpResponse::Ok().json(list.iter().map(InvoiceDto::summary).collect::<Vec<_>>()))
 }
 
 /// Drafts an invoice of a client's unbilled time.
@@ -63,10 +60,13 @@ async fn create(
     tt_domain::require_admin(&user.0)?;
     let req = body.parse()?;
     let actor = user.actor();
-    let invoice = state
-        .run(move |app| tt_app::invoices::create(app, &actor, req))
+    let doc = state
+        .run(move |app| {
+            let invoice = tt_app::invoices::create(app, &actor, req)?;
+            tt_app::invoices::document(app, &actor, invoice.id)
+        })
         .await?;
-    Ok(HttpResponse::Created().json(InvoiceDto::new(&invoice, true)))
+    Ok(HttpResponse::Created().json(InvoiceDto::full(&doc)))
 }
 
 fn invoice_id(raw: i64) -> Result<InvoiceId, HttpError> {
@@ -91,10 +91,10 @@ async fn get_one(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, HttpError> {
     let (actor, id) = (user.actor(), invoice_id(path.into_inner())?);
-    let invoice = state
-        .run(move |app| tt_app::invoices::get(app, &actor, id))
+    let doc = state
+        .run(move |app| tt_app::invoices::document(app, &actor, id))
         .await?;
-    Ok(HttpResponse::Ok().json(InvoiceDto::new(&invoice, true)))
+    Ok(HttpResponse::Ok().json(InvoiceDto::full(&doc)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -126,10 +126,13 @@ async fn set_status(
     tt_domain::require_admin(&user.0)?;
     let (actor, id) = (user.actor(), invoice_id(path.into_inner())?);
     let next: InvoiceStatus = body.status.parse()?;
-    let (_, invoice) = state
-        .run(move |app| tt_app::invoices::set_status(app, &actor, id, next))
+    let doc = state
+        .run(move |app| {
+            tt_app::invoices::set_status(app, &actor, id, next)?;
+            tt_app::invoices::document(app, &actor, id)
+        })
         .await?;
-    Ok(HttpResponse::Ok().json(InvoiceDto::new(&invoice, true)))
+    Ok(HttpResponse::Ok().json(InvoiceDto::full(&doc)))
 }
 
 /// Deletes a draft invoice.
@@ -154,4 +157,25 @@ async fn remove(
         .run(move |app| tt_app::invoices::delete(app, &actor, id))
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// The invoice as a PDF (A4), the same figures as the page and this API.
+#[utoipa::path(
+    tag = "invoices",
+    operation_id = "get_invoice_pdf",
+    params(("id" = i64, Path, minimum = 1, description = "The id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The PDF", content_type = "application/pdf", body = Vec<u8>),
+        Authed, Missing, Restricted, Refused,
+    ),
+)]
+#[get("/invoices/{id}/pdf")]
+async fn pdf(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, HttpError> {
+    let id = invoice_id(path.into_inner())?;
+    crate::documents::invoice_pdf_response(&state, user.actor(), id).await
 }

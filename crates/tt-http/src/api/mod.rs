@@ -2,6 +2,7 @@
 
 mod auth;
 mod body;
+mod company;
 pub(crate) mod dto;
 mod entries;
 mod health;
@@ -45,6 +46,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .configure(invoices::configure)
             .configure(reports::configure)
             .configure(privacy::configure)
+            .configure(company::configure)
             .default_service(web::to(api_not_found)),
     );
 }

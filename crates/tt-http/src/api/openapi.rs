@@ -22,8 +22,8 @@ use utoipa::openapi::{RefOr, ServerBuilder};
 use utoipa::{IntoResponses, Modify, OpenApi, PartialSchema, ToSchema};
 
 use super::{
-    BAD_BODY, INVALID_QUERY, MALFORMED_JSON, auth, entries, health, invoices, me, privacy, reports,
-    users, work,
+    BAD_BODY, INVALID_QUERY, MALFORMED_JSON, auth, company, entries, health, invoices, me, privacy,
+    reports, users, work,
 };
 use crate::error::HttpError;
 
@@ -50,6 +50,10 @@ pub(crate) const BEARER: &str = "bearer";
     privacy::show,
     privacy::update,
     privacy::rotate,
+    company::show,
+    company::update,
+    company::put_logo,
+    company::delete_logo,
     work::list_clients,
     work::create_client,
     work::get_client,
@@ -83,6 +87,7 @@ pub(crate) const BEARER: &str = "bearer";
     invoices::get_one,
     invoices::set_status,
     invoices::remove,
+    invoices::pdf,
     reports::summary,
     reports::entries_csv,
 ))]
@@ -347,6 +352,9 @@ error_set! {
     Missing = [NotFound];
     /// The login: 429.
     Throttled = [TooManyAttempts];
+    /// A request the data makes impossible (a PDF of text its font cannot
+    /// print): 422.
+    Refused = [Unprocessable];
 }
 
 // ------------------------------------------------------- closed values

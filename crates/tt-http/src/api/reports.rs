@@ -2,6 +2,8 @@
 
 use actix_web::{HttpResponse, get, web};
 use chrono::NaiveDate;
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use tt_app::input;
 use tt_domain::{GroupBy, ReportKey};
@@ -44,8 +46,10 @@ pub(crate) struct RowDto {
     #[schema(pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     hours: String,
     billable_seconds: i64,
-    #[schema(pattern = r"^-?[0-9]+\.[0-9]{2}$")]
-    amount: String,
+    /// What the billable time is worth, per currency (ISO code → decimal
+    /// text with the currency's decimals); money in different currencies
+    /// is never added up.
+    amounts: BTreeMap<String, String>,
     entries: u64,
 }
 
@@ -61,8 +65,14 @@ pub(crate) struct SummaryDto {
     #[schema(pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     total_hours: String,
     total_billable_seconds: i64,
-    #[schema(pattern = r"^-?[0-9]+\.[0-9]{2}$")]
-    total_amount: String,
+    /// Per currency, like a row's `amounts`.
+    total_amounts: BTreeMap<String, String>,
+}
+
+fn amounts(a: &tt_domain::Amounts) -> BTreeMap<String, String> {
+    a.iter()
+        .map(|(c, m)| (c.code().to_owned(), c.decimal(m)))
+        .collect()
 }
 
 fn key_text(k: ReportKey) -> String {
@@ -106,7 +116,7 @@ async fn summary(
             seconds: r.seconds,
             hours: hours(r.seconds),
             billable_seconds: r.billable_seconds,
-            amount: r.amount.to_string(),
+            amounts: amounts(&r.amount),
             entries: r.entries,
         })
         .collect();
@@ -118,7 +128,7 @@ async fn summary(
         total_seconds: r.summary.seconds,
         total_hours: hours(r.summary.seconds),
         total_billable_seconds: r.summary.billable_seconds,
-        total_amount: r.summary.amount.to_string(),
+        total_amounts: amounts(&r.summary.amount),
     }))
 }
 

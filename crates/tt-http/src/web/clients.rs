@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
-use tt_app::catalog::ClientFields;
+use tt_app::catalog::ClientDetails;
 use tt_domain::{Client, ClientId};
 
 use super::forms::checked;
@@ -30,6 +30,9 @@ struct ClientForm {
     email: String,
     default_hourly_rate: String,
     archived: String,
+    address: String,
+    tax_id: String,
+    currency: String,
 }
 
 impl ClientForm {
@@ -51,16 +54,22 @@ impl ClientForm {
             } else {
                 String::new()
             },
+            address: c.address.clone(),
+            tax_id: c.tax_id.clone(),
+            currency: c.currency.code().to_owned(),
         }
     }
 
     /// The form as the API's input: one reader of client fields.
-    fn parse(&self) -> Result<ClientFields, HttpError> {
+    fn parse(&self) -> Result<ClientDetails, HttpError> {
         ClientInput {
             name: self.name.clone(),
             email: Some(self.email.clone()),
             default_hourly_rate: Some(self.default_hourly_rate.clone()),
             archived: checked(&self.archived),
+            address: Some(self.address.clone()),
+            tax_id: Some(self.tax_id.clone()),
+            currency: Some(self.currency.clone()),
         }
         .parse()
     }

@@ -7,15 +7,17 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
-use tt_domain::{Client, ClientId, Invoice, InvoiceId, InvoiceStatus};
+use tt_app::invoices::InvoiceDocument;
+use tt_domain::{
+    Client, ClientId, Invoice, InvoiceId, InvoiceStatus, LineKind, Party, format_hundredths,
+};
 
 use super::assets;
-use super::forms::Opt;
+use super::forms::{Opt, checked};
 use super::page::{FormProblem, Layout, Nav, done, failed, form_problem, render_status};
 use crate::auth::{CsrfForm, WebUser};
 use crate::error::HttpError;
-use crate::export::hours;
-use crate::inputs::InvoiceInput;
+use crate::inputs::{CustomLineInput, InvoiceInput};
 use crate::state::AppState;
 
 routes! {
@@ -23,6 +25,7 @@ routes! {
     POST "/invoices" => create,
     GET "/invoices/{id}" => detail,
     GET "/invoices/{id}/print" => print,
+    GET "/invoices/{id}/pdf" => pdf,
     POST "/invoices/{id}/status" => set_status,
     POST "/invoices/{id}/delete" => delete,
 }
@@ -30,9 +33,37 @@ routes! {
 #[derive(Debug)]
 struct LineView {
     description: String,
-    hours: String,
-    rate: String,
+    quantity: String,
+    unit_price: String,
     amount: String,
+}
+
+#[derive(Debug, Default)]
+struct PartyView {
+    name: String,
+    lines: Vec<String>,
+    tax_id: String,
+    email: String,
+    bank_details: Vec<String>,
+}
+
+impl From<&Party> for PartyView {
+    fn from(p: &Party) -> Self {
+        let lines = |s: &str| {
+            s.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        PartyView {
+            name: p.name.clone(),
+            lines: lines(&p.address),
+            tax_id: p.tax_id.clone(),
+            email: p.email.clone(),
+            bank_details: lines(&p.bank_details),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -40,45 +71,72 @@ struct InvoiceView {
     id: i64,
     number: String,
     client: String,
-    client_email: String,
     status: &'static str,
     issue_date: String,
+    due_date: String,
+    currency: &'static str,
     tax_rate: String,
+    /// "10.00%" when there is a discount.
+    discount: Option<String>,
     subtotal: String,
+    discount_amount: String,
+    net: String,
     tax: String,
     total: String,
+    notes: String,
     lines: Vec<LineView>,
+    sender: PartyView,
+    recipient: PartyView,
+    footer: Vec<String>,
 }
 
-fn invoice_view(i: &Invoice, clients: &HashMap<ClientId, Client>) -> InvoiceView {
-    let client = clients.get(&i.client_id);
+/// The figures of an invoice as every surface prints them: amounts by the
+/// currency's decimals, quantities and prices with the two decimals the
+/// amounts are computed from (the same strings as the PDF).
+fn invoice_view(i: &Invoice, client: &str) -> InvoiceView {
+    let cur = i.currency;
+    let t = &i.totals;
     InvoiceView {
         id: i.id.get(),
         number: i.display_number(),
-        client: client.map_or_else(
-            || format!("Client #{}", i.client_id),
-            |c| c.name.to_string(),
-        ),
-        client_email: client
-            .and_then(|c| c.email.as_ref())
-            .map(|e| e.as_str().to_owned())
-            .unwrap_or_default(),
+        client: client.to_owned(),
         status: i.status.as_str(),
         issue_date: i.issue_date.to_string(),
+        due_date: i.due_date.map(|d| d.to_string()).unwrap_or_default(),
+        currency: cur.code(),
         tax_rate: i.tax_rate.to_string(),
-        subtotal: i.subtotal.to_string(),
-        tax: i.tax.to_string(),
-        total: i.total.to_string(),
+        discount: (i.discount.basis_points() != 0).then(|| i.discount.to_string()),
+        subtotal: cur.format(t.subtotal),
+        discount_amount: format!("-{}", cur.format(t.discount)),
+        net: cur.format(t.net),
+        tax: cur.format(t.tax),
+        total: cur.format(t.total),
+        notes: i.notes.clone(),
         lines: i
             .lines
             .iter()
             .map(|l| LineView {
                 description: l.description.clone(),
-                hours: hours(l.seconds),
-                rate: l.rate.per_hour().to_string(),
-                amount: l.amount.to_string(),
+                quantity: match l.kind {
+                    LineKind::Time => format!("{} h", format_hundredths(l.quantity.hundredths())),
+                    LineKind::Custom => format_hundredths(l.quantity.hundredths()),
+                },
+                unit_price: format_hundredths(l.unit_price.hundredths()),
+                amount: cur.format(l.amount),
             })
             .collect(),
+        sender: PartyView::default(),
+        recipient: PartyView::default(),
+        footer: Vec::new(),
+    }
+}
+
+fn document_view(d: &InvoiceDocument) -> InvoiceView {
+    InvoiceView {
+        sender: PartyView::from(&d.sender),
+        recipient: PartyView::from(&d.recipient),
+        footer: d.footer.lines().map(str::to_owned).collect(),
+        ..invoice_view(&d.invoice, &d.recipient.name)
     }
 }
 
@@ -86,6 +144,9 @@ async fn clients(state: &AppState) -> Result<HashMap<ClientId, Client>, HttpErro
     let all = state.run(|app| tt_app::catalog::clients(app, true)).await?;
     Ok(all.into_iter().map(|c| (c.id, c)).collect())
 }
+
+/// How many custom lines the new-invoice form offers.
+const FORM_LINES: usize = 3;
 
 #[derive(Deserialize, Default, Debug, Clone)]
 #[serde(default)]
@@ -96,6 +157,20 @@ struct InvoiceForm {
     to: String,
     tax_rate: String,
     issue_date: String,
+    due_date: String,
+    grouping: String,
+    include_time: String,
+    discount: String,
+    notes: String,
+    line1_description: String,
+    line1_quantity: String,
+    line1_unit_price: String,
+    line2_description: String,
+    line2_quantity: String,
+    line2_unit_price: String,
+    line3_description: String,
+    line3_quantity: String,
+    line3_unit_price: String,
 }
 
 fn non_empty(s: &str) -> Option<String> {
@@ -103,16 +178,77 @@ fn non_empty(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_owned())
 }
 
+/// One custom-line row of the form, for the template.
+#[derive(Debug)]
+struct LineRow {
+    n: usize,
+    description: String,
+    quantity: String,
+    unit_price: String,
+}
+
 impl InvoiceForm {
+    fn line_rows(&self) -> Vec<LineRow> {
+        [
+            (
+                &self.line1_description,
+                &self.line1_quantity,
+                &self.line1_unit_price,
+            ),
+            (
+                &self.line2_description,
+                &self.line2_quantity,
+                &self.line2_unit_price,
+            ),
+            (
+                &self.line3_description,
+                &self.line3_quantity,
+                &self.line3_unit_price,
+            ),
+        ]
+        .into_iter()
+        .take(FORM_LINES)
+        .enumerate()
+        .map(|(i, (d, q, p))| LineRow {
+            n: i + 1,
+            description: d.clone(),
+            quantity: q.clone(),
+            unit_price: p.clone(),
+        })
+        .collect()
+    }
+
+    /// The form as the API's input: one reader of invoice requests. A
+    /// custom-line row left wholly empty is no line.
     fn parse(&self) -> Result<tt_app::invoices::NewInvoice, HttpError> {
         let client: ClientId =
             tt_app::input::required_id_text("client_id", &self.client_id, ClientId::new)?;
+        let custom_lines = self
+            .line_rows()
+            .into_iter()
+            .filter(|r| {
+                !(r.description.trim().is_empty()
+                    && r.quantity.trim().is_empty()
+                    && r.unit_price.trim().is_empty())
+            })
+            .map(|r| CustomLineInput {
+                description: r.description,
+                quantity: r.quantity,
+                unit_price: r.unit_price,
+            })
+            .collect();
         let input = InvoiceInput {
             client_id: client.get(),
             from: non_empty(&self.from),
             to: non_empty(&self.to),
             tax_rate: non_empty(&self.tax_rate),
             issue_date: non_empty(&self.issue_date),
+            due_date: non_empty(&self.due_date),
+            grouping: non_empty(&self.grouping),
+            include_time: Some(checked(&self.include_time)),
+            custom_lines,
+            discount: non_empty(&self.discount),
+            notes: non_empty(&self.notes),
         };
         input.parse()
     }
@@ -124,6 +260,7 @@ struct ListPage {
     l: Layout,
     rows: Vec<InvoiceView>,
     clients: Vec<Opt>,
+    line_rows: Vec<LineRow>,
     form: InvoiceForm,
     error: Option<String>,
 }
@@ -153,8 +290,18 @@ async fn show_list(
     };
     let page = ListPage {
         l: Layout::new(user, "Invoices", Nav::Invoices)?,
-        rows: invoices.iter().map(|i| invoice_view(i, &clients)).collect(),
+        rows: invoices
+            .iter()
+            .map(|i| {
+                let name = clients.get(&i.client_id).map_or_else(
+                    || format!("Client #{}", i.client_id),
+                    |c| c.name.to_string(),
+                );
+                invoice_view(i, &name)
+            })
+            .collect(),
         clients: options,
+        line_rows: form.line_rows(),
         form,
         error,
     };
@@ -166,7 +313,8 @@ async fn list(state: web::Data<AppState>, user: WebUser) -> Result<HttpResponse,
     user.require_admin()?;
     let form = InvoiceForm {
         issue_date: tt_app::now().format("%Y-%m-%d").to_string(),
-        tax_rate: "0".into(),
+        include_time: "on".into(),
+        grouping: "project".into(),
         ..InvoiceForm::default()
     };
     show_list(&state, &user, form, None).await
@@ -248,15 +396,14 @@ async fn load(
     raw: i64,
 ) -> Result<(Invoice, InvoiceView), HttpError> {
     let id = invoice_id(raw)?;
-    let invoice = state
+    let doc = state
         .run({
             let actor = user.actor();
-            move |app| tt_app::invoices::get(app, &actor, id)
+            move |app| tt_app::invoices::document(app, &actor, id)
         })
         .await?;
-    let clients = clients(state).await?;
-    let view = invoice_view(&invoice, &clients);
-    Ok((invoice, view))
+    let view = document_view(&doc);
+    Ok((doc.invoice, view))
 }
 
 /// `GET /invoices/{id}`.
@@ -310,6 +457,17 @@ async fn print(
         inv: view,
     };
     render_status(StatusCode::OK, &page)
+}
+
+/// `GET /invoices/{id}/pdf`: the PDF the API serves too.
+async fn pdf(
+    state: web::Data<AppState>,
+    user: WebUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, HttpError> {
+    user.require_admin()?;
+    let id = invoice_id(path.into_inner())?;
+    crate::documents::invoice_pdf_response(&state, user.actor(), id).await
 }
 
 #[derive(Deserialize, Default)]

@@ -43,6 +43,7 @@ mod admin;
 mod assets;
 mod clients;
 mod comments;
+mod company;
 mod dashboard;
 mod entries;
 mod forms;
@@ -84,6 +85,7 @@ pub fn route_table() -> Vec<RouteDef> {
         invoices::ROUTES,
         reports::ROUTES,
         admin::ROUTES,
+        company::ROUTES,
         privacy::ROUTES,
         profile::ROUTES,
         help::ROUTES,
@@ -115,6 +117,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     .configure(invoices::configure)
     .configure(reports::configure)
     .configure(admin::configure)
+    .configure(company::configure)
     .configure(privacy::configure)
     .configure(profile::configure)
     .configure(help::configure);

@@ -90,7 +90,7 @@ async fn summary(
         rows: Vec::new(),
         total_hours: hours(0),
         total_billable_hours: hours(0),
-        total_amount: "0.00".into(),
+        total_amount: money(&tt_domain::Amounts::default()),
         total_entries: 0,
         csv_href: String::new(),
         everyone: user.user.is_admin(),
@@ -123,13 +123,13 @@ async fn summary(
             label: s.labels.get(&r.key).cloned().unwrap_or_default(),
             hours: hours(r.seconds),
             billable_hours: hours(r.billable_seconds),
-            amount: r.amount.to_string(),
+            amount: money(&r.amount),
             entries: r.entries,
         })
         .collect();
     page.total_hours = hours(s.summary.seconds);
     page.total_billable_hours = hours(s.summary.billable_seconds);
-    page.total_amount = s.summary.amount.to_string();
+    page.total_amount = money(&s.summary.amount);
     page.total_entries = s.summary.rows.iter().map(|r| r.entries).sum();
     render_status(StatusCode::OK, &page)
 }
@@ -149,4 +149,14 @@ async fn entries_csv(
 ) -> Result<HttpResponse, HttpError> {
     let period = input::period_until_today(Some(&q.from), Some(&q.to))?;
     crate::export::entries_csv_response(&state, user.actor(), period).await
+}
+
+/// What billable time is worth, per currency ("713.45 EUR + 12,000 JPY"),
+/// or a dash when nothing.
+fn money(a: &tt_domain::Amounts) -> String {
+    if a.is_zero() {
+        "—".to_owned()
+    } else {
+        a.to_string()
+    }
 }

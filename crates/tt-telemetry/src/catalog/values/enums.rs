@@ -88,6 +88,8 @@ closed_enums! {
         Html = "html",
         /// The printable page.
         Print = "print",
+        /// The PDF, downloaded.
+        Pdf = "pdf",
     }
 
     /// A file format for exports.

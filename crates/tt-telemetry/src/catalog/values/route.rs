@@ -45,6 +45,8 @@ closed_enums! {
         Reports = "/reports",
         /// Admin: users, with the new-user form.
         AdminUsers = "/admin/users",
+        /// Admin → Company: the details invoices are sent with.
+        AdminCompany = "/admin/company",
         /// Admin → Privacy & Analytics.
         AdminTelemetry = "/admin/telemetry",
         /// The user's own profile and data download.
