@@ -13,6 +13,14 @@ pub fn get(app: &App, actor: &Actor) -> Result<CompanyProfile> {
     app.read(|c| Ok(repo::load(c)?))
 }
 
+/// The number the next issued invoice would print with `pattern`, issued
+/// today (admin).
+pub fn next_number(app: &App, actor: &Actor, pattern: &tt_domain::NumberPattern) -> Result<String> {
+    require_admin(&actor.user)?;
+    let next = app.read(|c| Ok(tt_persistence::invoices::peek_next_number(c)?))?;
+    Ok(pattern.render(next, crate::now().date_naive()))
+}
+
 /// What changes with the logo when the profile is saved.
 #[derive(Debug, Clone)]
 pub enum LogoChange {

@@ -187,10 +187,10 @@ impl Pen<'_, '_, '_> {
 
 /// The columns of the line table: description, quantity, unit price,
 /// amount (right edges for the numbers).
-const COL_QTY: f32 = 375.0;
-const COL_PRICE: f32 = 465.0;
+const COL_QTY: f32 = 360.0;
+const COL_PRICE: f32 = 445.0;
 const COL_AMOUNT: f32 = PAGE_W - MARGIN;
-const DESC_WIDTH: f32 = 255.0;
+const DESC_WIDTH: f32 = 240.0;
 
 fn party_lines(p: &Party) -> Vec<String> {
     let mut out = vec![p.name.clone()];

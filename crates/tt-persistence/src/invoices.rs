@@ -406,6 +406,14 @@ pub fn take_next_number(conn: &mut DbConnection) -> Result<i64> {
     Ok(next - 1)
 }
 
+/// The number the next issued invoice will take (without taking it).
+pub fn peek_next_number(conn: &mut DbConnection) -> Result<i64> {
+    Ok(invoice_number_sequence::table
+        .find(1_i64)
+        .select(invoice_number_sequence::next_number)
+        .first(conn)?)
+}
+
 /// An invoice with its lines.
 pub fn find(conn: &mut DbConnection, invoice_id: InvoiceId) -> Result<Invoice> {
     let row: InvoiceRow = invoices::table

@@ -117,9 +117,13 @@ async fn render(
     let form = form
         .unwrap_or_else(|| CompanyFormFields::from_input(&CompanyInput::from_profile(&profile)));
     let pattern = NumberPattern::parse(&form.number_pattern).unwrap_or_default();
+    let actor = user.actor();
+    let example_number = state
+        .run(move |app| tt_app::company::next_number(app, &actor, &pattern))
+        .await?;
     let page = CompanyPage {
         l: Layout::new(user, "Company", Nav::Company)?,
-        example_number: pattern.render(42, tt_app::now().date_naive()),
+        example_number,
         form,
         error,
         has_logo: profile.logo.is_some(),

@@ -88,6 +88,7 @@ struct InvoiceView {
     sender: PartyView,
     recipient: PartyView,
     footer: Vec<String>,
+    has_logo: bool,
 }
 
 /// The figures of an invoice as every surface prints them: amounts by the
@@ -128,6 +129,7 @@ fn invoice_view(i: &Invoice, client: &str) -> InvoiceView {
         sender: PartyView::default(),
         recipient: PartyView::default(),
         footer: Vec::new(),
+        has_logo: false,
     }
 }
 
@@ -136,6 +138,7 @@ fn document_view(d: &InvoiceDocument) -> InvoiceView {
         sender: PartyView::from(&d.sender),
         recipient: PartyView::from(&d.recipient),
         footer: d.footer.lines().map(str::to_owned).collect(),
+        has_logo: d.logo.is_some(),
         ..invoice_view(&d.invoice, &d.recipient.name)
     }
 }
@@ -159,7 +162,8 @@ struct InvoiceForm {
     issue_date: String,
     due_date: String,
     grouping: String,
-    include_time: String,
+    /// Ticked: leave the time for later (only the typed lines).
+    without_time: String,
     discount: String,
     notes: String,
     line1_description: String,
@@ -245,7 +249,7 @@ impl InvoiceForm {
             issue_date: non_empty(&self.issue_date),
             due_date: non_empty(&self.due_date),
             grouping: non_empty(&self.grouping),
-            include_time: Some(checked(&self.include_time)),
+            include_time: Some(!checked(&self.without_time)),
             custom_lines,
             discount: non_empty(&self.discount),
             notes: non_empty(&self.notes),
@@ -313,7 +317,6 @@ async fn list(state: web::Data<AppState>, user: WebUser) -> Result<HttpResponse,
     user.require_admin()?;
     let form = InvoiceForm {
         issue_date: tt_app::now().format("%Y-%m-%d").to_string(),
-        include_time: "on".into(),
         grouping: "project".into(),
         ..InvoiceForm::default()
     };
@@ -372,6 +375,8 @@ fn actions(current: InvoiceStatus) -> Vec<Action> {
         (Cancelled, "Cancel invoice", true),
     ]
     .into_iter()
+    // A draft is deleted rather than cancelled (it has no number yet).
+    .filter(|(next, _, _)| !(current == Draft && *next == Cancelled))
     .filter(|(next, _, _)| *next != current && current.can_become(*next))
     .map(|(next, label, danger)| Action {
         status: next.as_str(),
@@ -544,7 +549,7 @@ mod tests {
     #[test]
     fn only_allowed_status_changes_are_offered() {
         let names = |s| actions(s).iter().map(|a| a.status).collect::<Vec<_>>();
-        assert_eq!(names(InvoiceStatus::Draft), ["sent", "cancelled"]);
+        assert_eq!(names(InvoiceStatus::Draft), ["sent"]);
         assert_eq!(names(InvoiceStatus::Sent), ["paid", "cancelled"]);
         assert!(names(InvoiceStatus::Paid).is_empty());
         assert!(names(InvoiceStatus::Cancelled).is_empty());
