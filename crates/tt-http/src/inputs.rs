@@ -41,9 +41,9 @@ pub(crate) struct ClientInput {
     #[serde(default)]
     pub(crate) tax_id: Option<String>,
     /// ISO 4217 code the client is billed in, e.g. `"EUR"`, `"JPY"`;
-    /// absent: unchanged (the company's default for a new client).
+    /// absent or empty: unchanged (the company's default for a new client).
     #[serde(default)]
-    #[schema(pattern = "^[A-Za-z]{3}$")]
+    #[schema(pattern = "^([A-Za-z]{3})?$")]
     pub(crate) currency: Option<String>,
 }
 
@@ -315,7 +315,7 @@ mod tests {
 }
 
 /// The company profile as typed (Admin → Company, `PUT /api/v1/admin/company`).
-#[derive(Deserialize, serde::Serialize, ToSchema, Default, Debug, Clone)]
+#[derive(Deserialize, ToSchema, Default, Debug, Clone)]
 #[serde(default, deny_unknown_fields)]
 pub(crate) struct CompanyInput {
     /// Legal name printed as the sender (one line, at most 200 characters).
@@ -335,8 +335,8 @@ pub(crate) struct CompanyInput {
     pub default_tax_rate: String,
     /// Printed at the bottom of every invoice.
     pub footer: String,
-    /// ISO 4217 code of new clients, e.g. `"EUR"` (default EUR).
-    #[schema(pattern = "^[A-Za-z]{3}$")]
+    /// ISO 4217 code of new clients, e.g. `"EUR"` (empty: EUR).
+    #[schema(pattern = "^([A-Za-z]{3})?$")]
     pub default_currency: String,
     /// How issued invoices are numbered, e.g. `INV-{YYYY}-{seq:04}` (the
     /// default): `{seq}` once, `{seq:N}`, `{YYYY}`, `{YY}`, `{MM}`, `{DD}`.

@@ -20,18 +20,40 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         .service(delete_logo);
 }
 
-/// The company profile, as typed, and whether it has a logo.
+/// The company profile, in the shape it is sent, and whether it has a
+/// logo.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct CompanyDto {
-    #[serde(flatten)]
-    profile: CompanyInput,
+    name: String,
+    address: String,
+    tax_id: String,
+    email: String,
+    bank_details: String,
+    payment_terms_days: i64,
+    /// Percent, two decimals.
+    #[schema(pattern = r"^[0-9]+\.[0-9]{2}$")]
+    default_tax_rate: String,
+    footer: String,
+    #[schema(pattern = "^[A-Z]{3}$")]
+    default_currency: String,
+    number_pattern: String,
     has_logo: bool,
 }
 
 impl CompanyDto {
     fn new(p: &tt_domain::CompanyProfile) -> Self {
+        let i = CompanyInput::from_profile(p);
         CompanyDto {
-            profile: CompanyInput::from_profile(p),
+            name: i.name,
+            address: i.address,
+            tax_id: i.tax_id,
+            email: i.email,
+            bank_details: i.bank_details,
+            payment_terms_days: i.payment_terms_days.unwrap_or(14),
+            default_tax_rate: i.default_tax_rate,
+            footer: i.footer,
+            default_currency: i.default_currency,
+            number_pattern: i.number_pattern,
             has_logo: p.logo.is_some(),
         }
     }
