@@ -21,25 +21,18 @@ pub fn next_number(app: &App, actor: &Actor, pattern: &tt_domain::NumberPattern)
     Ok(pattern.render(next, crate::now().date_naive()))
 }
 
-/// What changes with the logo when the profile is saved.
+/// A change of the logo.
 #[derive(Debug, Clone)]
 pub enum LogoChange {
-    /// Keep the current one (or none).
-    Keep,
-    /// Replace it.
+    /// Set or replace it.
     Set(Logo),
     /// Remove it.
     Remove,
 }
 
-/// Saves the profile (admin). Its texts are checked by
-/// `tt_domain::check_party`; the logo must be a PNG or JPEG.
-pub fn update(
-    app: &App,
-    actor: &Actor,
-    mut profile: CompanyProfile,
-    logo: LogoChange,
-) -> Result<CompanyProfile> {
+/// Saves the profile (admin), keeping its logo. Its texts are checked by
+/// `tt_domain::check_party` and `check_footer`.
+pub fn update(app: &App, actor: &Actor, mut profile: CompanyProfile) -> Result<CompanyProfile> {
     require_admin(&actor.user)?;
     tt_domain::check_party(&profile.party)?;
     tt_domain::check_footer(&profile.footer)?;
@@ -49,9 +42,18 @@ pub fn update(
         ));
     }
     app.write(|c| {
-        let current = repo::load(c)?;
+        profile.logo = repo::load(c)?.logo;
+        repo::save(c, &profile)?;
+        Ok(repo::load(c)?)
+    })
+}
+
+/// Sets or removes the logo, keeping the rest of the profile (admin).
+pub fn set_logo(app: &App, actor: &Actor, logo: LogoChange) -> Result<CompanyProfile> {
+    require_admin(&actor.user)?;
+    app.write(|c| {
+        let mut profile = repo::load(c)?;
         profile.logo = match &logo {
-            LogoChange::Keep => current.logo,
             LogoChange::Set(l) => Some(l.clone()),
             LogoChange::Remove => None,
         };

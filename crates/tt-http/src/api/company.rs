@@ -95,7 +95,7 @@ async fn update(
     let profile = body.parse()?;
     let actor = user.actor();
     let saved = state
-        .run(move |app| tt_app::company::update(app, &actor, profile, LogoChange::Keep))
+        .run(move |app| tt_app::company::update(app, &actor, profile))
         .await?;
     Ok(HttpResponse::Ok().json(CompanyDto::new(&saved)))
 }
@@ -152,10 +152,7 @@ async fn save_logo(
 ) -> Result<HttpResponse, HttpError> {
     let actor = user.actor();
     let saved = state
-        .run(move |app| {
-            let current = tt_app::company::get(app, &actor)?;
-            tt_app::company::update(app, &actor, current, change)
-        })
+        .run(move |app| tt_app::company::set_logo(app, &actor, change))
         .await?;
     Ok(HttpResponse::Ok().json(CompanyDto::new(&saved)))
 }

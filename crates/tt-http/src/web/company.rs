@@ -151,7 +151,7 @@ async fn save(
         Ok(profile) => {
             let actor = user.actor();
             state
-                .run(move |app| tt_app::company::update(app, &actor, profile, LogoChange::Keep))
+                .run(move |app| tt_app::company::update(app, &actor, profile))
                 .await
                 .map(|_| ())
         }
@@ -242,10 +242,7 @@ async fn upload_logo(
     };
     let actor = user.actor();
     state
-        .run(move |app| {
-            let current = tt_app::company::get(app, &actor)?;
-            tt_app::company::update(app, &actor, current, LogoChange::Set(logo))
-        })
+        .run(move |app| tt_app::company::set_logo(app, &actor, LogoChange::Set(logo)))
         .await?;
     Ok(done(&user.session, "/admin/company", "Logo saved."))
 }
@@ -265,10 +262,7 @@ async fn delete_logo(
     user.require_admin()?;
     let actor = user.actor();
     state
-        .run(move |app| {
-            let current = tt_app::company::get(app, &actor)?;
-            tt_app::company::update(app, &actor, current, LogoChange::Remove)
-        })
+        .run(move |app| tt_app::company::set_logo(app, &actor, LogoChange::Remove))
         .await?;
     Ok(done(&user.session, "/admin/company", "Logo removed."))
 }
