@@ -472,3 +472,26 @@ fn rotating_the_install_id_needs_confirmation_and_keeps_consent() {
         403
     );
 }
+
+/// The wizard names the receiver the deployment configured — never "the
+/// TimeTracker developers" — or says that nothing could be sent.
+#[test]
+fn the_wizard_names_the_configured_receiver_or_none() {
+    let app = tt_tests::spawn_fresh_app(tt_tests::Db::Sqlite, |_| {}).expect("app");
+    let page = tt_tests::session::Browser::new(&app.base)
+        .page("/setup")
+        .body;
+    assert!(!page.contains("TimeTracker developers"), "{page}");
+    assert!(
+        page.contains("no telemetry receiver is configured"),
+        "{page}"
+    );
+    let app = tt_tests::spawn_fresh_app(tt_tests::Db::Sqlite, with_sink).expect("app");
+    let page = tt_tests::session::Browser::new(&app.base)
+        .page("/setup")
+        .body;
+    assert!(
+        page.contains("to the telemetry receiver at <code>127.0.0.1"),
+        "{page}"
+    );
+}
