@@ -131,12 +131,13 @@ impl TokenRequest {
         })
     }
 
-    /// What a sign-in through the API issues when it names nothing.
-    pub fn sign_in() -> Self {
-        TokenRequest {
-            name: tt_domain::Name::parse("API sign-in").unwrap_or_else(|_| unreachable!()),
-            expires_in_days: Some(Self::SIGN_IN_DAYS),
-        }
+    /// What a sign-in through the API issues: the name and lifetime asked
+    /// for, each defaulting to "API sign-in" and [`Self::SIGN_IN_DAYS`].
+    pub fn sign_in(name: Option<&str>, expires_in_days: Option<i64>) -> Result<Self> {
+        Self::parse(
+            name.unwrap_or("API sign-in"),
+            Some(expires_in_days.unwrap_or(i64::from(Self::SIGN_IN_DAYS))),
+        )
     }
 }
 
@@ -226,6 +227,22 @@ pub fn revoke_token(app: &App, actor: &Actor, token: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sign_in_token_defaults_to_thirty_days_and_its_own_name() {
+        let plain = TokenRequest::sign_in(None, None).expect("valid");
+        assert_eq!(
+            (plain.name.as_str(), plain.expires_in_days),
+            ("API sign-in", Some(30))
+        );
+        let named = TokenRequest::sign_in(Some("CI"), Some(2)).expect("valid");
+        assert_eq!(
+            (named.name.as_str(), named.expires_in_days),
+            ("CI", Some(2))
+        );
+        assert!(TokenRequest::sign_in(None, Some(0)).is_err());
+        assert!(TokenRequest::sign_in(Some(" "), None).is_err());
+    }
 
     #[test]
     fn tokens_are_random_and_hashed() {

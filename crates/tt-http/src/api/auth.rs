@@ -31,15 +31,10 @@ pub(crate) struct LoginInput {
 
 impl LoginInput {
     fn token_request(&self) -> Result<tt_app::auth::TokenRequest, HttpError> {
-        let default = tt_app::auth::TokenRequest::sign_in();
-        if self.token_name.is_none() && self.expires_in_days.is_none() {
-            return Ok(default);
-        }
-        let name = self.token_name.as_deref().unwrap_or(default.name.as_str());
-        let days = self
-            .expires_in_days
-            .or(default.expires_in_days.map(i64::from));
-        Ok(tt_app::auth::TokenRequest::parse(name, days)?)
+        Ok(tt_app::auth::TokenRequest::sign_in(
+            self.token_name.as_deref(),
+            self.expires_in_days,
+        )?)
     }
 }
 
