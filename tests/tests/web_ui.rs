@@ -1,6 +1,6 @@
 //! The server-rendered web UI, driven like a browser without JavaScript:
-//! forms with CSRF tokens, a session cookie kept by hand (it is `Secure`,
-//! so no cookie jar would send it over plain HTTP), redirects inspected
+//! forms with CSRF tokens, a session cookie kept by hand (as a browser would,
+//! whatever its `Secure` flag), redirects inspected
 //! rather than followed.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -98,8 +98,8 @@ fn login_logout_and_redirects() {
             .contains("default-src 'self'")
     );
     assert_eq!(home.header("x-frame-options"), "DENY");
-    // Secure cookies (the default) come with HSTS.
-    assert_eq!(home.header("strict-transport-security"), "max-age=31536000");
+    // Plain HTTP under `COOKIE_SECURE=auto` (the default): no HSTS.
+    assert_eq!(home.header("strict-transport-security"), "");
     // Non-admins see no admin links.
     assert!(!home.body.contains("href=\"/admin/users\""));
 
@@ -959,13 +959,71 @@ fn dashboard_totals_add_up_todays_entries() {
     assert_eq!(stat, format!("{}:{:02}", today / 3600, today % 3600 / 60));
 }
 
+/// `COOKIE_SECURE=auto` (the default): the session cookie is `Secure`, and
+/// HSTS sent, exactly when the browser came over HTTPS — here through a
+/// trusted proxy that says so; the same claim from anybody else changes
+/// nothing.
 #[test]
-fn no_hsts_without_secure_cookies() {
-    let app = tt_tests::spawn_app_with(tt_tests::Db::Sqlite, |s| s.cookie_secure = false)
-        .expect("SQLite is always available");
-    let page = Browser::new(&app.base).get("/login");
-    assert_eq!(page.status, 200);
+fn cookies_are_secure_exactly_when_the_request_came_over_https() {
+    let app = tt_tests::spawn_app_with(tt_tests::Db::Sqlite, |s| {
+        s.trusted_proxies = "127.0.0.1".into();
+    })
+    .expect("SQLite is always available");
+    let plain = Browser::new(&app.base).get("/login");
+    assert!(plain.header("set-cookie").starts_with("tt_session="));
+    assert!(!plain.header("set-cookie").contains("Secure"));
+    assert_eq!(plain.header("strict-transport-security"), "");
+
+    let proxied = Browser::new(&app.base);
+    proxied.set_header("x-forwarded-proto".parse().unwrap(), "https");
+    let page = proxied.get("/login");
+    assert!(
+        page.header("set-cookie").contains("; Secure"),
+        "{:?}",
+        page.header("set-cookie")
+    );
+    assert_eq!(page.header("strict-transport-security"), "max-age=31536000");
+
+    let untrusted =
+        tt_tests::spawn_app_with(tt_tests::Db::Sqlite, |_| {}).expect("SQLite is always available");
+    let claim = Browser::new(&untrusted.base);
+    claim.set_header("x-forwarded-proto".parse().unwrap(), "https");
+    let page = claim.get("/login");
+    assert!(!page.header("set-cookie").contains("Secure"));
     assert_eq!(page.header("strict-transport-security"), "");
+}
+
+/// `COOKIE_SECURE=true` on a plain-HTTP LAN host: the browser drops the
+/// cookie, so the login page says so, and the "expired form" that follows
+/// explains itself. On `localhost` browsers keep it: no warning there.
+#[test]
+fn a_cookie_the_browser_will_drop_is_explained() {
+    let app = tt_tests::spawn_app_with(tt_tests::Db::Sqlite, |s| s.cookie_secure = "true".into())
+        .expect("SQLite is always available");
+    let lan = Browser::new(&app.base);
+    lan.set_header(reqwest::header::HOST, "timetracker.lan:8080");
+    let page = lan.get("/login");
+    assert_eq!(page.status, 200);
+    assert!(page.header("set-cookie").contains("Secure"));
+    assert_eq!(page.header("strict-transport-security"), "max-age=31536000");
+    assert!(page.body.contains("COOKIE_SECURE=auto"), "{}", page.body);
+    // What the browser does next: posts without the cookie it dropped.
+    let lost = Browser::new(&app.base);
+    lost.set_header(reqwest::header::HOST, "timetracker.lan:8080");
+    let refused = lost.post_raw(
+        "/login",
+        form_encode(&[
+            ("csrf_token", &page.csrf()),
+            ("username", "x"),
+            ("password", "y"),
+        ]),
+    );
+    assert_eq!(refused.status, 403);
+    assert!(refused.body.contains("Form expired"));
+    assert!(refused.body.contains("COOKIE_SECURE=auto"));
+
+    let local = Browser::new(&app.base).get("/login");
+    assert!(!local.body.contains("COOKIE_SECURE"));
 }
 
 /// Flash messages live in the session cookie; however many pile up and

@@ -61,7 +61,7 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
     let addr = listener.local_addr()?;
     let http = HttpSettings {
         secret_key,
-        cookie_secure: settings.cookie_secure,
+        cookie_secure: settings.cookie_secure()?,
         session_ttl: settings.session_ttl(),
         login_max_failures: settings.login_max_failures,
         login_window: std::time::Duration::from_secs(settings.login_window_minutes * 60),
@@ -83,7 +83,7 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
         sentry_enabled: settings.sentry_dsn().is_some(),
         hostname,
     };
-    let app = tt_app::App::new(pool, installation);
+    let app = tt_app::App::new(pool, installation).with_calendar(settings.calendar()?);
     let state = AppState::new(app, http, privacy).with_telemetry(sink);
     Ok(Prepared {
         listener,
@@ -151,7 +151,7 @@ pub fn open_app(settings: &Settings) -> anyhow::Result<tt_app::App> {
     let pool = open_database(settings)?;
     let sink = telemetry::telemetry_config(settings)?.sink_configured();
     let installation = installation::open_installation(settings, &pool, sink)?;
-    Ok(tt_app::App::new(pool, installation))
+    Ok(tt_app::App::new(pool, installation).with_calendar(settings.calendar()?))
 }
 
 pub fn open_database(settings: &Settings) -> anyhow::Result<Pool> {

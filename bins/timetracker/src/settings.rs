@@ -63,10 +63,11 @@ pub struct Settings {
     /// 64 characters). Generated once and stored in `<data_dir>/secret_key`
     /// when not set.
     pub secret_key: Secret,
-    /// Whether session cookies are marked `Secure` (`COOKIE_SECURE`). Browsers
-    /// accept them on `http://localhost`; set `false` only to serve plain HTTP
-    /// to other hosts.
-    pub cookie_secure: bool,
+    /// When session cookies are marked `Secure` (`COOKIE_SECURE`): `auto`
+    /// (when the request came over HTTPS, directly or through a trusted
+    /// proxy), `true` (always; HTTPS only) or `false` (never).
+    #[serde(deserialize_with = "bool_or_text")]
+    pub cookie_secure: String,
     /// Login session lifetime in hours (`SESSION_TTL_HOURS`).
     pub session_ttl_hours: u64,
     /// Login attempts per username and client address in the window, a
@@ -139,6 +140,12 @@ pub struct Settings {
     pub otel_exporter_otlp_traces_endpoint: Option<String>,
     /// `service.name` of the exported spans (`OTEL_SERVICE_NAME`).
     pub otel_service_name: String,
+    /// The IANA time zone of users who have not chosen their own
+    /// (`DEFAULT_TIME_ZONE`, e.g. `Europe/Berlin`).
+    pub default_time_zone: String,
+    /// The first day of the week of users who have not chosen their own
+    /// (`WEEK_START`: `monday`, `sunday` or `saturday`).
+    pub week_start: String,
 }
 
 impl Default for Settings {
@@ -150,7 +157,7 @@ impl Default for Settings {
             data_dir: PathBuf::from("data"),
             log_dir: PathBuf::from("logs"),
             secret_key: Secret::default(),
-            cookie_secure: true,
+            cookie_secure: "auto".into(),
             session_ttl_hours: 12,
             login_max_failures: 10,
             login_window_minutes: 15,
@@ -178,6 +185,8 @@ impl Default for Settings {
             otel_exporter_otlp_endpoint: None,
             otel_exporter_otlp_traces_endpoint: None,
             otel_service_name: "timetracker".into(),
+            default_time_zone: "UTC".into(),
+            week_start: "monday".into(),
         }
     }
 }
@@ -228,6 +237,8 @@ pub const ENV_VARS: &[(&str, &str)] = &[
         "otel_exporter_otlp_traces_endpoint",
     ),
     ("OTEL_SERVICE_NAME", "otel_service_name"),
+    ("DEFAULT_TIME_ZONE", "default_time_zone"),
+    ("WEEK_START", "week_start"),
 ];
 
 /// Values an official build embeds at compile time; empty in self-hosted
@@ -239,6 +250,21 @@ pub mod embedded {
     pub const OTLP_TOKEN: Option<&str> = option_env!("TT_EMBEDDED_OTLP_TOKEN");
     /// The official Sentry DSN, if embedded.
     pub const SENTRY_DSN: Option<&str> = option_env!("TT_EMBEDDED_SENTRY_DSN");
+}
+
+/// A setting that was a boolean and became a word (`cookie_secure = false`
+/// in an older file still reads).
+fn bool_or_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Flag(bool),
+        Text(String),
+    }
+    Ok(match <Either as serde::Deserialize>::deserialize(d)? {
+        Either::Flag(b) => b.to_string(),
+        Either::Text(t) => t,
+    })
 }
 
 /// Environment > embedded > none; a setting present but empty disables the
@@ -325,7 +351,25 @@ impl Settings {
         if !matches!(self.log_format.as_str(), "text" | "json" | "off") {
             bail!("LOG_FORMAT must be text, json or off");
         }
+        self.calendar()?;
+        self.cookie_secure()?;
         Ok(())
+    }
+
+    /// The `COOKIE_SECURE` policy.
+    pub fn cookie_secure(&self) -> anyhow::Result<tt_http::CookieSecure> {
+        self.cookie_secure
+            .parse()
+            .map_err(|e| anyhow::anyhow!("COOKIE_SECURE: {e}"))
+    }
+
+    /// The installation's default time zone and week start.
+    pub fn calendar(&self) -> anyhow::Result<tt_domain::Calendar> {
+        let zone = tt_domain::Zone::parse(&self.default_time_zone)
+            .map_err(|e| anyhow::anyhow!("DEFAULT_TIME_ZONE={:?}: {e}", self.default_time_zone))?;
+        let week = tt_domain::WeekStart::parse(&self.week_start)
+            .map_err(|e| anyhow::anyhow!("WEEK_START={:?}: {e}", self.week_start))?;
+        Ok(tt_domain::Calendar::new(zone, week))
     }
 
     /// Where request spans go, if operator tracing is on: the traces
@@ -544,7 +588,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.port, 9200);
-        assert!(!s.cookie_secure);
+        assert_eq!(s.cookie_secure().ok(), Some(tt_http::CookieSecure::Never));
     }
 
     #[test]

@@ -29,9 +29,17 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
     ),
     (
         "cookie_secure",
-        "Mark session cookies `Secure`. Browsers accept them on `http://localhost`; set `false` only to serve plain HTTP to other hosts.",
+        "When session cookies are marked `Secure`: `auto` when the request came over HTTPS (directly, or through a proxy in `TRUSTED_PROXIES` that says so in `X-Forwarded-Proto` or `Forwarded`); `true` always (HTTPS only; browsers make an exception for `http://localhost`, and a plain-HTTP login page says why it cannot work); `false` never. `Strict-Transport-Security` is sent with `Secure` cookies.",
     ),
     ("session_ttl_hours", "Lifetime of a browser login session."),
+    (
+        "default_time_zone",
+        "IANA time zone (e.g. `Europe/Berlin`, `America/New_York`) in which users who have not chosen their own on their profile type and read times; \"today\", weeks and report days follow it. Storage is always UTC.",
+    ),
+    (
+        "week_start",
+        "First day of the week (`monday`, `sunday` or `saturday`) for users who have not chosen their own: \"this week\" on the dashboard and weekly totals.",
+    ),
     (
         "login_max_failures",
         "Login attempts per username and client address within the window (a hundred times as many per address) before `429` with `Retry-After`. Counted before the password is checked; failures from one address never lock the user out from another.",

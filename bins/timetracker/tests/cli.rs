@@ -53,7 +53,7 @@ fn migrate_twice_is_a_noop() {
     std::fs::create_dir_all(env.dir.path().join("data")).unwrap();
     let (ok, out, err) = env.run(&["migrate"]);
     assert!(ok, "{err}");
-    assert!(out.starts_with("4 migration(s) applied"), "{out}");
+    assert!(out.starts_with("5 migration(s) applied"), "{out}");
     let (ok, out, _) = env.run(&["migrate"]);
     assert!(ok);
     assert!(out.starts_with("0 migration(s) applied"), "{out}");
@@ -75,17 +75,19 @@ fn user_create_from_file_and_stdin() {
     ]);
     assert!(ok, "{err}");
     assert!(out.contains("created admin user root"), "{out}");
-    // Same name again: a clear error, non-zero exit.
-    let (ok, _, err) = env.run(&[
-        "user",
-        "create",
-        "--username",
-        "root",
-        "--password-file",
-        pw.to_str().unwrap(),
-    ]);
-    assert!(!ok);
-    assert!(err.contains("username is taken"), "{err}");
+    // Same name again, in any letter case: a clear error, non-zero exit.
+    for name in ["root", "Root"] {
+        let (ok, _, err) = env.run(&[
+            "user",
+            "create",
+            "--username",
+            name,
+            "--password-file",
+            pw.to_str().unwrap(),
+        ]);
+        assert!(!ok);
+        assert!(err.contains("username: is already taken"), "{err}");
+    }
     // Password on stdin.
     let mut child = env
         .cmd()

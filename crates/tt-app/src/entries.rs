@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use tt_domain::{
-    Period, ProjectId, Tags, TaskId, Text, TimeEntry, TimeEntryId, TimeRange, may_modify_entry,
-    may_see_entry,
+    Calendar, Period, ProjectId, Tags, TaskId, Text, TimeEntry, TimeEntryId, TimeRange,
+    may_modify_entry, may_see_entry,
 };
 use tt_persistence::entries::{self as repo, EntryFields};
 use tt_persistence::{DbConnection, PersistenceError};
@@ -37,8 +37,8 @@ pub enum EntryTimes {
         /// End.
         end: DateTime<Utc>,
     },
-    /// A day and two times of day (the web forms); an end before the start
-    /// is the next day.
+    /// A day and two times of day in the user's zone (the web forms); an
+    /// end before the start is the next day.
     Day {
         /// The day it started.
         date: NaiveDate,
@@ -50,11 +50,14 @@ pub enum EntryTimes {
 }
 
 impl EntryTimes {
-    /// The range, by the domain's rules for entries.
-    pub fn range(self, now: DateTime<Utc>) -> Result<TimeRange> {
+    /// The range, by the domain's rules for entries; a day and times of
+    /// day are read in `calendar`'s zone.
+    pub fn range(self, calendar: &Calendar, now: DateTime<Utc>) -> Result<TimeRange> {
         Ok(match self {
             EntryTimes::Span { start, end } => TimeRange::for_entry(start, end, now)?,
-            EntryTimes::Day { date, start, end } => TimeRange::on_day(date, start, end, now)?,
+            EntryTimes::Day { date, start, end } => {
+                TimeRange::on_day(calendar, date, start, end, now)?
+            }
         })
     }
 }
@@ -105,7 +108,7 @@ pub fn create(
     details: EntryDetails,
     times: EntryTimes,
 ) -> Result<TimeEntry> {
-    let range = times.range(now())?;
+    let range = times.range(&app.calendar_of(&actor.user), now())?;
     let entry = app.write(|c| {
         let fields = resolve_details(c, &details, None)?;
         Ok(repo::insert(
@@ -154,7 +157,7 @@ pub fn update(
                 ));
             }
             (Some(t), false) => {
-                let r = t.range(at)?;
+                let r = t.range(&app.calendar_of(&actor.user), at)?;
                 (r.start(), Some(r.end()))
             }
             (None, _) => (current.start, current.end),
@@ -212,9 +215,10 @@ pub fn list(
 pub struct Overview {
     /// The running timer.
     pub running: Option<TimeEntry>,
-    /// Seconds tracked in entries that started today (UTC).
+    /// Seconds tracked in entries that started today (in the user's zone).
     pub today_seconds: i64,
-    /// Seconds tracked in entries that started this week (from Monday).
+    /// Seconds tracked in entries that started this week (from the user's
+    /// first weekday).
     pub week_seconds: i64,
     /// The latest entries, newest first.
     pub latest: Vec<TimeEntry>,
@@ -223,15 +227,12 @@ pub struct Overview {
 /// The actor's dashboard numbers. "Today" and "this week" are bounded on
 /// both sides: an entry dated in the future never counts.
 pub fn overview(app: &App, actor: &Actor, latest: i64) -> Result<Overview> {
-    use chrono::Datelike;
     let at = now();
-    let day = at
-        .date_naive()
-        .and_hms_opt(0, 0, 0)
-        .map(|t| t.and_utc())
-        .unwrap_or(at);
-    let tomorrow = day + chrono::Duration::days(1);
-    let week = day - chrono::Duration::days(i64::from(at.weekday().num_days_from_monday()));
+    let calendar = app.calendar_of(&actor.user);
+    let today = calendar.today(at);
+    let day = calendar.start_of_day(today);
+    let tomorrow = calendar.start_of_day(today.succ_opt().unwrap_or(today));
+    let week = calendar.start_of_day(calendar.week_of(today));
     let uid = actor.id();
     app.read(|c| {
         Ok(Overview {

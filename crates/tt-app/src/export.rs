@@ -18,6 +18,8 @@ pub struct UserData {
     pub comments: Vec<Comment>,
     /// Names of the projects their entries are on.
     pub projects: HashMap<ProjectId, String>,
+    /// The zone their times are written in: their own.
+    pub calendar: tt_domain::Calendar,
 }
 
 fn collect(app: &App, user: &User) -> Result<UserData> {
@@ -33,6 +35,7 @@ fn collect(app: &App, user: &User) -> Result<UserData> {
             entries,
             comments,
             projects,
+            calendar: app.calendar_of(user),
         })
     })
 }

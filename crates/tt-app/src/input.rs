@@ -2,8 +2,8 @@
 //! values — one reader per kind of value, so every surface gives the same
 //! verdict and the same message for the same input.
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
-use tt_domain::{Email, HourlyRate, Period, Tags, TaxRate};
+use chrono::{Duration, NaiveDate, NaiveTime};
+use tt_domain::{Calendar, Email, HourlyRate, Period, Tags, TaxRate, WeekStart, Zone};
 
 use crate::{AppError, Result};
 
@@ -81,15 +81,37 @@ pub fn time_of_day(field: &str, raw: &str) -> Result<NaiveTime> {
         .map_err(|_| AppError::invalid(format!("{field}: expected a time as HH:MM")))
 }
 
+/// A time zone chosen from a list or typed; empty means "the
+/// installation's default".
+pub fn opt_zone(raw: Option<&str>) -> Result<Option<Zone>> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) => Ok(Some(Zone::parse(s)?)),
+    }
+}
+
+/// A first weekday; empty means "the installation's default".
+pub fn opt_week_start(raw: Option<&str>) -> Result<Option<WeekStart>> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) => Ok(Some(WeekStart::parse(s)?)),
+    }
+}
+
 /// Tags typed as `a, b, c`.
 pub fn tags_text(raw: &str) -> Result<Tags> {
     let parts: Vec<&str> = raw.split(',').collect();
     Ok(Tags::parse(&parts)?)
 }
 
-/// A report or export period from inclusive `from`/`to` dates; missing
-/// ends default to the 30 days up to `today`.
-pub fn period(from: Option<&str>, to: Option<&str>, today: NaiveDate) -> Result<Period> {
+/// A report or export period from inclusive `from`/`to` dates, as local
+/// days of `calendar`; missing ends default to the 30 days up to `today`.
+pub fn period(
+    from: Option<&str>,
+    to: Option<&str>,
+    calendar: &Calendar,
+    today: NaiveDate,
+) -> Result<Period> {
     let to = match to.filter(|s| !s.trim().is_empty()) {
         Some(s) => date("to", s)?,
         None => today,
@@ -98,45 +120,31 @@ pub fn period(from: Option<&str>, to: Option<&str>, today: NaiveDate) -> Result<
         Some(s) => date("from", s)?,
         None => to - Duration::days(29),
     };
-    let start = from.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
-    let end = to
-        .succ_opt()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc());
-    match (start, end) {
-        (Some(s), Some(e)) => Ok(Period::new(s, e)?),
-        _ => Err(AppError::invalid("from/to: date out of range")),
-    }
+    Ok(calendar.period(from, to)?)
 }
 
-/// [`period`] with missing ends defaulting to the 30 days up to today
-/// (UTC): what a report, an export or an entry filter asks for.
-pub fn period_until_today(from: Option<&str>, to: Option<&str>) -> Result<Period> {
-    period(from, to, today(crate::now()))
+/// [`period`] with missing ends defaulting to the 30 days up to today in
+/// `calendar`'s zone: what a report, an export or an entry filter asks for.
+pub fn period_until_today(
+    from: Option<&str>,
+    to: Option<&str>,
+    calendar: &Calendar,
+) -> Result<Period> {
+    period(from, to, calendar, calendar.today(crate::now()))
 }
 
 /// A period given optionally: both ends absent means none.
 pub fn opt_period(
     from: Option<&str>,
     to: Option<&str>,
-    today: NaiveDate,
+    calendar: &Calendar,
 ) -> Result<Option<Period>> {
     let blank = |s: Option<&str>| s.is_none_or(|s| s.trim().is_empty());
     if blank(from) && blank(to) {
         Ok(None)
     } else {
-        period(from, to, today).map(Some)
+        period_until_today(from, to, calendar).map(Some)
     }
-}
-
-/// The inclusive `to` date of a period built by [`period`].
-pub fn period_last_day(p: &Period) -> NaiveDate {
-    (p.to() - Duration::days(1)).date_naive()
-}
-
-/// Today's date (UTC) for defaults.
-pub fn today(now: DateTime<Utc>) -> NaiveDate {
-    now.date_naive()
 }
 
 #[cfg(test)]
@@ -169,11 +177,13 @@ mod tests {
         let today = NaiveDate::from_ymd_opt(2026, 6, 30).expect("date");
         assert!(date("d", "0202-01-01").is_err());
         assert!(date("d", "2026-02-30").is_err());
-        let p = period(None, None, today).expect("default");
-        assert_eq!(period_last_day(&p), today);
+        let utc = Calendar::UTC;
+        let p = period(None, None, &utc, today).expect("default");
+        assert_eq!(utc.days_of(&p).1, today);
         assert_eq!((p.to() - p.from()).num_days(), 30);
-        assert!(period(Some("2026-07-01"), Some("2026-06-01"), today).is_err());
-        assert!(matches!(opt_period(Some(""), None, today), Ok(None)));
+        assert_eq!((p.to() - p.from()).num_days(), 30);
+        assert!(period(Some("2026-07-01"), Some("2026-06-01"), &utc, today).is_err());
+        assert!(matches!(opt_period(Some(""), None, &utc), Ok(None)));
         assert!(tags_text("a, b ,, c").is_ok_and(|t| t.as_slice().len() == 3));
         assert!(time_of_day("start", "9").is_err());
     }

@@ -34,7 +34,7 @@ pub mod users;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use tt_domain::{User, UserId};
+use tt_domain::{Calendar, User, UserId};
 use tt_installation::Installation;
 use tt_persistence::{DbConnection, PersistenceError, Pool};
 use tt_telemetry::{Event, Telemetry};
@@ -49,6 +49,7 @@ pub struct App {
     pool: Pool,
     installation: Arc<Installation>,
     telemetry: Option<Telemetry>,
+    calendar: Calendar,
 }
 
 /// Who is acting, and through which surface (tracked with some events).
@@ -79,7 +80,26 @@ impl App {
             pool,
             installation,
             telemetry: None,
+            calendar: Calendar::UTC,
         }
+    }
+
+    /// Sets the installation's default time zone and week start, for users
+    /// who have not chosen their own (UTC and Monday unless set).
+    #[must_use]
+    pub fn with_calendar(mut self, calendar: Calendar) -> Self {
+        self.calendar = calendar;
+        self
+    }
+
+    /// The installation's default calendar.
+    pub fn default_calendar(&self) -> Calendar {
+        self.calendar
+    }
+
+    /// How `user` reads time: their own settings over the installation's.
+    pub fn calendar_of(&self, user: &User) -> Calendar {
+        user.calendar(self.calendar)
     }
 
     /// Attaches the telemetry sink; without one, events go nowhere.

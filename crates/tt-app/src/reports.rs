@@ -6,8 +6,8 @@
 use std::collections::HashMap;
 
 use tt_domain::{
-    GroupBy, Period, ProjectId, ReportInput, ReportKey, Summary, TimeEntry, UserId, effective_rate,
-    summarize,
+    Calendar, GroupBy, Period, ProjectId, ReportInput, ReportKey, Summary, TimeEntry, UserId,
+    effective_rate, summarize,
 };
 use tt_persistence::entries::RatedEntry;
 
@@ -24,6 +24,8 @@ pub struct Report {
     pub summary: Summary,
     /// The label of each row's key (project or user name, or the day).
     pub labels: HashMap<ReportKey, String>,
+    /// Whose days: the reader's zone and week start.
+    pub calendar: Calendar,
 }
 
 /// The entries of a period with the names to print beside them.
@@ -35,6 +37,8 @@ pub struct EntryListing {
     pub projects: HashMap<ProjectId, String>,
     /// Usernames.
     pub users: HashMap<UserId, String>,
+    /// The zone the export's times are written in: the reader's.
+    pub calendar: Calendar,
 }
 
 fn load(app: &App, actor: &Actor, period: Period) -> Result<(Vec<RatedEntry>, EntryListingNames)> {
@@ -80,7 +84,8 @@ pub fn report_input(r: &RatedEntry) -> ReportInput {
 /// The summary report of `period`, grouped by `group_by`.
 pub fn summary(app: &App, actor: &Actor, period: Period, group_by: GroupBy) -> Result<Report> {
     let (rated, names) = load(app, actor, period)?;
-    let summary = summarize(rated.iter().map(report_input), group_by);
+    let calendar = app.calendar_of(&actor.user);
+    let summary = summarize(rated.iter().map(report_input), group_by, &calendar);
     let labels = summary
         .rows
         .iter()
@@ -99,6 +104,7 @@ pub fn summary(app: &App, actor: &Actor, period: Period, group_by: GroupBy) -> R
         period,
         summary,
         labels,
+        calendar,
     })
 }
 
@@ -110,5 +116,6 @@ pub fn export_entries(app: &App, actor: &Actor, period: Period) -> Result<EntryL
         entries: rated.into_iter().map(|r| r.entry).collect(),
         projects: names.projects,
         users: names.users,
+        calendar: app.calendar_of(&actor.user),
     })
 }

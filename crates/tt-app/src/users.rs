@@ -4,7 +4,8 @@
 //! when two administrators act at the same moment.
 
 use tt_domain::{
-    Email, Password, Role, User, UserId, Username, ensure_an_admin_remains, require_admin,
+    Email, Password, Role, User, UserId, Username, WeekStart, Zone, ensure_an_admin_remains,
+    require_admin,
 };
 use tt_persistence::users::{self as repo, NewUser};
 pub use tt_persistence::users::{ANONYMOUS_USERNAME, DeletionReport, EntryDisposition};
@@ -35,6 +36,17 @@ fn insert(app: &App, account: &NewAccount) -> Result<User> {
 pub(crate) fn insert_hashed(app: &App, account: &NewAccount, hash: &str) -> Result<User> {
     tt_domain::may_take_username(&account.username)?;
     app.write(|c| {
+        let (name_taken, email_taken) = repo::taken(c, &account.username, account.email.as_ref())?;
+        if name_taken {
+            return Err(AppError::conflict(
+                "username: is already taken (letter case does not make a name different)",
+            ));
+        }
+        if email_taken {
+            return Err(AppError::conflict(
+                "email: another account already has this e-mail address",
+            ));
+        }
         Ok(repo::create(
             c,
             &NewUser {
@@ -45,6 +57,17 @@ pub(crate) fn insert_hashed(app: &App, account: &NewAccount, hash: &str) -> Resu
             },
         )?)
     })
+}
+
+/// A user sets how they read time: their time zone and first weekday
+/// (`None`: the installation's default).
+pub fn set_calendar(
+    app: &App,
+    actor: &Actor,
+    time_zone: Option<Zone>,
+    week_start: Option<WeekStart>,
+) -> Result<User> {
+    app.write(|c| Ok(repo::set_calendar(c, actor.id(), time_zone, week_start)?))
 }
 
 /// An administrator creates an account.

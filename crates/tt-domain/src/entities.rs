@@ -25,6 +25,10 @@ pub struct User {
     /// Set by an administrator's password reset: the user must choose a
     /// new password before doing anything else.
     pub must_change_password: bool,
+    /// The time zone they work in; `None`: the installation's default.
+    pub time_zone: Option<crate::Zone>,
+    /// The first day of their week; `None`: the installation's default.
+    pub week_start: Option<crate::WeekStart>,
     /// Creation time.
     pub created_at: DateTime<Utc>,
 }
@@ -33,6 +37,15 @@ impl User {
     /// Whether the user administers the installation.
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
+    }
+
+    /// How this user reads time: their own zone and week start, each
+    /// falling back to the installation's `default`.
+    pub fn calendar(&self, default: crate::Calendar) -> crate::Calendar {
+        crate::Calendar::new(
+            self.time_zone.unwrap_or(default.zone()),
+            self.week_start.unwrap_or(default.week_start()),
+        )
     }
 }
 

@@ -7,6 +7,7 @@
 //! crates translate to and from these types at their edges.
 
 mod billing;
+mod calendar;
 mod currency;
 mod entities;
 mod ids;
@@ -22,6 +23,7 @@ mod properties;
 pub use billing::{
     BillableHours, BillableWork, BilledLine, bill, billed_amount, effective_rate, line_amount,
 };
+pub use calendar::{Calendar, WeekStart, Zone};
 pub use currency::{Amounts, Currency, format_hundredths};
 pub use entities::*;
 pub use ids::*;

@@ -57,7 +57,7 @@ proptest! {
         let date = NaiveDate::from_ymd_opt(1971, 1, 1).expect("date") + chrono::Duration::days(day);
         let t = |s: u32| NaiveTime::from_num_seconds_from_midnight_opt(s / 60 * 60, 0).expect("time");
         let far_future = Utc.with_ymd_and_hms(2199, 1, 1, 0, 0, 0).single().expect("date");
-        let r = TimeRange::on_day(date, t(a), t(b), far_future).expect("valid");
+        let r = TimeRange::on_day(&crate::Calendar::UTC, date, t(a), t(b), far_future).expect("valid");
         prop_assert!(r.seconds() > 0 && r.seconds() < 86_400);
         prop_assert_eq!(r.start().date_naive(), date);
     }

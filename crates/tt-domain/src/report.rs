@@ -6,7 +6,8 @@ use std::str::FromStr;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::{
-    Amounts, BillableWork, Currency, DomainError, HourlyRate, ProjectId, UserId, billed_amount,
+    Amounts, BillableWork, Calendar, Currency, DomainError, HourlyRate, ProjectId, UserId,
+    billed_amount,
 };
 
 /// How a summary report groups its rows.
@@ -16,7 +17,7 @@ pub enum GroupBy {
     Project,
     /// One row per user.
     User,
-    /// One row per UTC day on which the entry started.
+    /// One row per local day on which the entry started.
     Day,
 }
 
@@ -76,7 +77,7 @@ pub enum ReportKey {
     Project(ProjectId),
     /// A user.
     User(UserId),
-    /// A UTC day.
+    /// A local day.
     Day(NaiveDate),
 }
 
@@ -121,15 +122,20 @@ impl ReportInput {
     }
 }
 
-/// Sums entries into rows, sorted by key, and totals.
-pub fn summarize(entries: impl IntoIterator<Item = ReportInput>, group_by: GroupBy) -> Summary {
+/// Sums entries into rows, sorted by key, and totals. Days are the local
+/// days of `calendar` on which the entries started.
+pub fn summarize(
+    entries: impl IntoIterator<Item = ReportInput>,
+    group_by: GroupBy,
+    calendar: &Calendar,
+) -> Summary {
     let mut groups: BTreeMap<ReportKey, Vec<ReportInput>> = BTreeMap::new();
     let mut all = Vec::new();
     for e in entries {
         let key = match group_by {
             GroupBy::Project => ReportKey::Project(e.project_id),
             GroupBy::User => ReportKey::User(e.user_id),
-            GroupBy::Day => ReportKey::Day(e.start.date_naive()),
+            GroupBy::Day => ReportKey::Day(calendar.date_of(e.start)),
         };
         groups.entry(key).or_default().push(e);
         all.push(e);
@@ -197,21 +203,45 @@ mod tests {
                 currency: Currency::EUR,
             },
         ];
-        let by_project = summarize(input, GroupBy::Project).rows;
+        let by_project = summarize(input, GroupBy::Project, &Calendar::UTC).rows;
         assert_eq!(by_project.len(), 2);
         assert_eq!(by_project[0].seconds, 5400);
         assert_eq!(by_project[0].billable_seconds, 3600);
         assert_eq!(by_project[0].amount.to_string(), "60.00 EUR");
         assert!(by_project[1].amount.is_zero());
-        let by_day = summarize(input, GroupBy::Day).rows;
+        let by_day = summarize(input, GroupBy::Day, &Calendar::UTC).rows;
         assert_eq!(
             by_day.iter().map(|r| r.entries).collect::<Vec<_>>(),
             vec![1, 2]
         );
-        assert_eq!(summarize(input, GroupBy::User).rows.len(), 1);
         assert_eq!(
-            summarize(input, GroupBy::Day).amount.to_string(),
+            summarize(input, GroupBy::User, &Calendar::UTC).rows.len(),
+            1
+        );
+        assert_eq!(
+            summarize(input, GroupBy::Day, &Calendar::UTC)
+                .amount
+                .to_string(),
             "60.00 EUR"
         );
+        // 22:00 UTC on 1 March is 03:30 on 2 March in Kolkata and 17:00 on
+        // 1 March in New York: each person's report puts it on their day.
+        let late = ReportInput {
+            start: Utc
+                .with_ymd_and_hms(2026, 3, 1, 22, 0, 0)
+                .single()
+                .expect("date"),
+            ..input[0]
+        };
+        let day_in = |zone: &str| {
+            let cal = Calendar::new(
+                crate::Zone::parse(zone).expect("zone"),
+                crate::WeekStart::Monday,
+            );
+            summarize([late], GroupBy::Day, &cal).rows[0].key
+        };
+        let d = |n| ReportKey::Day(chrono::NaiveDate::from_ymd_opt(2026, 3, n).expect("date"));
+        assert_eq!(day_in("Asia/Kolkata"), d(2));
+        assert_eq!(day_in("America/New_York"), d(1));
     }
 }

@@ -134,6 +134,8 @@ mod tests {
             role,
             active: true,
             must_change_password: false,
+            time_zone: None,
+            week_start: None,
             created_at: Utc.timestamp_opt(0, 0).single().expect("time"),
         }
     }

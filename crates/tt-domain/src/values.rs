@@ -452,8 +452,11 @@ impl TimeRange {
     /// An entry given as a day and two times of day (the web forms). An end
     /// time earlier than the start time is an **overnight** entry ending on
     /// the next day (22:00–06:00 is eight hours); equal times are rejected,
-    /// never read as 24 hours. Then [`Self::for_entry`]'s rules apply.
+    /// never read as 24 hours. The times are wall-clock times in
+    /// `calendar`'s zone (a time the clocks skip is refused). Then
+    /// [`Self::for_entry`]'s rules apply.
     pub fn on_day(
+        calendar: &crate::Calendar,
         date: NaiveDate,
         start: NaiveTime,
         end: NaiveTime,
@@ -465,11 +468,14 @@ impl TimeRange {
                 "must differ from start (an end before the start means the next day)",
             ));
         }
-        let start_at = date.and_time(start).and_utc();
-        let mut end_at = date.and_time(end).and_utc();
-        if end < start {
-            end_at += Duration::days(1);
-        }
+        let end_day = if end < start {
+            date.succ_opt()
+                .ok_or(DomainError::invalid("end", "is out of range"))?
+        } else {
+            date
+        };
+        let start_at = calendar.instant("start", date.and_time(start))?;
+        let end_at = calendar.instant("end", end_day.and_time(end))?;
         Self::for_entry(start_at, end_at, now)
     }
 
@@ -657,14 +663,35 @@ mod tests {
             .expect("date");
         let day = NaiveDate::from_ymd_opt(2026, 5, 4).expect("date");
         let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).expect("time");
-        let r = TimeRange::on_day(day, t(9, 0), t(10, 30), now).expect("valid");
+        let r =
+            TimeRange::on_day(&crate::Calendar::UTC, day, t(9, 0), t(10, 30), now).expect("valid");
         assert_eq!(r.seconds(), 5400);
-        let night = TimeRange::on_day(day, t(22, 0), t(6, 0), now).expect("overnight");
+        let night = TimeRange::on_day(&crate::Calendar::UTC, day, t(22, 0), t(6, 0), now)
+            .expect("overnight");
         assert_eq!(night.seconds(), 8 * 3600);
         assert_eq!(
             night.end().date_naive(),
             NaiveDate::from_ymd_opt(2026, 5, 5).expect("date")
         );
-        assert!(TimeRange::on_day(day, t(9, 0), t(9, 0), now).is_err());
+        assert!(TimeRange::on_day(&crate::Calendar::UTC, day, t(9, 0), t(9, 0), now).is_err());
+        // A night shift in New York across the end of daylight saving time
+        // lasts an hour longer than the clock faces say.
+        let ny = crate::Calendar::new(
+            crate::Zone::parse("America/New_York").expect("zone"),
+            crate::WeekStart::Sunday,
+        );
+        let later = Utc
+            .with_ymd_and_hms(2026, 12, 1, 0, 0, 0)
+            .single()
+            .expect("date");
+        let halloween = NaiveDate::from_ymd_opt(2026, 10, 31).expect("date");
+        let shift = TimeRange::on_day(&ny, halloween, t(22, 0), t(6, 0), later).expect("shift");
+        assert_eq!(shift.seconds(), 9 * 3600);
+        assert_eq!(
+            shift.start(),
+            Utc.with_ymd_and_hms(2026, 11, 1, 2, 0, 0)
+                .single()
+                .expect("date")
+        );
     }
 }

@@ -12,7 +12,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::de::DeserializeOwned;
 use tt_app::{Actor, Surface};
-use tt_domain::{User, UserId};
+use tt_domain::{Calendar, User, UserId};
 
 use crate::error::HttpError;
 use crate::state::AppState;
@@ -30,6 +30,11 @@ impl ApiUser {
     /// The acting user for `tt_app`, on the API surface.
     pub(crate) fn actor(&self) -> Actor {
         Actor::new(self.0.clone(), Surface::Api)
+    }
+
+    /// How the caller reads time (their zone, else the installation's).
+    pub(crate) fn calendar(&self, state: &AppState) -> Calendar {
+        state.app().calendar_of(&self.0)
     }
 }
 
@@ -167,6 +172,8 @@ pub(crate) fn session_user(session: &Session, state: &AppState) -> Option<UserId
 pub(crate) struct WebUser {
     pub user: User,
     pub session: Session,
+    /// How the user reads time: their zone (else the installation's).
+    pub calendar: Calendar,
 }
 
 impl std::fmt::Debug for WebUser {
@@ -249,7 +256,12 @@ impl FromRequest for WebUser {
                 Err(other) => return Err(other),
             };
             crate::observe::note_user(&req, user.id.get());
-            Ok(WebUser { user, session })
+            let calendar = state.app().calendar_of(&user);
+            Ok(WebUser {
+                user,
+                session,
+                calendar,
+            })
         })
     }
 }

@@ -232,11 +232,12 @@ pub(crate) async fn browser_errors(
     if api {
         return Ok(res);
     }
+    let warning = crate::transport::cookie_warning(res.request());
     let page = res
         .response()
         .error()
         .and_then(|e| e.as_error::<HttpError>())
-        .map(crate::web::error_page);
+        .map(|e| crate::web::error_page_warning(e, warning));
     Ok(match page {
         Some(page) => res.into_response(page),
         None => res,

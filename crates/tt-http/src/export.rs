@@ -12,7 +12,7 @@ use tt_app::export::UserData;
 use tt_app::reports::EntryListing;
 
 use chrono::{DateTime, Utc};
-use tt_domain::{BillableHours, ProjectId, TimeEntry, UserId};
+use tt_domain::{BillableHours, Calendar, ProjectId, TimeEntry, UserId};
 use utoipa::ToSchema;
 
 use crate::api::dto::{CommentDto, EntryDto, UserDto};
@@ -42,7 +42,11 @@ pub fn render_json(data: &UserData) -> Result<Vec<u8>, RenderError> {
         version: 1,
         exported_at: now,
         user: UserDto::from(&data.user),
-        time_entries: data.entries.iter().map(|e| EntryDto::new(e, now)).collect(),
+        time_entries: data
+            .entries
+            .iter()
+            .map(|e| EntryDto::new(e, now, &data.calendar))
+            .collect(),
         comments: data.comments.iter().map(CommentDto::from).collect(),
     };
     Ok(serde_json::to_vec_pretty(&doc)?)
@@ -50,15 +54,26 @@ pub fn render_json(data: &UserData) -> Result<Vec<u8>, RenderError> {
 
 /// The user's time entries as CSV (one row per entry, all of them).
 pub fn render_csv(data: &UserData) -> Result<Vec<u8>, RenderError> {
-    entries_csv(&data.entries, &data.projects, None, tt_app::now())
+    entries_csv(
+        &data.entries,
+        &data.projects,
+        None,
+        &data.calendar,
+        tt_app::now(),
+    )
 }
 
 /// Entries as CSV, one row each; with `users`, a `user` column too.
+/// Times are in `calendar`'s zone, which every row names (`time_zone`):
+/// the local `date`, and `start`/`end` in RFC 3339 with the UTC offset of
+/// that moment, so no row is ambiguous across a daylight-saving change.
+/// `hours_decimal` is decimal hours (1.50 = 1:30) for spreadsheets.
 /// Running timers count up to `now`.
 fn entries_csv(
     entries: &[TimeEntry],
     projects: &HashMap<ProjectId, String>,
     users: Option<&HashMap<UserId, String>>,
+    calendar: &Calendar,
     now: DateTime<Utc>,
 ) -> Result<Vec<u8>, RenderError> {
     // Every text cell quoted: a separator inside a name or a note never
@@ -73,10 +88,12 @@ fn entries_csv(
     header.extend([
         "project",
         "task_id",
+        "time_zone",
+        "date",
         "start",
         "end",
         "duration_seconds",
-        "hours",
+        "hours_decimal",
         "billable",
         "tags",
         "notes",
@@ -91,8 +108,12 @@ fn entries_csv(
         row.extend([
             cell(projects.get(&e.project_id).map_or("", String::as_str)),
             e.task_id.map(|t| t.to_string()).unwrap_or_default(),
-            e.start.to_rfc3339(),
-            e.end.map(|t| t.to_rfc3339()).unwrap_or_default(),
+            calendar.zone().name().to_owned(),
+            calendar.date_of(e.start).to_string(),
+            calendar.with_offset(e.start).to_rfc3339(),
+            e.end
+                .map(|t| calendar.with_offset(t).to_rfc3339())
+                .unwrap_or_default(),
             seconds.to_string(),
             hours(seconds),
             e.billable.to_string(),
@@ -150,11 +171,11 @@ pub(crate) async fn entries_csv_response(
         &listing.entries,
         &listing.projects,
         Some(&listing.users),
+        &listing.calendar,
         tt_app::now(),
     )
     .map_err(HttpError::Internal)?;
-    let from = period.from().date_naive();
-    let to = tt_app::input::period_last_day(&period);
+    let (from, to) = listing.calendar.days_of(&period);
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
         .insert_header((

@@ -11,8 +11,8 @@ use tt_app::invoices::NewInvoice;
 use tt_app::tasks::TaskFields;
 use tt_app::users::{EntryDisposition, NewAccount};
 use tt_domain::{
-    ClientId, Currency, CustomLine, Discount, LineGrouping, Name, Password, ProjectId, Role,
-    TaskId, TaskStatus, Text, UserId, Username,
+    Calendar, ClientId, Currency, CustomLine, Discount, LineGrouping, Name, Password, ProjectId,
+    Role, TaskId, TaskStatus, Text, UserId, Username,
 };
 use utoipa::ToSchema;
 
@@ -213,8 +213,9 @@ pub(crate) struct CustomLineInput {
 }
 
 impl InvoiceInput {
-    pub(crate) fn parse(&self) -> Result<NewInvoice, HttpError> {
-        let today = input::today(tt_app::now());
+    /// The invoice as typed; its dates are `calendar`'s local days.
+    pub(crate) fn parse(&self, calendar: &Calendar) -> Result<NewInvoice, HttpError> {
+        let today = calendar.today(tt_app::now());
         let opt = |s: &Option<String>| {
             s.as_deref()
                 .map(str::trim)
@@ -223,7 +224,7 @@ impl InvoiceInput {
         };
         Ok(NewInvoice {
             client_id: input::id("client_id", self.client_id, ClientId::new)?,
-            period: input::opt_period(self.from.as_deref(), self.to.as_deref(), today)?,
+            period: input::opt_period(self.from.as_deref(), self.to.as_deref(), calendar)?,
             include_time: self.include_time.unwrap_or(true),
             grouping: match opt(&self.grouping) {
                 None => LineGrouping::default(),

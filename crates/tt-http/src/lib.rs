@@ -23,6 +23,7 @@ mod session_store;
 mod setup_gate;
 mod state;
 mod tracking;
+mod transport;
 mod web;
 
 use actix_web::dev::Server;
@@ -36,6 +37,7 @@ pub use observe::{
     UNMATCHED_ROUTE, describe_metrics,
 };
 pub use state::{AppState, HttpSettings, PrivacyFacts};
+pub use transport::CookieSecure;
 pub use web::{RouteDef, route_table};
 
 /// Registers every route of the application on an actix `App`.
@@ -53,23 +55,15 @@ pub fn serve(
     workers: usize,
 ) -> std::io::Result<Server> {
     let data = aweb::Data::new(state);
-    // Secure cookies mean the site is served over TLS: tell browsers to
-    // keep it that way (ignored by them on plain HTTP).
-    let hsts = data.settings.cookie_secure;
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
-            .wrap(actix_web::middleware::Condition::new(
-                hsts,
-                actix_web::middleware::DefaultHeaders::new().add((
-                    actix_web::http::header::STRICT_TRANSPORT_SECURITY,
-                    "max-age=31536000",
-                )),
-            ))
             .wrap(actix_web::middleware::from_fn(tracking::page_views))
             .wrap(actix_web::middleware::from_fn(error::browser_errors))
             .wrap(actix_web::middleware::from_fn(setup_gate::setup_gate))
             .wrap(data.session_middleware())
+            // Outside the session middleware: sees the cookie it sets.
+            .wrap(actix_web::middleware::from_fn(transport::secure_cookies))
             .wrap(actix_web::middleware::from_fn(observe::observe))
             .wrap(observe::sentry_middleware(&data.observe))
             .configure(configure)

@@ -24,8 +24,8 @@ use crate::session_store::DbSessionStore;
 pub struct HttpSettings {
     /// At least 64 bytes of secret used to sign and encrypt session cookies.
     pub secret_key: Vec<u8>,
-    /// Whether session cookies carry the `Secure` flag.
-    pub cookie_secure: bool,
+    /// When session cookies carry the `Secure` flag.
+    pub cookie_secure: crate::CookieSecure,
     /// How long a login session lasts.
     pub session_ttl: Duration,
     /// Login attempts allowed per username and client address in
@@ -59,7 +59,7 @@ impl Default for HttpSettings {
     fn default() -> Self {
         Self {
             secret_key: Vec::new(),
-            cookie_secure: true,
+            cookie_secure: crate::CookieSecure::Auto,
             session_ttl: Duration::from_secs(12 * 3600),
             login_max_failures: 10,
             login_window: Duration::from_secs(15 * 60),
@@ -155,7 +155,8 @@ impl AppState {
             key,
         )
         .cookie_name("tt_session".to_owned())
-        .cookie_secure(self.settings.cookie_secure)
+        // Under `auto`, `transport::secure_cookies` adds `Secure` on HTTPS.
+        .cookie_secure(self.settings.cookie_secure == crate::CookieSecure::Always)
         .cookie_http_only(true)
         .cookie_same_site(SameSite::Lax)
         .cookie_content_security(CookieContentSecurity::Private)

@@ -116,3 +116,15 @@ pub fn now() -> DateTime<Utc> {
 pub(crate) fn id<T>(raw: i64, make: fn(i64) -> Option<T>) -> Result<T> {
     make(raw).ok_or(PersistenceError::Corrupt("non-positive id"))
 }
+
+diesel::define_sql_function! {
+    /// SQL `lower()`: ASCII letter case folded the same way on both
+    /// databases (usernames are ASCII; the unique indexes use it too).
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+diesel::define_sql_function! {
+    /// SQL `lower()` of a nullable column.
+    #[sql_name = "lower"]
+    fn lower_opt(x: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
+}

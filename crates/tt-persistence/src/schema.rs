@@ -11,6 +11,8 @@ diesel::table! {
         created_at -> Timestamp,
         placeholder -> Bool,
         must_change_password -> Bool,
+        time_zone -> Nullable<Text>,
+        week_start -> Nullable<Text>,
     }
 }
 

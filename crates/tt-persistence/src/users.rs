@@ -2,10 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use tt_domain::{Email, Role, User, UserId, Username};
+use tt_domain::{Email, Role, User, UserId, Username, WeekStart, Zone};
 
 use crate::schema::{api_tokens, users};
-use crate::{DbConnection, PersistenceError, Result, id, now, to_naive, to_utc};
+use crate::{DbConnection, PersistenceError, Result, id, lower, lower_opt, now, to_naive, to_utc};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -17,6 +17,8 @@ struct UserRow {
     role: String,
     active: bool,
     must_change_password: bool,
+    time_zone: Option<String>,
+    week_start: Option<String>,
     created_at: chrono::NaiveDateTime,
 }
 
@@ -38,6 +40,18 @@ impl UserRow {
                 .map_err(|_| PersistenceError::Corrupt("role"))?,
             active: self.active,
             must_change_password: self.must_change_password,
+            time_zone: self
+                .time_zone
+                .as_deref()
+                .map(Zone::parse)
+                .transpose()
+                .map_err(|_| PersistenceError::Corrupt("time_zone"))?,
+            week_start: self
+                .week_start
+                .as_deref()
+                .map(WeekStart::parse)
+                .transpose()
+                .map_err(|_| PersistenceError::Corrupt("week_start"))?,
             created_at: to_utc(self.created_at),
         };
         Ok((user, self.password_hash))
@@ -57,7 +71,29 @@ pub struct NewUser<'a> {
     pub role: Role,
 }
 
-/// Creates a user. A taken username is a `Conflict`.
+/// Which of a username and an e-mail address another account already
+/// has, letter case ignored (the unique indexes decide the same way).
+pub fn taken(
+    conn: &mut DbConnection,
+    username: &Username,
+    email: Option<&Email>,
+) -> Result<(bool, bool)> {
+    let name: i64 = users::table
+        .filter(lower(users::username).eq(lower(username.as_str())))
+        .count()
+        .get_result(conn)?;
+    let mail: i64 = match email {
+        Some(e) => users::table
+            .filter(lower_opt(users::email).eq(lower_opt(Some(e.as_str()))))
+            .count()
+            .get_result(conn)?,
+        None => 0,
+    };
+    Ok((name > 0, mail > 0))
+}
+
+/// Creates a user. A username or e-mail address taken in any letter case
+/// is a `Conflict` (check [`taken`] first for a precise message).
 pub fn create(conn: &mut DbConnection, new: &NewUser<'_>) -> Result<User> {
     let inserted: i64 = diesel::insert_into(users::table)
         .values((
@@ -71,7 +107,9 @@ pub fn create(conn: &mut DbConnection, new: &NewUser<'_>) -> Result<User> {
         .returning(users::id)
         .get_result(conn)
         .map_err(|e| match PersistenceError::from(e) {
-            PersistenceError::Conflict(_) => PersistenceError::Conflict("username is taken"),
+            PersistenceError::Conflict(_) => {
+                PersistenceError::Conflict("the username or e-mail address is taken")
+            }
             other => other,
         })?;
     find(conn, id(inserted, UserId::new)?)
@@ -86,10 +124,11 @@ pub fn find(conn: &mut DbConnection, user_id: UserId) -> Result<User> {
     Ok(row.into_domain()?.0)
 }
 
-/// A user and their password hash, by username (for login).
+/// A user and their password hash, by username in any letter case (for
+/// login).
 pub fn find_with_hash(conn: &mut DbConnection, username: &str) -> Result<(User, String)> {
     let row: UserRow = users::table
-        .filter(users::username.eq(username))
+        .filter(lower(users::username).eq(lower(username)))
         .select(UserRow::as_select())
         .first(conn)?;
     row.into_domain()
@@ -155,6 +194,26 @@ pub fn set_password_hash(
         return Err(PersistenceError::NotFound);
     }
     Ok(())
+}
+
+/// Sets how a user reads time; `None` falls back to the installation's
+/// default.
+pub fn set_calendar(
+    conn: &mut DbConnection,
+    user_id: UserId,
+    time_zone: Option<Zone>,
+    week_start: Option<WeekStart>,
+) -> Result<User> {
+    let n = diesel::update(users::table.find(user_id.get()))
+        .set((
+            users::time_zone.eq(time_zone.map(|z| z.name())),
+            users::week_start.eq(week_start.map(WeekStart::as_str)),
+        ))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(PersistenceError::NotFound);
+    }
+    find(conn, user_id)
 }
 
 /// A user's password hash (to check a current password before a change).
@@ -435,7 +494,7 @@ pub fn delete(
 /// before names were reserved already has it.
 fn placeholder_name(conn: &mut DbConnection) -> Result<String> {
     let taken: i64 = users::table
-        .filter(users::username.eq(ANONYMOUS_USERNAME))
+        .filter(lower(users::username).eq(ANONYMOUS_USERNAME))
         .count()
         .get_result(conn)?;
     Ok(if taken == 0 {

@@ -287,3 +287,58 @@ fn an_active_admin_always_remains(app: &TestApp) {
         );
     }
 }
+
+on_both_backends!(usernames_and_emails_are_unique_in_any_letter_case);
+
+/// Accounts named `carol`, `Carol`, `CAROL`… created at once: exactly one
+/// exists afterwards; the same for one e-mail address written in
+/// different cases. The losers hear why (409), never a 500.
+fn usernames_and_emails_are_unique_in_any_letter_case(app: &TestApp) {
+    let admin = app.user("boss", true);
+    let spellings = ["carol", "Carol", "CAROL", "cArOl", "caROL", "CaroL"];
+    for trial in 0..5 {
+        let names = race(spellings.len(), |i| {
+            admin
+                .post(
+                    "/api/v1/users",
+                    &json!({"username": format!("{}{trial}", spellings[i]),
+                            "password": "correct horse battery staple 42", "role": "user"}),
+                )
+                .0
+        });
+        assert_eq!(names.iter().filter(|s| **s == 201).count(), 1, "{names:?}");
+        assert!(names.iter().all(|s| *s == 201 || *s == 409), "{names:?}");
+        let mails = race(spellings.len(), |i| {
+            admin
+                .post(
+                    "/api/v1/users",
+                    &json!({"username": format!("mail{trial}x{i}"),
+                            "email": format!("{}{trial}@Example.org", spellings[i]),
+                            "password": "correct horse battery staple 42", "role": "user"}),
+                )
+                .0
+        });
+        assert_eq!(mails.iter().filter(|s| **s == 201).count(), 1, "{mails:?}");
+        assert!(mails.iter().all(|s| *s == 201 || *s == 409), "{mails:?}");
+    }
+    // One after the other, the message says what is taken.
+    let (status, body) = admin.post(
+        "/api/v1/users",
+        &json!({"username": "CAROL0", "password": "correct horse battery staple 42", "role": "user"}),
+    );
+    assert_eq!(status, 409);
+    assert!(body.to_string().contains("letter case"), "{body}");
+    let (status, body) = admin.post(
+        "/api/v1/users",
+        &json!({"username": "someone-new", "email": "CAROL0@example.ORG",
+                "password": "correct horse battery staple 42", "role": "user"}),
+    );
+    assert_eq!(status, 409);
+    assert!(body.to_string().contains("e-mail address"), "{body}");
+    // Signing in ignores letter case too.
+    let login = admin.app.anonymous().post(
+        "/api/v1/auth/login",
+        &json!({"username": "BOSS", "password": "a-long-password"}),
+    );
+    assert_eq!(login.0, 200, "{}", login.1);
+}

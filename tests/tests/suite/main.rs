@@ -14,3 +14,4 @@ mod openapi;
 mod privacy_rights;
 mod sessions;
 mod surfaces;
+mod time_zones;

@@ -43,8 +43,9 @@ fn upgrade_keeps_invoices(url: &str) {
     assert_eq!(first.as_deref(), Some("2026-11-01-000001_core"));
     let t = "'2026-01-01 00:00:00'";
     conn.batch_execute(&format!(
-        "INSERT INTO users (username, password_hash, role, active, created_at) VALUES ('boss', '!', 'admin', TRUE, {t});
+        "INSERT INTO users (username, email, password_hash, role, active, created_at) VALUES ('boss', 'team@example.com', '!', 'admin', TRUE, {t});
          INSERT INTO users (username, password_hash, role, active, created_at) VALUES ('deleted-user', '!', 'user', FALSE, {t});
+         INSERT INTO users (username, email, password_hash, role, active, created_at) VALUES ('BOSS', 'Team@Example.com', '!', 'user', TRUE, {t});
          INSERT INTO api_tokens (user_id, token_hash, created_at) VALUES (1, 'abc', {t});
          INSERT INTO clients (name, archived, created_at) VALUES ('Acme', FALSE, {t});
          INSERT INTO projects (client_id, name, billable, hourly_rate_cents, archived, created_at) VALUES (1, 'Web', TRUE, 10000, FALSE, {t});
@@ -58,7 +59,20 @@ fn upgrade_keeps_invoices(url: &str) {
               VALUES (1, 1, '2026-01-01 09:00:00', '2026-01-01 10:00:00', '', '', TRUE, 1, {t});"
     ))
     .unwrap();
-    assert_eq!(tt_persistence::run_migrations(&mut conn).unwrap(), 3);
+    assert_eq!(tt_persistence::run_migrations(&mut conn).unwrap(), 4);
+
+    // Names and e-mails that differed only in letter case: the older
+    // account keeps both; the newer is renamed and loses the e-mail.
+    let users = tt_persistence::users::list(&mut conn).unwrap();
+    let named: Vec<(&str, Option<&str>)> = users
+        .iter()
+        .map(|u| (u.username.as_str(), u.email.as_ref().map(|e| e.as_str())))
+        .collect();
+    assert!(
+        named.contains(&("boss", Some("team@example.com"))),
+        "{named:?}"
+    );
+    assert!(named.contains(&("BOSS-3", None)), "{named:?}");
 
     // A token made before tokens had names keeps working, named, unexpiring.
     let boss = tt_domain::UserId::new(1).unwrap();

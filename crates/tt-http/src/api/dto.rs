@@ -1,11 +1,11 @@
 //! Wire shapes of the API and their translation to and from the domain.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde::Serialize;
 use tt_app::input::id as id_of;
 use tt_domain::{
-    Client, ClientId, Comment, CommentTarget, Invoice, Party, Project, ProjectId, Task, TaskId,
-    TimeEntry, User, UserId,
+    Calendar, Client, ClientId, Comment, CommentTarget, Invoice, Party, Project, ProjectId, Task,
+    TaskId, TimeEntry, User, UserId,
 };
 use utoipa::ToSchema;
 
@@ -26,6 +26,13 @@ pub(crate) struct UserDto {
     /// An administrator reset the password; the user must choose a new one
     /// (on the web) before signing in through the API.
     must_change_password: bool,
+    /// The IANA time zone the user chose; null: the installation's
+    /// default applies.
+    #[schema(required)]
+    time_zone: Option<&'static str>,
+    /// `monday`, `sunday` or `saturday`; null: the installation's default.
+    #[schema(required)]
+    week_start: Option<&'static str>,
     created_at: DateTime<Utc>,
 }
 
@@ -38,6 +45,8 @@ impl From<&User> for UserDto {
             role: u.role.as_str(),
             active: u.active,
             must_change_password: u.must_change_password,
+            time_zone: u.time_zone.map(|z| z.name()),
+            week_start: u.week_start.map(|w| w.as_str()),
             created_at: u.created_at,
         }
     }
@@ -246,9 +255,12 @@ pub(crate) struct EntryDto {
     project_id: i64,
     #[schema(required)]
     task_id: Option<i64>,
-    start: DateTime<Utc>,
+    /// RFC 3339 with the reader's UTC offset at that moment, e.g.
+    /// `2026-03-08T09:00:00-04:00`.
+    start: DateTime<FixedOffset>,
+    /// As `start`; null while the timer runs.
     #[schema(required)]
-    end: Option<DateTime<Utc>>,
+    end: Option<DateTime<FixedOffset>>,
     duration_seconds: i64,
     running: bool,
     notes: String,
@@ -259,14 +271,15 @@ pub(crate) struct EntryDto {
 }
 
 impl EntryDto {
-    pub(crate) fn new(e: &TimeEntry, now: DateTime<Utc>) -> Self {
+    /// The entry with its times in `calendar`'s zone.
+    pub(crate) fn new(e: &TimeEntry, now: DateTime<Utc>, calendar: &Calendar) -> Self {
         EntryDto {
             id: e.id.get(),
             user_id: e.user_id.get(),
             project_id: e.project_id.get(),
             task_id: e.task_id.map(TaskId::get),
-            start: e.start,
-            end: e.end,
+            start: calendar.with_offset(e.start),
+            end: e.end.map(|t| calendar.with_offset(t)),
             duration_seconds: e.seconds(now),
             running: e.is_running(),
             notes: e.notes.as_str().to_owned(),

@@ -87,7 +87,8 @@ async fn get_timer(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResp
         .run(move |app| tt_app::timer::running(app, &actor))
         .await?;
     Ok(HttpResponse::Ok().json(match running {
-        Some(e) => serde_json::to_value(EntryDto::new(&e, now())).unwrap_or(Value::Null),
+        Some(e) => serde_json::to_value(EntryDto::new(&e, now(), &user.calendar(&state)))
+            .unwrap_or(Value::Null),
         None => Value::Null,
     }))
 }
@@ -118,7 +119,7 @@ async fn start_timer(
     let entry = state
         .run(move |app| tt_app::timer::start(app, &actor, d))
         .await?;
-    Ok(HttpResponse::Created().json(EntryDto::new(&entry, now())))
+    Ok(HttpResponse::Created().json(EntryDto::new(&entry, now(), &user.calendar(&state))))
 }
 
 /// Stops the running timer: 200 with the finished entry, 404 if none runs.
@@ -136,7 +137,7 @@ async fn stop_timer(state: web::Data<AppState>, user: ApiUser) -> Result<HttpRes
     let entry = state
         .run(move |app| tt_app::timer::stop(app, &actor))
         .await?;
-    Ok(HttpResponse::Ok().json(EntryDto::new(&entry, now())))
+    Ok(HttpResponse::Ok().json(EntryDto::new(&entry, now(), &user.calendar(&state))))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -172,7 +173,8 @@ async fn list(
     user: ApiUser,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, HttpError> {
-    let period = input::opt_period(q.from.as_deref(), q.to.as_deref(), input::today(now()))?;
+    let calendar = user.calendar(&state);
+    let period = input::opt_period(q.from.as_deref(), q.to.as_deref(), &calendar)?;
     let limit = q.limit.unwrap_or(500);
     let actor = user.actor();
     let list = state
@@ -181,7 +183,7 @@ async fn list(
     let now = now();
     Ok(HttpResponse::Ok().json(
         list.iter()
-            .map(|e| EntryDto::new(e, now))
+            .map(|e| EntryDto::new(e, now, &calendar))
             .collect::<Vec<_>>(),
     ))
 }
@@ -253,7 +255,7 @@ async fn create(
     let entry = state
         .run(move |app| tt_app::entries::create(app, &actor, d, times))
         .await?;
-    Ok(HttpResponse::Created().json(EntryDto::new(&entry, now())))
+    Ok(HttpResponse::Created().json(EntryDto::new(&entry, now(), &user.calendar(&state))))
 }
 
 fn entry_id(raw: i64) -> Result<TimeEntryId, HttpError> {
@@ -281,7 +283,7 @@ async fn get_one(
     let entry = state
         .run(move |app| tt_app::entries::get(app, &actor, id))
         .await?;
-    Ok(HttpResponse::Ok().json(EntryDto::new(&entry, now())))
+    Ok(HttpResponse::Ok().json(EntryDto::new(&entry, now(), &user.calendar(&state))))
 }
 
 /// Changes a time entry (not once invoiced).
@@ -308,7 +310,7 @@ async fn update(
     let entry = state
         .run(move |app| tt_app::entries::update(app, &actor, id, d, times))
         .await?;
-    Ok(HttpResponse::Ok().json(EntryDto::new(&entry, now())))
+    Ok(HttpResponse::Ok().json(EntryDto::new(&entry, now(), &user.calendar(&state))))
 }
 
 /// Deletes a time entry (not once invoiced).

@@ -58,7 +58,7 @@ async fn create(
     body: Json<InvoiceInput>,
 ) -> Result<HttpResponse, HttpError> {
     tt_domain::require_admin(&user.0)?;
-    let req = body.parse()?;
+    let req = body.parse(&user.calendar(&state))?;
     let actor = user.actor();
     let doc = state
         .run(move |app| {

@@ -1,12 +1,12 @@
 //! The signed-in user's own things: their data (`GET /api/v1/me/export`),
 //! their API tokens and their password.
 
-use actix_web::{HttpResponse, delete, get, post, web};
+use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::body::Json;
-use super::dto::{NewTokenDto, TokenDto};
+use super::dto::{NewTokenDto, TokenDto, UserDto};
 use super::openapi::{Authed, JsonBody, Missing, Query, Restricted};
 use crate::auth::ApiUser;
 use crate::error::HttpError;
@@ -18,7 +18,8 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         .service(tokens)
         .service(create_token)
         .service(revoke_token)
-        .service(change_password);
+        .service(change_password)
+        .service(set_calendar);
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -172,4 +173,42 @@ async fn change_password(
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// How you read time.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CalendarInput {
+    /// An IANA time zone such as `Europe/Berlin`; null or empty: the
+    /// installation's default.
+    #[serde(default)]
+    time_zone: Option<String>,
+    /// `monday`, `sunday` or `saturday`; null or empty: the installation's
+    /// default.
+    #[serde(default)]
+    #[schema(pattern = "^(|monday|sunday|saturday)$")]
+    week_start: Option<String>,
+}
+
+/// Sets the time zone your times are shown and typed in (entry times come
+/// back with its UTC offset) and the first day of your week.
+#[utoipa::path(
+    tag = "me",
+    operation_id = "set_my_calendar",
+    security(("bearer" = [])),
+    responses((status = 200, description = "Your account as it is now", body = UserDto), Authed, JsonBody),
+)]
+#[put("/me/calendar")]
+async fn set_calendar(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    body: Json<CalendarInput>,
+) -> Result<HttpResponse, HttpError> {
+    let zone = tt_app::input::opt_zone(body.time_zone.as_deref())?;
+    let week = tt_app::input::opt_week_start(body.week_start.as_deref())?;
+    let actor = user.actor();
+    let updated = state
+        .run(move |app| tt_app::users::set_calendar(app, &actor, zone, week))
+        .await?;
+    Ok(HttpResponse::Ok().json(UserDto::from(&updated)))
 }

@@ -42,6 +42,7 @@ pub(crate) const BEARER: &str = "bearer";
     me::create_token,
     me::revoke_token,
     me::change_password,
+    me::set_calendar,
     users::list,
     users::create,
     users::update,

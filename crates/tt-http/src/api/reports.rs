@@ -99,7 +99,8 @@ async fn summary(
     user: ApiUser,
     q: web::Query<SummaryQuery>,
 ) -> Result<HttpResponse, HttpError> {
-    let period = input::period_until_today(q.from.as_deref(), q.to.as_deref())?;
+    let period =
+        input::period_until_today(q.from.as_deref(), q.to.as_deref(), &user.calendar(&state))?;
     let group_by: GroupBy = q.group_by.as_deref().unwrap_or("project").parse()?;
     let actor = user.actor();
     let r = state
@@ -121,8 +122,8 @@ async fn summary(
         })
         .collect();
     Ok(HttpResponse::Ok().json(SummaryDto {
-        from: r.period.from().date_naive(),
-        to: input::period_last_day(&r.period),
+        from: r.calendar.days_of(&r.period).0,
+        to: r.calendar.days_of(&r.period).1,
         group_by: r.group_by.as_str(),
         rows,
         total_seconds: r.summary.seconds,
@@ -160,6 +161,7 @@ async fn entries_csv(
     user: ApiUser,
     q: web::Query<CsvQuery>,
 ) -> Result<HttpResponse, HttpError> {
-    let period = input::period_until_today(q.from.as_deref(), q.to.as_deref())?;
+    let period =
+        input::period_until_today(q.from.as_deref(), q.to.as_deref(), &user.calendar(&state))?;
     crate::export::entries_csv_response(&state, user.actor(), period).await
 }

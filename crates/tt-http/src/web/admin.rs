@@ -32,7 +32,7 @@ struct UserView {
     is_me: bool,
 }
 
-fn user_view(u: &User, me: UserId) -> UserView {
+fn user_view(u: &User, me: UserId, cal: &tt_domain::Calendar) -> UserView {
     UserView {
         id: u.id.get(),
         username: u.username.to_string(),
@@ -43,7 +43,7 @@ fn user_view(u: &User, me: UserId) -> UserView {
             .unwrap_or_default(),
         role: u.role.as_str(),
         active: u.active,
-        created: fmt_date(u.created_at),
+        created: fmt_date(cal, u.created_at),
         is_me: u.id == me,
     }
 }
@@ -82,7 +82,10 @@ async fn show(
     form.password.clear();
     let page = UsersPage {
         l: Layout::new(user, "Users", Nav::Users)?,
-        rows: users.iter().map(|u| user_view(u, user.user.id)).collect(),
+        rows: users
+            .iter()
+            .map(|u| user_view(u, user.user.id, &user.calendar))
+            .collect(),
         form,
         error,
     };

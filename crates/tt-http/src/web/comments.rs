@@ -51,7 +51,7 @@ pub(crate) async fn load(
                 .cloned()
                 .unwrap_or_else(|| "(deleted user)".into()),
             body: c.body.as_str().to_owned(),
-            created: fmt_datetime(c.created_at),
+            created: fmt_datetime(&user.calendar, c.created_at),
             can_delete: tt_domain::may_delete_comment(&user.user, c).is_ok(),
         })
         .collect())

@@ -39,6 +39,7 @@ struct DashboardPage {
     error: Option<String>,
     today: String,
     week: String,
+    week_start: &'static str,
     latest: Vec<EntryView>,
 }
 
@@ -62,14 +63,20 @@ async fn show(
     };
     let page = DashboardPage {
         l: Layout::new(user, "Dashboard", Nav::Dashboard)?,
-        running: running.as_ref().map(|e| catalog.entry_view(e, now)),
+        running: running
+            .as_ref()
+            .map(|e| catalog.entry_view(e, now, &user.calendar)),
         projects: catalog.project_options(),
         task_groups: catalog.task_groups(None),
         form,
         error,
         today: fmt_hm(today),
         week: fmt_hm(week),
-        latest: latest.iter().map(|e| catalog.entry_view(e, now)).collect(),
+        week_start: user.calendar.week_start().label(),
+        latest: latest
+            .iter()
+            .map(|e| catalog.entry_view(e, now, &user.calendar))
+            .collect(),
     };
     render_status(status, &page)
 }
@@ -103,11 +110,11 @@ async fn start(
         Ok(entry) => {
             let catalog = Catalog::load(&state).await?;
             let name = catalog.project_name(entry.project_id);
-            let at = entry.start.format("%H:%M");
+            let at = super::forms::fmt_time(&user.calendar, entry.start);
             Ok(done(
                 &user.session,
                 "/",
-                format!("Timer started on {name} at {at} UTC."),
+                format!("Timer started on {name} at {at}."),
             ))
         }
         Err(e) => {

@@ -82,11 +82,12 @@ async fn show_list(
     form: AddForm,
     problem: Option<FormProblem>,
 ) -> Result<HttpResponse, HttpError> {
+    let calendar = user.calendar;
     let (period, filter_error): (Option<Period>, Option<String>) =
         if filter.from.trim().is_empty() && filter.to.trim().is_empty() {
             (None, None)
         } else {
-            match input::period_until_today(Some(&filter.from), Some(&filter.to)) {
+            match input::period_until_today(Some(&filter.from), Some(&filter.to), &calendar) {
                 Ok(p) => (Some(p), None),
                 Err(e) => (None, Some(e.to_string())),
             }
@@ -108,7 +109,10 @@ async fn show_list(
     let page = EntriesPage {
         l: Layout::new(user, "Time entries", Nav::Entries)?,
         truncated: entries.len() >= usize::try_from(LIST_LIMIT).unwrap_or(usize::MAX),
-        rows: entries.iter().map(|e| catalog.entry_view(e, now)).collect(),
+        rows: entries
+            .iter()
+            .map(|e| catalog.entry_view(e, now, &calendar))
+            .collect(),
         with_actions: true,
         filter,
         filter_error,
@@ -128,7 +132,7 @@ async fn list(
     q: web::Query<Filter>,
 ) -> Result<HttpResponse, HttpError> {
     let form = AddForm {
-        date: tt_app::now().format("%Y-%m-%d").to_string(),
+        date: user.calendar.today(tt_app::now()).to_string(),
         billable: String::new(),
         ..AddForm::default()
     };

@@ -7,6 +7,7 @@
 //! API and the command line, so every surface gives the same verdict.
 
 use chrono::{DateTime, Utc};
+use tt_domain::Calendar;
 
 /// Percent-encodes everything but the unreserved characters (RFC 3986).
 pub(crate) fn url_encode(s: &str) -> String {
@@ -50,19 +51,19 @@ pub(crate) fn fmt_hm(seconds: i64) -> String {
     format!("{}:{:02}", minutes / 60, minutes % 60)
 }
 
-/// `YYYY-MM-DD`.
-pub(crate) fn fmt_date(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d").to_string()
+/// `YYYY-MM-DD`, the local date in the reader's zone.
+pub(crate) fn fmt_date(cal: &Calendar, t: DateTime<Utc>) -> String {
+    cal.local(t).format("%Y-%m-%d").to_string()
 }
 
-/// `HH:MM`.
-pub(crate) fn fmt_time(t: DateTime<Utc>) -> String {
-    t.format("%H:%M").to_string()
+/// `HH:MM`, wall-clock time in the reader's zone.
+pub(crate) fn fmt_time(cal: &Calendar, t: DateTime<Utc>) -> String {
+    cal.local(t).format("%H:%M").to_string()
 }
 
-/// `YYYY-MM-DD HH:MM`.
-pub(crate) fn fmt_datetime(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M").to_string()
+/// `YYYY-MM-DD HH:MM` in the reader's zone.
+pub(crate) fn fmt_datetime(cal: &Calendar, t: DateTime<Utc>) -> String {
+    cal.local(t).format("%Y-%m-%d %H:%M").to_string()
 }
 
 /// An option of a `<select>`.

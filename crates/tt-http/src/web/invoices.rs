@@ -224,7 +224,10 @@ impl InvoiceForm {
 
     /// The form as the API's input: one reader of invoice requests. A
     /// custom-line row left wholly empty is no line.
-    fn parse(&self) -> Result<tt_app::invoices::NewInvoice, HttpError> {
+    fn parse(
+        &self,
+        calendar: &tt_domain::Calendar,
+    ) -> Result<tt_app::invoices::NewInvoice, HttpError> {
         let client: ClientId =
             tt_app::input::required_id_text("client_id", &self.client_id, ClientId::new)?;
         let custom_lines = self
@@ -254,7 +257,7 @@ impl InvoiceForm {
             discount: non_empty(&self.discount),
             notes: non_empty(&self.notes),
         };
-        input.parse()
+        input.parse(calendar)
     }
 }
 
@@ -331,7 +334,7 @@ async fn create(
 ) -> Result<HttpResponse, HttpError> {
     user.require_admin()?;
     let form = form.into_inner();
-    let result = match form.parse() {
+    let result = match form.parse(&user.calendar) {
         Ok(req) => {
             state
                 .run({

@@ -65,7 +65,7 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 
 use crate::error::HttpError;
 
-pub(crate) use page::error_page;
+pub(crate) use page::{error_page, error_page_warning};
 
 /// Where a user whose password an administrator reset is sent first.
 pub(crate) const CHANGE_PASSWORD_PATH: &str = "/profile/password";

@@ -67,11 +67,21 @@ struct ErrorPage<'a> {
     heading: &'a str,
     message: String,
     hint: &'a str,
+    cookie_warning: Option<&'static str>,
 }
 
 /// The browser rendering of an [`HttpError`]: an HTML page with the same
 /// status, or for a missing session a 303 to the login form.
 pub(crate) fn error_page(e: &HttpError) -> HttpResponse {
+    error_page_warning(e, None)
+}
+
+/// [`error_page`], with what the page must say about a cookie the browser
+/// drops (an expired form is then no mystery).
+pub(crate) fn error_page_warning(
+    e: &HttpError,
+    cookie_warning: Option<&'static str>,
+) -> HttpResponse {
     match e {
         HttpError::SignIn(next) => {
             let location = match next {
@@ -89,6 +99,7 @@ pub(crate) fn error_page(e: &HttpError) -> HttpResponse {
         heading: heading(e),
         message: capitalise(&page_message(e)),
         hint: hint(e),
+        cookie_warning,
     };
     let body = page.render().unwrap_or_else(|_| heading(e).to_owned());
     let mut resp = html_builder(e.status_code());
@@ -295,6 +306,8 @@ pub(crate) struct Layout {
     pub csrf: String,
     pub flashes: Vec<Flash>,
     pub css: &'static str,
+    /// The IANA zone the page's times are in (the user's).
+    pub zone: &'static str,
     /// An administrator reset the password: no navigation until a new one
     /// is chosen (every page leads back to the form anyway).
     pub locked: bool,
@@ -319,6 +332,7 @@ impl Layout {
             csrf: csrf_token(&user.session)?,
             flashes,
             css: assets::css_href(),
+            zone: user.calendar.zone().name(),
             locked: user.user.must_change_password,
         })
     }

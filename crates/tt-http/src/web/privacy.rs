@@ -18,6 +18,7 @@ use crate::auth::{CsrfForm, WebUser};
 use crate::consent_state::privacy_state;
 use crate::error::HttpError;
 use crate::state::AppState;
+use tt_domain::Calendar;
 
 routes! {
     GET "/admin/telemetry" => show,
@@ -25,9 +26,9 @@ routes! {
     POST "/admin/telemetry/rotate" => rotate,
 }
 
-/// `2024-03-05 09:30 UTC`.
-pub(super) fn fmt_utc(t: DateTime<Utc>) -> String {
-    format!("{} UTC", fmt_datetime(t))
+/// `2024-03-05 09:30 Europe/Berlin`: the reader's time, naming the zone.
+pub(super) fn fmt_at(cal: &Calendar, t: DateTime<Utc>) -> String {
+    format!("{} {}", fmt_datetime(cal, t), cal.zone())
 }
 
 /// What the page offers for one level.
@@ -94,7 +95,7 @@ async fn describe_actor(state: &AppState, actor: &str) -> String {
 }
 
 /// One level's effective state and reason, as of now.
-async fn level_view(state: &AppState, level: ConsentLevel) -> LevelView {
+async fn level_view(state: &AppState, level: ConsentLevel, cal: &Calendar) -> LevelView {
     let e = state.installation.effective(level);
     let snapshot = state.installation.snapshot();
     let stored = snapshot.consent(level);
@@ -105,7 +106,7 @@ async fn level_view(state: &AppState, level: ConsentLevel) -> LevelView {
             "{} by {} on {}",
             if d.granted { "Enabled" } else { "Disabled" },
             describe_actor(state, &d.decided_by).await,
-            fmt_utc(d.decided_at)
+            fmt_at(cal, d.decided_at)
         )),
         None => None,
     };
@@ -134,10 +135,10 @@ async fn level_view(state: &AppState, level: ConsentLevel) -> LevelView {
 }
 
 /// Both levels: `(base, detailed)`.
-pub(super) async fn level_views(state: &AppState) -> (LevelView, LevelView) {
+pub(super) async fn level_views(state: &AppState, cal: &Calendar) -> (LevelView, LevelView) {
     (
-        level_view(state, ConsentLevel::Base).await,
-        level_view(state, ConsentLevel::Detailed).await,
+        level_view(state, ConsentLevel::Base, cal).await,
+        level_view(state, ConsentLevel::Detailed, cal).await,
     )
 }
 
@@ -207,7 +208,7 @@ struct SinkView {
     counts: Vec<CountRow>,
 }
 
-fn sink_view(status: &TelemetryStatus, host: Option<&str>) -> SinkView {
+fn sink_view(status: &TelemetryStatus, host: Option<&str>, cal: &Calendar) -> SinkView {
     let mode = match &status.sink {
         SinkState::NotConfigured => "No endpoint configured: nothing can be sent.".to_owned(),
         SinkState::Debug => {
@@ -219,7 +220,7 @@ fn sink_view(status: &TelemetryStatus, host: Option<&str>) -> SinkView {
             status.protocol.as_str()
         ),
     };
-    let when = |t: std::time::SystemTime| fmt_utc(DateTime::<Utc>::from(t));
+    let when = |t: std::time::SystemTime| fmt_at(cal, DateTime::<Utc>::from(t));
     SinkView {
         mode,
         queue_depth: status.queue_depth,
@@ -265,9 +266,10 @@ async fn page(
     error: Option<String>,
 ) -> Result<HttpResponse, HttpError> {
     let facts = privacy_state(state);
-    let (base, detailed) = level_views(state).await;
+    let (base, detailed) = level_views(state, &user.calendar).await;
     let telemetry = state.telemetry();
-    let sink = telemetry.map(|t| sink_view(&t.status(), facts.sink_host.as_deref()));
+    let sink =
+        telemetry.map(|t| sink_view(&t.status(), facts.sink_host.as_deref(), &user.calendar));
     let preview = match telemetry {
         Some(t) => t
             .preview_heartbeat()

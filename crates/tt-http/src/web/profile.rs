@@ -7,8 +7,8 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::forms::{fmt_date, fmt_datetime};
-use super::page::{Layout, Nav, done, form_problem, render_status, see_other};
+use super::forms::{Opt, fmt_date, fmt_datetime};
+use super::page::{Layout, Nav, done, failed, form_problem, render_status, see_other};
 use crate::auth::{CsrfForm, WebUser, current_session_id};
 use crate::error::HttpError;
 use crate::state::AppState;
@@ -18,6 +18,7 @@ routes! {
     GET "/profile/export" => export,
     GET "/profile/password" => password_page,
     POST "/profile/password" => change_password,
+    POST "/profile/calendar" => set_calendar,
     POST "/profile/sessions/{id}/end" => end_session,
     POST "/profile/sessions/end-others" => end_other_sessions,
     GET "/profile/tokens" => tokens_page,
@@ -66,6 +67,15 @@ struct ProfilePage {
     new_token: Option<String>,
     token_form: TokenForm,
     token_error: Option<String>,
+    /// The zone and week start in effect, and the choices.
+    zone: &'static str,
+    local_now: String,
+    zone_choice: String,
+    week_choice: &'static str,
+    default_zone: &'static str,
+    default_week: &'static str,
+    zones: Vec<&'static str>,
+    weeks: Vec<Opt>,
 }
 
 async fn render_profile(
@@ -87,6 +97,7 @@ async fn render_profile(
         })
         .await?;
     let never = || "never".to_owned();
+    let cal = user.calendar;
     // This browser first, then the most recently used.
     let mut sessions = sessions;
     sessions.sort_by_key(|s| Some(s.id) != current);
@@ -100,14 +111,14 @@ async fn render_profile(
             .map(|e| e.as_str().to_owned())
             .unwrap_or_default(),
         role: user.user.role.as_str(),
-        since: fmt_date(user.user.created_at),
+        since: fmt_date(&cal, user.user.created_at),
         sessions: sessions
             .into_iter()
             .map(|s| SessionView {
                 id: s.id,
                 browser: s.browser.unwrap_or_else(|| "Unknown browser".into()),
-                created: fmt_datetime(s.created_at),
-                last_seen: fmt_datetime(s.last_seen_at),
+                created: fmt_datetime(&cal, s.created_at),
+                last_seen: fmt_datetime(&cal, s.last_seen_at),
                 current: Some(s.id) == current,
             })
             .collect(),
@@ -116,16 +127,77 @@ async fn render_profile(
             .map(|t| TokenView {
                 id: t.id,
                 name: t.name,
-                created: fmt_datetime(t.created_at),
-                expires: t.expires_at.map_or_else(never, fmt_datetime),
-                last_used: t.last_used_at.map_or_else(never, fmt_datetime),
+                created: fmt_datetime(&cal, t.created_at),
+                expires: t.expires_at.map_or_else(never, |at| fmt_datetime(&cal, at)),
+                last_used: t
+                    .last_used_at
+                    .map_or_else(never, |at| fmt_datetime(&cal, at)),
             })
             .collect(),
         new_token,
         token_form,
         token_error,
+        zone: cal.zone().name(),
+        local_now: fmt_datetime(&cal, tt_app::now()),
+        zone_choice: user
+            .user
+            .time_zone
+            .map(|z| z.name().to_owned())
+            .unwrap_or_default(),
+        week_choice: user.user.week_start.map_or("", |w| w.as_str()),
+        default_zone: state.app().default_calendar().zone().name(),
+        default_week: state.app().default_calendar().week_start().label(),
+        zones: tt_domain::Zone::offered().map(|z| z.name()).collect(),
+        weeks: tt_domain::WeekStart::ALL
+            .iter()
+            .map(|w| Opt::new(w.as_str(), w.label()))
+            .collect(),
     };
     render_status(status, &page)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CalendarForm {
+    csrf_token: String,
+    time_zone: String,
+    week_start: String,
+}
+
+/// `POST /profile/calendar`: the zone times are shown and typed in, and
+/// the first day of the week (empty: the installation's default).
+async fn set_calendar(
+    state: web::Data<AppState>,
+    user: WebUser,
+    form: CsrfForm<CalendarForm>,
+) -> Result<HttpResponse, HttpError> {
+    let form = form.into_inner();
+    let actor = user.actor();
+    let outcome = state
+        .run(move |app| {
+            let zone = tt_app::input::opt_zone(Some(&form.time_zone))?;
+            let week = tt_app::input::opt_week_start(Some(&form.week_start))?;
+            tt_app::users::set_calendar(app, &actor, zone, week)
+        })
+        .await;
+    match outcome {
+        Ok(u) => {
+            let cal = state.app().calendar_of(&u);
+            Ok(done(
+                &user.session,
+                "/profile",
+                format!(
+                    "Times are now shown in {}; weeks start on {}.",
+                    cal.zone(),
+                    cal.week_start().label()
+                ),
+            ))
+        }
+        Err(e) => {
+            let problem = form_problem(e)?;
+            Ok(failed(&user.session, "/profile", problem.message))
+        }
+    }
 }
 
 /// `GET /profile`: the account, its sessions and API tokens, and the data
@@ -349,7 +421,7 @@ async fn revoke_token(
     Ok(done(&user.session, "/profile#tokens-h", "Token revoked."))
 }
 
-crate::auth::csrf_protected!(PasswordForm, PlainForm, TokenForm);
+crate::auth::csrf_protected!(PasswordForm, PlainForm, TokenForm, CalendarForm);
 
 #[derive(Deserialize, Default)]
 #[serde(default)]

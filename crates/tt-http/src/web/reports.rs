@@ -75,7 +75,9 @@ async fn summary(
         "" => Ok(GroupBy::Project),
         s => s.parse().map_err(|e: tt_domain::DomainError| e.to_string()),
     };
-    let period = input::period_until_today(Some(&q.from), Some(&q.to)).map_err(|e| e.to_string());
+    let calendar = user.calendar;
+    let period =
+        input::period_until_today(Some(&q.from), Some(&q.to), &calendar).map_err(|e| e.to_string());
     let mut page = ReportsPage {
         l: Layout::new(&user, "Reports", Nav::Reports)?,
         from: q.from.trim().to_owned(),
@@ -106,8 +108,8 @@ async fn summary(
     let s = state
         .run(move |app| tt_app::reports::summary(app, &actor, period, group_by))
         .await?;
-    let from = s.period.from().date_naive().to_string();
-    let to = input::period_last_day(&s.period).to_string();
+    let (from, to) = s.calendar.days_of(&s.period);
+    let (from, to) = (from.to_string(), to.to_string());
     page.csv_href = format!(
         "/reports/entries.csv?from={}&to={}",
         url_encode(&from),
@@ -147,7 +149,7 @@ async fn entries_csv(
     user: WebUser,
     q: web::Query<CsvQuery>,
 ) -> Result<HttpResponse, HttpError> {
-    let period = input::period_until_today(Some(&q.from), Some(&q.to))?;
+    let period = input::period_until_today(Some(&q.from), Some(&q.to), &user.calendar)?;
     crate::export::entries_csv_response(&state, user.actor(), period).await
 }
 

@@ -29,6 +29,7 @@ struct LoginPage {
     username: String,
     error: Option<String>,
     flashes: Vec<Flash>,
+    cookie_warning: Option<&'static str>,
 }
 
 #[derive(Deserialize, Default)]
@@ -38,6 +39,7 @@ struct NextQuery {
 }
 
 fn login_form(
+    req: &HttpRequest,
     session: &actix_session::Session,
     next: String,
     username: String,
@@ -55,12 +57,14 @@ fn login_form(
         username,
         error,
         flashes,
+        cookie_warning: crate::transport::cookie_warning(req),
     })
 }
 
 /// `GET /login`: the form; an already signed-in browser goes straight on.
 async fn login_page(
     state: web::Data<AppState>,
+    req: HttpRequest,
     session: MaybeSession,
     q: web::Query<NextQuery>,
 ) -> Result<HttpResponse, HttpError> {
@@ -68,7 +72,7 @@ async fn login_page(
     if session_user(&session.0, &state).is_some() {
         return Ok(see_other(&next));
     }
-    let page = login_form(&session.0, next, String::new(), None)?;
+    let page = login_form(&req, &session.0, next, String::new(), None)?;
     render_status(StatusCode::OK, &page)
 }
 
@@ -109,6 +113,7 @@ async fn login(
         }
         Err(HttpError::Unauthorized) => {
             let page = login_form(
+                &req,
                 &session,
                 next,
                 username,
@@ -119,6 +124,7 @@ async fn login(
         Err(HttpError::TooManyAttempts(retry)) => {
             let minutes = retry.as_secs().div_ceil(60).max(1);
             let page = login_form(
+                &req,
                 &session,
                 next,
                 username,

@@ -87,6 +87,7 @@ struct SetupPage {
     sink_host: Option<String>,
     catalog: Vec<EventRow>,
     flashes: Vec<Flash>,
+    cookie_warning: Option<&'static str>,
 }
 
 fn take_flashes(session: &Session) -> Vec<Flash> {
@@ -96,9 +97,10 @@ fn take_flashes(session: &Session) -> Vec<Flash> {
     }
 }
 
+/// The wizard; the session is `req`'s.
 fn render_setup(
+    req: &actix_web::HttpRequest,
     state: &AppState,
-    session: &Session,
     mode: Mode,
     admin_name: String,
     form: &SetupForm,
@@ -110,6 +112,7 @@ fn render_setup(
         _ => None,
     };
     let facts = privacy_state(state);
+    let session = &actix_session::SessionExt::get_session(req);
     let page = SetupPage {
         css: assets::css_href(),
         csrf: csrf_token(session)?,
@@ -124,6 +127,7 @@ fn render_setup(
         sink_host: facts.sink_host,
         catalog: catalog_rows(),
         flashes: take_flashes(session),
+        cookie_warning: crate::transport::cookie_warning(req),
     };
     render_status(status, &page)
 }
@@ -165,6 +169,7 @@ async fn mode_for(state: &AppState, session: &Session) -> Result<(Mode, Option<U
 /// `GET /setup`.
 async fn setup_page(
     state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
     session: MaybeSession,
 ) -> Result<HttpResponse, HttpError> {
     let session = session.0;
@@ -174,8 +179,8 @@ async fn setup_page(
     let (mode, admin) = mode_for(&state, &session).await?;
     let name = admin.map(|u| u.username.to_string()).unwrap_or_default();
     render_setup(
+        &req,
         &state,
-        &session,
         mode,
         name,
         &SetupForm::default(),
@@ -225,7 +230,7 @@ async fn submit(
             .as_ref()
             .map(|u| u.username.to_string())
             .unwrap_or_default();
-        render_setup(&state, &session, mode, name, &form, status, Some(msg))
+        render_setup(&req, &state, mode, name, &form, status, Some(msg))
     };
     // A refusal: somebody finished setup first, with an administrator (go
     // on); the deployer switched telemetry off and a box was ticked anyway,

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use tt_domain::{Project, ProjectId, Task, TaskId, TaskStatus, TimeEntry, User, UserId};
+use tt_domain::{Calendar, Project, ProjectId, Task, TaskId, TaskStatus, TimeEntry, User, UserId};
 
 use super::forms::{Opt, OptGroup, fmt_date, fmt_datetime, fmt_hm, fmt_time};
 use crate::error::HttpError;
@@ -74,17 +74,22 @@ impl Catalog {
             .collect()
     }
 
-    pub(crate) fn entry_view(&self, e: &TimeEntry, now: DateTime<Utc>) -> EntryView {
+    pub(crate) fn entry_view(
+        &self,
+        e: &TimeEntry,
+        now: DateTime<Utc>,
+        cal: &Calendar,
+    ) -> EntryView {
         EntryView {
             id: e.id.get(),
-            date: fmt_date(e.start),
-            start: fmt_time(e.start),
-            started: fmt_datetime(e.start),
+            date: fmt_date(cal, e.start),
+            start: fmt_time(cal, e.start),
+            started: fmt_datetime(cal, e.start),
             end: e.end.map(|t| {
-                if t.date_naive() == e.start.date_naive() {
-                    fmt_time(t)
+                if cal.date_of(t) == cal.date_of(e.start) {
+                    fmt_time(cal, t)
                 } else {
-                    fmt_datetime(t)
+                    fmt_datetime(cal, t)
                 }
             }),
             duration: fmt_hm(e.seconds(now)),
