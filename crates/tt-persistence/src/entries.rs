@@ -8,7 +8,8 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use tt_domain::{
-    HourlyRate, InvoiceId, Period, ProjectId, Tags, TaskId, Text, TimeEntry, TimeEntryId, UserId,
+    ClientId, HourlyRate, InvoiceId, Period, ProjectId, Tag, Tags, TaskId, Text, TimeEntry,
+    TimeEntryId, UserId,
 };
 
 use crate::schema::{clients, projects, time_entries};
@@ -231,13 +232,56 @@ fn rate(cents: Option<i64>) -> Result<Option<HourlyRate>> {
         .transpose()
 }
 
-/// Finished entries that started in `period`, for reports: of one user, or
-/// of everybody when `user` is `None`. Oldest first.
+/// Which finished entries a report reads: those that started in `period`,
+/// narrowed by each criterion that is set (all of them must hold).
+#[derive(Debug, Clone)]
+pub struct ReportCriteria<'a> {
+    /// When they started.
+    pub period: Period,
+    /// Whose (`None`: everybody's).
+    pub user: Option<UserId>,
+    /// Of projects of this client.
+    pub client: Option<ClientId>,
+    /// Of this project.
+    pub project: Option<ProjectId>,
+    /// Carrying this tag.
+    pub tag: Option<&'a Tag>,
+    /// With this billable flag (`None`: either).
+    pub billable: Option<bool>,
+}
+
+impl<'a> ReportCriteria<'a> {
+    /// Everybody's finished entries of `period`.
+    pub fn period(period: Period) -> Self {
+        ReportCriteria {
+            period,
+            user: None,
+            client: None,
+            project: None,
+            tag: None,
+            billable: None,
+        }
+    }
+}
+
+/// `%` and `_` match anything in a LIKE pattern; `\` escapes them.
+fn like_literal(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Finished entries matching `criteria`, for reports, oldest first.
 pub fn rated_entries(
     conn: &mut DbConnection,
-    user: Option<UserId>,
-    period: Period,
+    criteria: &ReportCriteria<'_>,
 ) -> Result<Vec<RatedEntry>> {
+    let period = criteria.period;
     let mut q = time_entries::table
         .inner_join(projects::table.left_join(clients::table))
         .filter(time_entries::end_time.is_not_null())
@@ -251,21 +295,48 @@ pub fn rated_entries(
         ))
         .order((time_entries::start_time.asc(), time_entries::id.asc()))
         .into_boxed();
-    if let Some(u) = user {
+    if let Some(u) = criteria.user {
         q = q.filter(time_entries::user_id.eq(u.get()));
+    }
+    if let Some(c) = criteria.client {
+        q = q.filter(projects::client_id.eq(c.get()));
+    }
+    if let Some(p) = criteria.project {
+        q = q.filter(time_entries::project_id.eq(p.get()));
+    }
+    if let Some(b) = criteria.billable {
+        q = q.filter(time_entries::billable.eq(b));
+    }
+    if let Some(tag) = criteria.tag {
+        // Tags are stored comma-separated: `,a,b,` contains `,a,`. LIKE
+        // ignores ASCII letter case on SQLite, so the exact test below
+        // keeps both databases to one answer.
+        let wrapped = ","
+            .into_sql::<diesel::sql_types::Text>()
+            .concat(time_entries::tags)
+            .concat(",");
+        q = q.filter(
+            wrapped
+                .like(format!("%,{},%", like_literal(tag.as_str())))
+                .escape('\\'),
+        );
     }
     type Row = (EntryRow, Option<i64>, Option<i64>, Option<String>);
     let rows: Vec<Row> = q.load(conn)?;
-    rows.into_iter()
-        .map(|(row, project_rate, client_rate, currency)| {
-            Ok(RatedEntry {
-                entry: row.into_domain()?,
-                project_rate: rate(project_rate)?,
-                client_rate: rate(client_rate)?,
-                currency: currency.as_deref().map(crate::currency).transpose()?,
-            })
-        })
-        .collect()
+    let mut rated = Vec::with_capacity(rows.len());
+    for (row, project_rate, client_rate, currency) in rows {
+        let entry = row.into_domain()?;
+        if criteria.tag.is_some_and(|t| !entry.tags.contains(t)) {
+            continue;
+        }
+        rated.push(RatedEntry {
+            entry,
+            project_rate: rate(project_rate)?,
+            client_rate: rate(client_rate)?,
+            currency: currency.as_deref().map(crate::currency).transpose()?,
+        });
+    }
+    Ok(rated)
 }
 
 /// Seconds tracked by `user` in entries that started in `[from, to)`, a
