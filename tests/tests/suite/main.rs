@@ -12,6 +12,7 @@ mod invoices;
 mod migrations;
 mod openapi;
 mod privacy_rights;
+mod reports;
 mod sessions;
 mod surfaces;
 mod time_zones;

@@ -53,8 +53,8 @@ pub(crate) struct Datum {
 pub(crate) enum Chart {
     /// Nothing to draw: no time at all.
     Empty,
-    /// More days or weeks than columns can show.
-    TooMany(usize),
+    /// More days or weeks than [`MAX_COLUMNS`].
+    TooMany,
     /// Columns over time.
     Columns(Columns),
     /// Bars side by side.
@@ -167,12 +167,12 @@ fn every(slots: usize, px: usize, width: usize) -> usize {
 /// Columns for days or weeks, in order.
 pub(crate) fn columns(data: &[Datum]) -> Chart {
     let n = data.len();
+    if n > MAX_COLUMNS {
+        return Chart::TooMany;
+    }
     let max = data.iter().map(|d| d.seconds).max().unwrap_or(0);
     if max <= 0 {
         return Chart::Empty;
-    }
-    if n > MAX_COLUMNS {
-        return Chart::TooMany(n);
     }
     let step = axis_step(max);
     let top = 4 * step;
@@ -263,8 +263,8 @@ pub(crate) fn bars(data: &[Datum]) -> Chart {
 
 /// One slot per day (`step_days` 1) or week (7) from `first` through
 /// `last`, with the seconds `value` gives for its first day — zero where
-/// nothing was tracked. Stops past [`MAX_COLUMNS`] + 1 slots: that many
-/// are not drawn anyway.
+/// nothing was tracked. Stops at [`MAX_COLUMNS`] + 1 slots: enough for
+/// [`columns`] to say there are too many.
 pub(crate) fn slots(
     first: NaiveDate,
     last: NaiveDate,
@@ -429,7 +429,9 @@ mod tests {
     fn nothing_or_too_much_is_said_so() {
         assert_eq!(columns(&[]), Chart::Empty);
         assert_eq!(columns(&hours(&[0.0, 0.0])), Chart::Empty);
-        assert_eq!(columns(&hours(&[1.0; 94])), Chart::TooMany(94));
+        assert_eq!(columns(&hours(&[1.0; 94])), Chart::TooMany);
+        // Too many whatever they hold: the slots stop before the time.
+        assert_eq!(columns(&hours(&[0.0; 94])), Chart::TooMany);
         assert!(matches!(columns(&hours(&[1.0; 93])), Chart::Columns(_)));
         assert_eq!(bars(&hours(&[0.0])), Chart::Empty);
     }

@@ -185,6 +185,9 @@ fn chart_of(r: &Report) -> Chart {
             .find(|row| row.key == key)
             .map_or(0, |row| row.seconds)
     };
+    if r.summary.rows.is_empty() {
+        return Chart::Empty;
+    }
     let (first, last) = r.calendar.days_of(&r.period);
     let day = |d: NaiveDate| d.format("%b %-d").to_string();
     match r.group_by {
