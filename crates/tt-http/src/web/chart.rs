@@ -29,8 +29,10 @@ pub(crate) const BAR_THICKNESS: f64 = 14.0;
 pub(crate) const MAX_COLUMNS: usize = 93;
 /// Projects or users drawn at most (the largest); the table lists all.
 pub(crate) const MAX_BARS: usize = 12;
-/// Characters of a bar's label before it is shortened.
+/// Characters of a bar's label before it is shortened: on a phone, and on
+/// a wide screen.
 const LABEL_CHARS: usize = 36;
+const WIDE_LABEL_CHARS: usize = 110;
 /// The widths, in pixels, a column chart is planned for: a wide screen's
 /// plot and a phone's (390 px less the page's margins and the axis).
 const WIDE_PX: usize = 1060;
@@ -112,7 +114,9 @@ pub(crate) struct Bars {
 /// widest bar.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Bar {
+    /// The label on a phone, and on a wide screen (the same when short).
     pub label: String,
+    pub wide_label: String,
     pub title: String,
     pub value: String,
     pub label_y: f64,
@@ -214,11 +218,11 @@ pub(crate) fn columns(data: &[Datum]) -> Chart {
     Chart::Columns(Columns { grid, columns })
 }
 
-fn shorten(label: &str) -> String {
-    if label.chars().count() <= LABEL_CHARS {
+fn shorten(label: &str, chars: usize) -> String {
+    if label.chars().count() <= chars {
         label.to_owned()
     } else {
-        let mut s: String = label.chars().take(LABEL_CHARS - 1).collect();
+        let mut s: String = label.chars().take(chars - 1).collect();
         s.push('…');
         s
     }
@@ -243,7 +247,8 @@ pub(crate) fn bars(data: &[Datum]) -> Chart {
             #[allow(clippy::cast_precision_loss)]
             let width = thousandth(d.seconds as f64 / max as f64 * 100.0).max(0.5);
             Bar {
-                label: shorten(&d.short),
+                label: shorten(&d.short, LABEL_CHARS),
+                wide_label: shorten(&d.short, WIDE_LABEL_CHARS),
                 title: format!("{}: {}", d.long, fmt_hm(d.seconds)),
                 value: fmt_hm(d.seconds),
                 label_y: row + 14.0,
@@ -489,7 +494,14 @@ mod tests {
         };
         assert_eq!(b.bars[0].label, "A project with a very long name ind…");
         assert_eq!(b.bars[0].label.chars().count(), 36);
+        assert_eq!(b.bars[0].wide_label, long);
         assert!(b.bars[0].title.starts_with("long A project"));
+        let longer = "x".repeat(200);
+        let Chart::Bars(b) = bars(&[datum(&longer, 60)]) else {
+            panic!("bars")
+        };
+        assert_eq!(b.bars[0].wide_label.chars().count(), 110);
+        assert!(b.bars[0].wide_label.ends_with("x…"));
     }
 
     #[test]

@@ -96,6 +96,8 @@ struct ReportsPage {
     everyone: bool,
     money: bool,
     narrowed: bool,
+    /// Rows are days (kept on one line); weeks and names may wrap.
+    time_rows: bool,
     chart: Chart,
     chart_title: String,
 }
@@ -118,9 +120,9 @@ fn group_label(g: GroupBy) -> &'static str {
 
 fn billable_label(b: BillableFilter) -> &'static str {
     match b {
-        BillableFilter::All => "Billable and not",
-        BillableFilter::Billable => "Billable only",
-        BillableFilter::NonBillable => "Non-billable only",
+        BillableFilter::All => "All",
+        BillableFilter::Billable => "Billable",
+        BillableFilter::NonBillable => "Non-billable",
     }
 }
 
@@ -279,6 +281,7 @@ async fn summary(
         everyone: user.user.is_admin(),
         money: tt_domain::may_see_money(&user.user),
         narrowed: false,
+        time_rows: false,
         chart: Chart::Empty,
         chart_title: String::new(),
     };
@@ -311,6 +314,7 @@ async fn summary(
     page.csv_href = csv_href(&r);
     page.money = r.money;
     page.narrowed = r.filter.is_narrowed();
+    page.time_rows = r.group_by == GroupBy::Day;
     page.rows = r
         .summary
         .rows
