@@ -39,12 +39,6 @@ impl GroupBy {
             GroupBy::Week => "week",
         }
     }
-
-    /// Whether rows follow each other in time (days, weeks) rather than
-    /// being things side by side (projects, users).
-    pub const fn is_time(self) -> bool {
-        matches!(self, GroupBy::Day | GroupBy::Week)
-    }
 }
 
 impl FromStr for GroupBy {
@@ -360,7 +354,6 @@ mod tests {
             assert_eq!(g.as_str().parse::<GroupBy>(), Ok(*g));
         }
         assert!("month".parse::<GroupBy>().is_err());
-        assert!(GroupBy::Week.is_time() && !GroupBy::User.is_time());
         assert_eq!(
             BillableFilter::ALL
                 .iter()

@@ -91,7 +91,10 @@ pub(crate) const BEARER: &str = "bearer";
     invoices::pdf,
     reports::summary,
     reports::entries_csv,
-))]
+), components(schemas(
+    // Named only by query parameters, which utoipa does not follow.
+    BillableName,
+)))]
 struct V1;
 
 /// The whole document: the API under `/api/v1` and the health endpoints.
