@@ -13,7 +13,7 @@ use tt_domain::{
     BillableFilter, Calendar, Client, ClientId, GroupBy, Period, Project, ProjectId, ReportInput,
     ReportKey, Summary, Tag, TimeEntry, User, UserId, effective_rate, may_see_money, summarize,
 };
-use tt_persistence::entries::{RatedEntry, ReportCriteria};
+use tt_persistence::entries::{EntryFilter, RatedEntry};
 use tt_persistence::{DbConnection, PersistenceError};
 
 use crate::{Actor, App, AppError, Result, events, input};
@@ -230,15 +230,15 @@ fn load(app: &App, actor: &Actor, filter: &ReportFilter) -> Result<(Vec<RatedEnt
     app.read(|c| {
         check_ids(c, filter, user)?;
         let default_currency = tt_persistence::company::load(c)?.default_currency;
-        let criteria = ReportCriteria {
-            period: filter.period,
+        let selection = EntryFilter {
             user,
-            client: filter.client,
+            period: Some(filter.period),
             project: filter.project,
-            tag: filter.tag.as_ref(),
+            client: filter.client,
+            tag: filter.tag.as_ref().map(|t| t.as_str().to_owned()),
             billable: filter.billable.flag(),
         };
-        let mut rated = tt_persistence::entries::rated_entries(c, &criteria)?;
+        let mut rated = tt_persistence::entries::rated_entries(c, &selection)?;
         for r in &mut rated {
             r.currency.get_or_insert(default_currency);
         }

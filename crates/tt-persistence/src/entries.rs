@@ -6,10 +6,11 @@
 //! concurrent transaction is never changed, whatever the caller checked.
 
 use chrono::{DateTime, Utc};
+use diesel::IntoSql;
 use diesel::prelude::*;
 use tt_domain::{
-    ClientId, HourlyRate, InvoiceId, Period, ProjectId, Tag, Tags, TaskId, Text, TimeEntry,
-    TimeEntryId, UserId,
+    ClientId, HourlyRate, InvoiceId, Period, ProjectId, Tags, TaskId, Text, TimeEntry, TimeEntryId,
+    UserId,
 };
 
 use crate::schema::{clients, projects, time_entries};
@@ -28,6 +29,8 @@ struct EntryRow {
     tags: String,
     billable: bool,
     invoice_id: Option<i64>,
+    updated_by: Option<i64>,
+    updated_at: Option<chrono::NaiveDateTime>,
 }
 
 impl EntryRow {
@@ -43,6 +46,13 @@ impl EntryRow {
             tags: Tags::from_stored(&self.tags),
             billable: self.billable,
             invoice_id: self.invoice_id.map(|i| id(i, InvoiceId::new)).transpose()?,
+            changed: match self.updated_at {
+                Some(at) => Some((
+                    self.updated_by.map(|u| id(u, UserId::new)).transpose()?,
+                    to_utc(at),
+                )),
+                None => None,
+            },
         })
     }
 }
@@ -174,23 +184,205 @@ pub fn list(
         .collect()
 }
 
-/// Replaces an unbilled entry's times and fields; returns whether it was
-/// changed (`false`: it is gone or was billed meanwhile).
+/// Which entries a list shows: a user's (or everybody's), narrowed.
+#[derive(Debug, Clone, Default)]
+pub struct EntryFilter {
+    /// Whose entries; `None`: everybody's.
+    pub user: Option<UserId>,
+    /// Started in this period.
+    pub period: Option<Period>,
+    /// On this project.
+    pub project: Option<ProjectId>,
+    /// On a project of this client.
+    pub client: Option<ClientId>,
+    /// Carrying this tag (exactly).
+    pub tag: Option<String>,
+    /// Billable or not.
+    pub billable: Option<bool>,
+}
+
+/// Applies an [`EntryFilter`] to a boxed query over entries joined with
+/// their projects.
+macro_rules! narrowed {
+    ($q:expr, $f:expr) => {{
+        let f: &EntryFilter = $f;
+        let mut q = $q;
+        if let Some(u) = f.user {
+            q = q.filter(time_entries::user_id.eq(u.get()));
+        }
+        if let Some(p) = f.period {
+            q = q
+                .filter(time_entries::start_time.ge(to_naive(p.from())))
+                .filter(time_entries::start_time.lt(to_naive(p.to())));
+        }
+        if let Some(p) = f.project {
+            q = q.filter(time_entries::project_id.eq(p.get()));
+        }
+        if let Some(c) = f.client {
+            q = q.filter(projects::client_id.eq(c.get()));
+        }
+        if let Some(b) = f.billable {
+            q = q.filter(time_entries::billable.eq(b));
+        }
+        if let Some(tag) = &f.tag {
+            // Stored as `a,b,c`: look for `,tag,` in `,a,b,c,`.
+            let escaped = tag
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            q = q.filter(
+                ",".into_sql::<diesel::sql_types::Text>()
+                    .concat(time_entries::tags)
+                    .concat(",")
+                    .like(format!("%,{escaped},%"))
+                    .escape('\\'),
+            );
+        }
+        q
+    }};
+}
+
+/// One page of the entries `f` selects, newest first.
+pub fn search(
+    conn: &mut DbConnection,
+    f: &EntryFilter,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<TimeEntry>> {
+    let q = time_entries::table
+        .inner_join(projects::table)
+        .select(EntryRow::as_select())
+        .order((time_entries::start_time.desc(), time_entries::id.desc()))
+        .offset(offset)
+        .limit(limit)
+        .into_boxed();
+    narrowed!(q, f)
+        .load(conn)?
+        .into_iter()
+        .map(EntryRow::into_domain)
+        .collect()
+}
+
+/// When an entry started and ended (`None`: running).
+pub type Span = (DateTime<Utc>, Option<DateTime<Utc>>);
+
+/// The start and end of every entry `f` selects (for totals by day and
+/// week, and the count), newest first.
+pub fn search_spans(conn: &mut DbConnection, f: &EntryFilter) -> Result<Vec<Span>> {
+    let q = time_entries::table
+        .inner_join(projects::table)
+        .select((time_entries::start_time, time_entries::end_time))
+        .order((time_entries::start_time.desc(), time_entries::id.desc()))
+        .into_boxed();
+    let rows: Vec<(chrono::NaiveDateTime, Option<chrono::NaiveDateTime>)> =
+        narrowed!(q, f).load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(s, e)| (to_utc(s), e.map(to_utc)))
+        .collect())
+}
+
+/// Replaces an unbilled entry's times and fields, recording who changed
+/// it and when; returns whether it was changed (`false`: it is gone or
+/// was billed meanwhile).
 pub fn update(
     conn: &mut DbConnection,
     entry: TimeEntryId,
     start: DateTime<Utc>,
     end: Option<DateTime<Utc>>,
     f: &EntryFields,
+    by: UserId,
 ) -> Result<bool> {
     let n = diesel::update(
         time_entries::table
             .find(entry.get())
             .filter(time_entries::invoice_id.is_null()),
     )
-    .set(EntryValues::new(start, end, f))
+    .set((
+        EntryValues::new(start, end, f),
+        time_entries::updated_by.eq(Some(by.get())),
+        time_entries::updated_at.eq(Some(to_naive(now()))),
+    ))
     .execute(conn)?;
     Ok(n == 1)
+}
+
+/// Corrects a running timer's start and fields; returns whether it was
+/// still running (`false`: stopped or deleted meanwhile).
+pub fn update_running(
+    conn: &mut DbConnection,
+    entry: TimeEntryId,
+    start: DateTime<Utc>,
+    f: &EntryFields,
+) -> Result<bool> {
+    let n = diesel::update(
+        time_entries::table
+            .find(entry.get())
+            .filter(time_entries::end_time.is_null()),
+    )
+    .set(EntryValues::new(start, None, f))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// The earliest of the user's entries (other than `except`) that shares
+/// time with `start..end`: a running entry goes on, so all time after its
+/// start is taken; touching ends (one ends at 10:00, the next starts at
+/// 10:00) do not overlap.
+pub fn first_overlapping(
+    conn: &mut DbConnection,
+    user: UserId,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    except: Option<TimeEntryId>,
+) -> Result<Option<TimeEntry>> {
+    let mut q = time_entries::table
+        .filter(time_entries::user_id.eq(user.get()))
+        .filter(time_entries::start_time.lt(to_naive(end)))
+        .filter(
+            time_entries::end_time
+                .gt(to_naive(start))
+                .or(time_entries::end_time.is_null()),
+        )
+        .select(EntryRow::as_select())
+        .order((time_entries::start_time.asc(), time_entries::id.asc()))
+        .into_boxed();
+    if let Some(id) = except {
+        q = q.filter(time_entries::id.ne(id.get()));
+    }
+    q.first(conn)
+        .optional()?
+        .map(EntryRow::into_domain)
+        .transpose()
+}
+
+/// The project and task of the user's latest entries, newest first, each
+/// combination once: what they will most likely track next.
+pub fn recent_work(
+    conn: &mut DbConnection,
+    user: UserId,
+    limit: usize,
+) -> Result<Vec<(ProjectId, Option<TaskId>)>> {
+    let rows: Vec<(i64, Option<i64>)> = time_entries::table
+        .filter(time_entries::user_id.eq(user.get()))
+        .order((time_entries::start_time.desc(), time_entries::id.desc()))
+        .select((time_entries::project_id, time_entries::task_id))
+        .limit(200)
+        .load(conn)?;
+    let mut seen = Vec::new();
+    for (p, t) in rows {
+        let combo = (
+            id(p, ProjectId::new)?,
+            t.map(|t| id(t, TaskId::new)).transpose()?,
+        );
+        if !seen.contains(&combo) {
+            seen.push(combo);
+            if seen.len() == limit {
+                break;
+            }
+        }
+    }
+    Ok(seen)
 }
 
 /// Deletes an unbilled entry; returns whether it was deleted.
@@ -232,61 +424,13 @@ fn rate(cents: Option<i64>) -> Result<Option<HourlyRate>> {
         .transpose()
 }
 
-/// Which finished entries a report reads: those that started in `period`,
-/// narrowed by each criterion that is set (all of them must hold).
-#[derive(Debug, Clone)]
-pub struct ReportCriteria<'a> {
-    /// When they started.
-    pub period: Period,
-    /// Whose (`None`: everybody's).
-    pub user: Option<UserId>,
-    /// Of projects of this client.
-    pub client: Option<ClientId>,
-    /// Of this project.
-    pub project: Option<ProjectId>,
-    /// Carrying this tag.
-    pub tag: Option<&'a Tag>,
-    /// With this billable flag (`None`: either).
-    pub billable: Option<bool>,
-}
-
-impl<'a> ReportCriteria<'a> {
-    /// Everybody's finished entries of `period`.
-    pub fn period(period: Period) -> Self {
-        ReportCriteria {
-            period,
-            user: None,
-            client: None,
-            project: None,
-            tag: None,
-            billable: None,
-        }
-    }
-}
-
-/// `%` and `_` match anything in a LIKE pattern; `\` escapes them.
-fn like_literal(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// Finished entries matching `criteria`, for reports, oldest first.
-pub fn rated_entries(
-    conn: &mut DbConnection,
-    criteria: &ReportCriteria<'_>,
-) -> Result<Vec<RatedEntry>> {
-    let period = criteria.period;
-    let mut q = time_entries::table
+/// The finished entries `f` selects, for reports, oldest first. A tag
+/// matches exactly on both databases (LIKE ignores ASCII letter case on
+/// SQLite; what it lets through is checked here).
+pub fn rated_entries(conn: &mut DbConnection, f: &EntryFilter) -> Result<Vec<RatedEntry>> {
+    let q = time_entries::table
         .inner_join(projects::table.left_join(clients::table))
         .filter(time_entries::end_time.is_not_null())
-        .filter(time_entries::start_time.ge(to_naive(period.from())))
-        .filter(time_entries::start_time.lt(to_naive(period.to())))
         .select((
             EntryRow::as_select(),
             projects::hourly_rate_cents,
@@ -295,38 +439,14 @@ pub fn rated_entries(
         ))
         .order((time_entries::start_time.asc(), time_entries::id.asc()))
         .into_boxed();
-    if let Some(u) = criteria.user {
-        q = q.filter(time_entries::user_id.eq(u.get()));
-    }
-    if let Some(c) = criteria.client {
-        q = q.filter(projects::client_id.eq(c.get()));
-    }
-    if let Some(p) = criteria.project {
-        q = q.filter(time_entries::project_id.eq(p.get()));
-    }
-    if let Some(b) = criteria.billable {
-        q = q.filter(time_entries::billable.eq(b));
-    }
-    if let Some(tag) = criteria.tag {
-        // Tags are stored comma-separated: `,a,b,` contains `,a,`. LIKE
-        // ignores ASCII letter case on SQLite, so the exact test below
-        // keeps both databases to one answer.
-        let wrapped = ","
-            .into_sql::<diesel::sql_types::Text>()
-            .concat(time_entries::tags)
-            .concat(",");
-        q = q.filter(
-            wrapped
-                .like(format!("%,{},%", like_literal(tag.as_str())))
-                .escape('\\'),
-        );
-    }
     type Row = (EntryRow, Option<i64>, Option<i64>, Option<String>);
-    let rows: Vec<Row> = q.load(conn)?;
+    let rows: Vec<Row> = narrowed!(q, f).load(conn)?;
     let mut rated = Vec::with_capacity(rows.len());
     for (row, project_rate, client_rate, currency) in rows {
         let entry = row.into_domain()?;
-        if criteria.tag.is_some_and(|t| !entry.tags.contains(t)) {
+        if let Some(tag) = &f.tag
+            && !entry.tags.as_slice().contains(tag)
+        {
             continue;
         }
         rated.push(RatedEntry {

@@ -141,6 +141,8 @@ diesel::table! {
         billable -> Bool,
         invoice_id -> Nullable<BigInt>,
         created_at -> Timestamp,
+        updated_by -> Nullable<BigInt>,
+        updated_at -> Nullable<Timestamp>,
     }
 }
 
@@ -174,6 +176,14 @@ diesel::table! {
         number_pattern -> Text,
         logo -> Nullable<Binary>,
         logo_type -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    telemetry_claims (name) {
+        name -> Text,
+        holder -> Text,
+        claimed_at -> Timestamp,
     }
 }
 

@@ -130,11 +130,21 @@ fn base_telemetry(shared: &Shared, heartbeat_due: bool) {
                 }
             )
         });
-    if owed {
+    let now = SystemTime::now();
+    // Replicas of one installation take turns: only the one whose claim
+    // succeeds sends (the store decides, so restarts count too).
+    if owed && shared.identity.claim_first_seen(now) {
         shared.enqueue_base(BaseKind::FirstSeen);
     }
     if heartbeat_due {
-        shared.enqueue_base(BaseKind::Heartbeat);
+        if shared
+            .identity
+            .claim_heartbeat(now, shared.settings.heartbeat_interval)
+        {
+            shared.enqueue_base(BaseKind::Heartbeat);
+        } else {
+            tracing::debug!("heartbeat of this interval already sent by another process");
+        }
     }
 }
 

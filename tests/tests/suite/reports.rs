@@ -616,9 +616,11 @@ fn the_chart_draws_a_bar_per_group(app: &TestApp) {
     );
     assert!(body.contains("<title>Tue 2026-03-10: 0:45</title>"));
     assert_eq!(body.matches("class=\"chart-tick").count(), 10);
-    // No inline style anywhere: the page's CSP forbids it.
+    // No inline style anywhere (the page's CSP forbids it), and the chart
+    // needs no script.
     assert!(!body.contains("style="));
-    assert!(!body.contains("<script"));
+    let figure = &body[body.find("<figure").unwrap()..body.find("</figure>").unwrap()];
+    assert!(!figure.contains("script"), "{figure}");
     // By project: one bar per project with time, largest first.
     let page = boss.get(&format!("/reports?{MARCH}&group_by=project"));
     assert_eq!(page.body.matches("<rect class=\"chart-bar\"").count(), 4);

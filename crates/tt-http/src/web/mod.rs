@@ -58,6 +58,7 @@ mod reports;
 mod session;
 mod setup;
 mod tasks;
+mod timer;
 mod view;
 
 use actix_web::error::{PathError, QueryPayloadError, UrlencodedError};
@@ -78,6 +79,7 @@ pub fn route_table() -> Vec<RouteDef> {
         session::ROUTES,
         setup::ROUTES,
         dashboard::ROUTES,
+        timer::ROUTES,
         entries::ROUTES,
         clients::ROUTES,
         projects::ROUTES,
@@ -110,6 +112,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     .configure(session::configure)
     .configure(setup::configure)
     .configure(dashboard::configure)
+    .configure(timer::configure)
     .configure(entries::configure)
     .configure(clients::configure)
     .configure(projects::configure)
