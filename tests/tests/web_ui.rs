@@ -378,11 +378,13 @@ fn manual_entries_edit_reports_and_csv() {
     let r = b.get("/reports?from=2024-03-01&to=2024-03-31&group_by=project");
     assert_eq!(r.status, 200);
     assert!(r.body.contains("Support"));
-    assert!(r.body.contains("2.00"));
-    assert!(r.body.contains("200.00"));
+    assert!(r.body.contains("<td class=\"num\">2:00</td>"), "{}", r.body);
+    // Hours, not money, for a regular user.
+    assert!(!r.body.contains("200.00"));
+    assert!(!r.body.contains("Billable amount"));
     assert!(
         r.body
-            .contains("/reports/entries.csv?from=2024-03-01&#38;to=2024-03-31")
+            .contains("/reports/entries.csv?from=2024-03-01&#38;to=2024-03-31\"")
     );
     let bad = b.get("/reports?from=someday");
     assert_eq!(bad.status, 422);

@@ -315,6 +315,7 @@ pub fn summary_viewed(group_by: GroupBy, period: Period) -> Event {
             GroupBy::Project => tv::ReportGroupBy::Project,
             GroupBy::User => tv::ReportGroupBy::User,
             GroupBy::Day => tv::ReportGroupBy::Day,
+            GroupBy::Week => tv::ReportGroupBy::Week,
         },
         range_days: tv::Count::new(u64::try_from(days).unwrap_or(0)),
     }

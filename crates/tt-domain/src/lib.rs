@@ -32,7 +32,7 @@ pub use invoicing::{
     Price, Quantity, Totals, check_footer, check_party,
 };
 pub use money::{HourlyRate, Money, TaxRate};
-pub use report::{GroupBy, ReportInput, ReportKey, ReportRow, Summary, summarize};
+pub use report::{BillableFilter, GroupBy, ReportInput, ReportKey, ReportRow, Summary, summarize};
 pub use rules::*;
 pub use values::*;
 

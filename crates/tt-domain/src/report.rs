@@ -1,4 +1,5 @@
-//! Report aggregation: totals by project, user or day over a period.
+//! Report aggregation: totals by project, user, day or week over a period,
+//! and which entries a report takes (billable, non-billable or both).
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
@@ -19,11 +20,15 @@ pub enum GroupBy {
     User,
     /// One row per local day on which the entry started.
     Day,
+    /// One row per week (of the reader's calendar) in which the entry
+    /// started, keyed by the week's first day.
+    Week,
 }
 
 impl GroupBy {
     /// Every grouping, in a stable order.
-    pub const ALL: &'static [GroupBy] = &[GroupBy::Project, GroupBy::User, GroupBy::Day];
+    pub const ALL: &'static [GroupBy] =
+        &[GroupBy::Project, GroupBy::User, GroupBy::Day, GroupBy::Week];
 
     /// The name used in query strings.
     pub const fn as_str(self) -> &'static str {
@@ -31,6 +36,7 @@ impl GroupBy {
             GroupBy::Project => "project",
             GroupBy::User => "user",
             GroupBy::Day => "day",
+            GroupBy::Week => "week",
         }
     }
 }
@@ -43,11 +49,66 @@ impl FromStr for GroupBy {
             "project" => Ok(GroupBy::Project),
             "user" => Ok(GroupBy::User),
             "day" => Ok(GroupBy::Day),
+            "week" => Ok(GroupBy::Week),
             _ => Err(DomainError::invalid(
                 "group_by",
-                "must be one of: project, user, day",
+                "must be one of: project, user, day, week",
             )),
         }
+    }
+}
+
+/// Which entries a report takes by their billable flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum BillableFilter {
+    /// Billable and non-billable alike.
+    #[default]
+    All,
+    /// Billable entries only.
+    Billable,
+    /// Non-billable entries only.
+    NonBillable,
+}
+
+impl BillableFilter {
+    /// Every choice, in the order offered.
+    pub const ALL: &'static [BillableFilter] = &[
+        BillableFilter::All,
+        BillableFilter::Billable,
+        BillableFilter::NonBillable,
+    ];
+
+    /// The name used in query strings.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            BillableFilter::All => "all",
+            BillableFilter::Billable => "billable",
+            BillableFilter::NonBillable => "non_billable",
+        }
+    }
+
+    /// The entries' billable flag this asks for (`None`: either).
+    pub const fn flag(self) -> Option<bool> {
+        match self {
+            BillableFilter::All => None,
+            BillableFilter::Billable => Some(true),
+            BillableFilter::NonBillable => Some(false),
+        }
+    }
+}
+
+impl FromStr for BillableFilter {
+    type Err = DomainError;
+
+    fn from_str(s: &str) -> Result<Self, DomainError> {
+        BillableFilter::ALL
+            .iter()
+            .copied()
+            .find(|b| b.as_str() == s)
+            .ok_or(DomainError::invalid(
+                "billable",
+                "must be one of: all, billable, non_billable",
+            ))
     }
 }
 
@@ -79,6 +140,8 @@ pub enum ReportKey {
     User(UserId),
     /// A local day.
     Day(NaiveDate),
+    /// A week, by its first day.
+    Week(NaiveDate),
 }
 
 /// One row of a summary report.
@@ -123,7 +186,8 @@ impl ReportInput {
 }
 
 /// Sums entries into rows, sorted by key, and totals. Days are the local
-/// days of `calendar` on which the entries started.
+/// days of `calendar` on which the entries started; weeks start on its
+/// first weekday.
 pub fn summarize(
     entries: impl IntoIterator<Item = ReportInput>,
     group_by: GroupBy,
@@ -136,6 +200,7 @@ pub fn summarize(
             GroupBy::Project => ReportKey::Project(e.project_id),
             GroupBy::User => ReportKey::User(e.user_id),
             GroupBy::Day => ReportKey::Day(calendar.date_of(e.start)),
+            GroupBy::Week => ReportKey::Week(calendar.week_of(calendar.date_of(e.start))),
         };
         groups.entry(key).or_default().push(e);
         all.push(e);
@@ -243,5 +308,68 @@ mod tests {
         let d = |n| ReportKey::Day(chrono::NaiveDate::from_ymd_opt(2026, 3, n).expect("date"));
         assert_eq!(day_in("Asia/Kolkata"), d(2));
         assert_eq!(day_in("America/New_York"), d(1));
+    }
+
+    #[test]
+    fn weeks_start_on_the_readers_first_weekday() {
+        let p = ProjectId::new(1).expect("id");
+        let u = UserId::new(1).expect("id");
+        // Saturday 7, Sunday 8 and Monday 9 March 2026, at noon UTC.
+        let at = |d| ReportInput {
+            user_id: u,
+            project_id: p,
+            start: Utc
+                .with_ymd_and_hms(2026, 3, d, 12, 0, 0)
+                .single()
+                .expect("date"),
+            seconds: 3600,
+            billable: true,
+            rate: None,
+            currency: Currency::EUR,
+        };
+        let input = [at(7), at(8), at(9)];
+        let weeks = |start: crate::WeekStart| {
+            let cal = Calendar::new(crate::Zone::UTC, start);
+            summarize(input, GroupBy::Week, &cal)
+                .rows
+                .into_iter()
+                .map(|r| (r.key, r.seconds))
+                .collect::<Vec<_>>()
+        };
+        let w = |d| ReportKey::Week(NaiveDate::from_ymd_opt(2026, 3, d).expect("date"));
+        assert_eq!(
+            weeks(crate::WeekStart::Monday),
+            vec![(w(2), 7200), (w(9), 3600)]
+        );
+        assert_eq!(
+            weeks(crate::WeekStart::Sunday),
+            vec![(w(1), 3600), (w(8), 7200)]
+        );
+        assert_eq!(weeks(crate::WeekStart::Saturday), vec![(w(7), 10800)]);
+    }
+
+    #[test]
+    fn grouping_and_billable_names() {
+        for g in GroupBy::ALL {
+            assert_eq!(g.as_str().parse::<GroupBy>(), Ok(*g));
+        }
+        assert!("month".parse::<GroupBy>().is_err());
+        assert_eq!(
+            BillableFilter::ALL
+                .iter()
+                .map(|b| (b.as_str(), b.flag()))
+                .collect::<Vec<_>>(),
+            vec![
+                ("all", None),
+                ("billable", Some(true)),
+                ("non_billable", Some(false))
+            ]
+        );
+        for b in BillableFilter::ALL {
+            assert_eq!(b.as_str().parse::<BillableFilter>(), Ok(*b));
+        }
+        for bad in ["", "yes", "true", "Billable", "non-billable"] {
+            assert!(bad.parse::<BillableFilter>().is_err(), "{bad:?}");
+        }
     }
 }

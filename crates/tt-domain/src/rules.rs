@@ -13,6 +13,13 @@ pub fn require_admin(actor: &User) -> Result<(), DomainError> {
     }
 }
 
+/// Money — hourly rates and what time is worth — is for administrators:
+/// they set the rates and send the invoices. Everybody else sees hours.
+/// Every surface that shows a rate or an amount asks this.
+pub fn may_see_money(actor: &User) -> bool {
+    actor.is_admin()
+}
+
 /// A time entry is visible to its owner and to administrators; to anybody
 /// else it does not exist.
 pub fn may_see_entry(actor: &User, entry: &TimeEntry) -> Result<(), DomainError> {

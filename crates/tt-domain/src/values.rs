@@ -250,7 +250,7 @@ impl Tags {
             if t.is_empty() {
                 continue;
             }
-            if t.chars().count() > 50 || t.contains(',') || t.chars().any(char::is_control) {
+            if !Tag::is_valid(t) {
                 return Err(DomainError::invalid(
                     "tags",
                     "each tag must be at most 50 characters, without commas",
@@ -285,6 +285,44 @@ impl Tags {
     /// The tags.
     pub fn as_slice(&self) -> &[String] {
         &self.0
+    }
+}
+
+/// One tag, as a report filters by it: 1–50 characters, no commas, the
+/// same rule each of [`Tags`] follows.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Tag(String);
+
+impl Tag {
+    /// Parses one tag (surrounding blanks dropped).
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let t = raw.trim();
+        if t.is_empty() {
+            return Err(DomainError::invalid("tag", "must not be empty"));
+        }
+        if !Self::is_valid(t) {
+            return Err(DomainError::invalid(
+                "tag",
+                "must be one tag of at most 50 characters, without commas",
+            ));
+        }
+        Ok(Self(t.to_owned()))
+    }
+
+    fn is_valid(t: &str) -> bool {
+        t.chars().count() <= 50 && !t.contains(',') && !t.chars().any(char::is_control)
+    }
+
+    /// The tag.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Tags {
+    /// Whether `tag` is one of these (exactly, letter case included).
+    pub fn contains(&self, tag: &Tag) -> bool {
+        self.0.iter().any(|t| t == tag.as_str())
     }
 }
 
@@ -626,6 +664,14 @@ mod tests {
         assert_eq!(t.to_stored(), "a,b");
         assert_eq!(Tags::from_stored("a,b"), t);
         assert!(Tags::parse(&["x,y"]).is_err());
+        let tag = Tag::parse(" b ").expect("tag");
+        assert_eq!(tag.as_str(), "b");
+        assert!(t.contains(&tag));
+        assert!(!t.contains(&Tag::parse("B").expect("tag")));
+        for bad in ["", "  ", "x,y", &"z".repeat(51), "a\nb"] {
+            assert!(Tag::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(Tag::parse(&"z".repeat(50)).is_ok());
     }
 
     #[test]

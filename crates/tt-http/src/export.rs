@@ -9,7 +9,7 @@ use actix_web::http::header;
 use serde::Serialize;
 use std::collections::HashMap;
 use tt_app::export::UserData;
-use tt_app::reports::EntryListing;
+use tt_app::reports::{EntryListing, ReportFilter};
 
 use chrono::{DateTime, Utc};
 use tt_domain::{BillableHours, Calendar, ProjectId, TimeEntry, UserId};
@@ -156,15 +156,17 @@ pub(crate) fn cell(s: &str) -> String {
     out
 }
 
-/// The CSV download of a period's finished entries (the API and the
-/// reports page): the actor's own, or everybody's for an administrator.
+/// The CSV download of the finished entries a report filter takes (the
+/// API and the reports page): the actor's own, or everybody's (or one
+/// user's) for an administrator.
 pub(crate) async fn entries_csv_response(
     state: &AppState,
     actor: tt_app::Actor,
-    period: tt_domain::Period,
+    filter: ReportFilter,
 ) -> Result<HttpResponse, HttpError> {
+    let period = filter.period;
     let listing: EntryListing = state
-        .run(move |app| tt_app::reports::export_entries(app, &actor, period))
+        .run(move |app| tt_app::reports::export_entries(app, &actor, &filter))
         .await?;
     // Finished entries only, so `now` plays no part.
     let bytes = entries_csv(

@@ -424,18 +424,13 @@ fn rate(cents: Option<i64>) -> Result<Option<HourlyRate>> {
         .transpose()
 }
 
-/// Finished entries that started in `period`, for reports: of one user, or
-/// of everybody when `user` is `None`. Oldest first.
-pub fn rated_entries(
-    conn: &mut DbConnection,
-    user: Option<UserId>,
-    period: Period,
-) -> Result<Vec<RatedEntry>> {
-    let mut q = time_entries::table
+/// The finished entries `f` selects, for reports, oldest first. A tag
+/// matches exactly on both databases (LIKE ignores ASCII letter case on
+/// SQLite; what it lets through is checked here).
+pub fn rated_entries(conn: &mut DbConnection, f: &EntryFilter) -> Result<Vec<RatedEntry>> {
+    let q = time_entries::table
         .inner_join(projects::table.left_join(clients::table))
         .filter(time_entries::end_time.is_not_null())
-        .filter(time_entries::start_time.ge(to_naive(period.from())))
-        .filter(time_entries::start_time.lt(to_naive(period.to())))
         .select((
             EntryRow::as_select(),
             projects::hourly_rate_cents,
@@ -444,21 +439,24 @@ pub fn rated_entries(
         ))
         .order((time_entries::start_time.asc(), time_entries::id.asc()))
         .into_boxed();
-    if let Some(u) = user {
-        q = q.filter(time_entries::user_id.eq(u.get()));
-    }
     type Row = (EntryRow, Option<i64>, Option<i64>, Option<String>);
-    let rows: Vec<Row> = q.load(conn)?;
-    rows.into_iter()
-        .map(|(row, project_rate, client_rate, currency)| {
-            Ok(RatedEntry {
-                entry: row.into_domain()?,
-                project_rate: rate(project_rate)?,
-                client_rate: rate(client_rate)?,
-                currency: currency.as_deref().map(crate::currency).transpose()?,
-            })
-        })
-        .collect()
+    let rows: Vec<Row> = narrowed!(q, f).load(conn)?;
+    let mut rated = Vec::with_capacity(rows.len());
+    for (row, project_rate, client_rate, currency) in rows {
+        let entry = row.into_domain()?;
+        if let Some(tag) = &f.tag
+            && !entry.tags.as_slice().contains(tag)
+        {
+            continue;
+        }
+        rated.push(RatedEntry {
+            entry,
+            project_rate: rate(project_rate)?,
+            client_rate: rate(client_rate)?,
+            currency: currency.as_deref().map(crate::currency).transpose()?,
+        });
+    }
+    Ok(rated)
 }
 
 /// Seconds tracked by `user` in entries that started in `[from, to)`, a

@@ -13,6 +13,7 @@ mod invoices;
 mod migrations;
 mod openapi;
 mod privacy_rights;
+mod reports;
 mod sessions;
 mod surfaces;
 mod time_zones;

@@ -2,7 +2,8 @@
 //! credentials; every operation it lists is routed (a secured one answers an
 //! anonymous call with 401 from its handler's `ApiUser`, where a route miss
 //! would be the API's 404); no method it leaves out is routed; and every
-//! actix route attribute of the API's handlers is in it.
+//! actix route attribute of the API's handlers is in it; and every schema
+//! it refers to is defined.
 
 use std::collections::BTreeSet;
 
@@ -94,6 +95,38 @@ fn document_matches_the_routes(app: &TestApp) {
 
     // Every route attribute of the API's handlers is documented.
     assert_eq!(route_attributes(), pairs);
+
+    // Every schema the document refers to is in it (query parameters'
+    // named types too, which the generator does not collect by itself).
+    let mut refs = BTreeSet::new();
+    collect_refs(&doc, &mut refs);
+    for r in &refs {
+        let name = r.trim_start_matches("#/components/schemas/");
+        if r.starts_with("#/components/schemas/") {
+            assert!(
+                doc["components"]["schemas"].get(name).is_some(),
+                "{r} is referred to but not defined"
+            );
+        }
+    }
+    assert!(refs.contains("#/components/schemas/BillableFilter"));
+}
+
+fn collect_refs(v: &Value, out: &mut BTreeSet<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, v) in map {
+                match (k.as_str(), v) {
+                    ("$ref", Value::String(r)) => {
+                        out.insert(r.clone());
+                    }
+                    _ => collect_refs(v, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
+        _ => {}
+    }
 }
 
 /// An anonymous call with `1` for every id and an empty JSON object as body.

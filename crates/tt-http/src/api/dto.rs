@@ -5,7 +5,7 @@ use serde::Serialize;
 use tt_app::input::id as id_of;
 use tt_domain::{
     Calendar, Client, ClientId, Comment, CommentTarget, Invoice, Party, Project, ProjectId, Task,
-    TaskId, TimeEntry, User, UserId,
+    TaskId, TimeEntry, User, UserId, may_see_money,
 };
 use utoipa::ToSchema;
 
@@ -109,8 +109,11 @@ pub(crate) struct ClientDto {
     name: String,
     #[schema(required)]
     email: Option<String>,
-    #[schema(required, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
-    default_hourly_rate: Option<String>,
+    /// The client's default hourly rate, `null` when it has none.
+    /// **Administrators only:** absent for other users, who see no money.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
+    default_hourly_rate: Option<Option<String>>,
     archived: bool,
     /// Postal address printed on invoices (lines separated by `\n`).
     address: String,
@@ -121,13 +124,16 @@ pub(crate) struct ClientDto {
     currency: &'static str,
 }
 
-impl From<&Client> for ClientDto {
-    fn from(c: &Client) -> Self {
+impl ClientDto {
+    /// A client as `reader` may see it: its rate only for those who may
+    /// see money ([`tt_domain::may_see_money`]).
+    pub(crate) fn new(c: &Client, reader: &User) -> Self {
         ClientDto {
             id: c.id.get(),
             name: c.name.to_string(),
             email: c.email.as_ref().map(|e| e.as_str().to_owned()),
-            default_hourly_rate: c.default_hourly_rate.map(|r| r.per_hour().to_string()),
+            default_hourly_rate: may_see_money(reader)
+                .then(|| c.default_hourly_rate.map(|r| r.per_hour().to_string())),
             archived: c.archived,
             address: c.address.clone(),
             tax_id: c.tax_id.clone(),
@@ -146,20 +152,27 @@ pub(crate) struct ProjectDto {
     name: String,
     description: String,
     billable: bool,
-    #[schema(required, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
-    hourly_rate: Option<String>,
+    /// The project's own hourly rate, `null` when it bills at its
+    /// client's default. **Administrators only:** absent for other users,
+    /// who see no money.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
+    hourly_rate: Option<Option<String>>,
     archived: bool,
 }
 
-impl From<&Project> for ProjectDto {
-    fn from(p: &Project) -> Self {
+impl ProjectDto {
+    /// A project as `reader` may see it: its rate only for those who may
+    /// see money ([`tt_domain::may_see_money`]).
+    pub(crate) fn new(p: &Project, reader: &User) -> Self {
         ProjectDto {
             id: p.id.get(),
             client_id: p.client_id.map(ClientId::get),
             name: p.name.to_string(),
             description: p.description.as_str().to_owned(),
             billable: p.billable,
-            hourly_rate: p.hourly_rate.map(|r| r.per_hour().to_string()),
+            hourly_rate: may_see_money(reader)
+                .then(|| p.hourly_rate.map(|r| r.per_hour().to_string())),
             archived: p.archived,
         }
     }

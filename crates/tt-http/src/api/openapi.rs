@@ -12,7 +12,7 @@ use std::sync::LazyLock;
 use actix_web::http::Method;
 use actix_web::http::header;
 use actix_web::{HttpResponse, ResponseError, get};
-use tt_domain::{GroupBy, InvoiceStatus, Role, TaskStatus};
+use tt_domain::{BillableFilter, GroupBy, InvoiceStatus, Role, TaskStatus};
 use utoipa::openapi::content::ContentBuilder;
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::response::{Response, ResponseBuilder};
@@ -93,7 +93,10 @@ pub(crate) const BEARER: &str = "bearer";
     invoices::pdf,
     reports::summary,
     reports::entries_csv,
-))]
+), components(schemas(
+    // Named only by query parameters, which utoipa does not follow.
+    BillableName,
+)))]
 struct V1;
 
 /// The whole document: the API under `/api/v1` and the health endpoints.
@@ -394,4 +397,6 @@ string_enum! {
     InvoiceStatusName = "InvoiceStatus", InvoiceStatus::ALL.iter().map(|s| s.as_str());
     /// How a summary report groups its rows.
     GroupByName = "GroupBy", GroupBy::ALL.iter().map(|g| g.as_str());
+    /// Which entries a report takes by their billable flag.
+    BillableName = "BillableFilter", BillableFilter::ALL.iter().map(|b| b.as_str());
 }

@@ -105,12 +105,16 @@ struct CommentQuery {
 #[get("/clients")]
 async fn list_clients(
     state: web::Data<AppState>,
-    _user: ApiUser,
+    user: ApiUser,
     q: web::Query<ClientQuery>,
 ) -> Result<HttpResponse, HttpError> {
     let all = q.include_archived;
     let list = state.run(move |app| catalog::clients(app, all)).await?;
-    Ok(HttpResponse::Ok().json(list.iter().map(ClientDto::from).collect::<Vec<_>>()))
+    Ok(HttpResponse::Ok().json(
+        list.iter()
+            .map(|c| ClientDto::new(c, &user.0))
+            .collect::<Vec<_>>(),
+    ))
 }
 
 /// Creates a client.
@@ -133,7 +137,7 @@ async fn create_client(
     let client = state
         .run(move |app| catalog::create_client(app, &actor, f))
         .await?;
-    Ok(HttpResponse::Created().json(ClientDto::from(&client)))
+    Ok(HttpResponse::Created().json(ClientDto::new(&client, &user.0)))
 }
 
 /// One client.
@@ -149,12 +153,12 @@ async fn create_client(
 #[get("/clients/{id}")]
 async fn get_client(
     state: web::Data<AppState>,
-    _user: ApiUser,
+    user: ApiUser,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, HttpError> {
     let id = path_id(path.into_inner(), ClientId::new)?;
     let client = state.run(move |app| catalog::client(app, id)).await?;
-    Ok(HttpResponse::Ok().json(ClientDto::from(&client)))
+    Ok(HttpResponse::Ok().json(ClientDto::new(&client, &user.0)))
 }
 
 /// Changes a client.
@@ -180,7 +184,7 @@ async fn update_client(
     let client = state
         .run(move |app| catalog::update_client(app, &actor, id, f))
         .await?;
-    Ok(HttpResponse::Ok().json(ClientDto::from(&client)))
+    Ok(HttpResponse::Ok().json(ClientDto::new(&client, &user.0)))
 }
 
 /// Deletes a client.
@@ -222,7 +226,7 @@ async fn delete_client(
 #[get("/projects")]
 async fn list_projects(
     state: web::Data<AppState>,
-    _user: ApiUser,
+    user: ApiUser,
     q: web::Query<ProjectQuery>,
 ) -> Result<HttpResponse, HttpError> {
     let all = q.include_archived;
@@ -233,7 +237,11 @@ async fn list_projects(
     let list = state
         .run(move |app| catalog::projects(app, client, all))
         .await?;
-    Ok(HttpResponse::Ok().json(list.iter().map(ProjectDto::from).collect::<Vec<_>>()))
+    Ok(HttpResponse::Ok().json(
+        list.iter()
+            .map(|p| ProjectDto::new(p, &user.0))
+            .collect::<Vec<_>>(),
+    ))
 }
 
 /// Creates a project.
@@ -256,7 +264,7 @@ async fn create_project(
     let project = state
         .run(move |app| catalog::create_project(app, &actor, f))
         .await?;
-    Ok(HttpResponse::Created().json(ProjectDto::from(&project)))
+    Ok(HttpResponse::Created().json(ProjectDto::new(&project, &user.0)))
 }
 
 /// One project.
@@ -272,12 +280,12 @@ async fn create_project(
 #[get("/projects/{id}")]
 async fn get_project(
     state: web::Data<AppState>,
-    _user: ApiUser,
+    user: ApiUser,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, HttpError> {
     let id = path_id(path.into_inner(), ProjectId::new)?;
     let project = state.run(move |app| catalog::project(app, id)).await?;
-    Ok(HttpResponse::Ok().json(ProjectDto::from(&project)))
+    Ok(HttpResponse::Ok().json(ProjectDto::new(&project, &user.0)))
 }
 
 /// Changes a project.
@@ -303,7 +311,7 @@ async fn update_project(
     let project = state
         .run(move |app| catalog::update_project(app, &actor, id, f))
         .await?;
-    Ok(HttpResponse::Ok().json(ProjectDto::from(&project)))
+    Ok(HttpResponse::Ok().json(ProjectDto::new(&project, &user.0)))
 }
 
 /// Deletes a project.

@@ -1,11 +1,12 @@
-//! Clients: everyone may look, admins create, edit and archive.
+//! Clients: everyone may look, admins create, edit and archive. Rates
+//! are shown only to those who may see money.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 use tt_app::catalog::ClientDetails;
-use tt_domain::{Client, ClientId};
+use tt_domain::{Client, ClientId, may_see_money};
 
 use super::forms::checked;
 use super::page::{FormProblem, Layout, Nav, done, form_problem, render_status};
@@ -84,8 +85,10 @@ struct ClientView {
     archived: bool,
 }
 
-impl From<&Client> for ClientView {
-    fn from(c: &Client) -> Self {
+impl ClientView {
+    /// A client for the page; its rate only for a reader who may see
+    /// money (`money`, from [`tt_domain::may_see_money`]).
+    fn new(c: &Client, money: bool) -> Self {
         ClientView {
             id: c.id.get(),
             name: c.name.to_string(),
@@ -96,6 +99,7 @@ impl From<&Client> for ClientView {
                 .unwrap_or_default(),
             rate: c
                 .default_hourly_rate
+                .filter(|_| money)
                 .map(|r| r.per_hour().to_string())
                 .unwrap_or_default(),
             archived: c.archived,
@@ -113,6 +117,7 @@ struct ListQuery {
 #[template(path = "clients.html")]
 struct ClientsPage {
     l: Layout,
+    money: bool,
     rows: Vec<ClientView>,
     show_archived: bool,
     form: ClientForm,
@@ -133,9 +138,11 @@ async fn show_list(
         Some(p) => (p.status, Some(p.message)),
         None => (StatusCode::OK, None),
     };
+    let money = may_see_money(&user.user);
     let page = ClientsPage {
         l: Layout::new(user, "Clients", Nav::Clients)?,
-        rows: clients.iter().map(ClientView::from).collect(),
+        money,
+        rows: clients.iter().map(|c| ClientView::new(c, money)).collect(),
         show_archived,
         form,
         error,

@@ -41,6 +41,7 @@ macro_rules! routes {
 
 mod admin;
 mod assets;
+mod chart;
 mod clients;
 mod comments;
 mod company;

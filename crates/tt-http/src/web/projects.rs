@@ -1,4 +1,5 @@
 //! Projects: everyone may look and comment, admins create and edit.
+//! Rates are shown only to those who may see money.
 
 use std::collections::HashMap;
 
@@ -7,7 +8,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 use tt_app::catalog::ProjectFields;
-use tt_domain::{ClientId, CommentTarget, Project, ProjectId};
+use tt_domain::{ClientId, CommentTarget, Project, ProjectId, may_see_money};
 
 use super::comments::{self, CommentView};
 use super::forms::{Opt, checked};
@@ -97,7 +98,9 @@ struct ProjectView {
     archived: bool,
 }
 
-fn project_view(p: &Project, client_names: &HashMap<ClientId, String>) -> ProjectView {
+/// A project for the page; its rate only for a reader who may see money
+/// (`money`, from [`tt_domain::may_see_money`]).
+fn project_view(p: &Project, client_names: &HashMap<ClientId, String>, money: bool) -> ProjectView {
     ProjectView {
         id: p.id.get(),
         name: p.name.to_string(),
@@ -110,6 +113,7 @@ fn project_view(p: &Project, client_names: &HashMap<ClientId, String>) -> Projec
         billable: p.billable,
         rate: p
             .hourly_rate
+            .filter(|_| money)
             .map(|r| r.per_hour().to_string())
             .unwrap_or_default(),
         archived: p.archived,
@@ -138,6 +142,7 @@ struct ListQuery {
 #[template(path = "projects.html")]
 struct ProjectsPage {
     l: Layout,
+    money: bool,
     rows: Vec<ProjectView>,
     show_archived: bool,
     client_filter: Option<String>,
@@ -163,11 +168,13 @@ async fn show_list(
         Some(p) => (p.status, Some(p.message)),
         None => (StatusCode::OK, None),
     };
+    let money = may_see_money(&user.user);
     let page = ProjectsPage {
         l: Layout::new(user, "Projects", Nav::Projects)?,
+        money,
         rows: projects
             .iter()
-            .map(|p| project_view(p, &client_names))
+            .map(|p| project_view(p, &client_names, money))
             .collect(),
         show_archived,
         client_filter: client.map(|c| client_names.get(&c).cloned().unwrap_or_default()),
@@ -234,6 +241,7 @@ fn project_id(raw: i64) -> Result<ProjectId, HttpError> {
 #[template(path = "project.html")]
 struct DetailPage {
     l: Layout,
+    money: bool,
     p: ProjectView,
     tasks: Vec<TaskView>,
     comments: Vec<CommentView>,
@@ -254,9 +262,11 @@ async fn detail(
     let (_, client_names) = clients(&state).await?;
     let tasks = task_views(&state, Some(id)).await?;
     let comments = comments::load(&state, &user, CommentTarget::Project(id)).await?;
+    let money = may_see_money(&user.user);
     let page = DetailPage {
         l: Layout::new(&user, project.name.as_str(), Nav::Projects)?,
-        p: project_view(&project, &client_names),
+        money,
+        p: project_view(&project, &client_names, money),
         tasks,
         comments,
         comment_field: "project_id",

@@ -379,7 +379,7 @@ mod tests {
             InvoiceStatus::NAMES,
             &["draft", "sent", "paid", "cancelled"]
         );
-        assert_eq!(ReportGroupBy::NAMES, &["project", "user", "day"]);
+        assert_eq!(ReportGroupBy::NAMES, &["project", "user", "day", "week"]);
     }
 
     #[test]

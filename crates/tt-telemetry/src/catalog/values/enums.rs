@@ -37,6 +37,8 @@ closed_enums! {
         User = "user",
         /// One row per day.
         Day = "day",
+        /// One row per week (the reader's first weekday).
+        Week = "week",
     }
 
     /// A user's role.
