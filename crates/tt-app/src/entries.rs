@@ -327,13 +327,8 @@ pub fn search(app: &App, actor: &Actor, q: &EntryQuery) -> Result<EntryPage> {
         n if n <= MAX_LIST as usize => n,
         _ => return Err(AppError::invalid("limit: must be between 1 and 5000")),
     };
-    let owner = match q.user {
-        Some(u) if u != actor.id() => {
-            tt_domain::require_admin(&actor.user).map_err(|_| AppError::NotFound)?;
-            u
-        }
-        _ => actor.id(),
-    };
+    let owner = q.user.unwrap_or(actor.id());
+    tt_domain::may_view_time_of(&actor.user, owner)?;
     let calendar = app.calendar_of(&actor.user);
     let filter = repo::EntryFilter {
         user: Some(owner),
@@ -346,8 +341,11 @@ pub fn search(app: &App, actor: &Actor, q: &EntryQuery) -> Result<EntryPage> {
     let at = now();
     let (spans, entries, pages, page) = app.read(|c| {
         if owner != actor.id() {
-            // Someone who does not exist has no entries to show.
-            tt_persistence::users::find(c, owner)?;
+            // A person who does not exist is a mistake worth saying.
+            tt_persistence::users::find(c, owner).map_err(|e| match e {
+                PersistenceError::NotFound => AppError::invalid("user_id: there is no such user"),
+                other => other.into(),
+            })?;
         }
         let spans = repo::search_spans(c, &filter)?;
         let pages = spans.len().div_ceil(per_page).max(1);

@@ -186,12 +186,10 @@ fn scope(actor: &Actor, filter: &ReportFilter) -> Result<Option<UserId>> {
     if actor.user.is_admin() {
         return Ok(filter.user);
     }
-    match filter.user {
-        Some(u) if u != actor.id() => Err(AppError::Forbidden(
-            "user_id: only an administrator may report on other people's time",
-        )),
-        _ => Ok(Some(actor.id())),
+    if let Some(u) = filter.user {
+        tt_domain::may_view_time_of(&actor.user, u)?;
     }
+    Ok(Some(actor.id()))
 }
 
 /// An id in a filter that names nothing is a mistake worth saying, not an

@@ -20,6 +20,19 @@ pub fn may_see_money(actor: &User) -> bool {
     actor.is_admin()
 }
 
+/// Whose time a list or report may show: one's own, and an
+/// administrator's anybody's. Naming someone else as a regular user is
+/// refused outright, whether that person exists or not.
+pub fn may_view_time_of(actor: &User, owner: crate::UserId) -> Result<(), DomainError> {
+    if owner == actor.id || actor.is_admin() {
+        Ok(())
+    } else {
+        Err(DomainError::Forbidden(
+            "only an administrator may see other people's time",
+        ))
+    }
+}
+
 /// A time entry is visible to its owner and to administrators; to anybody
 /// else it does not exist.
 pub fn may_see_entry(actor: &User, entry: &TimeEntry) -> Result<(), DomainError> {

@@ -76,9 +76,11 @@ pub fn establish(url: &str) -> Result<DbConnection, PersistenceError> {
                 SqliteConnection::establish(sqlite_path(url)).map_err(PersistenceError::Connect)?;
             // WAL lets readers proceed during a write; the busy timeout makes
             // concurrent writers wait instead of failing with SQLITE_BUSY.
+            // LIKE minds letter case, as on PostgreSQL (a tag filter is exact).
             conn.batch_execute(
                 "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
-                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
+                 PRAGMA case_sensitive_like = ON;",
             )?;
             Ok(DbConnection::Sqlite(conn))
         }

@@ -424,9 +424,7 @@ fn rate(cents: Option<i64>) -> Result<Option<HourlyRate>> {
         .transpose()
 }
 
-/// The finished entries `f` selects, for reports, oldest first. A tag
-/// matches exactly on both databases (LIKE ignores ASCII letter case on
-/// SQLite; what it lets through is checked here).
+/// The finished entries `f` selects, for reports, oldest first.
 pub fn rated_entries(conn: &mut DbConnection, f: &EntryFilter) -> Result<Vec<RatedEntry>> {
     let q = time_entries::table
         .inner_join(projects::table.left_join(clients::table))
@@ -444,11 +442,6 @@ pub fn rated_entries(conn: &mut DbConnection, f: &EntryFilter) -> Result<Vec<Rat
     let mut rated = Vec::with_capacity(rows.len());
     for (row, project_rate, client_rate, currency) in rows {
         let entry = row.into_domain()?;
-        if let Some(tag) = &f.tag
-            && !entry.tags.as_slice().contains(tag)
-        {
-            continue;
-        }
         rated.push(RatedEntry {
             entry,
             project_rate: rate(project_rate)?,

@@ -247,7 +247,7 @@ struct ListQuery {
     #[serde(default)]
     billable: Option<bool>,
     /// Whose entries (administrators; absent: yours; someone else's as a
-    /// regular user: 404).
+    /// regular user: 403).
     #[serde(default)]
     #[param(minimum = 1)]
     user_id: Option<i64>,
@@ -271,7 +271,7 @@ struct ListQuery {
     responses(
         (status = 200, description = "The entries, newest first", body = Vec<EntryDto>,
             headers(("X-Total-Count" = i64, description = "Entries matching in all"))),
-        Authed, Query, Missing,
+        Authed, Query, Restricted,
     ),
 )]
 #[get("/time-entries")]
