@@ -168,7 +168,7 @@ fn timer_start_and_stop_from_the_dashboard() {
     // No project chosen: the form again with the problem and the input.
     let p = b.submit("/timer/start", &[("project_id", ""), ("notes", "kept")]);
     assert_eq!(p.status, 422);
-    assert!(p.body.contains("Project_id: is required"));
+    assert!(p.body.contains("Project: is required"));
     assert!(p.body.contains("value=\"kept\""));
 
     // Stopping with nothing running is a flash, not an error page.
@@ -367,7 +367,7 @@ fn manual_entries_edit_reports_and_csv() {
         ],
     );
     assert_eq!(p.status, 422);
-    assert!(p.body.contains("must differ from start"));
+    assert!(p.body.contains("must differ from the start"));
     assert_eq!(
         alice.get(&format!("/api/v1/time-entries/{eid}")).1["duration_seconds"],
         7200,

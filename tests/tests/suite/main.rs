@@ -9,6 +9,7 @@ mod csv_exports;
 mod files;
 mod invoice_documents;
 mod invoices;
+mod messages;
 mod migrations;
 mod openapi;
 mod privacy_rights;
