@@ -581,6 +581,44 @@ fn stylesheet_is_embedded_and_cacheable() {
     assert!(css.body.contains("@media print"));
 }
 
+/// Every page links the SVG icon by its content hash; `/favicon.ico`,
+/// which browsers ask for on their own, leads to it, before setup too.
+#[test]
+fn favicon_is_linked_and_answered() {
+    let app = spawn_app();
+    app.create_user("boss", PASSWORD, true);
+    let signed_in = sign_in(&app, "boss");
+    let anonymous = Browser::new(&app.base);
+    let mut href = String::new();
+    for page in [
+        anonymous.get("/login"),
+        signed_in.get("/"),
+        signed_in.get("/help"),
+    ] {
+        let start = page
+            .body
+            .find("<link rel=\"icon\" type=\"image/svg+xml\" href=\"")
+            .expect("icon link")
+            + r#"<link rel="icon" type="image/svg+xml" href=""#.len();
+        let end = page.body[start..].find('"').unwrap() + start;
+        href = page.body[start..end].to_owned();
+        assert!(href.starts_with("/static/favicon.svg?v="), "{href}");
+    }
+    let icon = anonymous.get(&href);
+    assert_eq!(icon.status, 200);
+    assert_eq!(icon.header("content-type"), "image/svg+xml");
+    assert!(icon.header("cache-control").contains("immutable"));
+    assert!(icon.body.starts_with("<svg"), "{}", icon.body);
+
+    let ico = anonymous.get("/favicon.ico");
+    assert_eq!(ico.status, 301);
+    assert_eq!(ico.location(), href);
+
+    let fresh = tt_tests::spawn_fresh_app(tt_tests::Db::Sqlite, |_| {}).unwrap();
+    let before_setup = Browser::new(&fresh.base).get("/favicon.ico");
+    assert_eq!(before_setup.status, 301, "{}", before_setup.body);
+}
+
 #[test]
 fn tasks_and_comments() {
     let app = spawn_app();
