@@ -579,6 +579,11 @@ fn stylesheet_is_embedded_and_cacheable() {
     assert!(css.header("cache-control").contains("max-age=31536000"));
     assert!(css.body.contains(":focus-visible"));
     assert!(css.body.contains("@media print"));
+    // A dark palette for screens only: print stays light.
+    assert!(
+        css.body
+            .contains("@media screen and (prefers-color-scheme: dark)")
+    );
 }
 
 /// Every page links the SVG icon by its content hash; `/favicon.ico`,
