@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail, ensure};
 use serde_json::{Value, json};
-use tt_tests::{TestApp, spawn_app};
+use tt_tests::{Db, TestApp, spawn_app, spawn_fresh_app};
 
 use crate::webdriver::{Driver, Session};
 use crate::{PASSWORD, find_program, save};
@@ -59,7 +59,9 @@ fn every_page_passes_axe_in_light_and_dark_mode() {
     let axe = std::fs::read_to_string(&axe).unwrap();
     let started = Instant::now();
     let app = spawn_app();
-    let pages = seed(&app).unwrap();
+    // The first-run setup page, on an installation not set up yet.
+    let fresh = spawn_fresh_app(Db::Sqlite, |_| {}).unwrap();
+    let pages = seed(&app, &fresh).unwrap();
     let profile = tempfile::tempdir().unwrap();
     let driver = Driver::start(&chromedriver).unwrap();
     let browser = driver.session(&chromium, profile.path()).unwrap();
@@ -80,16 +82,17 @@ fn every_page_passes_axe_in_light_and_dark_mode() {
     }
 }
 
-/// A page to check: a short name for files, its path, and whether it is
-/// seen signed out.
+/// A page to check: a short name for files, its path and address, and
+/// whether it is seen signed out.
 struct Page {
     name: &'static str,
     path: String,
+    url: String,
     signed_out: bool,
 }
 
 /// Data that fills every table, and the pages to visit.
-fn seed(app: &TestApp) -> Result<Vec<Page>> {
+fn seed(app: &TestApp, fresh: &TestApp) -> Result<Vec<Page>> {
     app.create_user("boss", PASSWORD, true);
     app.create_user("alice", PASSWORD, false);
     let api = app.login("boss", PASSWORD);
@@ -161,12 +164,20 @@ fn seed(app: &TestApp) -> Result<Vec<Page>> {
     let page = |name, path: &str| Page {
         name,
         path: path.to_owned(),
+        url: app.url(path),
         signed_out: false,
     };
     Ok(vec![
         Page {
+            name: "setup",
+            path: "/setup".into(),
+            url: fresh.url("/setup"),
+            signed_out: true,
+        },
+        Page {
             name: "login",
             path: "/login".into(),
+            url: app.url("/login"),
             signed_out: true,
         },
         page("dashboard", "/"),
@@ -311,7 +322,7 @@ fn check_all(
                 let at = format!("{} ({scheme}, {width} px)", page.path);
                 b.emulate_width(width)?;
                 b.color_scheme(scheme)?;
-                b.goto(&app.url(&page.path))?;
+                b.goto(&page.url)?;
                 if page.name == "invoice-print" {
                     // Paper is white whatever the screen's colour scheme.
                     let colours = b.execute(
