@@ -133,6 +133,7 @@ fn repository_root_keeps_only_the_build_files() {
         "LICENSE",
         "rust-toolchain.toml",
         "diesel.toml",
+        "deny.toml",
         "target",
         "data",
         "logs",

@@ -105,6 +105,37 @@ pub(crate) fn resolve_details(
     })
 }
 
+/// Refuses a time span that shares time with another of `owner`'s entries
+/// (other than `except`), naming the entry in the way. Call it after
+/// [`tt_persistence::locks::user_timeline`], which makes concurrent
+/// changes to one person's entries take turns.
+pub(crate) fn ensure_no_overlap(
+    c: &mut DbConnection,
+    owner: tt_domain::UserId,
+    span: (DateTime<Utc>, DateTime<Utc>),
+    except: Option<TimeEntryId>,
+    calendar: &Calendar,
+) -> Result<()> {
+    let Some(other) = repo::first_overlapping(c, owner, span.0, span.1, except)? else {
+        return Ok(());
+    };
+    let project = tt_persistence::work::find_project(c, other.project_id)
+        .map(|p| p.name.to_string())
+        .unwrap_or_else(|_| format!("project #{}", other.project_id));
+    let day = calendar.local(other.start).format("%Y-%m-%d %H:%M");
+    let when = match other.end {
+        Some(end) if calendar.date_of(end) == calendar.date_of(other.start) => {
+            format!("{day}–{}", calendar.local(end).format("%H:%M"))
+        }
+        Some(end) => format!("{day} – {}", calendar.local(end).format("%Y-%m-%d %H:%M")),
+        None => format!("running since {day}"),
+    };
+    Err(AppError::conflict(format!(
+        "this time overlaps entry #{} ({project}, {when}); change its times or these",
+        other.id
+    )))
+}
+
 /// Adds a finished entry for the actor.
 pub fn create(
     app: &App,
@@ -112,9 +143,14 @@ pub fn create(
     details: EntryDetails,
     times: EntryTimes,
 ) -> Result<TimeEntry> {
-    let range = times.range(&app.calendar_of(&actor.user), now())?;
+    let calendar = app.calendar_of(&actor.user);
+    let range = times.range(&calendar, now())?;
     let entry = app.write(|c| {
+        tt_persistence::locks::user_timeline(c, actor.id())?;
+        // What the entry is about is checked first: a wrong project is a
+        // mistake in the input, whatever else the time runs into.
         let fields = resolve_details(c, &details, None)?;
+        ensure_no_overlap(c, actor.id(), (range.start(), range.end()), None, &calendar)?;
         Ok(repo::insert(
             c,
             actor.id(),
@@ -150,10 +186,14 @@ pub fn update(
     times: Option<EntryTimes>,
 ) -> Result<TimeEntry> {
     let at = now();
+    let calendar = app.calendar_of(&actor.user);
     let entry = app.write(|c| {
+        let owner = repo::find(c, id)?.user_id;
+        tt_persistence::locks::user_timeline(c, owner)?;
         tt_persistence::locks::entry(c, id)?;
         let current = repo::find(c, id)?;
         may_modify_entry(&actor.user, &current)?;
+        let fields = resolve_details(c, &details, Some(&current))?;
         let (start, end) = match (times, current.is_running()) {
             (Some(_), true) => {
                 return Err(AppError::conflict(
@@ -161,19 +201,34 @@ pub fn update(
                 ));
             }
             (Some(t), false) => {
-                let r = t.range(&app.calendar_of(&actor.user), at)?;
+                let r = t.range(&calendar, at)?;
+                ensure_no_overlap(
+                    c,
+                    current.user_id,
+                    (r.start(), r.end()),
+                    Some(id),
+                    &calendar,
+                )?;
                 (r.start(), Some(r.end()))
             }
             (None, _) => (current.start, current.end),
         };
-        let fields = resolve_details(c, &details, Some(&current))?;
-        if !repo::update(c, id, start, end, &fields)? {
+        if !repo::update(c, id, start, end, &fields, actor.id())? {
             return Err(AppError::conflict(
                 "this entry is on an invoice and cannot be changed",
             ));
         }
         Ok(repo::find(c, id)?)
     })?;
+    if entry.user_id != actor.id() {
+        // Recorded on the entry too (who, when); this is the operator's copy.
+        tracing::info!(
+            entry = entry.id.get(),
+            owner = entry.user_id.get(),
+            by = actor.id().get(),
+            "an administrator changed another user's time entry"
+        );
+    }
     app.track(
         events::entry_updated(&entry, actor.surface),
         Some(actor.id()),
@@ -191,6 +246,14 @@ pub fn delete(app: &App, actor: &Actor, id: TimeEntryId) -> Result<()> {
             return Err(AppError::conflict(
                 "this entry is on an invoice and cannot be changed",
             ));
+        }
+        if current.user_id != actor.id() {
+            tracing::info!(
+                entry = id.get(),
+                owner = current.user_id.get(),
+                by = actor.id().get(),
+                "an administrator deleted another user's time entry"
+            );
         }
         Ok(())
     })?;
@@ -215,6 +278,116 @@ pub fn list(
         ));
     }
     app.read(|c| Ok(repo::list(c, actor.id(), period, limit)?))
+}
+
+/// Entries on one page of a list.
+pub const PAGE_SIZE: usize = 50;
+
+/// What an entries list asks for. `user`: whose entries — the actor's own
+/// unless an administrator names someone.
+#[derive(Debug, Clone, Default)]
+pub struct EntryQuery {
+    /// Whose entries (administrators only; `None`: the actor's).
+    pub user: Option<tt_domain::UserId>,
+    /// Started in this period (local days of the actor).
+    pub period: Option<Period>,
+    /// On this project.
+    pub project: Option<ProjectId>,
+    /// On a project of this client.
+    pub client: Option<tt_domain::ClientId>,
+    /// Carrying this tag.
+    pub tag: Option<String>,
+    /// Billable or not.
+    pub billable: Option<bool>,
+    /// 1-based page number.
+    pub page: usize,
+}
+
+/// One page of an entries list, with totals over everything selected.
+#[derive(Debug, Clone)]
+pub struct EntryPage {
+    /// Whose entries these are.
+    pub owner: tt_domain::UserId,
+    /// This page's entries, newest first.
+    pub entries: Vec<TimeEntry>,
+    /// This page (1-based) and how many there are.
+    pub page: usize,
+    /// Number of pages (at least 1).
+    pub pages: usize,
+    /// Entries selected in all.
+    pub count: usize,
+    /// Their tracked seconds (running timers up to now).
+    pub seconds: i64,
+    /// Seconds per local day, for the days on this page (whole days, even
+    /// where a day continues on the next page).
+    pub day_totals: Vec<(NaiveDate, i64)>,
+    /// Seconds per week (keyed by its first day), for the weeks on this page.
+    pub week_totals: Vec<(NaiveDate, i64)>,
+}
+
+/// A page of entries: the actor's, or as an administrator anybody's.
+pub fn search(app: &App, actor: &Actor, q: &EntryQuery) -> Result<EntryPage> {
+    let owner = match q.user {
+        Some(u) if u != actor.id() => {
+            tt_domain::require_admin(&actor.user).map_err(|_| AppError::NotFound)?;
+            u
+        }
+        _ => actor.id(),
+    };
+    let calendar = app.calendar_of(&actor.user);
+    let filter = repo::EntryFilter {
+        user: Some(owner),
+        period: q.period,
+        project: q.project,
+        client: q.client,
+        tag: q.tag.clone().filter(|t| !t.trim().is_empty()),
+        billable: q.billable,
+    };
+    let at = now();
+    let (spans, entries, pages, page) = app.read(|c| {
+        if owner != actor.id() {
+            // Someone who does not exist has no entries to show.
+            tt_persistence::users::find(c, owner)?;
+        }
+        let spans = repo::search_spans(c, &filter)?;
+        let pages = spans.len().div_ceil(PAGE_SIZE).max(1);
+        let page = q.page.clamp(1, pages);
+        let offset = i64::try_from((page - 1) * PAGE_SIZE).unwrap_or(i64::MAX);
+        let entries = repo::search(c, &filter, offset, PAGE_SIZE as i64)?;
+        Ok((spans, entries, pages, page))
+    })?;
+    let seconds_of = |(s, e): &repo::Span| (e.unwrap_or(at) - *s).num_seconds().max(0);
+    let days: Vec<NaiveDate> = entries.iter().map(|e| calendar.date_of(e.start)).collect();
+    let weeks: Vec<NaiveDate> = days.iter().map(|d| calendar.week_of(*d)).collect();
+    let mut day_totals: Vec<(NaiveDate, i64)> = Vec::new();
+    let mut week_totals: Vec<(NaiveDate, i64)> = Vec::new();
+    for span in &spans {
+        let day = calendar.date_of(span.0);
+        if days.contains(&day) {
+            add_to(&mut day_totals, day, seconds_of(span));
+        }
+        let week = calendar.week_of(day);
+        if weeks.contains(&week) {
+            add_to(&mut week_totals, week, seconds_of(span));
+        }
+    }
+    Ok(EntryPage {
+        owner,
+        entries,
+        page,
+        pages,
+        count: spans.len(),
+        seconds: spans.iter().map(seconds_of).sum(),
+        day_totals,
+        week_totals,
+    })
+}
+
+fn add_to(totals: &mut Vec<(NaiveDate, i64)>, key: NaiveDate, seconds: i64) {
+    match totals.iter_mut().find(|(k, _)| *k == key) {
+        Some((_, s)) => *s += seconds,
+        None => totals.push((key, seconds)),
+    }
 }
 
 /// What the dashboard shows a user.

@@ -1,21 +1,108 @@
-//! The timer: start, stop, and what is running. A running timer is a time
-//! entry without an end; the database allows at most one per user.
+//! The timer: start, stop, correct, continue, and what is running. A
+//! running timer is a time entry without an end; the database allows at
+//! most one per user.
 
-use tt_domain::TimeEntry;
+use chrono::{DateTime, Utc};
+use tt_domain::{ProjectId, TaskId, TimeEntry, TimeEntryId, TimeRange, may_see_entry};
 use tt_persistence::entries as repo;
 
-use crate::entries::{EntryDetails, resolve_details};
+use crate::entries::{EntryDetails, ensure_no_overlap, resolve_details};
 use crate::{Actor, App, AppError, Result, events, now};
 
 /// Starts the actor's timer on a project (and optionally a task). A second
 /// start while one runs — even a simultaneous one — is a conflict.
 pub fn start(app: &App, actor: &Actor, details: EntryDetails) -> Result<TimeEntry> {
+    let calendar = app.calendar_of(&actor.user);
     let entry = app.write(|c| {
+        tt_persistence::locks::user_timeline(c, actor.id())?;
         let fields = resolve_details(c, &details, None)?;
-        Ok(repo::insert(c, actor.id(), now(), None, &fields)?)
+        if repo::running_timer(c, actor.id())?.is_some() {
+            return Err(AppError::conflict("a timer is already running"));
+        }
+        let mut at = now();
+        // A timer stopped in its first second ends a moment from now (an
+        // entry lasts at least a second): the next one starts after it.
+        if let Some(end) =
+            repo::first_overlapping(c, actor.id(), at, at + chrono::Duration::seconds(1), None)?
+                .and_then(|e| e.end)
+            && end <= at + chrono::Duration::seconds(1)
+        {
+            at = end;
+        }
+        // An entry typed for later today must not be run over.
+        ensure_no_overlap(
+            c,
+            actor.id(),
+            (at, at + chrono::Duration::seconds(1)),
+            None,
+            &calendar,
+        )?;
+        Ok(repo::insert(c, actor.id(), at, None, &fields)?)
     })?;
     app.track(
         events::timer_started(&entry, actor.surface),
+        Some(actor.id()),
+    );
+    Ok(entry)
+}
+
+/// Starts the timer on what an earlier entry of the actor's was about: its
+/// project, task, notes, tags and billable flag.
+pub fn continue_entry(app: &App, actor: &Actor, id: TimeEntryId) -> Result<TimeEntry> {
+    let earlier = app.read(|c| Ok(repo::find(c, id)?))?;
+    may_see_entry(&actor.user, &earlier)?;
+    if earlier.user_id != actor.id() {
+        // An administrator sees others' entries but tracks only their own time.
+        return Err(AppError::Forbidden(
+            "you can continue only your own entries",
+        ));
+    }
+    start(
+        app,
+        actor,
+        EntryDetails {
+            project_id: earlier.project_id,
+            task_id: earlier.task_id,
+            notes: earlier.notes,
+            tags: earlier.tags,
+            billable: Some(earlier.billable),
+        },
+    )
+}
+
+/// Corrects the actor's running timer: when it started, and what it is
+/// about. The start may not be in the future nor make the time overlap
+/// another entry; `Conflict` if the timer stopped meanwhile.
+pub fn correct(
+    app: &App,
+    actor: &Actor,
+    start: DateTime<Utc>,
+    details: EntryDetails,
+) -> Result<TimeEntry> {
+    let calendar = app.calendar_of(&actor.user);
+    let entry = app.write(|c| {
+        tt_persistence::locks::user_timeline(c, actor.id())?;
+        let running = repo::running_timer(c, actor.id())?
+            .ok_or_else(|| AppError::conflict("no timer is running; it may have been stopped"))?;
+        let at = now();
+        let start = TimeRange::timer_start(start, at)?;
+        let fields = resolve_details(c, &details, Some(&running))?;
+        ensure_no_overlap(
+            c,
+            actor.id(),
+            (start, at.max(start + chrono::Duration::seconds(1))),
+            Some(running.id),
+            &calendar,
+        )?;
+        if !repo::update_running(c, running.id, start, &fields)? {
+            return Err(AppError::conflict(
+                "no timer is running; it may have been stopped",
+            ));
+        }
+        Ok(repo::find(c, running.id)?)
+    })?;
+    app.track(
+        events::entry_updated(&entry, actor.surface),
         Some(actor.id()),
     );
     Ok(entry)
@@ -43,6 +130,76 @@ pub fn stop(app: &App, actor: &Actor) -> Result<TimeEntry> {
 /// The actor's running timer, if any.
 pub fn running(app: &App, actor: &Actor) -> Result<Option<TimeEntry>> {
     app.read(|c| Ok(repo::running_timer(c, actor.id())?))
+}
+
+/// A running timer with the names a page header shows.
+#[derive(Debug, Clone)]
+pub struct RunningTimer {
+    /// The entry.
+    pub entry: TimeEntry,
+    /// Its project's name.
+    pub project: String,
+    /// Its task's name.
+    pub task: Option<String>,
+}
+
+/// A signed-in user as loaded for a page: the account and their running
+/// timer, in one trip to the database.
+pub fn signed_in(
+    app: &App,
+    id: tt_domain::UserId,
+) -> Result<(tt_domain::User, Option<RunningTimer>)> {
+    app.read(|c| {
+        let user = tt_persistence::users::find(c, id)?;
+        let running = match repo::running_timer(c, id)? {
+            None => None,
+            Some(entry) => {
+                let project = tt_persistence::work::find_project(c, entry.project_id)?
+                    .name
+                    .to_string();
+                let task = match entry.task_id {
+                    Some(t) => Some(tt_persistence::work::find_task(c, t)?.name.to_string()),
+                    None => None,
+                };
+                Some(RunningTimer {
+                    entry,
+                    project,
+                    task,
+                })
+            }
+        };
+        Ok((user, running))
+    })
+}
+
+/// What the actor worked on most recently, newest first, each
+/// project/task combination once and only where time can still be
+/// tracked (open project, task neither done nor archived).
+pub fn recent_work(
+    app: &App,
+    actor: &Actor,
+    limit: usize,
+) -> Result<Vec<(ProjectId, Option<TaskId>)>> {
+    app.read(|c| {
+        let combos = repo::recent_work(c, actor.id(), limit * 3)?;
+        let mut open = Vec::new();
+        for (p, t) in combos {
+            if tt_persistence::work::find_project(c, p)?.archived {
+                continue;
+            }
+            if let Some(t) = t {
+                let task = tt_persistence::work::find_task(c, t)?;
+                if task.archived || task.status == tt_domain::TaskStatus::Done {
+                    continue;
+                }
+            }
+            open.push((p, t));
+            if open.len() == limit {
+                break;
+            }
+        }
+        Ok(open)
+    })
 }
 
 /// How many timers run across all users (a metrics gauge).

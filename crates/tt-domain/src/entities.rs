@@ -159,6 +159,8 @@ pub struct TimeEntry {
     pub billable: bool,
     /// The invoice it was billed on, if any.
     pub invoice_id: Option<InvoiceId>,
+    /// Who last changed it and when, if anybody did after it was made.
+    pub changed: Option<(Option<UserId>, DateTime<Utc>)>,
 }
 
 impl TimeEntry {

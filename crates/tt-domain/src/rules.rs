@@ -156,6 +156,7 @@ mod tests {
             tags: Tags::default(),
             billable: true,
             invoice_id: invoiced.then(|| InvoiceId::new(3).expect("id")),
+            changed: None,
         }
     }
 

@@ -483,6 +483,29 @@ impl TimeRange {
         Self::for_entry(start_at, end_at, now)
     }
 
+    /// The corrected start of a running timer: not in the future (a
+    /// timer counts time that has passed) and at most [`Self::MAX_SECONDS`]
+    /// ago, so that stopping it now makes an entry the rules accept.
+    pub fn timer_start(
+        start: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<DateTime<Utc>, DomainError> {
+        check_year("start", start)?;
+        if start > now {
+            return Err(DomainError::invalid(
+                "start",
+                "a running timer cannot start in the future",
+            ));
+        }
+        if (now - start).num_seconds() > Self::MAX_SECONDS {
+            return Err(DomainError::invalid(
+                "start",
+                "a running timer may have started at most 7 days ago",
+            ));
+        }
+        Ok(start)
+    }
+
     /// Start of the range.
     pub fn start(&self) -> DateTime<Utc> {
         self.start
@@ -681,6 +704,10 @@ mod tests {
             NaiveDate::from_ymd_opt(2026, 5, 5).expect("date")
         );
         assert!(TimeRange::on_day(&crate::Calendar::UTC, day, t(9, 0), t(9, 0), now).is_err());
+        // A running timer's corrected start.
+        assert!(TimeRange::timer_start(now - Duration::hours(3), now).is_ok());
+        assert!(TimeRange::timer_start(now + Duration::minutes(1), now).is_err());
+        assert!(TimeRange::timer_start(now - Duration::days(8), now).is_err());
         // A night shift in New York across the end of daylight saving time
         // lasts an hour longer than the clock faces say.
         let ny = crate::Calendar::new(

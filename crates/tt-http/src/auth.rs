@@ -174,6 +174,10 @@ pub(crate) struct WebUser {
     pub session: Session,
     /// How the user reads time: their zone (else the installation's).
     pub calendar: Calendar,
+    /// Their running timer, which every page's header shows.
+    pub running: Option<tt_app::timer::RunningTimer>,
+    /// This page's path and query (where a header form returns to).
+    pub here: String,
 }
 
 impl std::fmt::Debug for WebUser {
@@ -237,17 +241,19 @@ impl FromRequest for WebUser {
             let Some(uid) = session_user(&session, &state) else {
                 return Err(HttpError::SignIn(next));
             };
-            let found = state.run(move |app| tt_app::user_by_id(app, uid)).await;
-            let user = match found {
-                Ok(user) if user.active && user.must_change_password => {
+            let found = state
+                .run(move |app| tt_app::timer::signed_in(app, uid))
+                .await;
+            let (user, running) = match found {
+                Ok((user, running)) if user.active && user.must_change_password => {
                     // Reset by an administrator: nothing but choosing a new
                     // password (or signing out) until then.
                     if req.path() != crate::web::CHANGE_PASSWORD_PATH && req.path() != "/logout" {
                         return Err(HttpError::PasswordChangeRequired);
                     }
-                    user
+                    (user, running)
                 }
-                Ok(user) if user.active => user,
+                Ok((user, running)) if user.active => (user, running),
                 Ok(_) | Err(HttpError::NotFound) => {
                     // Deactivated or deleted since login: the session is over.
                     session.purge();
@@ -257,10 +263,17 @@ impl FromRequest for WebUser {
             };
             crate::observe::note_user(&req, user.id.get());
             let calendar = state.app().calendar_of(&user);
+            // A page re-rendered after a form was posted returns home.
+            let here = match (req.method(), req.uri().path_and_query()) {
+                (&actix_web::http::Method::GET, Some(pq)) => pq.as_str().to_owned(),
+                _ => "/".to_owned(),
+            };
             Ok(WebUser {
                 user,
                 session,
                 calendar,
+                running,
+                here,
             })
         })
     }

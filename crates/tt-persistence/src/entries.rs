@@ -6,9 +6,11 @@
 //! concurrent transaction is never changed, whatever the caller checked.
 
 use chrono::{DateTime, Utc};
+use diesel::IntoSql;
 use diesel::prelude::*;
 use tt_domain::{
-    HourlyRate, InvoiceId, Period, ProjectId, Tags, TaskId, Text, TimeEntry, TimeEntryId, UserId,
+    ClientId, HourlyRate, InvoiceId, Period, ProjectId, Tags, TaskId, Text, TimeEntry, TimeEntryId,
+    UserId,
 };
 
 use crate::schema::{clients, projects, time_entries};
@@ -27,6 +29,8 @@ struct EntryRow {
     tags: String,
     billable: bool,
     invoice_id: Option<i64>,
+    updated_by: Option<i64>,
+    updated_at: Option<chrono::NaiveDateTime>,
 }
 
 impl EntryRow {
@@ -42,6 +46,13 @@ impl EntryRow {
             tags: Tags::from_stored(&self.tags),
             billable: self.billable,
             invoice_id: self.invoice_id.map(|i| id(i, InvoiceId::new)).transpose()?,
+            changed: match self.updated_at {
+                Some(at) => Some((
+                    self.updated_by.map(|u| id(u, UserId::new)).transpose()?,
+                    to_utc(at),
+                )),
+                None => None,
+            },
         })
     }
 }
@@ -173,23 +184,205 @@ pub fn list(
         .collect()
 }
 
-/// Replaces an unbilled entry's times and fields; returns whether it was
-/// changed (`false`: it is gone or was billed meanwhile).
+/// Which entries a list shows: a user's (or everybody's), narrowed.
+#[derive(Debug, Clone, Default)]
+pub struct EntryFilter {
+    /// Whose entries; `None`: everybody's.
+    pub user: Option<UserId>,
+    /// Started in this period.
+    pub period: Option<Period>,
+    /// On this project.
+    pub project: Option<ProjectId>,
+    /// On a project of this client.
+    pub client: Option<ClientId>,
+    /// Carrying this tag (exactly).
+    pub tag: Option<String>,
+    /// Billable or not.
+    pub billable: Option<bool>,
+}
+
+/// Applies an [`EntryFilter`] to a boxed query over entries joined with
+/// their projects.
+macro_rules! narrowed {
+    ($q:expr, $f:expr) => {{
+        let f: &EntryFilter = $f;
+        let mut q = $q;
+        if let Some(u) = f.user {
+            q = q.filter(time_entries::user_id.eq(u.get()));
+        }
+        if let Some(p) = f.period {
+            q = q
+                .filter(time_entries::start_time.ge(to_naive(p.from())))
+                .filter(time_entries::start_time.lt(to_naive(p.to())));
+        }
+        if let Some(p) = f.project {
+            q = q.filter(time_entries::project_id.eq(p.get()));
+        }
+        if let Some(c) = f.client {
+            q = q.filter(projects::client_id.eq(c.get()));
+        }
+        if let Some(b) = f.billable {
+            q = q.filter(time_entries::billable.eq(b));
+        }
+        if let Some(tag) = &f.tag {
+            // Stored as `a,b,c`: look for `,tag,` in `,a,b,c,`.
+            let escaped = tag
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            q = q.filter(
+                ",".into_sql::<diesel::sql_types::Text>()
+                    .concat(time_entries::tags)
+                    .concat(",")
+                    .like(format!("%,{escaped},%"))
+                    .escape('\\'),
+            );
+        }
+        q
+    }};
+}
+
+/// One page of the entries `f` selects, newest first.
+pub fn search(
+    conn: &mut DbConnection,
+    f: &EntryFilter,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<TimeEntry>> {
+    let q = time_entries::table
+        .inner_join(projects::table)
+        .select(EntryRow::as_select())
+        .order((time_entries::start_time.desc(), time_entries::id.desc()))
+        .offset(offset)
+        .limit(limit)
+        .into_boxed();
+    narrowed!(q, f)
+        .load(conn)?
+        .into_iter()
+        .map(EntryRow::into_domain)
+        .collect()
+}
+
+/// When an entry started and ended (`None`: running).
+pub type Span = (DateTime<Utc>, Option<DateTime<Utc>>);
+
+/// The start and end of every entry `f` selects (for totals by day and
+/// week, and the count), newest first.
+pub fn search_spans(conn: &mut DbConnection, f: &EntryFilter) -> Result<Vec<Span>> {
+    let q = time_entries::table
+        .inner_join(projects::table)
+        .select((time_entries::start_time, time_entries::end_time))
+        .order((time_entries::start_time.desc(), time_entries::id.desc()))
+        .into_boxed();
+    let rows: Vec<(chrono::NaiveDateTime, Option<chrono::NaiveDateTime>)> =
+        narrowed!(q, f).load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(s, e)| (to_utc(s), e.map(to_utc)))
+        .collect())
+}
+
+/// Replaces an unbilled entry's times and fields, recording who changed
+/// it and when; returns whether it was changed (`false`: it is gone or
+/// was billed meanwhile).
 pub fn update(
     conn: &mut DbConnection,
     entry: TimeEntryId,
     start: DateTime<Utc>,
     end: Option<DateTime<Utc>>,
     f: &EntryFields,
+    by: UserId,
 ) -> Result<bool> {
     let n = diesel::update(
         time_entries::table
             .find(entry.get())
             .filter(time_entries::invoice_id.is_null()),
     )
-    .set(EntryValues::new(start, end, f))
+    .set((
+        EntryValues::new(start, end, f),
+        time_entries::updated_by.eq(Some(by.get())),
+        time_entries::updated_at.eq(Some(to_naive(now()))),
+    ))
     .execute(conn)?;
     Ok(n == 1)
+}
+
+/// Corrects a running timer's start and fields; returns whether it was
+/// still running (`false`: stopped or deleted meanwhile).
+pub fn update_running(
+    conn: &mut DbConnection,
+    entry: TimeEntryId,
+    start: DateTime<Utc>,
+    f: &EntryFields,
+) -> Result<bool> {
+    let n = diesel::update(
+        time_entries::table
+            .find(entry.get())
+            .filter(time_entries::end_time.is_null()),
+    )
+    .set(EntryValues::new(start, None, f))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// The earliest of the user's entries (other than `except`) that shares
+/// time with `start..end`: a running entry goes on, so all time after its
+/// start is taken; touching ends (one ends at 10:00, the next starts at
+/// 10:00) do not overlap.
+pub fn first_overlapping(
+    conn: &mut DbConnection,
+    user: UserId,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    except: Option<TimeEntryId>,
+) -> Result<Option<TimeEntry>> {
+    let mut q = time_entries::table
+        .filter(time_entries::user_id.eq(user.get()))
+        .filter(time_entries::start_time.lt(to_naive(end)))
+        .filter(
+            time_entries::end_time
+                .gt(to_naive(start))
+                .or(time_entries::end_time.is_null()),
+        )
+        .select(EntryRow::as_select())
+        .order((time_entries::start_time.asc(), time_entries::id.asc()))
+        .into_boxed();
+    if let Some(id) = except {
+        q = q.filter(time_entries::id.ne(id.get()));
+    }
+    q.first(conn)
+        .optional()?
+        .map(EntryRow::into_domain)
+        .transpose()
+}
+
+/// The project and task of the user's latest entries, newest first, each
+/// combination once: what they will most likely track next.
+pub fn recent_work(
+    conn: &mut DbConnection,
+    user: UserId,
+    limit: usize,
+) -> Result<Vec<(ProjectId, Option<TaskId>)>> {
+    let rows: Vec<(i64, Option<i64>)> = time_entries::table
+        .filter(time_entries::user_id.eq(user.get()))
+        .order((time_entries::start_time.desc(), time_entries::id.desc()))
+        .select((time_entries::project_id, time_entries::task_id))
+        .limit(200)
+        .load(conn)?;
+    let mut seen = Vec::new();
+    for (p, t) in rows {
+        let combo = (
+            id(p, ProjectId::new)?,
+            t.map(|t| id(t, TaskId::new)).transpose()?,
+        );
+        if !seen.contains(&combo) {
+            seen.push(combo);
+            if seen.len() == limit {
+                break;
+            }
+        }
+    }
+    Ok(seen)
 }
 
 /// Deletes an unbilled entry; returns whether it was deleted.

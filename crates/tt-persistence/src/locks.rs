@@ -82,6 +82,19 @@ pub fn entries_of_invoice(conn: &mut DbConnection, invoice: InvoiceId) -> Result
     Ok(())
 }
 
+/// Serialises the changes to one user's entries (their times must not
+/// overlap): locks the user's row.
+pub fn user_timeline(conn: &mut DbConnection, user: UserId) -> Result<()> {
+    if let DbConnection::Postgres(pg) = conn {
+        users::table
+            .find(user.get())
+            .select(users::id)
+            .for_update()
+            .load::<i64>(pg)?;
+    }
+    Ok(())
+}
+
 /// Locks a user's entries, in id order (before deleting or anonymising
 /// them with the user).
 pub fn entries_of_user(conn: &mut DbConnection, user: UserId) -> Result<()> {

@@ -141,6 +141,8 @@ diesel::table! {
         billable -> Bool,
         invoice_id -> Nullable<BigInt>,
         created_at -> Timestamp,
+        updated_by -> Nullable<BigInt>,
+        updated_at -> Nullable<Timestamp>,
     }
 }
 

@@ -479,6 +479,11 @@ pub fn delete(
         diesel::update(tasks::table.filter(tasks::assignee_id.eq(user_id.get())))
             .set(tasks::assignee_id.eq(None::<i64>))
             .execute(conn)?;
+        // Their corrections of others' entries stay recorded as made by
+        // a deleted user.
+        diesel::update(time_entries::table.filter(time_entries::updated_by.eq(user_id.get())))
+            .set(time_entries::updated_by.eq(None::<i64>))
+            .execute(conn)?;
         diesel::delete(api_tokens::table.filter(api_tokens::user_id.eq(user_id.get())))
             .execute(conn)?;
         diesel::delete(users::table.find(user_id.get())).execute(conn)?;

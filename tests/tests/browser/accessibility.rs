@@ -89,6 +89,9 @@ struct Page {
     path: String,
     url: String,
     signed_out: bool,
+    /// Start a timer on this project before this page (the header's
+    /// running timer is checked from then on).
+    start_timer: Option<i64>,
 }
 
 /// Data that fills every table, and the pages to visit.
@@ -166,6 +169,7 @@ fn seed(app: &TestApp, fresh: &TestApp) -> Result<Vec<Page>> {
         path: path.to_owned(),
         url: app.url(path),
         signed_out: false,
+        start_timer: None,
     };
     Ok(vec![
         Page {
@@ -173,12 +177,14 @@ fn seed(app: &TestApp, fresh: &TestApp) -> Result<Vec<Page>> {
             path: "/setup".into(),
             url: fresh.url("/setup"),
             signed_out: true,
+            start_timer: None,
         },
         Page {
             name: "login",
             path: "/login".into(),
             url: app.url("/login"),
             signed_out: true,
+            start_timer: None,
         },
         page("dashboard", "/"),
         page("entries", "/entries"),
@@ -194,7 +200,10 @@ fn seed(app: &TestApp, fresh: &TestApp) -> Result<Vec<Page>> {
         page("users", "/admin/users"),
         page("company", "/admin/company"),
         page("privacy", "/admin/telemetry"),
-        page("profile", "/profile"),
+        Page {
+            start_timer: Some(project),
+            ..page("profile", "/profile")
+        },
         page("help", "/help"),
         page("not-found", "/no/such/page"),
     ])
@@ -308,6 +317,13 @@ fn check_all(
     let mut signed_in = false;
     proves_it_sees_poor_contrast(app, b, axe)?;
     for page in pages {
+        if let Some(project) = page.start_timer {
+            app.login("boss", PASSWORD).post_ok(
+                "/api/v1/timer/start",
+                &json!({"project_id": project, "notes": "A timer with a long project name"}),
+                201,
+            );
+        }
         if page.signed_out && signed_in {
             sign_out(b)?;
             signed_in = false;

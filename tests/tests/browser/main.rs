@@ -13,6 +13,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accessibility;
+mod daily;
 mod webdriver;
 
 use std::path::{Path, PathBuf};
@@ -56,8 +57,9 @@ fn installation_json(app: &TestApp) -> serde_json::Value {
     serde_json::from_str(&raw).unwrap()
 }
 
-#[test]
-fn setup_and_privacy_in_a_real_browser() {
+/// Chromium and chromedriver, or `None` after a loud skip message
+/// (never under `CI=true`, where their absence fails the test).
+fn browser_or_skip() -> Option<(PathBuf, PathBuf)> {
     let chromium = find_program("CHROMIUM", &["chromium", "chromium-browser"]);
     let chromedriver = find_program("CHROMEDRIVER", &["chromedriver"]);
     let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
@@ -67,6 +69,14 @@ fn setup_and_privacy_in_a_real_browser() {
         eprintln!(
             "\n*** SKIPPED: real-browser test (apt-get install chromium chromium-driver, or run bash .ci/browser) ***\n"
         );
+        return None;
+    };
+    Some((chromium, chromedriver))
+}
+
+#[test]
+fn setup_and_privacy_in_a_real_browser() {
+    let Some((chromium, chromedriver)) = browser_or_skip() else {
         return;
     };
     // A sink on a loopback port nobody listens on: consent can take effect,

@@ -405,7 +405,7 @@ fn api_wrong_methods_get_405_with_the_documented_allow() {
         let body: serde_json::Value = resp.json().unwrap();
         assert_eq!(body["error"]["code"], "method_not_allowed");
     };
-    check(Method::DELETE, "/api/v1/timer", "GET");
+    check(Method::DELETE, "/api/v1/timer", "GET, PUT");
     check(Method::PATCH, "/api/v1/clients/3", "GET, PUT, DELETE");
     check(Method::GET, "/api/v1/auth/login", "POST");
     check(Method::PUT, "/api/v1/me/tokens", "GET, POST");

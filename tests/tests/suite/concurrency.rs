@@ -93,25 +93,35 @@ fn an_entry_is_billed_once_and_invoiced_entries_never_change(app: &TestApp) {
                 alice.post_ok(
                     "/api/v1/time-entries",
                     &json!({"project_id": pid,
-                            "start": format!("2026-03-{:02}T09:00:00Z", k + 1),
-                            "end": format!("2026-03-{:02}T10:{:02}:00Z", k + 1, 7 * k)}),
+                            // One month per trial: a person's entries never overlap.
+                            "start": format!("2025-{:02}-{:02}T09:00:00Z", trial + 1, k + 1),
+                            "end": format!("2025-{:02}-{:02}T10:{:02}:00Z", trial + 1, k + 1, 7 * k)}),
                     201,
                 )["id"]
                     .as_i64()
                     .unwrap()
             })
             .collect();
-        let statuses = race(12, |i| {
-            match i % 3 {
+        let statuses = race(12, |i| match i % 3 {
             0 => admin.post("/api/v1/invoices", &json!({"client_id": cid})).0,
-            1 => alice
-                .put(
-                    &format!("/api/v1/time-entries/{}", entries[i % entries.len()]),
-                    &json!({"project_id": pid, "start": "2026-03-20T09:00:00Z", "end": "2026-03-20T11:00:00Z"}),
-                )
-                .0,
-            _ => alice.delete(&format!("/api/v1/time-entries/{}", entries[i % entries.len()])).0,
-        }
+            1 => {
+                alice
+                    .put(
+                        &format!("/api/v1/time-entries/{}", entries[i % entries.len()]),
+                        &json!({"project_id": pid,
+                            "start": format!("2025-{:02}-{:02}T09:00:00Z", trial + 1, 20 + i % 6),
+                            "end": format!("2025-{:02}-{:02}T11:00:00Z", trial + 1, 20 + i % 6)}),
+                    )
+                    .0
+            }
+            _ => {
+                alice
+                    .delete(&format!(
+                        "/api/v1/time-entries/{}",
+                        entries[i % entries.len()]
+                    ))
+                    .0
+            }
         });
         assert!(
             statuses
@@ -172,15 +182,24 @@ fn invoice_numbers_are_unique_and_never_reused(app: &TestApp) {
     let n = 10;
     let clients: Vec<i64> = (0..n)
         .map(|k| {
-            let cid = admin.post_ok("/api/v1/clients", &json!({"name": format!("C{k}"), "default_hourly_rate": "50"}), 201)["id"]
+            let cid = admin.post_ok(
+                "/api/v1/clients",
+                &json!({"name": format!("C{k}"), "default_hourly_rate": "50"}),
+                201,
+            )["id"]
                 .as_i64()
                 .unwrap();
-            let pid = admin.post_ok("/api/v1/projects", &json!({"name": format!("P{k}"), "client_id": cid}), 201)["id"]
+            let pid = admin.post_ok(
+                "/api/v1/projects",
+                &json!({"name": format!("P{k}"), "client_id": cid}),
+                201,
+            )["id"]
                 .as_i64()
                 .unwrap();
             alice.post_ok(
                 "/api/v1/time-entries",
-                &json!({"project_id": pid, "start": "2026-04-01T09:00:00Z", "end": "2026-04-01T10:00:00Z"}),
+                &json!({"project_id": pid, "start": format!("2026-04-{:02}T09:00:00Z", k + 1),
+                        "end": format!("2026-04-{:02}T10:00:00Z", k + 1)}),
                 201,
             );
             cid

@@ -106,11 +106,12 @@ fn an_invoice_reads_the_same_everywhere(app: &TestApp) {
     };
     let web = project(&eur_client, "Website", "95");
     let consulting = project(&jpy_client, "Consulting", "9500");
-    // 7.51 h = 27,036 s on each.
-    for pid in [web, consulting] {
+    // 7.51 h = 27,036 s on each, on two days.
+    for (pid, day) in [(web, 4), (consulting, 5)] {
         admin.post_ok(
             "/api/v1/time-entries",
-            &json!({"project_id": pid, "start": "2026-05-04T08:00:00Z", "end": "2026-05-04T15:30:36Z"}),
+            &json!({"project_id": pid, "start": format!("2026-05-{day:02}T08:00:00Z"),
+                    "end": format!("2026-05-{day:02}T15:30:36Z")}),
             201,
         );
     }

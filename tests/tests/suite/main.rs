@@ -6,6 +6,7 @@ mod bad_input;
 mod concurrency;
 mod consent;
 mod csv_exports;
+mod daily_use;
 mod files;
 mod invoice_documents;
 mod invoices;

@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::body::Json;
 use super::dto::EntryDto;
-use super::openapi::{Authed, JsonBody, Missing, Query};
+use super::openapi::{Authed, JsonBody, Missing, Query, Refused, Restricted};
 use crate::auth::ApiUser;
 use crate::error::HttpError;
 use crate::state::AppState;
@@ -21,6 +21,8 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(get_timer)
         .service(start_timer)
         .service(stop_timer)
+        .service(correct_timer)
+        .service(continue_entry)
         .service(list)
         .service(create)
         .service(get_one)
@@ -138,6 +140,85 @@ async fn stop_timer(state: web::Data<AppState>, user: ApiUser) -> Result<HttpRes
         .run(move |app| tt_app::timer::stop(app, &actor))
         .await?;
     Ok(HttpResponse::Ok().json(EntryDto::new(&entry, now(), &user.calendar(&state))))
+}
+
+/// The running timer as corrected: when it started and what it is about.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TimerCorrection {
+    /// RFC 3339 with an offset; not in the future, at most 7 days ago.
+    start: DateTime<Utc>,
+    #[schema(minimum = 1)]
+    project_id: i64,
+    /// A task of the project.
+    #[serde(default)]
+    #[schema(minimum = 1)]
+    task_id: Option<i64>,
+    #[serde(default)]
+    #[schema(max_length = 10000)]
+    notes: Option<String>,
+    /// Up to 20 tags of at most 50 characters, without commas.
+    #[serde(default)]
+    tags: Vec<String>,
+}
+
+/// Corrects the running timer (its start, project, task, notes, tags); it
+/// keeps running. 409 if no timer runs or the new start overlaps another
+/// entry.
+#[utoipa::path(
+    tag = "timer",
+    operation_id = "correct_timer",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The running entry", body = EntryDto),
+        Authed, JsonBody,
+    ),
+)]
+#[put("/timer")]
+async fn correct_timer(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    body: Json<TimerCorrection>,
+) -> Result<HttpResponse, HttpError> {
+    let d = details(
+        body.project_id,
+        body.task_id,
+        body.notes.as_deref(),
+        &body.tags,
+        None,
+    )?;
+    let start = body.start;
+    let actor = user.actor();
+    let entry = state
+        .run(move |app| tt_app::timer::correct(app, &actor, start, d))
+        .await?;
+    Ok(HttpResponse::Ok().json(EntryDto::new(&entry, now(), &user.calendar(&state))))
+}
+
+/// Starts the timer on what one of your earlier entries was about (its
+/// project, task, notes, tags and billing). 409 if a timer runs.
+#[utoipa::path(
+    tag = "timer",
+    operation_id = "continue_entry",
+    params(("id" = i64, Path, minimum = 1, description = "The earlier entry")),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The running entry", body = EntryDto),
+        Authed, Missing, Restricted, Refused,
+    ),
+)]
+#[post("/time-entries/{id}/continue")]
+async fn continue_entry(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, HttpError> {
+    let id = TimeEntryId::new(path.into_inner()).ok_or(HttpError::NotFound)?;
+    let actor = user.actor();
+    let entry = state
+        .run(move |app| tt_app::timer::continue_entry(app, &actor, id))
+        .await?;
+    Ok(HttpResponse::Created().json(EntryDto::new(&entry, now(), &user.calendar(&state))))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -78,6 +78,8 @@ pub(crate) const BEARER: &str = "bearer";
     entries::get_timer,
     entries::start_timer,
     entries::stop_timer,
+    entries::correct_timer,
+    entries::continue_entry,
     entries::list,
     entries::create,
     entries::get_one,

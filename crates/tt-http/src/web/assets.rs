@@ -12,12 +12,14 @@ use actix_web::http::header::{self, HeaderValue};
 const APP_CSS: &str = include_str!("../../static/app.css");
 const PRINT_JS: &str = include_str!("../../static/print.js");
 const FAVICON_SVG: &str = include_str!("../../static/favicon.svg");
+const APP_JS: &str = include_str!("../../static/app.js");
 
 routes! {
     GET "/static/app.css" => app_css,
     GET "/static/print.js" => print_js,
     GET "/static/favicon.svg" => favicon_svg,
     GET "/favicon.ico" => favicon_ico,
+    GET "/static/app.js" => app_js,
 }
 
 fn short_hash(content: &str) -> String {
@@ -34,6 +36,12 @@ fn short_hash(content: &str) -> String {
 pub(crate) fn css_href() -> &'static str {
     static HREF: OnceLock<String> = OnceLock::new();
     HREF.get_or_init(|| format!("/static/app.css?v={}", short_hash(APP_CSS)))
+}
+
+/// `/static/app.js?v=<hash>`.
+pub(crate) fn app_js_href() -> &'static str {
+    static HREF: OnceLock<String> = OnceLock::new();
+    HREF.get_or_init(|| format!("/static/app.js?v={}", short_hash(APP_JS)))
 }
 
 /// `/static/print.js?v=<hash>`.
@@ -64,6 +72,10 @@ fn asset(content_type: &'static str, body: &'static str) -> HttpResponse {
 
 async fn app_css() -> HttpResponse {
     asset("text/css; charset=utf-8", APP_CSS)
+}
+
+async fn app_js() -> HttpResponse {
+    asset("text/javascript; charset=utf-8", APP_JS)
 }
 
 async fn print_js() -> HttpResponse {
@@ -97,5 +109,6 @@ mod tests {
         assert_eq!(css_href().len(), "/static/app.css?v=".len() + 12);
         assert!(print_js_href().starts_with("/static/print.js?v="));
         assert!(favicon_href().starts_with("/static/favicon.svg?v="));
+        assert!(app_js_href().starts_with("/static/app.js?v="));
     }
 }

@@ -86,6 +86,8 @@ impl Opt {
 #[derive(Debug, Clone)]
 pub(crate) struct OptGroup {
     pub label: String,
+    /// The project the options belong to (a task picker follows it).
+    pub project: String,
     pub options: Vec<Opt>,
 }
 

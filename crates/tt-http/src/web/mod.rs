@@ -57,6 +57,7 @@ mod reports;
 mod session;
 mod setup;
 mod tasks;
+mod timer;
 mod view;
 
 use actix_web::error::{PathError, QueryPayloadError, UrlencodedError};
@@ -77,6 +78,7 @@ pub fn route_table() -> Vec<RouteDef> {
         session::ROUTES,
         setup::ROUTES,
         dashboard::ROUTES,
+        timer::ROUTES,
         entries::ROUTES,
         clients::ROUTES,
         projects::ROUTES,
@@ -109,6 +111,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     .configure(session::configure)
     .configure(setup::configure)
     .configure(dashboard::configure)
+    .configure(timer::configure)
     .configure(entries::configure)
     .configure(clients::configure)
     .configure(projects::configure)

@@ -295,6 +295,46 @@ impl Nav {
     }
 }
 
+/// The running timer as the header shows it.
+#[derive(Debug, Clone)]
+pub(crate) struct TimerView {
+    pub project: String,
+    pub task: Option<String>,
+    pub notes: String,
+    /// Local start, `HH:MM` (or with the date when not today).
+    pub started: String,
+    /// `H:MM:SS` when the page was made; the script counts on from here.
+    pub elapsed: String,
+    /// Seconds elapsed when the page was made.
+    pub elapsed_seconds: i64,
+    /// The start as RFC 3339 with the user's offset.
+    pub start_iso: String,
+}
+
+impl TimerView {
+    pub(crate) fn new(
+        t: &tt_app::timer::RunningTimer,
+        cal: &tt_domain::Calendar,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Self {
+        let secs = t.entry.seconds(now).max(0);
+        let started = if cal.date_of(t.entry.start) == cal.today(now) {
+            super::forms::fmt_time(cal, t.entry.start)
+        } else {
+            super::forms::fmt_datetime(cal, t.entry.start)
+        };
+        TimerView {
+            project: t.project.clone(),
+            task: t.task.clone(),
+            notes: t.entry.notes.as_str().to_owned(),
+            started,
+            elapsed: format!("{}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60),
+            elapsed_seconds: secs,
+            start_iso: cal.with_offset(t.entry.start).to_rfc3339(),
+        }
+    }
+}
+
 /// What the base layout needs: title, navigation, user, CSRF token and
 /// the flash messages of this request.
 #[derive(Debug)]
@@ -306,8 +346,15 @@ pub(crate) struct Layout {
     pub csrf: String,
     pub flashes: Vec<Flash>,
     pub css: &'static str,
+    /// The page script (progressive enhancement only).
+    pub script: &'static str,
     /// The IANA zone the page's times are in (the user's).
     pub zone: &'static str,
+    /// The running timer, shown in the header of every page.
+    pub timer: Option<TimerView>,
+    /// Where a form in the header returns to: this page (a `GET`), or the
+    /// dashboard after a form was posted.
+    pub here: String,
     /// An administrator reset the password: no navigation until a new one
     /// is chosen (every page leads back to the form anyway).
     pub locked: bool,
@@ -332,7 +379,13 @@ impl Layout {
             csrf: csrf_token(&user.session)?,
             flashes,
             css: assets::css_href(),
+            script: assets::app_js_href(),
             zone: user.calendar.zone().name(),
+            timer: user
+                .running
+                .as_ref()
+                .map(|t| TimerView::new(t, &user.calendar, tt_app::now())),
+            here: super::forms::safe_next(Some(&user.here)),
             locked: user.user.must_change_password,
         })
     }

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use tt_domain::{Calendar, Project, ProjectId, Task, TaskId, TaskStatus, TimeEntry, User, UserId};
 
 use super::forms::{Opt, OptGroup, fmt_date, fmt_datetime, fmt_hm, fmt_time};
+use crate::auth::WebUser;
 use crate::error::HttpError;
 use crate::state::AppState;
 
@@ -68,23 +69,25 @@ impl Catalog {
                     .collect();
                 (!options.is_empty()).then(|| OptGroup {
                     label: p.name.to_string(),
+                    project: p.id.to_string(),
                     options,
                 })
             })
             .collect()
     }
 
+    /// An entry as `viewer` reads it: in their zone, marked as theirs or not.
     pub(crate) fn entry_view(
         &self,
         e: &TimeEntry,
         now: DateTime<Utc>,
-        cal: &Calendar,
+        viewer: &WebUser,
     ) -> EntryView {
+        let cal: &Calendar = &viewer.calendar;
         EntryView {
             id: e.id.get(),
             date: fmt_date(cal, e.start),
             start: fmt_time(cal, e.start),
-            started: fmt_datetime(cal, e.start),
             end: e.end.map(|t| {
                 if cal.date_of(t) == cal.date_of(e.start) {
                     fmt_time(cal, t)
@@ -100,6 +103,9 @@ impl Catalog {
             tags: e.tags.as_slice().join(", "),
             billable: e.billable,
             invoiced: e.invoice_id.is_some(),
+            running: e.is_running(),
+            own: e.user_id == viewer.user.id,
+            changed: None,
         }
     }
 }
@@ -110,7 +116,6 @@ pub(crate) struct EntryView {
     pub id: i64,
     pub date: String,
     pub start: String,
-    pub started: String,
     pub end: Option<String>,
     pub duration: String,
     pub project: String,
@@ -120,6 +125,11 @@ pub(crate) struct EntryView {
     pub tags: String,
     pub billable: bool,
     pub invoiced: bool,
+    pub running: bool,
+    /// The viewer's own entry (an administrator sees others' too).
+    pub own: bool,
+    /// An administrator's correction: who and when, in words.
+    pub changed: Option<String>,
 }
 
 /// Usernames by id, for authors and assignees.

@@ -21,6 +21,10 @@ closed_enums! {
         Entries = "/entries",
         /// The edit form of one entry.
         EntryEdit = "/entries/{id}/edit",
+        /// The question before an entry is deleted.
+        EntryDelete = "/entries/{id}/delete",
+        /// The timer: start one, or correct and stop the running one.
+        Timer = "/timer",
         /// The list of projects, with the new-project form.
         Projects = "/projects",
         /// One project, its tasks and comments.
