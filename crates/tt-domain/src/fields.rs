@@ -54,6 +54,7 @@ pub fn field_label(field: &str) -> &'static str {
         "to" => "End date",
         "token_name" => "Token name",
         "unit_price" => "Unit price",
+        "user_id" => "Person",
         "username" => "Username",
         "week_start" => "First day of the week",
         _ => "Value",
@@ -115,6 +116,7 @@ mod tests {
         ("to", "End date"),
         ("token_name", "Token name"),
         ("unit_price", "Unit price"),
+        ("user_id", "Person"),
         ("username", "Username"),
         ("week_start", "First day of the week"),
     ];
