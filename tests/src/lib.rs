@@ -224,6 +224,15 @@ impl Drop for TestApp {
 }
 
 impl TestApp {
+    /// Another server on this app's database and installation store — a
+    /// replica — on its own port, with its own log directory.
+    pub fn start_replica(&self, n: usize) -> Background {
+        let mut s = self.settings.clone();
+        s.port = 0;
+        s.log_dir = self.dir.path().join(format!("logs-replica-{n}"));
+        Background::start(&s).expect("start replica")
+    }
+
     /// A URL on the app.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)

@@ -615,3 +615,73 @@ fn telemetry_debug_sends_nothing() {
     std::thread::sleep(QUIET);
     assert_eq!(receiver.connection_count(), 0, "{:?}", counts.counts);
 }
+
+// ---------------------------------------------------------------- replicas
+
+/// Three replicas on one PostgreSQL database, heartbeats every two seconds
+/// (a setting for tests only), one replica restarted midway: the receiver
+/// gets exactly one `first_seen`, and heartbeats at most one per interval
+/// for the installation — each is claimed in the shared database first.
+#[test]
+fn replicas_and_restarts_send_one_first_seen_and_one_heartbeat_per_interval() {
+    let receiver = OtlpReceiver::start();
+    let c = Canaries::new();
+    let endpoint = receiver.url();
+    let Some(app) = spawn_app_with(Db::Postgres, move |s| {
+        s.grafana_otlp_endpoint = Some(endpoint);
+        s.telemetry_heartbeat_interval = Some("2s".into());
+        s.telemetry_test_short_intervals = true;
+        s.installation_refresh_seconds = 1;
+    }) else {
+        return;
+    };
+    app.create_user(&c.admin(), &c.admin_password(), true);
+    let started = std::time::Instant::now();
+    consent(&app, &c, json!({"base": true}));
+    let b = app.start_replica(1);
+    let replica = app.start_replica(2);
+    std::thread::sleep(Duration::from_millis(4500));
+    // A restart in the middle of an interval sends no extra heartbeat.
+    replica.stop();
+    let replica = app.start_replica(3);
+    std::thread::sleep(Duration::from_millis(5500));
+    let elapsed = started.elapsed().as_secs_f64();
+    replica.stop();
+    b.stop();
+
+    let named = |name: &str| -> Vec<std::time::Instant> {
+        receiver
+            .requests()
+            .iter()
+            .flat_map(|r| {
+                r.records()
+                    .into_iter()
+                    .filter(|rec| event_name(rec) == name)
+                    .map(|_| r.at)
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    assert_eq!(
+        named("base_telemetry.first_seen").len(),
+        1,
+        "{:?}",
+        names(&receiver.requests())
+    );
+    let mut beats = named("base_telemetry.heartbeat");
+    beats.sort();
+    // Three replicas without claims send about three per interval.
+    let most = (elapsed / 1.5).floor() as usize + 1;
+    assert!(
+        (3..=most).contains(&beats.len()),
+        "{} heartbeats in {elapsed:.1} s (at most {most})",
+        beats.len()
+    );
+    for pair in beats.windows(2) {
+        let gap = pair[1].duration_since(pair[0]);
+        assert!(
+            gap >= Duration::from_millis(1000),
+            "two heartbeats {gap:?} apart"
+        );
+    }
+}

@@ -76,7 +76,12 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
         settings.workers
     };
     let hostname = installation::hostname();
-    let sink = telemetry::start_telemetry(telemetry_config, &installation, &hostname)?;
+    let sink = telemetry::start_telemetry(
+        telemetry_config,
+        &installation,
+        &hostname,
+        Some(pool.clone()),
+    )?;
     let privacy = tt_http::PrivacyFacts {
         official_build: Settings::official_build(),
         sink_host,

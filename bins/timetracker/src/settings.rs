@@ -110,6 +110,9 @@ pub struct Settings {
     pub telemetry_debug: bool,
     /// Heartbeat interval, e.g. `24h` or seconds (`TELEMETRY_HEARTBEAT_INTERVAL`).
     pub telemetry_heartbeat_interval: Option<String>,
+    /// For tests only: heartbeat intervals under a minute are accepted
+    /// (`TELEMETRY_TEST_SHORT_INTERVALS`).
+    pub telemetry_test_short_intervals: bool,
     /// Sentry DSN for error reports (`SENTRY_DSN`). Empty disables an
     /// embedded one.
     pub sentry_dsn: Option<Secret>,
@@ -174,6 +177,7 @@ impl Default for Settings {
             grafana_otlp_protocol: None,
             telemetry_debug: false,
             telemetry_heartbeat_interval: None,
+            telemetry_test_short_intervals: false,
             sentry_dsn: None,
             sentry_traces_rate: 0.1,
             sentry_environment: None,
@@ -222,6 +226,10 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     (
         "TELEMETRY_HEARTBEAT_INTERVAL",
         "telemetry_heartbeat_interval",
+    ),
+    (
+        "TELEMETRY_TEST_SHORT_INTERVALS",
+        "telemetry_test_short_intervals",
     ),
     ("SENTRY_DSN", "sentry_dsn"),
     ("SENTRY_TRACES_RATE", "sentry_traces_rate"),

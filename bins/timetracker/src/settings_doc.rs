@@ -124,7 +124,11 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
     ),
     (
         "telemetry_heartbeat_interval",
-        "Interval of the base heartbeat, e.g. `24h` (default), `90m`, or seconds (at least 60).",
+        "Interval of the base heartbeat, e.g. `24h` (default), `90m`, or seconds (at least 60). However many replicas run, and however often they restart, the installation sends one heartbeat per interval: each one is claimed in the shared database first.",
+    ),
+    (
+        "telemetry_test_short_intervals",
+        "**For tests only.** Accept heartbeat intervals down to one second, so a test can watch several intervals pass. Never set it in production.",
     ),
     (
         "sentry_dsn",

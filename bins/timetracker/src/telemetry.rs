@@ -32,6 +32,9 @@ pub fn telemetry_config(settings: &Settings) -> anyhow::Result<TelemetryConfig> 
             "GRAFANA_OTLP_PROTOCOL" => settings.grafana_otlp_protocol.clone(),
             "TELEMETRY_DEBUG" => settings.telemetry_debug.then(|| "1".to_owned()),
             "TELEMETRY_HEARTBEAT_INTERVAL" => settings.telemetry_heartbeat_interval.clone(),
+            "TELEMETRY_TEST_SHORT_INTERVALS" => settings
+                .telemetry_test_short_intervals
+                .then(|| "1".to_owned()),
             _ => None,
         }
     };
@@ -63,24 +66,64 @@ fn host_facts() -> HostFacts {
     host
 }
 
-/// The installation store as the sink's identity provider.
+/// The installation store as the sink's identity provider; sends are
+/// claimed in the database every replica shares.
 #[derive(Debug)]
 pub struct AppIdentity {
     installation: Arc<Installation>,
     hostname: String,
     host: HostFacts,
     last_seen: Mutex<Option<SystemTime>>,
+    /// Where replicas claim sends; `None`: this process alone decides.
+    claims: Option<tt_persistence::Pool>,
+    /// This process, as a claim holder (random, new at every start).
+    holder: String,
 }
 
+/// How long a `first_seen` claim keeps other replicas from sending it
+/// while its holder still tries to deliver.
+const FIRST_SEEN_HOLD: std::time::Duration = std::time::Duration::from_secs(3600);
+
 impl AppIdentity {
-    /// Wraps the installation store.
-    pub fn new(installation: Arc<Installation>, hostname: String) -> Self {
+    /// Wraps the installation store; `claims` is the shared database.
+    pub fn new(
+        installation: Arc<Installation>,
+        hostname: String,
+        claims: Option<tt_persistence::Pool>,
+    ) -> Self {
+        let mut token = [0u8; 16];
+        let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut token);
         AppIdentity {
             installation,
             hostname,
             host: host_facts(),
             last_seen: Mutex::new(None),
+            claims,
+            holder: token.iter().map(|b| format!("{b:02x}")).collect(),
         }
+    }
+
+    /// Claims `what` for this installation in the shared database; a
+    /// database that cannot be reached claims nothing (the next tick asks
+    /// again).
+    fn claim(
+        &self,
+        what: &str,
+        at: SystemTime,
+        hold: std::time::Duration,
+        renewal: tt_persistence::claims::Renewal,
+    ) -> bool {
+        let Some(pool) = &self.claims else {
+            return true;
+        };
+        let name = format!("{what}:{}", self.installation.install_id());
+        let outcome = pool.get().and_then(|mut c| {
+            tt_persistence::claims::claim(&mut c, &name, &self.holder, at, hold, renewal)
+        });
+        outcome.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, claim = what, "cannot claim a telemetry send");
+            false
+        })
     }
 }
 
@@ -117,6 +160,30 @@ impl InstallIdentity for AppIdentity {
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = Some(at);
     }
+
+    fn claim_first_seen(&self, at: SystemTime) -> bool {
+        // Another replica may have delivered it since this one last read
+        // the store.
+        let _ = self.installation.refresh();
+        self.installation.snapshot().first_seen_sent_at.is_none()
+            && self.claim(
+                "first_seen",
+                at,
+                FIRST_SEEN_HOLD,
+                tt_persistence::claims::Renewal::ByHolder,
+            )
+    }
+
+    fn claim_heartbeat(&self, at: SystemTime, interval: std::time::Duration) -> bool {
+        // Half a second of slack: timers fire a hair early.
+        let hold = interval.saturating_sub(std::time::Duration::from_millis(500));
+        self.claim(
+            "heartbeat",
+            at,
+            hold,
+            tt_persistence::claims::Renewal::Never,
+        )
+    }
 }
 
 /// Starts the sink. Never waits on the network.
@@ -124,8 +191,13 @@ pub fn start_telemetry(
     config: TelemetryConfig,
     installation: &Arc<Installation>,
     hostname: &str,
+    claims: Option<tt_persistence::Pool>,
 ) -> anyhow::Result<Telemetry> {
-    let identity = Arc::new(AppIdentity::new(installation.clone(), hostname.to_owned()));
+    let identity = Arc::new(AppIdentity::new(
+        installation.clone(),
+        hostname.to_owned(),
+        claims,
+    ));
     let consent: Arc<dyn tt_consent::ConsentSource> = installation.clone();
     Telemetry::new(config, consent, identity).context("cannot start the telemetry sink")
 }
@@ -166,7 +238,7 @@ pub fn preview(
     let mut config = telemetry_config(settings)?;
     config.endpoint = None;
     config.debug = false;
-    let sink = start_telemetry(config, installation, &crate::installation::hostname())?;
+    let sink = start_telemetry(config, installation, &crate::installation::hostname(), None)?;
     let preview = sink
         .preview_heartbeat()
         .context("cannot encode the heartbeat");

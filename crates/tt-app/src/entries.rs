@@ -301,6 +301,8 @@ pub struct EntryQuery {
     pub billable: Option<bool>,
     /// 1-based page number.
     pub page: usize,
+    /// Entries per page, 1 to [`MAX_LIST`]; 0: [`PAGE_SIZE`].
+    pub per_page: usize,
 }
 
 /// One page of an entries list, with totals over everything selected.
@@ -327,6 +329,11 @@ pub struct EntryPage {
 
 /// A page of entries: the actor's, or as an administrator anybody's.
 pub fn search(app: &App, actor: &Actor, q: &EntryQuery) -> Result<EntryPage> {
+    let per_page = match q.per_page {
+        0 => PAGE_SIZE,
+        n if n <= MAX_LIST as usize => n,
+        _ => return Err(AppError::invalid("limit: must be between 1 and 5000")),
+    };
     let owner = match q.user {
         Some(u) if u != actor.id() => {
             tt_domain::require_admin(&actor.user).map_err(|_| AppError::NotFound)?;
@@ -350,10 +357,10 @@ pub fn search(app: &App, actor: &Actor, q: &EntryQuery) -> Result<EntryPage> {
             tt_persistence::users::find(c, owner)?;
         }
         let spans = repo::search_spans(c, &filter)?;
-        let pages = spans.len().div_ceil(PAGE_SIZE).max(1);
+        let pages = spans.len().div_ceil(per_page).max(1);
         let page = q.page.clamp(1, pages);
-        let offset = i64::try_from((page - 1) * PAGE_SIZE).unwrap_or(i64::MAX);
-        let entries = repo::search(c, &filter, offset, PAGE_SIZE as i64)?;
+        let offset = i64::try_from((page - 1) * per_page).unwrap_or(i64::MAX);
+        let entries = repo::search(c, &filter, offset, per_page as i64)?;
         Ok((spans, entries, pages, page))
     })?;
     let seconds_of = |(s, e): &repo::Span| (e.unwrap_or(at) - *s).num_seconds().max(0);

@@ -7,6 +7,7 @@
 //! blocking thread. **This crate must never depend on actix-web or any HTTP
 //! or wire-format crate**, nor on any crate of ours but `tt-domain`.
 
+pub mod claims;
 pub mod company;
 mod connection;
 pub mod entries;

@@ -179,6 +179,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    telemetry_claims (name) {
+        name -> Text,
+        holder -> Text,
+        claimed_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(projects -> clients (client_id));

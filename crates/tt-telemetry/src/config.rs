@@ -209,12 +209,21 @@ impl TelemetryConfig {
                 "1" | "true" | "yes" | "on"
             );
         }
+        let testing = lookup(ENV_TEST_SHORT_INTERVALS).is_some_and(|v| {
+            matches!(
+                v.trim().to_ascii_lowercase().as_str(),
+                "1" | "true" | "yes" | "on"
+            )
+        });
         if let Some(value) = lookup(ENV_HEARTBEAT).filter(|v| !v.trim().is_empty()) {
-            config.heartbeat_interval =
-                parse_interval(&value).ok_or_else(|| ConfigError::InvalidSetting {
+            let shortest = if testing { 1 } else { 60 };
+            config.heartbeat_interval = parse_interval(&value)
+                .filter(|d| d.as_secs() >= shortest)
+                .ok_or_else(|| ConfigError::InvalidSetting {
                     variable: ENV_HEARTBEAT,
-                    reason: "expected seconds or a number with s, m, h or d (at least 60 s)"
-                        .to_owned(),
+                    reason: format!(
+                        "expected seconds or a number with s, m, h or d (at least {shortest} s)"
+                    ),
                 })?;
         }
         Ok(config)
@@ -253,6 +262,8 @@ const ENV_TOKEN: &str = "GRAFANA_OTLP_TOKEN";
 const ENV_PROTOCOL: &str = "GRAFANA_OTLP_PROTOCOL";
 const ENV_DEBUG: &str = "TELEMETRY_DEBUG";
 const ENV_HEARTBEAT: &str = "TELEMETRY_HEARTBEAT_INTERVAL";
+/// For tests only: accept heartbeat intervals down to one second.
+const ENV_TEST_SHORT_INTERVALS: &str = "TELEMETRY_TEST_SHORT_INTERVALS";
 
 /// Environment > embedded > none; an empty environment value means none.
 fn layered(env: Option<String>, embedded: Option<&'static str>) -> Option<String> {
@@ -264,8 +275,8 @@ fn layered(env: Option<String>, embedded: Option<&'static str>) -> Option<String
     }
 }
 
-/// `86400`, `90s`, `15m`, `6h`, `1d`. Anything under a minute is refused
-/// so a typo cannot turn the heartbeat into a flood.
+/// `86400`, `90s`, `15m`, `6h`, `1d`. The caller refuses anything under a
+/// minute (outside tests) so a typo cannot turn the heartbeat into a flood.
 fn parse_interval(text: &str) -> Option<Duration> {
     let text = text.trim();
     let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
@@ -280,7 +291,7 @@ fn parse_interval(text: &str) -> Option<Duration> {
         "d" => n.checked_mul(86_400)?,
         _ => return None,
     };
-    (secs >= 60).then(|| Duration::from_secs(secs))
+    (secs >= 1).then(|| Duration::from_secs(secs))
 }
 
 /// The full logs URL for a configured endpoint.
@@ -421,5 +432,18 @@ mod tests {
         }
         assert_eq!(parse_interval("86400"), Some(Duration::from_secs(86400)));
         assert_eq!(parse_interval("1d"), Some(Duration::from_secs(86400)));
+        // Seconds only where a test asks for them.
+        let short = |extra: &[(&str, &str)]| {
+            let mut v = vec![("TELEMETRY_HEARTBEAT_INTERVAL", "2s")];
+            v.extend_from_slice(extra);
+            TelemetryConfig::from_vars(version(), EmbeddedSink::NONE, vars(&v))
+                .map(|c| c.heartbeat_interval)
+                .ok()
+        };
+        assert_eq!(short(&[]), None);
+        assert_eq!(
+            short(&[("TELEMETRY_TEST_SHORT_INTERVALS", "1")]),
+            Some(Duration::from_secs(2))
+        );
     }
 }

@@ -368,6 +368,26 @@ pub trait InstallIdentity: Send + Sync {
     fn heartbeat_delivered(&self, at: SystemTime) {
         let _ = at;
     }
+
+    /// Asks to send `base_telemetry.first_seen` now. An installation run
+    /// by several processes (replicas sharing one store) answers `true` to
+    /// one of them only, so that exactly one `first_seen` is ever sent;
+    /// the holder may ask again (to retry a failed delivery). The default,
+    /// for one process: whether it is still owed.
+    fn claim_first_seen(&self, at: SystemTime) -> bool {
+        let _ = at;
+        !self.snapshot().first_seen_sent
+    }
+
+    /// Asks to send this interval's heartbeat. Replicas sharing a store,
+    /// and a process restarted within the interval, get `false` when a
+    /// heartbeat of the installation was claimed less than `interval` ago,
+    /// so the installation is counted once per interval whatever runs it.
+    /// The default, for one process: always `true`.
+    fn claim_heartbeat(&self, at: SystemTime, interval: std::time::Duration) -> bool {
+        let _ = (at, interval);
+        true
+    }
 }
 
 /// An [`InstallIdentity`] kept in memory: for tests, examples and apps

@@ -34,11 +34,14 @@ pub enum Outcome {
     DroppedShutdown,
     /// Debug mode: written to the log instead of being sent.
     DebugLogged,
+    /// Refused for good by a receiver that accepted the rest of its batch
+    /// (an OTLP partial success); never retried.
+    Rejected,
 }
 
 impl Outcome {
     /// Every outcome, in a stable order.
-    pub const ALL: [Outcome; 8] = [
+    pub const ALL: [Outcome; 9] = [
         Outcome::Sent,
         Outcome::DroppedNoConsent,
         Outcome::DroppedQueueFull,
@@ -47,6 +50,7 @@ impl Outcome {
         Outcome::Purged,
         Outcome::DroppedShutdown,
         Outcome::DebugLogged,
+        Outcome::Rejected,
     ];
 
     /// The `outcome` label value.
@@ -60,6 +64,7 @@ impl Outcome {
             Outcome::Purged => "purged",
             Outcome::DroppedShutdown => "dropped_shutdown",
             Outcome::DebugLogged => "debug_logged",
+            Outcome::Rejected => "rejected",
         }
     }
 

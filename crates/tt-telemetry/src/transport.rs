@@ -29,11 +29,60 @@ pub(crate) enum Attempt {
     Answered {
         status: u16,
         retry_after: Option<Duration>,
+        /// Records a 2xx answer says it rejected (OTLP partial success).
+        rejected: Option<Rejected>,
     },
     /// No answer.
     NoAnswer(NetworkFailure),
     /// Debug or preview: the body was kept, nothing was sent.
     Captured { content_type: String, body: Vec<u8> },
+}
+
+/// An OTLP partial success: the receiver accepted the request but not
+/// `count` of its records, for `message`. Never retried: the receiver has
+/// decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Rejected {
+    pub count: u64,
+    pub message: String,
+}
+
+/// Reads `ExportLogsServiceResponse.partial_success` from a 2xx body, in
+/// the request's encoding (`json`: OTLP/JSON, else protobuf). `None` when
+/// nothing was rejected or the body says nothing readable.
+pub(crate) fn partial_success(json: bool, body: &[u8]) -> Option<Rejected> {
+    if body.is_empty() {
+        return None;
+    }
+    let (count, message) = if json {
+        let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+        let p = v
+            .get("partialSuccess")
+            .or_else(|| v.get("partial_success"))?;
+        let n = p
+            .get("rejectedLogRecords")
+            .or_else(|| p.get("rejected_log_records"))?;
+        // int64 is a string in OTLP/JSON; accept a number too.
+        let count = n
+            .as_u64()
+            .or_else(|| n.as_str().and_then(|s| s.parse().ok()))?;
+        let message = p
+            .get("errorMessage")
+            .or_else(|| p.get("error_message"))
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        (count, message)
+    } else {
+        use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceResponse;
+        let r = <ExportLogsServiceResponse as prost::Message>::decode(body).ok()?;
+        let p = r.partial_success?;
+        (u64::try_from(p.rejected_log_records).ok()?, p.error_message)
+    };
+    (count > 0).then(|| Rejected {
+        count,
+        message: message.chars().take(200).collect(),
+    })
 }
 
 /// Why there was no answer.
@@ -136,6 +185,10 @@ impl Transport {
                 url,
                 authorization,
             } => {
+                let json = content_type
+                    .as_ref()
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.contains("json"));
                 let mut builder = client.post(url.as_str()).body(body.to_vec());
                 if let Some(v) = content_type {
                     builder = builder.header(CONTENT_TYPE, v);
@@ -160,9 +213,14 @@ impl Transport {
                         let _ = (&mut response)
                             .take(MAX_RESPONSE_BYTES)
                             .read_to_end(&mut answer);
+                        let rejected = (200..300)
+                            .contains(&status)
+                            .then(|| partial_success(json, &answer))
+                            .flatten();
                         self.remember(Attempt::Answered {
                             status,
                             retry_after,
+                            rejected,
                         });
                         let mut out = Response::new(Bytes::from(answer));
                         *out.status_mut() = reqwest::StatusCode::from_u16(status)?;
@@ -223,7 +281,32 @@ pub(crate) fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Opti
 mod tests {
     use std::time::{Duration, SystemTime};
 
-    use super::parse_retry_after;
+    use super::{Rejected, parse_retry_after, partial_success};
+
+    #[test]
+    fn partial_success_is_read_in_both_encodings() {
+        let want = Some(Rejected {
+            count: 2,
+            message: "too big".to_owned(),
+        });
+        // OTLP/JSON writes int64 as a string; some receivers write numbers.
+        let json = br#"{"partialSuccess":{"rejectedLogRecords":"2","errorMessage":"too big"}}"#;
+        assert_eq!(partial_success(true, json), want);
+        let number = br#"{"partialSuccess":{"rejectedLogRecords":2,"errorMessage":"too big"}}"#;
+        assert_eq!(partial_success(true, number), want);
+        // Protobuf: field 1 (partial_success) holding field 1 = 2 and
+        // field 2 = "too big".
+        let proto = [
+            0x0a, 0x0b, 0x08, 0x02, 0x12, 0x07, b't', b'o', b'o', b' ', b'b', b'i', b'g',
+        ];
+        assert_eq!(partial_success(false, &proto), want);
+        // Nothing rejected, an empty body, or junk: a plain success.
+        assert_eq!(partial_success(true, br#"{"partialSuccess":{}}"#), None);
+        assert_eq!(partial_success(true, b"{}"), None);
+        assert_eq!(partial_success(false, &[]), None);
+        assert_eq!(partial_success(false, &[0xff, 0xff]), None);
+        assert_eq!(partial_success(true, b"not json"), None);
+    }
 
     #[test]
     fn retry_after_in_seconds_or_as_an_http_date() {

@@ -14,6 +14,8 @@ use crate::transport::Attempt;
 /// How one export attempt ended.
 enum Verdict {
     Sent,
+    /// Accepted, but the receiver rejected `count` records for good.
+    Partial(crate::transport::Rejected),
     Logged(String),
     Retry {
         reason: String,
@@ -130,11 +132,21 @@ fn base_telemetry(shared: &Shared, heartbeat_due: bool) {
                 }
             )
         });
-    if owed {
+    let now = SystemTime::now();
+    // Replicas of one installation take turns: only the one whose claim
+    // succeeds sends (the store decides, so restarts count too).
+    if owed && shared.identity.claim_first_seen(now) {
         shared.enqueue_base(BaseKind::FirstSeen);
     }
     if heartbeat_due {
-        shared.enqueue_base(BaseKind::Heartbeat);
+        if shared
+            .identity
+            .claim_heartbeat(now, shared.settings.heartbeat_interval)
+        {
+            shared.enqueue_base(BaseKind::Heartbeat);
+        } else {
+            tracing::debug!("heartbeat of this interval already sent by another process");
+        }
     }
 }
 
@@ -177,8 +189,22 @@ fn export_with_retry(shared: &Shared, encoder: &Encoder, mut items: Vec<QueuedIt
         };
         let now = SystemTime::now();
         match verdict {
-            Verdict::Sent => {
-                count_all(shared, &items, Outcome::Sent);
+            Verdict::Sent | Verdict::Partial(_) => {
+                if let Verdict::Partial(r) = &verdict {
+                    // The receiver does not say which: the last records of
+                    // the batch are counted as the rejected ones.
+                    let n = usize::try_from(r.count)
+                        .unwrap_or(usize::MAX)
+                        .min(items.len());
+                    let (kept, refused) = items.split_at(items.len() - n);
+                    count_all(shared, kept, Outcome::Sent);
+                    count_all(shared, refused, Outcome::Rejected);
+                    let reason = format!("receiver rejected {n} record(s): {}", r.message);
+                    tracing::warn!(target: "tt_telemetry", rejected = n, reason = %reason, "partial success");
+                    shared.stats.error(now, reason);
+                } else {
+                    count_all(shared, &items, Outcome::Sent);
+                }
                 shared.stats.success(now);
                 for item in &items {
                     if let Payload::Base { kind, .. } = item.payload {
@@ -234,10 +260,16 @@ fn export_with_retry(shared: &Shared, encoder: &Encoder, mut items: Vec<QueuedIt
 
 fn judge(attempt: Attempt, protocol: crate::config::Protocol) -> Verdict {
     match attempt {
+        Attempt::Answered {
+            status,
+            rejected: Some(r),
+            ..
+        } if (200..300).contains(&status) => Verdict::Partial(r),
         Attempt::Answered { status, .. } if (200..300).contains(&status) => Verdict::Sent,
         Attempt::Answered {
             status: status @ (429 | 502 | 503 | 504),
             retry_after,
+            ..
         } => Verdict::Retry {
             reason: format!("HTTP {status}"),
             retry_after,
@@ -339,7 +371,8 @@ mod tests {
                 judge(
                     Attempt::Answered {
                         status,
-                        retry_after: None
+                        retry_after: None,
+                        rejected: None,
                     },
                     p
                 ),
@@ -351,7 +384,8 @@ mod tests {
                 judge(
                     Attempt::Answered {
                         status,
-                        retry_after: None
+                        retry_after: None,
+                        rejected: None,
                     },
                     p
                 ),
@@ -362,7 +396,8 @@ mod tests {
             judge(
                 Attempt::Answered {
                     status: 204,
-                    retry_after: None
+                    retry_after: None,
+                    rejected: None,
                 },
                 p
             ),

@@ -41,6 +41,42 @@ fn a_400_is_never_retried() {
     assert_eq!(s.last_error.map(|e| e.reason), Some("HTTP 400".to_owned()));
 }
 
+/// An OTLP partial success (200 with `rejected_log_records`) is honoured
+/// and counted, never retried — in both encodings.
+#[test]
+fn a_partial_success_is_counted_and_never_retried() {
+    for protocol in ["http/protobuf", "http/json"] {
+        let receiver = Receiver::with_default(Reply::Partial(1, "attribute too long"));
+        let mut c = config(Some(receiver.url()));
+        c.protocol = tt_telemetry::Protocol::parse(protocol).unwrap();
+        c.batch_size = 3;
+        let t = start(c);
+        for _ in 0..3 {
+            one_event(&t);
+        }
+        assert!(
+            eventually(Duration::from_secs(5), || t
+                .status()
+                .count(D, Outcome::Rejected)
+                == 1),
+            "{protocol}: {:?}",
+            t.status()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+        t.shutdown();
+        let s = t.status();
+        assert_eq!(s.count(D, Outcome::Sent), 2, "{protocol}");
+        assert_eq!(s.count(D, Outcome::Retried), 0, "{protocol}");
+        assert_eq!(s.count(D, Outcome::Failed), 0, "{protocol}");
+        assert_eq!(receiver.request_count(), 1, "{protocol}");
+        assert_eq!(
+            s.last_error.map(|e| e.reason),
+            Some("receiver rejected 1 record(s): attribute too long".to_owned()),
+            "{protocol}"
+        );
+    }
+}
+
 #[test]
 fn a_500_fails_without_retry() {
     // 500 is not in OTLP's retryable list (429, 502, 503, 504).

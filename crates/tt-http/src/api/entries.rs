@@ -225,16 +225,41 @@ async fn continue_entry(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 struct ListQuery {
-    /// First day, `YYYY-MM-DD` (both absent: no date filter).
+    /// First day, `YYYY-MM-DD`, in your time zone (both absent: no date
+    /// filter).
     #[serde(default)]
     from: Option<String>,
     /// Last day, `YYYY-MM-DD`.
     #[serde(default)]
     to: Option<String>,
-    /// Absent: 500.
+    /// Only this project's entries.
+    #[serde(default)]
+    #[param(minimum = 1)]
+    project_id: Option<i64>,
+    /// Only entries on this client's projects.
+    #[serde(default)]
+    #[param(minimum = 1)]
+    client_id: Option<i64>,
+    /// Only entries carrying this tag.
+    #[serde(default)]
+    tag: Option<String>,
+    /// Only billable (`true`) or non-billable (`false`) entries.
+    #[serde(default)]
+    billable: Option<bool>,
+    /// Whose entries (administrators; absent: yours; someone else's as a
+    /// regular user: 404).
+    #[serde(default)]
+    #[param(minimum = 1)]
+    user_id: Option<i64>,
+    /// Entries per page; absent: 500.
     #[serde(default)]
     #[param(minimum = 1, maximum = 5000)]
     limit: Option<i64>,
+    /// 1-based page; absent: the first. `X-Total-Count` says how many
+    /// entries match in all.
+    #[serde(default)]
+    #[param(minimum = 1)]
+    page: Option<i64>,
 }
 
 /// Lists the caller's time entries.
@@ -244,8 +269,9 @@ struct ListQuery {
     params(ListQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The caller's entries, newest first", body = Vec<EntryDto>),
-        Authed, Query,
+        (status = 200, description = "The entries, newest first", body = Vec<EntryDto>,
+            headers(("X-Total-Count" = i64, description = "Entries matching in all"))),
+        Authed, Query, Missing,
     ),
 )]
 #[get("/time-entries")]
@@ -255,18 +281,48 @@ async fn list(
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, HttpError> {
     let calendar = user.calendar(&state);
-    let period = input::opt_period(q.from.as_deref(), q.to.as_deref(), &calendar)?;
     let limit = q.limit.unwrap_or(500);
+    if !(1..=tt_app::entries::MAX_LIST).contains(&limit) {
+        return Err(HttpError::Validation(
+            "limit: must be between 1 and 5000".into(),
+        ));
+    }
+    let query = tt_app::entries::EntryQuery {
+        user: q
+            .user_id
+            .map(|u| input::id("user_id", u, tt_domain::UserId::new))
+            .transpose()?,
+        period: input::opt_period(q.from.as_deref(), q.to.as_deref(), &calendar)?,
+        project: q
+            .project_id
+            .map(|p| input::id("project_id", p, ProjectId::new))
+            .transpose()?,
+        client: q
+            .client_id
+            .map(|c| input::id("client_id", c, tt_domain::ClientId::new))
+            .transpose()?,
+        tag: q.tag.clone(),
+        billable: q.billable,
+        page: match q.page.unwrap_or(1) {
+            p if p >= 1 => usize::try_from(p).unwrap_or(usize::MAX),
+            _ => return Err(HttpError::Validation("page: must be at least 1".into())),
+        },
+        per_page: usize::try_from(limit).unwrap_or(500),
+    };
     let actor = user.actor();
-    let list = state
-        .run(move |app| tt_app::entries::list(app, &actor, period, limit))
+    let found = state
+        .run(move |app| tt_app::entries::search(app, &actor, &query))
         .await?;
     let now = now();
-    Ok(HttpResponse::Ok().json(
-        list.iter()
-            .map(|e| EntryDto::new(e, now, &calendar))
-            .collect::<Vec<_>>(),
-    ))
+    Ok(HttpResponse::Ok()
+        .insert_header(("X-Total-Count", found.count.to_string()))
+        .json(
+            found
+                .entries
+                .iter()
+                .map(|e| EntryDto::new(e, now, &calendar))
+                .collect::<Vec<_>>(),
+        ))
 }
 
 /// A time entry. `start` and `end` are required to create one; to change

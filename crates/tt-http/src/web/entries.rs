@@ -51,6 +51,7 @@ impl Filter {
             tag: Some(self.tag.trim().to_owned()).filter(|t| !t.is_empty()),
             billable: crate::inputs::billable_choice(&self.billable),
             page: self.page.trim().parse().unwrap_or(1),
+            per_page: tt_app::entries::PAGE_SIZE,
         })
     }
 

@@ -47,6 +47,9 @@ pub enum Reply {
     Hang(Duration),
     /// Close the connection without answering.
     Close,
+    /// 200 with an OTLP partial success: this many records rejected, for
+    /// this reason (in the request's encoding).
+    Partial(u64, &'static str),
 }
 
 /// One request as the receiver saw it.
@@ -335,19 +338,40 @@ fn serve(conn: TcpStream, state: &Mutex<State>) {
                 .or_else(|| s.default.clone())
                 .unwrap_or(Reply::Status(200))
         };
-        let (status, extra) = match reply {
-            Reply::Status(code) => (code, String::new()),
-            Reply::RetryAfter(code, secs) => (code, format!("Retry-After: {secs}\r\n")),
+        let (status, extra, answer) = match reply {
+            Reply::Status(code) => (code, String::new(), Vec::new()),
+            Reply::RetryAfter(code, secs) => (code, format!("Retry-After: {secs}\r\n"), Vec::new()),
             Reply::Hang(d) => {
                 thread::sleep(d);
                 return;
             }
             Reply::Close => return,
+            Reply::Partial(rejected, message) => {
+                let body = if content_type.contains("json") {
+                    format!(
+                        r#"{{"partialSuccess":{{"rejectedLogRecords":"{rejected}","errorMessage":"{message}"}}}}"#
+                    )
+                    .into_bytes()
+                } else {
+                    use opentelemetry_proto::tonic::collector::logs::v1::{
+                        ExportLogsPartialSuccess, ExportLogsServiceResponse,
+                    };
+                    ExportLogsServiceResponse {
+                        partial_success: Some(ExportLogsPartialSuccess {
+                            rejected_log_records: i64::try_from(rejected).unwrap(),
+                            error_message: message.to_owned(),
+                        }),
+                    }
+                    .encode_to_vec()
+                };
+                (200, String::new(), body)
+            }
         };
         let response = format!(
-            "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: 0\r\n{extra}\r\n"
+            "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n{extra}\r\n",
+            answer.len()
         );
-        if writer.write_all(response.as_bytes()).is_err() {
+        if writer.write_all(response.as_bytes()).is_err() || writer.write_all(&answer).is_err() {
             return;
         }
     }
