@@ -405,16 +405,33 @@ fn the_list_by_day_and_week(app: &TestApp) {
             .send()
             .unwrap();
         assert_eq!(resp.status().as_u16(), 200, "{q}");
-        let total: usize = resp.headers()["x-total-count"].to_str().unwrap().parse().unwrap();
+        let total: usize = resp.headers()["x-total-count"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
         let page: serde_json::Value = resp.json().unwrap();
         (total, page.as_array().unwrap().len())
     };
     assert_eq!(api_count(&api, "tag=deep&limit=5"), (20, 5));
-    assert_eq!(api_count(&api, &format!("client_id={client}&billable=true")), (40, 40));
-    assert_eq!(api_count(&api, "from=2026-03-01&to=2026-03-07&limit=20&page=2"), (21, 1));
+    assert_eq!(
+        api_count(&api, &format!("client_id={client}&billable=true")),
+        (40, 40)
+    );
+    assert_eq!(
+        api_count(&api, "from=2026-03-01&to=2026-03-07&limit=20&page=2"),
+        (21, 1)
+    );
     let lena_id = api.get("/api/v1/me").1["id"].as_i64().unwrap();
-    assert_eq!(api_count(&admin, &format!("user_id={lena_id}&project_id={inner}")), (20, 20));
-    assert_eq!(api.get(&format!("/api/v1/time-entries?user_id={boss_id}")).0, 404);
+    assert_eq!(
+        api_count(&admin, &format!("user_id={lena_id}&project_id={inner}")),
+        (20, 20)
+    );
+    assert_eq!(
+        api.get(&format!("/api/v1/time-entries?user_id={boss_id}"))
+            .0,
+        404
+    );
     assert_eq!(api.get("/api/v1/time-entries?page=0").0, 422);
 }
 
