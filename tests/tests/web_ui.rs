@@ -168,7 +168,7 @@ fn timer_start_and_stop_from_the_dashboard() {
     // No project chosen: the form again with the problem and the input.
     let p = b.submit("/timer/start", &[("project_id", ""), ("notes", "kept")]);
     assert_eq!(p.status, 422);
-    assert!(p.body.contains("Project_id: is required"));
+    assert!(p.body.contains("Project: is required"));
     assert!(p.body.contains("value=\"kept\""));
 
     // Stopping with nothing running is a flash, not an error page.
@@ -367,7 +367,7 @@ fn manual_entries_edit_reports_and_csv() {
         ],
     );
     assert_eq!(p.status, 422);
-    assert!(p.body.contains("must differ from start"));
+    assert!(p.body.contains("must differ from the start"));
     assert_eq!(
         alice.get(&format!("/api/v1/time-entries/{eid}")).1["duration_seconds"],
         7200,
@@ -581,6 +581,49 @@ fn stylesheet_is_embedded_and_cacheable() {
     assert!(css.header("cache-control").contains("max-age=31536000"));
     assert!(css.body.contains(":focus-visible"));
     assert!(css.body.contains("@media print"));
+    // A dark palette for screens only: print stays light.
+    assert!(
+        css.body
+            .contains("@media screen and (prefers-color-scheme: dark)")
+    );
+}
+
+/// Every page links the SVG icon by its content hash; `/favicon.ico`,
+/// which browsers ask for on their own, leads to it, before setup too.
+#[test]
+fn favicon_is_linked_and_answered() {
+    let app = spawn_app();
+    app.create_user("boss", PASSWORD, true);
+    let signed_in = sign_in(&app, "boss");
+    let anonymous = Browser::new(&app.base);
+    let mut href = String::new();
+    for page in [
+        anonymous.get("/login"),
+        signed_in.get("/"),
+        signed_in.get("/help"),
+    ] {
+        let start = page
+            .body
+            .find("<link rel=\"icon\" type=\"image/svg+xml\" href=\"")
+            .expect("icon link")
+            + r#"<link rel="icon" type="image/svg+xml" href=""#.len();
+        let end = page.body[start..].find('"').unwrap() + start;
+        href = page.body[start..end].to_owned();
+        assert!(href.starts_with("/static/favicon.svg?v="), "{href}");
+    }
+    let icon = anonymous.get(&href);
+    assert_eq!(icon.status, 200);
+    assert_eq!(icon.header("content-type"), "image/svg+xml");
+    assert!(icon.header("cache-control").contains("immutable"));
+    assert!(icon.body.starts_with("<svg"), "{}", icon.body);
+
+    let ico = anonymous.get("/favicon.ico");
+    assert_eq!(ico.status, 301);
+    assert_eq!(ico.location(), href);
+
+    let fresh = tt_tests::spawn_fresh_app(tt_tests::Db::Sqlite, |_| {}).unwrap();
+    let before_setup = Browser::new(&fresh.base).get("/favicon.ico");
+    assert_eq!(before_setup.status, 301, "{}", before_setup.body);
 }
 
 #[test]

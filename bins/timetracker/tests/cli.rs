@@ -86,7 +86,7 @@ fn user_create_from_file_and_stdin() {
             pw.to_str().unwrap(),
         ]);
         assert!(!ok);
-        assert!(err.contains("username: is already taken"), "{err}");
+        assert!(err.contains("Username: is already taken"), "{err}");
     }
     // Password on stdin.
     let mut child = env

@@ -109,8 +109,12 @@ impl TokenRequest {
     /// A token request from typed text: a name (1–200 characters) and an
     /// optional lifetime of 1 to [`Self::MAX_DAYS`] days.
     pub fn parse(name: &str, expires_in_days: Option<i64>) -> Result<Self> {
-        let name = tt_domain::Name::parse(name)
-            .map_err(|e| AppError::invalid(e.to_string().replacen("name:", "token name:", 1)))?;
+        let name = tt_domain::Name::parse(name).map_err(|e| match e {
+            tt_domain::DomainError::Invalid { reason, .. } => {
+                AppError::invalid_field("token_name", reason)
+            }
+            other => other.into(),
+        })?;
         let expires_in_days = match expires_in_days {
             None => None,
             Some(d) => Some(
@@ -118,10 +122,10 @@ impl TokenRequest {
                     .ok()
                     .filter(|d| (1..=Self::MAX_DAYS).contains(d))
                     .ok_or_else(|| {
-                        AppError::invalid(format!(
-                            "expires_in_days: must be between 1 and {}",
-                            Self::MAX_DAYS
-                        ))
+                        AppError::invalid_field(
+                            "expires_in_days",
+                            format!("must be between 1 and {}", Self::MAX_DAYS),
+                        )
                     })?,
             ),
         };

@@ -37,8 +37,9 @@ pub fn update(app: &App, actor: &Actor, mut profile: CompanyProfile) -> Result<C
     tt_domain::check_party(&profile.party)?;
     tt_domain::check_footer(&profile.footer)?;
     if profile.payment_terms_days > 365 {
-        return Err(crate::AppError::invalid(
-            "payment_terms_days: must be between 0 and 365",
+        return Err(crate::AppError::invalid_field(
+            "payment_terms_days",
+            "must be between 0 and 365",
         ));
     }
     app.write(|c| {

@@ -71,25 +71,29 @@ pub(crate) fn resolve_details(
     keep: Option<&TimeEntry>,
 ) -> Result<EntryFields> {
     let project = tt_persistence::work::find_project(c, d.project_id).map_err(|e| match e {
-        PersistenceError::NotFound => AppError::invalid("project_id: no such project"),
+        PersistenceError::NotFound => AppError::invalid_field("project_id", "no such project"),
         other => other.into(),
     })?;
     let kept_project = keep.is_some_and(|e| e.project_id == project.id);
     if project.archived && !kept_project {
-        return Err(AppError::invalid("project_id: the project is archived"));
+        return Err(AppError::invalid_field(
+            "project_id",
+            "the project is archived",
+        ));
     }
     if let Some(t) = d.task_id {
         let task = tt_persistence::work::find_task(c, t).map_err(|e| match e {
-            PersistenceError::NotFound => AppError::invalid("task_id: no such task"),
+            PersistenceError::NotFound => AppError::invalid_field("task_id", "no such task"),
             other => other.into(),
         })?;
         if task.project_id != project.id {
-            return Err(AppError::invalid(
-                "task_id: the task belongs to another project",
+            return Err(AppError::invalid_field(
+                "task_id",
+                "the task belongs to another project",
             ));
         }
         if task.archived && keep.is_none_or(|e| e.task_id != Some(t)) {
-            return Err(AppError::invalid("task_id: the task is archived"));
+            return Err(AppError::invalid_field("task_id", "the task is archived"));
         }
     }
     Ok(EntryFields {
@@ -268,7 +272,10 @@ pub fn list(
     limit: i64,
 ) -> Result<Vec<TimeEntry>> {
     if !(1..=MAX_LIST).contains(&limit) {
-        return Err(AppError::invalid("limit: must be between 1 and 5000"));
+        return Err(AppError::invalid_field(
+            "limit",
+            "must be between 1 and 5000",
+        ));
     }
     app.read(|c| Ok(repo::list(c, actor.id(), period, limit)?))
 }
@@ -325,7 +332,12 @@ pub fn search(app: &App, actor: &Actor, q: &EntryQuery) -> Result<EntryPage> {
     let per_page = match q.per_page {
         0 => PAGE_SIZE,
         n if n <= MAX_LIST as usize => n,
-        _ => return Err(AppError::invalid("limit: must be between 1 and 5000")),
+        _ => {
+            return Err(AppError::invalid_field(
+                "limit",
+                "must be between 1 and 5000",
+            ));
+        }
     };
     let owner = q.user.unwrap_or(actor.id());
     tt_domain::may_view_time_of(&actor.user, owner)?;
@@ -343,7 +355,9 @@ pub fn search(app: &App, actor: &Actor, q: &EntryQuery) -> Result<EntryPage> {
         if owner != actor.id() {
             // A person who does not exist is a mistake worth saying.
             tt_persistence::users::find(c, owner).map_err(|e| match e {
-                PersistenceError::NotFound => AppError::invalid("user_id: there is no such user"),
+                PersistenceError::NotFound => {
+                    AppError::invalid_field("user_id", "there is no such person")
+                }
                 other => other.into(),
             })?;
         }

@@ -39,9 +39,20 @@ impl AppError {
         AppError::Invalid(msg.into())
     }
 
+    /// An input problem with one field: the message names the field by
+    /// its label (`tt_domain::field_label`), as every surface shows it.
+    pub fn invalid_field(field: &str, reason: impl AsRef<str>) -> Self {
+        AppError::Invalid(tt_domain::field_message(field, reason.as_ref()))
+    }
+
     /// A conflict with the current state.
     pub fn conflict(msg: impl Into<String>) -> Self {
         AppError::Conflict(msg.into())
+    }
+
+    /// A conflict about one field's value (a name already taken).
+    pub fn conflict_field(field: &str, reason: impl AsRef<str>) -> Self {
+        AppError::Conflict(tt_domain::field_message(field, reason.as_ref()))
     }
 
     /// An unexpected failure described in words.

@@ -9,7 +9,7 @@ use crate::{AppError, Result};
 
 /// A positive id given as a number.
 pub fn id<T>(field: &str, raw: i64, make: fn(i64) -> Option<T>) -> Result<T> {
-    make(raw).ok_or_else(|| AppError::invalid(format!("{field}: must be a positive id")))
+    make(raw).ok_or_else(|| AppError::invalid_field(field, "must be a positive id"))
 }
 
 /// An optional id given as text (a `<select>`): empty is none; anything
@@ -25,7 +25,7 @@ pub fn id_text<T>(field: &str, raw: &str, make: fn(i64) -> Option<T>) -> Result<
 
 /// A required id given as text.
 pub fn required_id_text<T>(field: &str, raw: &str, make: fn(i64) -> Option<T>) -> Result<T> {
-    id_text(field, raw, make)?.ok_or_else(|| AppError::invalid(format!("{field}: is required")))
+    id_text(field, raw, make)?.ok_or_else(|| AppError::invalid_field(field, "is required"))
 }
 
 /// An optional decimal hourly rate; empty means none.
@@ -55,12 +55,13 @@ pub fn email(raw: Option<&str>) -> Result<Option<Email>> {
 /// A date as `YYYY-MM-DD`, in the years the domain accepts.
 pub fn date(field: &str, raw: &str) -> Result<NaiveDate> {
     let d = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
-        .map_err(|_| AppError::invalid(format!("{field}: expected a date as YYYY-MM-DD")))?;
+        .map_err(|_| AppError::invalid_field(field, "expected a date as YYYY-MM-DD"))?;
     use chrono::Datelike;
     if !tt_domain::YEARS.contains(&d.year()) {
-        return Err(AppError::invalid(format!(
-            "{field}: must be a date between 1970 and 2199"
-        )));
+        return Err(AppError::invalid_field(
+            field,
+            "must be a date between 1970 and 2199",
+        ));
     }
     Ok(d)
 }
@@ -78,7 +79,7 @@ pub fn time_of_day(field: &str, raw: &str) -> Result<NaiveTime> {
     let raw = raw.trim();
     NaiveTime::parse_from_str(raw, "%H:%M")
         .or_else(|_| NaiveTime::parse_from_str(raw, "%H:%M:%S"))
-        .map_err(|_| AppError::invalid(format!("{field}: expected a time as HH:MM")))
+        .map_err(|_| AppError::invalid_field(field, "expected a time as HH:MM"))
 }
 
 /// A time zone chosen from a list or typed; empty means "the

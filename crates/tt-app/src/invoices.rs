@@ -146,7 +146,7 @@ pub fn create(app: &App, actor: &Actor, req: NewInvoice) -> Result<Invoice> {
     let invoice = app.write(|c| {
         locks::client(c, req.client_id)?;
         let client = tt_persistence::work::find_client(c, req.client_id).map_err(|e| match e {
-            PersistenceError::NotFound => AppError::invalid("client_id: no such client"),
+            PersistenceError::NotFound => AppError::invalid_field("client_id", "no such client"),
             other => other.into(),
         })?;
         let company = tt_persistence::company::load(c)?;
@@ -182,8 +182,9 @@ pub fn create(app: &App, actor: &Actor, req: NewInvoice) -> Result<Invoice> {
         );
         let due_date = match req.due_date {
             Some(d) if d < req.issue_date => {
-                return Err(AppError::invalid(
-                    "due_date: must not be before the issue date",
+                return Err(AppError::invalid_field(
+                    "due_date",
+                    "must not be before the issue date",
                 ));
             }
             Some(d) => d,

@@ -197,10 +197,13 @@ fn scope(actor: &Actor, filter: &ReportFilter) -> Result<Option<UserId>> {
 fn must_exist<T>(field: &str, found: std::result::Result<T, PersistenceError>) -> Result<()> {
     match found {
         Ok(_) => Ok(()),
-        Err(PersistenceError::NotFound) => Err(AppError::invalid(format!(
-            "{field}: there is no such {}",
-            field.trim_end_matches("_id")
-        ))),
+        Err(PersistenceError::NotFound) => Err(AppError::invalid_field(
+            field,
+            format!(
+                "there is no such {}",
+                tt_domain::field_label(field).to_lowercase()
+            ),
+        )),
         Err(e) => Err(e.into()),
     }
 }
@@ -411,31 +414,31 @@ mod tests {
         let cases: [(&[(&str, &str)], &str); 10] = [
             (
                 &[("from", "2026-02-30")],
-                "from: expected a date as YYYY-MM-DD",
+                "Start date: expected a date as YYYY-MM-DD",
             ),
             (
                 &[("from", "2026-04-01"), ("to", "2026-03-01")],
-                "to: must not be before from",
+                "End date: must not be before the start date",
             ),
-            (&[("client_id", "abc")], "client_id: must be a positive id"),
-            (&[("client_id", "0")], "client_id: must be a positive id"),
-            (&[("project_id", "-4")], "project_id: must be a positive id"),
-            (&[("user_id", "1.5")], "user_id: must be a positive id"),
+            (&[("client_id", "abc")], "Client: must be a positive id"),
+            (&[("client_id", "0")], "Client: must be a positive id"),
+            (&[("project_id", "-4")], "Project: must be a positive id"),
+            (&[("user_id", "1.5")], "Person: must be a positive id"),
             (
                 &[("tag", "a,b")],
-                "tag: must be one tag of at most 50 characters, without commas",
+                "Tag: must be one tag of at most 50 characters, without commas",
             ),
             (
                 &[("billable", "yes")],
-                "billable: must be one of: all, billable, non_billable",
+                "Billing: must be one of: all, billable, non_billable",
             ),
             (
                 &[("billable", "Billable")],
-                "billable: must be one of: all, billable, non_billable",
+                "Billing: must be one of: all, billable, non_billable",
             ),
             (
                 &[("client_id", "99999999999999999999")],
-                "client_id: must be a positive id",
+                "Client: must be a positive id",
             ),
         ];
         for (input, message) in cases {

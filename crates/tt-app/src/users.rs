@@ -38,13 +38,15 @@ pub(crate) fn insert_hashed(app: &App, account: &NewAccount, hash: &str) -> Resu
     app.write(|c| {
         let (name_taken, email_taken) = repo::taken(c, &account.username, account.email.as_ref())?;
         if name_taken {
-            return Err(AppError::conflict(
-                "username: is already taken (letter case does not make a name different)",
+            return Err(AppError::conflict_field(
+                "username",
+                "is already taken (letter case does not make a name different)",
             ));
         }
         if email_taken {
-            return Err(AppError::conflict(
-                "email: another account already has this e-mail address",
+            return Err(AppError::conflict_field(
+                "email",
+                "another account already has this e-mail address",
             ));
         }
         Ok(repo::create(
@@ -202,11 +204,12 @@ pub fn change_password(
 ) -> Result<()> {
     let hash = app.read(|c| Ok(repo::password_hash(c, actor.id())?))?;
     if current_password.len() > 1024 || !passwords::verify(current_password, &hash) {
-        return Err(AppError::invalid("current password: is not right"));
+        return Err(AppError::invalid_field("current_password", "is not right"));
     }
     if current_password == new {
-        return Err(AppError::invalid(
-            "password: the new password must differ from the current one",
+        return Err(AppError::invalid_field(
+            "password",
+            "the new password must differ from the current one",
         ));
     }
     let password = new_password(&actor.user, new)?;

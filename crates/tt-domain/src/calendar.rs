@@ -224,7 +224,10 @@ impl Calendar {
     /// The instants of the local days `from` to `to`, both included.
     pub fn period(&self, from: NaiveDate, to: NaiveDate) -> Result<Period, DomainError> {
         if to < from {
-            return Err(DomainError::invalid("to", "must not be before from"));
+            return Err(DomainError::invalid(
+                "to",
+                "must not be before the start date",
+            ));
         }
         let after = to
             .succ_opt()
@@ -367,19 +370,19 @@ mod tests {
     #[test]
     fn typed_times_in_gaps_and_overlaps() {
         let ny = Calendar::new(zone("America/New_York"), WeekStart::Monday);
-        let gap = ny.instant("start_time", at(date(2026, 3, 8), 2, 30));
+        let gap = ny.instant("start", at(date(2026, 3, 8), 2, 30));
         assert_eq!(
             gap.map_err(|e| e.to_string()),
-            Err("start_time: 02:30 does not exist on 2026-03-08 in America/New_York: the clocks moved forward then".into())
+            Err("Start: 02:30 does not exist on 2026-03-08 in America/New_York: the clocks moved forward then".into())
         );
         // 01:30 on 1 November happens twice: the first (EDT) is meant.
         assert_eq!(
-            ny.instant("start_time", at(date(2026, 11, 1), 1, 30)),
+            ny.instant("start", at(date(2026, 11, 1), 1, 30)),
             Ok(utc("2026-11-01T05:30:00Z"))
         );
         let kolkata = Calendar::new(zone("Asia/Kolkata"), WeekStart::Monday);
         assert_eq!(
-            kolkata.instant("start_time", at(date(2026, 12, 1), 0, 30)),
+            kolkata.instant("start", at(date(2026, 12, 1), 0, 30)),
             Ok(utc("2026-11-30T19:00:00Z"))
         );
     }

@@ -23,7 +23,7 @@ pub enum LineGrouping {
     Entry,
 }
 
-closed_enum_text!(LineGrouping {
+closed_enum_text!(LineGrouping as "line_grouping" {
     Project => "project",
     Task => "task",
     Entry => "entry",
@@ -38,7 +38,7 @@ pub enum LineKind {
     Custom,
 }
 
-closed_enum_text!(LineKind {
+closed_enum_text!(LineKind as "kind" {
     Time => "time",
     Custom => "custom",
 });

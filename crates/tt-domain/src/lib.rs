@@ -10,6 +10,7 @@ mod billing;
 mod calendar;
 mod currency;
 mod entities;
+mod fields;
 mod ids;
 mod invoicing;
 mod money;
@@ -26,6 +27,7 @@ pub use billing::{
 pub use calendar::{Calendar, WeekStart, Zone};
 pub use currency::{Amounts, Currency, format_hundredths};
 pub use entities::*;
+pub use fields::{field_label, field_message};
 pub use ids::*;
 pub use invoicing::{
     CompanyProfile, CustomLine, Discount, LineGrouping, LineKind, Logo, NumberPattern, Party,
@@ -39,8 +41,10 @@ pub use values::*;
 /// Why a value was rejected at the edge.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DomainError {
-    /// A value failed to parse; `field` names it, `reason` says what is wrong.
-    #[error("{field}: {reason}")]
+    /// A value failed to parse; `field` names it, `reason` says what is
+    /// wrong. Shown with the field's label ("Hourly rate: …"), never its
+    /// internal name.
+    #[error("{}: {reason}", field_label(field))]
     Invalid {
         /// The field that was rejected.
         field: &'static str,

@@ -373,7 +373,7 @@ impl InvoiceStatus {
 }
 
 macro_rules! closed_enum_text {
-    ($ty:ident { $($variant:ident => $text:literal),* $(,)? }) => {
+    ($ty:ident as $field:literal { $($variant:ident => $text:literal),* $(,)? }) => {
         impl $ty {
             /// Every value, in a stable order.
             pub const ALL: &'static [$ty] = &[$($ty::$variant),*];
@@ -390,10 +390,14 @@ macro_rules! closed_enum_text {
             fn from_str(s: &str) -> Result<Self, Self::Err> {
                 match s {
                     $($text => Ok($ty::$variant),)*
-                    _ => Err(DomainError::invalid(
-                        stringify!($ty),
-                        concat!("must be one of: ", $($text, " "),*),
-                    )),
+                    _ => Err(DomainError::Invalid {
+                        field: $field,
+                        reason: format!(
+                            "must be one of: {}",
+                            [$($text),*].join(", ")
+                        )
+                        .into(),
+                    }),
                 }
             }
         }
@@ -408,14 +412,14 @@ macro_rules! closed_enum_text {
 
 pub(crate) use closed_enum_text;
 
-closed_enum_text!(Role { Admin => "admin", User => "user" });
-closed_enum_text!(TaskStatus {
+closed_enum_text!(Role as "role" { Admin => "admin", User => "user" });
+closed_enum_text!(TaskStatus as "status" {
     Todo => "todo",
     InProgress => "in_progress",
     Review => "review",
     Done => "done",
 });
-closed_enum_text!(InvoiceStatus {
+closed_enum_text!(InvoiceStatus as "status" {
     Draft => "draft",
     Sent => "sent",
     Paid => "paid",
@@ -456,7 +460,7 @@ impl TimeRange {
     /// entries longer than [`Self::MAX_SECONDS`].
     pub fn new(start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Self, DomainError> {
         if end <= start {
-            return Err(DomainError::invalid("end", "must be after start"));
+            return Err(DomainError::invalid("end", "must be after the start"));
         }
         if (end - start).num_seconds() > Self::MAX_SECONDS {
             return Err(DomainError::invalid(
@@ -503,7 +507,7 @@ impl TimeRange {
         if start == end {
             return Err(DomainError::invalid(
                 "end",
-                "must differ from start (an end before the start means the next day)",
+                "must differ from the start (an end before the start means the next day)",
             ));
         }
         let end_day = if end < start {
@@ -570,7 +574,10 @@ impl Period {
         // `to` is exclusive: a period may end on the last day of 2199.
         check_year("to", to - Duration::seconds(1))?;
         if to < from {
-            return Err(DomainError::invalid("to", "must not be before from"));
+            return Err(DomainError::invalid(
+                "to",
+                "must not be before the start date",
+            ));
         }
         if (to - from).num_days() > 3700 {
             return Err(DomainError::invalid(

@@ -100,6 +100,11 @@ impl HttpError {
         HttpError::BadRequest(code, msg.into())
     }
 
+    /// 422 about one field, named by its label as every surface shows it.
+    pub(crate) fn invalid_field(field: &str, reason: &str) -> Self {
+        HttpError::Validation(tt_domain::field_message(field, reason))
+    }
+
     /// An unexpected failure described in words.
     pub(crate) fn internal(msg: impl Into<String>) -> Self {
         HttpError::Internal(msg.into().into())

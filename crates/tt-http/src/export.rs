@@ -198,7 +198,7 @@ pub(crate) async fn export_response(
     let (ctype, ext, csv) = match format.unwrap_or("json") {
         "json" => ("application/json", "json", false),
         "csv" => ("text/csv; charset=utf-8", "csv", true),
-        _ => return Err(HttpError::Validation("format: must be json or csv".into())),
+        _ => return Err(HttpError::invalid_field("format", "must be json or csv")),
     };
     let data = state
         .run(move |app| tt_app::export::own_data(app, &actor, csv))

@@ -269,8 +269,9 @@ pub(crate) fn disposition(raw: Option<&str>) -> Result<EntryDisposition, HttpErr
     match raw.unwrap_or("anonymise") {
         "anonymise" | "anonymize" => Ok(EntryDisposition::Anonymise),
         "delete" => Ok(EntryDisposition::Delete),
-        _ => Err(HttpError::Validation(
-            "entries: must be delete or anonymise".into(),
+        _ => Err(HttpError::invalid_field(
+            "entries",
+            "must be delete or anonymise",
         )),
     }
 }
@@ -354,7 +355,7 @@ impl CompanyInput {
                 .ok()
                 .filter(|d| *d <= 365)
                 .ok_or_else(|| {
-                    HttpError::Validation("payment_terms_days: must be between 0 and 365".into())
+                    HttpError::invalid_field("payment_terms_days", "must be between 0 and 365")
                 })?;
         let pattern = if self.number_pattern.trim().is_empty() {
             tt_domain::NumberPattern::default()

@@ -10,14 +10,15 @@ use actix_web::{Error, HttpResponse, ResponseError, web};
 use crate::error::HttpError;
 use crate::state::AppState;
 
-/// Paths served before setup: the wizard itself, static assets, health,
-/// metrics, login and the API's description.
+/// Paths served before setup: the wizard itself, static assets and the
+/// icon, health, metrics, login and the API's description.
 pub(crate) fn is_exempt(path: &str) -> bool {
     path == "/setup"
         || path.starts_with("/static/")
         || matches!(
             path,
-            "/healthz"
+            "/favicon.ico"
+                | "/healthz"
                 | "/readyz"
                 | "/metrics"
                 | "/login"
@@ -60,6 +61,7 @@ mod tests {
             "/logout",
             "/setup",
             "/static/app.css",
+            "/favicon.ico",
             "/healthz",
             "/readyz",
             "/metrics",

@@ -57,6 +57,7 @@ mod tests {
     fn every_web_page_has_a_route_template() {
         let not_pages = [
             "/static/",
+            "/favicon.ico",
             "/reports/entries.csv",
             "/profile/export",
             "/profile/tokens",

@@ -8,8 +8,11 @@
 //! Needs `chromium` and `chromium-driver` (`.ci/browser` installs them).
 //! Without them the test is skipped loudly, except under `CI=true`, where
 //! it fails.
+//!
+//! `accessibility` runs axe-core on every main page in light and dark mode.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod accessibility;
 mod daily;
 mod webdriver;
 

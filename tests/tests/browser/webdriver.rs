@@ -221,6 +221,75 @@ impl<'d> Session<'d> {
         )
     }
 
+    /// Runs an asynchronous script: it ends by calling its last argument
+    /// with the result (WebDriver's "execute async script").
+    pub fn execute_async(&self, script: &str) -> Result<Value> {
+        self.call(
+            "POST",
+            "/execute/async",
+            Some(json!({ "script": script, "args": [] })),
+        )
+    }
+
+    /// Sends a Chrome DevTools Protocol command through chromedriver (what
+    /// Selenium's `execute_cdp_cmd` does).
+    pub fn cdp(&self, cmd: &str, params: Value) -> Result<Value> {
+        self.call(
+            "POST",
+            "/goog/cdp/execute",
+            Some(json!({ "cmd": cmd, "params": params })),
+        )
+    }
+
+    /// Makes the page see `prefers-color-scheme: light` or `dark`.
+    pub fn color_scheme(&self, scheme: &str) -> Result<()> {
+        self.cdp(
+            "Emulation.setEmulatedMedia",
+            json!({ "features": [{ "name": "prefers-color-scheme", "value": scheme }] }),
+        )
+        .map(drop)
+    }
+
+    /// Sets the script timeout (for [`Self::execute_async`]).
+    pub fn script_timeout(&self, ms: u64) -> Result<()> {
+        self.call("POST", "/timeouts", Some(json!({ "script": ms })))
+            .map(drop)
+    }
+
+    /// Emulates a screen `width` CSS pixels wide (a phone below 600: touch
+    /// layout, overlay scroll bars), whatever the window's size.
+    pub fn emulate_width(&self, width: u64) -> Result<()> {
+        self.cdp(
+            "Emulation.setDeviceMetricsOverride",
+            json!({
+                "width": width,
+                "height": 900,
+                "deviceScaleFactor": 1,
+                "mobile": width < 600,
+            }),
+        )
+        .map(drop)
+    }
+
+    /// A PNG of the whole page at the emulated width, however tall
+    /// (DevTools' capture beyond the viewport).
+    pub fn capture_full_page(&self) -> Result<Vec<u8>> {
+        let size = self.execute(
+            "return [document.documentElement.scrollWidth, document.documentElement.scrollHeight];",
+        )?;
+        let width = size[0].as_f64().unwrap_or(1280.0);
+        let height = size[1].as_f64().unwrap_or(900.0).min(16_000.0);
+        let shot = self.cdp(
+            "Page.captureScreenshot",
+            json!({
+                "format": "png",
+                "captureBeyondViewport": true,
+                "clip": { "x": 0, "y": 0, "width": width, "height": height, "scale": 1 },
+            }),
+        )?;
+        decode_base64(shot["data"].as_str().context("no screenshot data")?)
+    }
+
     /// Resizes the window.
     pub fn resize(&self, width: u64, height: u64) -> Result<()> {
         self.call(
@@ -303,7 +372,7 @@ impl Element<'_, '_> {
 
 /// Standard base64 (with padding), as WebDriver returns screenshots: a few
 /// lines here rather than one more dependency.
-fn decode_base64(text: &str) -> Result<Vec<u8>> {
+pub(crate) fn decode_base64(text: &str) -> Result<Vec<u8>> {
     fn value(c: u8) -> Option<u32> {
         match c {
             b'A'..=b'Z' => Some(u32::from(c - b'A')),

@@ -10,6 +10,7 @@ mod daily_use;
 mod files;
 mod invoice_documents;
 mod invoices;
+mod messages;
 mod migrations;
 mod openapi;
 mod privacy_rights;

@@ -283,8 +283,9 @@ async fn list(
     let calendar = user.calendar(&state);
     let limit = q.limit.unwrap_or(500);
     if !(1..=tt_app::entries::MAX_LIST).contains(&limit) {
-        return Err(HttpError::Validation(
-            "limit: must be between 1 and 5000".into(),
+        return Err(HttpError::invalid_field(
+            "limit",
+            "must be between 1 and 5000",
         ));
     }
     let query = tt_app::entries::EntryQuery {
@@ -305,7 +306,7 @@ async fn list(
         billable: q.billable,
         page: match q.page.unwrap_or(1) {
             p if p >= 1 => usize::try_from(p).unwrap_or(usize::MAX),
-            _ => return Err(HttpError::Validation("page: must be at least 1".into())),
+            _ => return Err(HttpError::invalid_field("page", "must be at least 1")),
         },
         per_page: usize::try_from(limit).unwrap_or(500),
     };

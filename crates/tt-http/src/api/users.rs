@@ -46,8 +46,8 @@ pub(crate) struct NewUserInput {
     /// 3–64 letters, digits, `.`, `_` or `-`.
     #[schema(min_length = 3)]
     username: String,
-    /// 8 characters to 1024 bytes.
-    #[schema(format = Password, min_length = 8)]
+    /// 12 characters to 1024 bytes, not easy to guess.
+    #[schema(format = Password, min_length = 12)]
     password: String,
     /// Empty or absent for none.
     #[serde(default)]

@@ -105,7 +105,7 @@ async fn list(state: web::Data<AppState>, user: WebUser) -> Result<HttpResponse,
 fn role(raw: &str) -> Result<Role, HttpError> {
     raw.trim()
         .parse::<Role>()
-        .map_err(|_| HttpError::Validation("role: choose admin or user".into()))
+        .map_err(|_| HttpError::invalid_field("role", "choose admin or user"))
 }
 
 /// `POST /admin/users`.

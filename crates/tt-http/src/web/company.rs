@@ -80,7 +80,7 @@ impl CompanyFormFields {
                 None
             } else {
                 Some(terms.parse().map_err(|_| {
-                    HttpError::Validation("payment terms: enter a number of days".into())
+                    HttpError::invalid_field("payment_terms_days", "enter a number of days")
                 })?)
             },
             default_tax_rate: self.default_tax_rate.clone(),
@@ -204,7 +204,7 @@ async fn read_upload(mut form: Multipart) -> Result<(String, Vec<u8>), HttpError
         while let Some(chunk) = field.next().await {
             let chunk = chunk.map_err(|_| bad())?;
             if bytes.len() + chunk.len() > Logo::MAX_BYTES + 1 {
-                return Err(HttpError::Validation("logo: must be at most 256 KB".into()));
+                return Err(HttpError::invalid_field("logo", "must be at most 256 KB"));
             }
             bytes.extend_from_slice(&chunk);
         }

@@ -428,7 +428,10 @@ mod tests {
         assert!(form_problem(HttpError::Conflict("taken".into())).is_ok());
         assert!(form_problem(HttpError::NotFound).is_err());
         assert!(form_problem(HttpError::internal("x")).is_err());
-        let p = form_problem(HttpError::Validation("name: too long".into())).ok();
-        assert_eq!(p.map(|p| p.message), Some("Name: too long".to_owned()));
+        let p = form_problem(HttpError::invalid_field("hourly_rate", "is too large")).ok();
+        assert_eq!(
+            p.map(|p| p.message),
+            Some("Hourly rate: is too large".to_owned())
+        );
     }
 }

@@ -353,8 +353,9 @@ async fn create_token(
     } else {
         match days.parse::<i64>() {
             Ok(d) => tt_app::auth::TokenRequest::parse(&form.name, Some(d)),
-            Err(_) => Err(tt_app::AppError::invalid(
-                "expires in: enter a number of days, or leave it empty",
+            Err(_) => Err(tt_app::AppError::invalid_field(
+                "expires_in_days",
+                "enter a number of days, or leave it empty",
             )),
         }
     };

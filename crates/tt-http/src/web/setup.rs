@@ -192,8 +192,9 @@ async fn setup_page(
 /// The new administrator's details, checked.
 fn validate(form: &SetupForm) -> Result<NewAccount, HttpError> {
     if form.password != form.password_confirm {
-        return Err(HttpError::Validation(
-            "password: the two passwords do not match".into(),
+        return Err(HttpError::invalid_field(
+            "password",
+            "the two passwords do not match",
         ));
     }
     Ok(NewAccount {
