@@ -59,6 +59,15 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
     let listener = TcpListener::bind((settings.bind_addr.as_str(), settings.port))
         .with_context(|| format!("cannot listen on {}:{}", settings.bind_addr, settings.port))?;
     let addr = listener.local_addr()?;
+    if settings.cookie_secure()? == tt_http::CookieSecure::Auto
+        && settings.trusted_proxy_networks()?.is_empty()
+    {
+        tracing::info!(
+            "COOKIE_SECURE=auto without TRUSTED_PROXIES: session cookies are marked Secure only \
+             on HTTPS this server terminates itself; behind a TLS-terminating proxy, list the \
+             proxy in TRUSTED_PROXIES (or set COOKIE_SECURE=true)"
+        );
+    }
     let http = HttpSettings {
         secret_key,
         cookie_secure: settings.cookie_secure()?,

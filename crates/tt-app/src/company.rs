@@ -18,7 +18,7 @@ pub fn get(app: &App, actor: &Actor) -> Result<CompanyProfile> {
 pub fn next_number(app: &App, actor: &Actor, pattern: &tt_domain::NumberPattern) -> Result<String> {
     require_admin(&actor.user)?;
     let next = app.read(|c| Ok(tt_persistence::invoices::peek_next_number(c)?))?;
-    Ok(pattern.render(next, crate::now().date_naive()))
+    Ok(pattern.render(next, app.calendar_of(&actor.user).today(crate::now())))
 }
 
 /// A change of the logo.

@@ -213,7 +213,9 @@ pub fn update(
             }
             (None, _) => (current.start, current.end),
         };
-        if !repo::update(c, id, start, end, &fields, actor.id())? {
+        // Only someone else's change is a correction worth recording.
+        let corrected_by = (actor.id() != current.user_id).then_some(actor.id());
+        if !repo::update(c, id, start, end, &fields, corrected_by)? {
             return Err(AppError::conflict(
                 "this entry is on an invoice and cannot be changed",
             ));
@@ -363,9 +365,14 @@ pub fn search(app: &App, actor: &Actor, q: &EntryQuery) -> Result<EntryPage> {
         }
         let spans = repo::search_spans(c, &filter)?;
         let pages = spans.len().div_ceil(per_page).max(1);
-        let page = q.page.clamp(1, pages);
-        let offset = i64::try_from((page - 1) * per_page).unwrap_or(i64::MAX);
-        let entries = repo::search(c, &filter, offset, per_page as i64)?;
+        // Past the last page there is nothing (a client paging on stops).
+        let page = q.page.max(1);
+        let entries = if page > pages {
+            Vec::new()
+        } else {
+            let offset = i64::try_from((page - 1) * per_page).unwrap_or(i64::MAX);
+            repo::search(c, &filter, offset, per_page as i64)?
+        };
         Ok((spans, entries, pages, page))
     })?;
     let seconds_of = |(s, e): &repo::Span| (e.unwrap_or(at) - *s).num_seconds().max(0);

@@ -76,6 +76,7 @@ fn time_lines(
     grouping: LineGrouping,
     client: &tt_domain::Client,
     task_names: &BTreeMap<TaskId, String>,
+    calendar: &tt_domain::Calendar,
 ) -> Result<Vec<NewLine>> {
     let mut groups: BTreeMap<LineKey, Vec<&UnbilledEntry>> = BTreeMap::new();
     for (i, e) in entries.iter().enumerate() {
@@ -115,7 +116,8 @@ fn time_lines(
                         .chars()
                         .take(120)
                         .collect();
-                    let day = first.start.format("%Y-%m-%d");
+                    // The day as the person issuing the invoice reads it.
+                    let day = calendar.date_of(first.start);
                     if notes.is_empty() {
                         format!("{day} · {}", first.project_name)
                     } else {
@@ -163,7 +165,13 @@ pub fn create(app: &App, actor: &Actor, req: NewInvoice) -> Result<Invoice> {
         }
         let tasks: Vec<TaskId> = entries.iter().filter_map(|e| e.task_id).collect();
         let task_names = repo::task_names(c, &tasks)?;
-        let mut lines = time_lines(&entries, req.grouping, &client, &task_names)?;
+        let mut lines = time_lines(
+            &entries,
+            req.grouping,
+            &client,
+            &task_names,
+            &app.calendar_of(&actor.user),
+        )?;
         lines.extend(req.custom_lines.iter().map(|l| NewLine {
             kind: LineKind::Custom,
             project_id: None,

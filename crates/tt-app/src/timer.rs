@@ -70,13 +70,14 @@ pub fn continue_entry(app: &App, actor: &Actor, id: TimeEntryId) -> Result<TimeE
     )
 }
 
-/// Corrects the actor's running timer: when it started, and what it is
-/// about. The start may not be in the future nor make the time overlap
-/// another entry; `Conflict` if the timer stopped meanwhile.
+/// Corrects the actor's running timer: when it started (`None`: keep it to
+/// the microsecond), and what it is about (billable `None`: as it is). The
+/// start may not be in the future nor make the time overlap another
+/// entry; `Conflict` if the timer stopped meanwhile.
 pub fn correct(
     app: &App,
     actor: &Actor,
-    start: DateTime<Utc>,
+    start: Option<DateTime<Utc>>,
     details: EntryDetails,
 ) -> Result<TimeEntry> {
     let calendar = app.calendar_of(&actor.user);
@@ -85,7 +86,14 @@ pub fn correct(
         let running = repo::running_timer(c, actor.id())?
             .ok_or_else(|| AppError::conflict("no timer is running; it may have been stopped"))?;
         let at = now();
-        let start = TimeRange::timer_start(start, at)?;
+        let start = match start {
+            Some(s) => TimeRange::timer_start(s, at)?,
+            None => running.start,
+        };
+        let details = EntryDetails {
+            billable: details.billable.or(Some(running.billable)),
+            ..details.clone()
+        };
         let fields = resolve_details(c, &details, Some(&running))?;
         ensure_no_overlap(
             c,
@@ -108,13 +116,22 @@ pub fn correct(
     Ok(entry)
 }
 
-/// Stops the actor's running timer; `NotFound` if none runs.
+/// Stops the actor's running timer; `NotFound` if none runs. A timer that
+/// ran into an entry typed in advance ends where that entry begins, so
+/// the two never overlap.
 pub fn stop(app: &App, actor: &Actor) -> Result<TimeEntry> {
     let entry = app.write(|c| {
+        tt_persistence::locks::user_timeline(c, actor.id())?;
         let running = repo::running_timer(c, actor.id())?.ok_or(AppError::NotFound)?;
         tt_persistence::locks::entry(c, running.id)?;
         // An entry lasts at least one second, so the CHECK (end > start) holds.
-        let end = now().max(running.start + chrono::Duration::seconds(1));
+        let mut end = now().max(running.start + chrono::Duration::seconds(1));
+        if let Some(next) =
+            repo::first_overlapping(c, actor.id(), running.start, end, Some(running.id))?
+            && next.start > running.start
+        {
+            end = next.start;
+        }
         if !repo::set_end(c, running.id, end)? {
             return Err(AppError::NotFound);
         }

@@ -282,28 +282,32 @@ pub fn search_spans(conn: &mut DbConnection, f: &EntryFilter) -> Result<Vec<Span
         .collect())
 }
 
-/// Replaces an unbilled entry's times and fields, recording who changed
-/// it and when; returns whether it was changed (`false`: it is gone or
-/// was billed meanwhile).
+/// Replaces an unbilled entry's times and fields; a correction by someone
+/// other than its owner (`corrected_by`) is recorded with its time.
+/// Returns whether it was changed (`false`: it is gone or was billed
+/// meanwhile).
 pub fn update(
     conn: &mut DbConnection,
     entry: TimeEntryId,
     start: DateTime<Utc>,
     end: Option<DateTime<Utc>>,
     f: &EntryFields,
-    by: UserId,
+    corrected_by: Option<UserId>,
 ) -> Result<bool> {
-    let n = diesel::update(
-        time_entries::table
-            .find(entry.get())
-            .filter(time_entries::invoice_id.is_null()),
-    )
-    .set((
-        EntryValues::new(start, end, f),
-        time_entries::updated_by.eq(Some(by.get())),
-        time_entries::updated_at.eq(Some(to_naive(now()))),
-    ))
-    .execute(conn)?;
+    let target = time_entries::table
+        .find(entry.get())
+        .filter(time_entries::invoice_id.is_null());
+    let values = EntryValues::new(start, end, f);
+    let n = match corrected_by {
+        Some(by) => diesel::update(target)
+            .set((
+                values,
+                time_entries::updated_by.eq(Some(by.get())),
+                time_entries::updated_at.eq(Some(to_naive(now()))),
+            ))
+            .execute(conn)?,
+        None => diesel::update(target).set(values).execute(conn)?,
+    };
     Ok(n == 1)
 }
 

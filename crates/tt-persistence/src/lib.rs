@@ -119,8 +119,9 @@ pub(crate) fn id<T>(raw: i64, make: fn(i64) -> Option<T>) -> Result<T> {
 }
 
 diesel::define_sql_function! {
-    /// SQL `lower()`: ASCII letter case folded the same way on both
-    /// databases (usernames are ASCII; the unique indexes use it too).
+    /// SQL `lower()`, as the unique indexes use it. Usernames are ASCII,
+    /// so it folds them alike on both databases; for e-mail addresses
+    /// PostgreSQL also folds non-ASCII letters, SQLite only ASCII ones.
     fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
 }
 

@@ -40,12 +40,9 @@ impl UserRow {
                 .map_err(|_| PersistenceError::Corrupt("role"))?,
             active: self.active,
             must_change_password: self.must_change_password,
-            time_zone: self
-                .time_zone
-                .as_deref()
-                .map(Zone::parse)
-                .transpose()
-                .map_err(|_| PersistenceError::Corrupt("time_zone"))?,
+            // A zone a newer time-zone database no longer knows falls back
+            // to the installation's, rather than locking the user out.
+            time_zone: self.time_zone.as_deref().and_then(|z| Zone::parse(z).ok()),
             week_start: self
                 .week_start
                 .as_deref()

@@ -5,10 +5,10 @@ ALTER TABLE users ADD COLUMN week_start TEXT;
 
 -- Usernames are unique regardless of letter case, and so are e-mail
 -- addresses. Accounts that differ only in case from an older account are
--- renamed to "<name>-<id>" (their password is unchanged); a repeated
+-- renamed to "<name>-renamed-<id>" (their password is unchanged); a repeated
 -- e-mail address stays with the oldest account and is cleared on the
 -- others. Login names are ASCII, so lower() agrees on both databases.
-UPDATE users SET username = substr(username, 1, 40) || '-' || id
+UPDATE users SET username = substr(username, 1, 40) || '-renamed-' || id
 WHERE EXISTS (
     SELECT 1 FROM users AS older
     WHERE lower(older.username) = lower(users.username) AND older.id < users.id

@@ -149,6 +149,24 @@ fn timer_from_any_page(app: &TestApp) {
     assert_eq!(again["project_id"], atlas);
     assert_eq!(again["notes"], "planning the week");
     assert_eq!(again["tags"], json!(["meeting"]));
+    // The correction form left at the start it shows keeps the exact start
+    // (its seconds too).
+    let started = chrono::DateTime::parse_from_rfc3339(again["start"].as_str().unwrap()).unwrap();
+    b.submit(
+        "/timer",
+        &[
+            ("date", &started.format("%Y-%m-%d").to_string()),
+            ("start_time", &started.format("%H:%M").to_string()),
+            ("project_id", &atlas.to_string()),
+            ("notes", "continued"),
+        ],
+    )
+    .assert_redirect("/timer");
+    let kept = api.get("/api/v1/timer").1;
+    assert_eq!(
+        (kept["start"].clone(), kept["notes"].clone()),
+        (again["start"].clone(), json!("continued"))
+    );
     // The dashboard offers the recent combination first; with a timer
     // running, nothing offers a second one.
     assert!(!b.get("/entries").body.contains("/continue\""));
@@ -167,7 +185,8 @@ fn timer_from_any_page(app: &TestApp) {
     let (status, e) = tom.post(
         "/api/v1/time-entries",
         &json!({"project_id": atlas, "start": yesterday.to_rfc3339(),
-                "end": (yesterday + chrono::Duration::hours(1)).to_rfc3339(), "notes": "review"}),
+                "end": (yesterday + chrono::Duration::hours(1)).to_rfc3339(), "notes": "review",
+                "billable": false}),
     );
     assert_eq!(status, 201, "{e}");
     let id = e["id"].as_i64().unwrap();
@@ -182,6 +201,16 @@ fn timer_from_any_page(app: &TestApp) {
     assert_eq!(status, 200, "{e}");
     assert_eq!(e["notes"], "fixed");
     assert!(e["duration_seconds"].as_i64().unwrap() >= 599);
+    assert_eq!(
+        e["billable"], false,
+        "a correction keeps what it does not name"
+    );
+    // Without a start, the start stays to the microsecond.
+    let (_, again) = tom.put(
+        "/api/v1/timer",
+        &json!({"project_id": atlas, "notes": "again"}),
+    );
+    assert_eq!(again["start"], e["start"]);
     // Back into yesterday's entry: refused, naming it.
     let (status, e) = tom.put(
         "/api/v1/timer",
@@ -439,6 +468,11 @@ fn the_list_by_day_and_week(app: &TestApp) {
     );
     assert_eq!(admin.get("/api/v1/time-entries?user_id=999999").0, 422);
     assert_eq!(api.get("/api/v1/time-entries?page=0").0, 422);
+    assert_eq!(
+        api_count(&api, "limit=50&page=3"),
+        (60, 0),
+        "past the last page: nothing"
+    );
 }
 
 fn deleting_asks_first(app: &TestApp) {
@@ -520,7 +554,7 @@ fn administrators_correct_on_the_record(app: &TestApp) {
     let mine = finn.get("/entries");
     assert!(mine.body.contains("corrected by boss on"));
     assert!(mine.body.contains("4:00"));
-    // His own edits are not "corrections".
+    // His own edit is no correction, and leaves the record of boss's.
     finn.submit(
         &format!("/entries/{id}/edit"),
         &[
@@ -533,7 +567,9 @@ fn administrators_correct_on_the_record(app: &TestApp) {
         ],
     )
     .assert_redirect("/entries");
-    assert!(!finn.get("/entries").body.contains("corrected by"));
+    let mine = finn.get("/entries");
+    assert!(mine.body.contains("4:30"));
+    assert!(mine.body.contains("corrected by boss on"));
 }
 
 on_both_backends!(

@@ -72,7 +72,7 @@ fn upgrade_keeps_invoices(url: &str) {
         named.contains(&("boss", Some("team@example.com"))),
         "{named:?}"
     );
-    assert!(named.contains(&("BOSS-3", None)), "{named:?}");
+    assert!(named.contains(&("BOSS-renamed-3", None)), "{named:?}");
 
     // A token made before tokens had names keeps working, named, unexpiring.
     let boss = tt_domain::UserId::new(1).unwrap();

@@ -147,7 +147,9 @@ async fn stop_timer(state: web::Data<AppState>, user: ApiUser) -> Result<HttpRes
 #[serde(deny_unknown_fields)]
 pub(crate) struct TimerCorrection {
     /// RFC 3339 with an offset; not in the future, at most 7 days ago.
-    start: DateTime<Utc>,
+    /// Absent: the start stays as it is.
+    #[serde(default)]
+    start: Option<DateTime<Utc>>,
     #[schema(minimum = 1)]
     project_id: i64,
     /// A task of the project.
@@ -160,6 +162,9 @@ pub(crate) struct TimerCorrection {
     /// Up to 20 tags of at most 50 characters, without commas.
     #[serde(default)]
     tags: Vec<String>,
+    /// Absent: as it is.
+    #[serde(default)]
+    billable: Option<bool>,
 }
 
 /// Corrects the running timer (its start, project, task, notes, tags); it
@@ -185,7 +190,7 @@ async fn correct_timer(
         body.task_id,
         body.notes.as_deref(),
         &body.tags,
-        None,
+        body.billable,
     )?;
     let start = body.start;
     let actor = user.actor();

@@ -1,6 +1,7 @@
-//! Time entries: the list with a date filter, manual entry, edit, delete.
-//! The list shows one's own entries; another user's entry is a 404, except
-//! to administrators, who may edit anyone's (`tt_domain::may_modify_entry`).
+//! Time entries: the list by day and week (filters, pages), manual entry,
+//! edit, delete after a question. The list shows one's own entries, or an
+//! administrator's pick of person; another user's entry is a 404, except to
+//! administrators, who may correct anyone's (`tt_domain::may_modify_entry`).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -337,7 +338,7 @@ fn entry_id(raw: i64) -> Result<TimeEntryId, HttpError> {
     TimeEntryId::new(raw).ok_or(HttpError::NotFound)
 }
 
-/// The edit form: start and end as `datetime-local`.
+/// The edit form: a day and two times of day, in the reader's zone.
 #[derive(Deserialize, Default, Debug, Clone)]
 #[serde(default)]
 struct EditForm {

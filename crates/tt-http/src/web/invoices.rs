@@ -319,7 +319,7 @@ async fn show_list(
 async fn list(state: web::Data<AppState>, user: WebUser) -> Result<HttpResponse, HttpError> {
     user.require_admin()?;
     let form = InvoiceForm {
-        issue_date: tt_app::now().format("%Y-%m-%d").to_string(),
+        issue_date: user.calendar.today(tt_app::now()).to_string(),
         grouping: "project".into(),
         ..InvoiceForm::default()
     };

@@ -222,10 +222,25 @@ async fn correct(
 ) -> Result<HttpResponse, HttpError> {
     let form = form.into_inner();
     let calendar = user.calendar;
+    // Left as shown, the start keeps its exact instant (seconds, and the
+    // first or second 01:30 of the night the clocks go back).
+    let shown = user.running.as_ref().map(|t| {
+        let local = calendar.local(t.entry.start);
+        (
+            local.format("%Y-%m-%d").to_string(),
+            local.format("%H:%M").to_string(),
+        )
+    });
+    let untouched =
+        shown.is_some_and(|(d, t)| d == form.date.trim() && t == form.start_time.trim());
     let parsed = (|| -> Result<_, HttpError> {
-        let date = tt_app::input::date("date", &form.date)?;
-        let time = tt_app::input::time_of_day("start", &form.start_time)?;
-        let start = calendar.instant("start", NaiveDateTime::new(date, time))?;
+        let start = if untouched {
+            None
+        } else {
+            let date = tt_app::input::date("date", &form.date)?;
+            let time = tt_app::input::time_of_day("start", &form.start_time)?;
+            Some(calendar.instant("start", NaiveDateTime::new(date, time))?)
+        };
         let details = crate::inputs::entry_details(
             &form.project_id,
             &form.task_id,
