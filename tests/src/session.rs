@@ -413,6 +413,13 @@ impl Browser {
         p
     }
 
+    /// A new browser, signed in through the login form.
+    pub fn signed_in(base: &str, username: &str, password: &str) -> Self {
+        let b = Browser::new(base);
+        b.sign_in(username, password);
+        b
+    }
+
     /// Signs in through the login form.
     pub fn sign_in(&self, username: &str, password: &str) {
         let form = self.page("/login");

@@ -10,19 +10,7 @@ use tt_tests::{TestApp, json, on_both_backends};
 const PASSWORD: &str = "a-long-password";
 
 fn web_user(app: &TestApp, name: &str) -> Browser {
-    let b = Browser::new(&app.base);
-    let form = b.get("/login");
-    b.post(
-        "/login",
-        &[
-            ("csrf_token", &form.csrf()),
-            ("username", name),
-            ("password", PASSWORD),
-            ("next", "/"),
-        ],
-    )
-    .assert_redirect("/");
-    b
+    Browser::signed_in(&app.base, name, PASSWORD)
 }
 
 fn add_entry(
