@@ -919,7 +919,7 @@ fn spawn_minimal_server(dir: &Path) -> Server {
     Server { child, base }
 }
 
-fn ceiling(opts: &Opts, fx: &Fixture, report: &mut Report) {
+fn ceiling(opts: &Opts, fx: &Fixture, db_label: &str, report: &mut Report) {
     let endpoints = [
         ("timer", "`GET /api/v1/timer`"),
         ("entries", "`GET /api/v1/time-entries?limit=20`"),
@@ -935,7 +935,7 @@ fn ceiling(opts: &Opts, fx: &Fixture, report: &mut Report) {
     }
     let runs = interleave(opts, fx, &targets);
     report.line(format!(
-        "## Ceiling: each endpoint against a minimal actix-web handler\n\nTimeTracker with everything on (healthy sink) against a minimal actix-web server (same worker count, answering `200 null` to everything), both under the same pinning and the same wrk script; {}.\n",
+        "## Ceiling on {db_label}: each endpoint against a minimal actix-web handler\n\nTimeTracker on {db_label} with everything on (healthy sink) against a minimal actix-web server (same worker count, answering `200 null` to everything), both under the same pinning and the same wrk script; {}.\n",
         setup_line(opts)
     ));
     report.line("| endpoint | TimeTracker req/s | p50 ms | p99 ms | minimal handler req/s | share of the ceiling |");
@@ -963,11 +963,11 @@ fn ceiling(opts: &Opts, fx: &Fixture, report: &mut Report) {
         checks.push((
             clean && t.s5 + t.socket_errors == 0,
             format!(
-                "{mix}: {} 3xx, {} 4xx, {} 5xx, {} socket errors",
+                "{db_label} {mix}: {} 3xx, {} 4xx, {} 5xx, {} socket errors",
                 t.s3, t.s4, t.s5, t.socket_errors
             ),
         ));
-        rows.push(json!({"endpoint": mix, "rps": t.rps, "p99_ms": t.p99_ms, "ceiling_rps": m.rps, "share": share}));
+        rows.push(json!({"database": db_label, "endpoint": mix, "rps": t.rps, "p50_ms": t.p50_ms, "p99_ms": t.p99_ms, "ceiling_rps": m.rps, "share": share}));
     }
     report.line("");
     for (ok, what) in checks {
@@ -977,7 +977,8 @@ fn ceiling(opts: &Opts, fx: &Fixture, report: &mut Report) {
     for r in tt {
         r.server.stop();
     }
-    report.json.insert("ceiling".into(), Value::Array(rows));
+    let key = format!("ceiling_{}", db_label.to_lowercase());
+    report.json.insert(key, Value::Array(rows));
     report.line("");
 }
 
@@ -1458,10 +1459,27 @@ fn main() {
             overhead(&opts, &fx, &mut report);
         }
         if opts.runs("ceiling") {
-            ceiling(&opts, &fx, &mut report);
+            ceiling(&opts, &fx, "SQLite", &mut report);
         }
         if opts.runs("soak") {
             soak(&opts, &fx, &mut report);
+        }
+    }
+    if opts.runs("ceiling") {
+        match tt_tests::postgres_base_url() {
+            Some(admin) => {
+                let pg = tt_tests::PgDatabase::create(&admin);
+                let fx = Fixture::create(
+                    &opts,
+                    Some(pg.url.clone()),
+                    50,
+                    if opts.quick { 10 } else { 100 },
+                );
+                ceiling(&opts, &fx, "PostgreSQL", &mut report);
+            }
+            None => {
+                report.line("*** SKIPPED: the ceiling on PostgreSQL (set TEST_DATABASE_URL) ***\n")
+            }
         }
     }
     if opts.runs("consistency") {

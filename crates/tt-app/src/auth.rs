@@ -210,11 +210,24 @@ pub fn revoke_token_by_id(app: &App, actor: &Actor, token: i64) -> Result<()> {
 }
 
 /// The active user owning an unexpired API token, and which token it is;
-/// `NotFound` for any other token. Its last use is recorded at most once a
-/// minute.
+/// `NotFound` for any other token. Only reads. When the token's last-use record is stale
+/// ([`token_use_is_stale`]), follow with [`record_token_use`].
 pub fn user_for_token(app: &App, token: &str) -> Result<(User, TokenInfo)> {
     let hash = token_hash(token);
     app.read(|c| Ok(repo::find_by_token_hash(c, &hash)?))
+}
+
+/// Whether a request made with `token` now should record the use (at most
+/// once a minute per token).
+pub fn token_use_is_stale(token: &TokenInfo) -> bool {
+    repo::token_use_is_stale(token, crate::now())
+}
+
+/// Records that `token` was used now (a guarded write: parallel requests
+/// record it once).
+pub fn record_token_use(app: &App, token: &TokenInfo) -> Result<()> {
+    let id = token.id;
+    app.write(|c| Ok(repo::record_token_use(c, id, crate::now())?))
 }
 
 /// Revokes the token the actor signed in with.

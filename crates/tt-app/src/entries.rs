@@ -305,6 +305,10 @@ pub struct EntryQuery {
     pub page: usize,
     /// Entries per page, 1 to [`MAX_LIST`]; 0: [`PAGE_SIZE`].
     pub per_page: usize,
+    /// Whether to add up the selected time (`seconds`, `day_totals`,
+    /// `week_totals`): that reads the times of every selected entry, where
+    /// the page and the count alone read one page and count rows.
+    pub totals: bool,
 }
 
 /// One page of an entries list, with totals over everything selected.
@@ -353,7 +357,7 @@ pub fn search(app: &App, actor: &Actor, q: &EntryQuery) -> Result<EntryPage> {
         billable: q.billable,
     };
     let at = now();
-    let (spans, entries, pages, page) = app.read(|c| {
+    let (spans, count, entries, pages, page) = app.read(|c| {
         if owner != actor.id() {
             // A person who does not exist is a mistake worth saying.
             tt_persistence::users::find(c, owner).map_err(|e| match e {
@@ -363,8 +367,14 @@ pub fn search(app: &App, actor: &Actor, q: &EntryQuery) -> Result<EntryPage> {
                 other => other.into(),
             })?;
         }
-        let spans = repo::search_spans(c, &filter)?;
-        let pages = spans.len().div_ceil(per_page).max(1);
+        let (spans, count) = if q.totals {
+            let spans = repo::search_spans(c, &filter)?;
+            let count = spans.len();
+            (spans, count)
+        } else {
+            (Vec::new(), repo::count(c, &filter)?)
+        };
+        let pages = count.div_ceil(per_page).max(1);
         // Past the last page there is nothing (a client paging on stops).
         let page = q.page.max(1);
         let entries = if page > pages {
@@ -373,7 +383,7 @@ pub fn search(app: &App, actor: &Actor, q: &EntryQuery) -> Result<EntryPage> {
             let offset = i64::try_from((page - 1) * per_page).unwrap_or(i64::MAX);
             repo::search(c, &filter, offset, per_page as i64)?
         };
-        Ok((spans, entries, pages, page))
+        Ok((spans, count, entries, pages, page))
     })?;
     let seconds_of = |(s, e): &repo::Span| (e.unwrap_or(at) - *s).num_seconds().max(0);
     let days: Vec<NaiveDate> = entries.iter().map(|e| calendar.date_of(e.start)).collect();
@@ -395,7 +405,7 @@ pub fn search(app: &App, actor: &Actor, q: &EntryQuery) -> Result<EntryPage> {
         entries,
         page,
         pages,
-        count: spans.len(),
+        count,
         seconds: spans.iter().map(seconds_of).sum(),
         day_totals,
         week_totals,

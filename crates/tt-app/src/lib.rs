@@ -124,6 +124,15 @@ impl App {
         &self.pool
     }
 
+    /// Whether a read runs entirely on the calling thread (the embedded
+    /// SQLite, through that thread's own connection), so that an async
+    /// caller may run a read of a few rows in place instead of handing it
+    /// to a blocking thread. `false` on PostgreSQL: every query waits for
+    /// the network.
+    pub fn reads_are_local(&self) -> bool {
+        self.pool.backend() == tt_persistence::Backend::Sqlite
+    }
+
     /// Tracks a product event: a consent check and an enqueue, never
     /// blocking and never failing the action.
     pub fn track(&self, event: Event, user: Option<UserId>) {
@@ -137,8 +146,7 @@ impl App {
 
     /// Runs `f` on a pooled connection without a transaction (reads).
     pub(crate) fn read<T>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T>) -> Result<T> {
-        let mut conn = self.pool.get()?;
-        f(&mut conn)
+        self.pool.read(f)
     }
 
     /// Runs `f` in one write transaction (`BEGIN IMMEDIATE` on SQLite);

@@ -39,10 +39,17 @@ fn write<'a>(key_hash: &'a str, data: &SessionData<'a>) -> SessionWrite<'a> {
     }
 }
 
-/// The live session behind a cookie key, if any.
+/// The live session behind a cookie key, if any. Only reads: when its
+/// `seen_is_stale`, follow with [`record_seen`].
 pub fn load(app: &App, key: &str) -> Result<Option<StoredSession>> {
     let hash = token_hash(key);
     app.read(|c| Ok(repo::load(c, &hash, Utc::now())?))
+}
+
+/// Records that the session with row id `id` was seen now (at most once a
+/// minute; the profile's session list shows it).
+pub fn record_seen(app: &App, id: i64) -> Result<()> {
+    app.write(|c| Ok(repo::record_seen(c, id, Utc::now())?))
 }
 
 /// Stores a new session under `key`. A signed-in session lasts

@@ -60,12 +60,18 @@ impl FromRequest for ApiUser {
             let token = token.ok_or(HttpError::Unauthorized)?;
             let state = state.ok_or_else(|| HttpError::internal("state missing"))?;
             let (user, token) = state
-                .run(move |app| tt_app::auth::user_for_token(app, &token))
+                .read(move |app| tt_app::auth::user_for_token(app, &token))
                 .await
                 .map_err(|e| match e {
                     HttpError::NotFound => HttpError::Unauthorized,
                     other => other,
                 })?;
+            if tt_app::auth::token_use_is_stale(&token) {
+                let used = token.clone();
+                state
+                    .run(move |app| tt_app::auth::record_token_use(app, &used))
+                    .await?;
+            }
             crate::observe::note_user(&req, user.id.get());
             Ok(ApiUser(user, token.id))
         })
@@ -242,7 +248,7 @@ impl FromRequest for WebUser {
                 return Err(HttpError::SignIn(next));
             };
             let found = state
-                .run(move |app| tt_app::timer::signed_in(app, uid))
+                .read(move |app| tt_app::timer::signed_in(app, uid))
                 .await;
             let (user, running) = match found {
                 Ok((user, running)) if user.active && user.must_change_password => {

@@ -74,13 +74,23 @@ fn stored(mut state: State) -> anyhow::Result<Stored> {
 impl SessionStore for DbSessionStore {
     async fn load(&self, session_key: &SessionKey) -> Result<Option<State>, LoadError> {
         let key = session_key.as_ref().to_owned();
-        let found = self
-            .blocking(move |app| tt_app::sessions::load(app, &key))
-            .await
-            .map_err(LoadError::Other)?;
+        let found = if self.app.reads_are_local() {
+            // One indexed row on this thread's own SQLite connection.
+            tt_app::sessions::load(&self.app, &key).map_err(|e| LoadError::Other(e.into()))
+        } else {
+            self.blocking(move |app| tt_app::sessions::load(app, &key))
+                .await
+                .map_err(LoadError::Other)
+        }?;
         let Some(session) = found else {
             return Ok(None);
         };
+        if session.seen_is_stale {
+            let id = session.id;
+            self.blocking(move |app| tt_app::sessions::record_seen(app, id))
+                .await
+                .map_err(LoadError::Other)?;
+        }
         let mut state: State = serde_json::from_str(&session.state)
             .map_err(|e| LoadError::Deserialization(e.into()))?;
         state.insert(SESSION_ID.to_owned(), session.id.to_string());

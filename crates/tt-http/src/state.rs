@@ -164,6 +164,24 @@ impl AppState {
         .build()
     }
 
+    /// Runs an action of the application layer that only reads, and only a
+    /// few rows. On SQLite it runs right here on the worker thread: it is a
+    /// few library calls on this thread's own read-only connection (see
+    /// `tt_persistence::Pool::read`), cheaper than handing it to another
+    /// thread, and a write slipped into it fails. On PostgreSQL, where each
+    /// query waits for the network, it goes to the blocking pool like
+    /// [`AppState::run`].
+    pub(crate) async fn read<T, F>(&self, f: F) -> Result<T, HttpError>
+    where
+        F: FnOnce(&App) -> tt_app::Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        if self.app.reads_are_local() {
+            return f(&self.app).map_err(HttpError::from);
+        }
+        self.run(f).await
+    }
+
     /// Runs an action of the application layer on actix's blocking pool.
     pub(crate) async fn run<T, F>(&self, f: F) -> Result<T, HttpError>
     where

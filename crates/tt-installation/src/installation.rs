@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError, RwLock};
 
 use chrono::{DateTime, Utc};
@@ -29,6 +29,10 @@ pub struct Installation {
     sink_configured: bool,
     current: RwLock<InstallationConfig>,
     consent_generation: AtomicU64,
+    /// Which levels are allowed now (bit 0 base, bit 1 detailed), written
+    /// with every change of `current` under its write lock: the telemetry
+    /// sink asks on every tracked event, and one atomic load answers.
+    allowed: AtomicU8,
     /// Keeps in-memory replacements in the same order as the stored writes.
     writer: Mutex<()>,
 }
@@ -67,6 +71,7 @@ impl Installation {
             backend: Box::new(backend),
             policy,
             sink_configured,
+            allowed: AtomicU8::new(allowed_levels(&doc, policy, sink_configured)),
             current: RwLock::new(doc),
             consent_generation: AtomicU64::new(0),
             writer: Mutex::new(()),
@@ -293,6 +298,10 @@ impl Installation {
         }
         let consent_changed = current.base_consent != doc.base_consent
             || current.detailed_consent != doc.detailed_consent;
+        self.allowed.store(
+            allowed_levels(&doc, self.policy, self.sink_configured),
+            Ordering::SeqCst,
+        );
         *current = doc;
         if consent_changed {
             // Still under the write lock: whoever sees the new number and
@@ -315,6 +324,29 @@ impl ConsentSource for Installation {
             .map(ConsentDecision::to_stored_choice);
         resolve(level, self.policy, self.sink_configured, stored.as_ref())
     }
+
+    fn allows(&self, level: ConsentLevel) -> bool {
+        self.allowed.load(Ordering::SeqCst) & level_bit(level) != 0
+    }
+}
+
+fn level_bit(level: ConsentLevel) -> u8 {
+    match level {
+        ConsentLevel::Base => 1,
+        ConsentLevel::Detailed => 2,
+    }
+}
+
+/// The bit set of levels `doc` allows under `policy`.
+fn allowed_levels(doc: &InstallationConfig, policy: DeployerPolicy, sink_configured: bool) -> u8 {
+    ConsentLevel::ALL
+        .into_iter()
+        .filter(|&level| {
+            let stored = doc.consent(level).map(ConsentDecision::to_stored_choice);
+            resolve(level, policy, sink_configured, stored.as_ref()).enabled
+        })
+        .map(level_bit)
+        .fold(0, |bits, bit| bits | bit)
 }
 
 impl fmt::Debug for Installation {

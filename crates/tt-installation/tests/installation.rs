@@ -531,3 +531,35 @@ fn a_file_written_by_hand_with_consent_loads() {
     FileBackend::new(dir.path()).save(&doc).expect("save");
     assert_eq!(open(dir.path()).snapshot(), doc);
 }
+
+#[test]
+fn allows_answers_for_every_change_at_once() {
+    use ConsentLevel::{Base, Detailed};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let install = open(dir.path());
+    let allowed = |i: &Installation| (i.allows(Base), i.allows(Detailed));
+    assert_eq!(allowed(&install), (false, false), "never asked");
+    for (level, granted, expected) in [
+        (Detailed, true, (false, true)),
+        (Base, true, (true, true)),
+        (Detailed, false, (true, false)),
+        (Base, false, (false, false)),
+        (Base, true, (true, false)),
+    ] {
+        install
+            .set_consent(level, granted, "user:1")
+            .expect("change");
+        assert_eq!(allowed(&install), expected, "{level:?} granted={granted}");
+    }
+    // The same stored grant, read under other conditions.
+    let no_sink = Installation::open_in_dir(dir.path(), UNSET, false).expect("open");
+    assert_eq!(allowed(&no_sink), (false, false), "no sink configured");
+    let hard_off = Installation::open_in_dir(
+        dir.path(),
+        DeployerPolicy::from_env_values(Some("1"), None),
+        true,
+    )
+    .expect("open");
+    assert_eq!(allowed(&hard_off), (false, false), "DO_NOT_TRACK");
+    assert_eq!(allowed(&open(dir.path())), (true, false), "reopened");
+}

@@ -1,5 +1,7 @@
 //! Connections and the pool: the backend is picked from the URL scheme.
 
+use std::cell::RefCell;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -28,6 +30,28 @@ impl std::fmt::Debug for DbConnection {
             DbConnection::Postgres(_) => "DbConnection::Postgres",
             DbConnection::Sqlite(_) => "DbConnection::Sqlite",
         })
+    }
+}
+
+/// Whether the SQLite library this binary links keeps a statement's query
+/// plan whatever values are bound to it (`SQLITE_ENABLE_QPSG`, set for the
+/// bundled SQLite in `.cargo/config.toml`). Without it every cached
+/// statement with a bound `LIMIT` is parsed and planned again on each use.
+/// Always `true` on PostgreSQL.
+pub fn planner_is_stable(conn: &mut DbConnection) -> Result<bool, PersistenceError> {
+    #[derive(QueryableByName)]
+    struct Used {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        used: i32,
+    }
+    match conn {
+        DbConnection::Postgres(_) => Ok(true),
+        DbConnection::Sqlite(c) => {
+            let row: Used =
+                diesel::sql_query("SELECT sqlite_compileoption_used('ENABLE_QPSG') AS used")
+                    .get_result(c)?;
+            Ok(row.used == 1)
+        }
     }
 }
 
@@ -153,11 +177,32 @@ impl r2d2::ManageConnection for Manager {
 }
 
 /// A pool of connections. Use it off the async executor (e.g. in
-/// `actix_web::web::block`): every call blocks.
+/// `actix_web::web::block`): every call blocks — except [`Pool::read`] on
+/// SQLite, which is a function call into the library on the caller's thread.
 #[derive(Clone, Debug)]
 pub struct Pool {
     inner: r2d2::Pool<Manager>,
     backend: Backend,
+    /// Names this pool's per-thread SQLite readers; they close when the
+    /// last clone of the pool is gone and their thread next reads.
+    readers: Arc<ReaderKey>,
+}
+
+#[derive(Debug)]
+struct ReaderKey {
+    url: String,
+}
+
+thread_local! {
+    /// Each thread's read-only SQLite connections, one per live pool.
+    static READERS: RefCell<Vec<(Weak<ReaderKey>, DbConnection)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Opens a read-only SQLite connection: any write through it fails.
+fn open_reader(url: &str) -> Result<DbConnection, PersistenceError> {
+    let mut conn = establish(url)?;
+    conn.batch_execute("PRAGMA query_only = ON;")?;
+    Ok(conn)
 }
 
 /// A pooled connection.
@@ -191,7 +236,55 @@ impl Pool {
                 url: url.to_owned(),
             })
             .map_err(|e| PersistenceError::Pool(e.to_string()))?;
-        Ok(Self { inner, backend })
+        Ok(Self {
+            inner,
+            backend,
+            readers: Arc::new(ReaderKey {
+                url: url.to_owned(),
+            }),
+        })
+    }
+
+    /// Runs `f`, which only reads, outside any transaction.
+    ///
+    /// On SQLite every thread keeps one read-only connection of its own for
+    /// this pool (opened on first use): in WAL mode a reader never waits for
+    /// a writer, so a read needs neither a pooled connection nor another
+    /// thread, and costs what its statements cost. Each statement sees every
+    /// transaction committed before it began — nothing is cached. A write
+    /// through it fails ("attempt to write a readonly database").
+    ///
+    /// On PostgreSQL, a connection of the pool.
+    pub fn read<T, E>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<PersistenceError>,
+    {
+        if self.backend == Backend::Postgres {
+            let mut conn = self.get()?;
+            return f(&mut conn);
+        }
+        let key = &self.readers;
+        let mine = |k: &Weak<ReaderKey>| std::ptr::eq(k.as_ptr(), Arc::as_ptr(key));
+        // Taken out while in use: a read nested in `f` opens a second one.
+        let kept = READERS.with(|r| {
+            let mut r = r.borrow_mut();
+            r.retain(|(k, _)| k.strong_count() > 0);
+            r.iter()
+                .position(|(k, _)| mine(k))
+                .map(|i| r.swap_remove(i).1)
+        });
+        let mut conn = match kept {
+            Some(conn) => conn,
+            None => open_reader(&key.url)?,
+        };
+        let result = f(&mut conn);
+        READERS.with(|r| {
+            let mut r = r.borrow_mut();
+            if !r.iter().any(|(k, _)| mine(k)) {
+                r.push((Arc::downgrade(key), conn));
+            }
+        });
+        result
     }
 
     /// Checks a connection out of the pool.

@@ -129,14 +129,15 @@ pub fn insert(
 
 /// The user's running timer, if any.
 pub fn running_timer(conn: &mut DbConnection, user: UserId) -> Result<Option<TimeEntry>> {
-    time_entries::table
+    // No `LIMIT`: a partial unique index allows one running entry a user.
+    crate::native!(conn, c => time_entries::table
         .filter(time_entries::user_id.eq(user.get()))
         .filter(time_entries::end_time.is_null())
         .select(EntryRow::as_select())
-        .first(conn)
-        .optional()?
-        .map(EntryRow::into_domain)
-        .transpose()
+        .get_result(c))
+    .optional()?
+    .map(EntryRow::into_domain)
+    .transpose()
 }
 
 /// Ends a running entry; returns whether it was still running.
@@ -263,6 +264,16 @@ pub fn search(
         .collect()
 }
 
+/// How many entries `f` selects.
+pub fn count(conn: &mut DbConnection, f: &EntryFilter) -> Result<usize> {
+    let q = time_entries::table
+        .inner_join(projects::table)
+        .select(diesel::dsl::count_star())
+        .into_boxed();
+    let n: i64 = narrowed!(q, f).get_result(conn)?;
+    Ok(usize::try_from(n).unwrap_or(0))
+}
+
 /// When an entry started and ended (`None`: running).
 pub type Span = (DateTime<Utc>, Option<DateTime<Utc>>);
 
@@ -367,12 +378,12 @@ pub fn recent_work(
     user: UserId,
     limit: usize,
 ) -> Result<Vec<(ProjectId, Option<TaskId>)>> {
-    let rows: Vec<(i64, Option<i64>)> = time_entries::table
+    let rows: Vec<(i64, Option<i64>)> = crate::native!(conn, c => time_entries::table
         .filter(time_entries::user_id.eq(user.get()))
         .order((time_entries::start_time.desc(), time_entries::id.desc()))
         .select((time_entries::project_id, time_entries::task_id))
         .limit(200)
-        .load(conn)?;
+        .load(c))?;
     let mut seen = Vec::new();
     for (p, t) in rows {
         let combo = (
@@ -467,12 +478,12 @@ pub fn seconds_between(
 ) -> Result<i64> {
     // Only the two times: a busy day can hold many entries, and their notes
     // and tags are not needed to add them up.
-    let spans: Vec<(chrono::NaiveDateTime, Option<chrono::NaiveDateTime>)> = time_entries::table
-        .filter(time_entries::user_id.eq(user.get()))
-        .filter(time_entries::start_time.ge(to_naive(from)))
-        .filter(time_entries::start_time.lt(to_naive(to)))
-        .select((time_entries::start_time, time_entries::end_time))
-        .load(conn)?;
+    let spans: Vec<(chrono::NaiveDateTime, Option<chrono::NaiveDateTime>)> = crate::native!(conn, c => time_entries::table
+            .filter(time_entries::user_id.eq(user.get()))
+            .filter(time_entries::start_time.ge(to_naive(from)))
+            .filter(time_entries::start_time.lt(to_naive(to)))
+            .select((time_entries::start_time, time_entries::end_time))
+            .load(c))?;
     Ok(spans
         .into_iter()
         .map(|(start, end)| {

@@ -21,9 +21,28 @@ pub mod work;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
+/// Runs `$body` with `$c` bound to the concrete connection inside a
+/// [`DbConnection`]: `native!(conn, c => query.get_result(c))`.
+///
+/// Through the multi-backend connection diesel writes a statement's SQL
+/// text afresh on every execution, even when the prepared statement is
+/// cached; on the concrete connection a cached statement is found by its
+/// type, and executing it costs binding and stepping only. The hot reads
+/// (the token and session lookups, the running timer, the entry pages)
+/// go this way.
+macro_rules! native {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::DbConnection::Sqlite($c) => $body,
+            $crate::DbConnection::Postgres($c) => $body,
+        }
+    };
+}
+pub(crate) use native;
+
 pub use connection::{
-    Backend, DbConnection, Pool, PoolState, PooledConnection, establish, run_migrations,
-    run_next_migration, write_transaction,
+    Backend, DbConnection, Pool, PoolState, PooledConnection, establish, planner_is_stable,
+    run_migrations, run_next_migration, write_transaction,
 };
 
 /// What can go wrong in storage.

@@ -23,6 +23,9 @@ pub struct StoredSession {
     pub user_id: Option<UserId>,
     /// The state map, as JSON.
     pub state: String,
+    /// Whether its last-seen time is more than [`LAST_SEEN_GRANULARITY`]
+    /// old: then [`record_seen`] should follow.
+    pub seen_is_stale: bool,
 }
 
 /// What is written for a session.
@@ -62,37 +65,41 @@ struct LoadedRow {
     last_seen_at: chrono::NaiveDateTime,
 }
 
-/// The live session with this key hash, refreshing its last-seen time when
-/// it is more than [`LAST_SEEN_GRANULARITY`] old. Expired sessions are
-/// not found.
+/// The live session with this key hash; expired sessions are not found.
+/// Only reads.
 pub fn load(
     conn: &mut DbConnection,
     key_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<StoredSession>> {
-    let row: Option<LoadedRow> = sessions::table
+    // No `LIMIT`: the unique index on `key_hash` allows one row at most.
+    let row: Option<LoadedRow> = crate::native!(conn, c => sessions::table
         .filter(sessions::key_hash.eq(key_hash))
         .filter(sessions::expires_at.gt(to_naive(now)))
         .select(LoadedRow::as_select())
-        .first(conn)
-        .optional()?;
+        .get_result(c))
+    .optional()?;
     let Some(row) = row else { return Ok(None) };
-    let stale = to_naive(now - LAST_SEEN_GRANULARITY);
-    if row.last_seen_at < stale {
-        // Guarded, so concurrent requests write it once.
-        diesel::update(
-            sessions::table
-                .find(row.id)
-                .filter(sessions::last_seen_at.lt(stale)),
-        )
-        .set(sessions::last_seen_at.eq(to_naive(now)))
-        .execute(conn)?;
-    }
     Ok(Some(StoredSession {
         id: row.id,
         user_id: row.user_id.map(|u| id(u, UserId::new)).transpose()?,
         state: row.state,
+        seen_is_stale: row.last_seen_at < to_naive(now - LAST_SEEN_GRANULARITY),
     }))
+}
+
+/// Records that session `id` was seen at `now`; guarded, so concurrent
+/// requests write it once a [`LAST_SEEN_GRANULARITY`].
+pub fn record_seen(conn: &mut DbConnection, id: i64, now: DateTime<Utc>) -> Result<()> {
+    let stale = to_naive(now - LAST_SEEN_GRANULARITY);
+    diesel::update(
+        sessions::table
+            .find(id)
+            .filter(sessions::last_seen_at.lt(stale)),
+    )
+    .set(sessions::last_seen_at.eq(to_naive(now)))
+    .execute(conn)?;
+    Ok(())
 }
 
 /// Stores a new session lasting until `expires_at`; returns its row id.

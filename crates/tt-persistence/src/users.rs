@@ -114,10 +114,10 @@ pub fn create(conn: &mut DbConnection, new: &NewUser<'_>) -> Result<User> {
 
 /// A user by id.
 pub fn find(conn: &mut DbConnection, user_id: UserId) -> Result<User> {
-    let row: UserRow = users::table
+    let row: UserRow = crate::native!(conn, c => users::table
         .find(user_id.get())
         .select(UserRow::as_select())
-        .first(conn)?;
+        .get_result(c))?;
     Ok(row.into_domain()?.0)
 }
 
@@ -314,35 +314,47 @@ const TOKEN_COLUMNS: (
 /// it: at most one write a minute per token, never one per request.
 pub const LAST_USED_GRANULARITY: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
 
-/// The active user owning an unexpired token hash, and the token. Records
-/// the use when the last record is older than [`LAST_USED_GRANULARITY`].
+/// The active user owning an unexpired token hash, and the token. Only
+/// reads; [`record_token_use`] keeps `last_used_at` current.
 pub fn find_by_token_hash(conn: &mut DbConnection, token_hash: &str) -> Result<(User, TokenInfo)> {
-    let now = now();
-    let (row, token): (UserRow, TokenColumns) = users::table
+    // No `LIMIT`: the unique index on `token_hash` allows one row at most.
+    let (row, token): (UserRow, TokenColumns) = crate::native!(conn, c => users::table
         .inner_join(api_tokens::table)
         .filter(api_tokens::token_hash.eq(token_hash))
         .filter(users::active.eq(true))
         .filter(
             api_tokens::expires_at
                 .is_null()
-                .or(api_tokens::expires_at.gt(to_naive(now))),
+                .or(api_tokens::expires_at.gt(to_naive(now()))),
         )
         .select((UserRow::as_select(), TOKEN_COLUMNS))
-        .first(conn)?;
-    let token = token_info(token);
-    let stale = now - LAST_USED_GRANULARITY;
-    if token.last_used_at.is_none_or(|t| t < stale) {
-        diesel::update(
-            api_tokens::table.find(token.id).filter(
-                api_tokens::last_used_at
-                    .is_null()
-                    .or(api_tokens::last_used_at.lt(to_naive(stale))),
-            ),
-        )
-        .set(api_tokens::last_used_at.eq(to_naive(now)))
-        .execute(conn)?;
-    }
-    Ok((row.into_domain()?.0, token))
+        .get_result(c))?;
+    Ok((row.into_domain()?.0, token_info(token)))
+}
+
+/// Whether a request with `token` should record its use: when the last
+/// record is older than [`LAST_USED_GRANULARITY`] (one write a minute per
+/// token at most, never one per request).
+pub fn token_use_is_stale(token: &TokenInfo, at: DateTime<Utc>) -> bool {
+    token
+        .last_used_at
+        .is_none_or(|t| t < at - LAST_USED_GRANULARITY)
+}
+
+/// Records that token `id` was used at `at`, unless a simultaneous request
+/// already did within [`LAST_USED_GRANULARITY`].
+pub fn record_token_use(conn: &mut DbConnection, id: i64, at: DateTime<Utc>) -> Result<()> {
+    let stale = to_naive(at - LAST_USED_GRANULARITY);
+    diesel::update(
+        api_tokens::table.find(id).filter(
+            api_tokens::last_used_at
+                .is_null()
+                .or(api_tokens::last_used_at.lt(stale)),
+        ),
+    )
+    .set(api_tokens::last_used_at.eq(to_naive(at)))
+    .execute(conn)?;
+    Ok(())
 }
 
 /// A user's unexpired tokens, newest first.

@@ -247,11 +247,11 @@ pub fn create_project(conn: &mut DbConnection, f: &ProjectFields) -> Result<Proj
 
 /// A project by id.
 pub fn find_project(conn: &mut DbConnection, project_id: ProjectId) -> Result<Project> {
-    projects::table
+    let row: ProjectRow = crate::native!(conn, c => projects::table
         .find(project_id.get())
         .select(ProjectRow::as_select())
-        .first(conn)?
-        .into_domain()
+        .get_result(c))?;
+    row.into_domain()
 }
 
 /// Projects, by name, optionally of one client.
@@ -396,11 +396,11 @@ pub fn create_task(conn: &mut DbConnection, f: &TaskFields) -> Result<Task> {
 
 /// A task by id.
 pub fn find_task(conn: &mut DbConnection, task_id: TaskId) -> Result<Task> {
-    tasks::table
+    let row: TaskRow = crate::native!(conn, c => tasks::table
         .find(task_id.get())
         .select(TaskRow::as_select())
-        .first(conn)?
-        .into_domain()
+        .get_result(c))?;
+    row.into_domain()
 }
 
 /// Tasks, optionally of one project, by id.

@@ -469,6 +469,14 @@ impl Telemetry {
         }
     }
 
+    /// Hands the counts of [`Outcome`]s since the last call to the
+    /// `metrics` facade (`tt_telemetry_events_total`). The exporter does so
+    /// on every round; call it before rendering metrics (e.g. at scrape
+    /// time) so they are exact. Tracking itself never touches the facade.
+    pub fn publish_metrics(&self) {
+        self.shared().stats.publish();
+    }
+
     /// Stops the exporter: flushes what is queued for at most the configured
     /// shutdown timeout (default 5 s), then gives up and returns — even if
     /// the receiver hangs. Later calls return at once.
@@ -507,6 +515,7 @@ impl Telemetry {
             }
             None => true,
         };
+        self.publish_metrics();
         ShutdownReport {
             completed,
             unsent: self.shared().lock_queue().items.len(),

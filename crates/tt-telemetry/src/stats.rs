@@ -1,5 +1,8 @@
 //! Counting what happens to every record: in-process counters for the admin
-//! page and the CLI, mirrored to the `metrics` facade for `/metrics`.
+//! page and the CLI, mirrored to the `metrics` facade for `/metrics` by
+//! [`Stats::publish`] (on every export round and when the app asks, e.g.
+//! at scrape time) — never on the caller's path, where counting is one
+//! relaxed atomic add.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -108,6 +111,8 @@ pub struct LastError {
 #[derive(Debug, Default)]
 pub(crate) struct Stats {
     counts: [[AtomicU64; Outcome::ALL.len()]; 2],
+    /// How much of each count the `metrics` facade has been given.
+    published: [[AtomicU64; Outcome::ALL.len()]; 2],
     last_success: Mutex<Option<SystemTime>>,
     last_error: Mutex<Option<LastError>>,
 }
@@ -118,8 +123,26 @@ impl Stats {
             return;
         }
         self.counts[level_index(level)][outcome.index()].fetch_add(n, Ordering::Relaxed);
-        metrics::counter!(EVENTS_TOTAL, "level" => level.as_str(), "outcome" => outcome.as_str())
-            .increment(n);
+    }
+
+    /// Gives the `metrics` facade what was counted since the last call.
+    /// Concurrent calls hand over disjoint parts.
+    pub(crate) fn publish(&self) {
+        for level in ConsentLevel::ALL {
+            for outcome in Outcome::ALL {
+                let (l, o) = (level_index(level), outcome.index());
+                let now = self.counts[l][o].load(Ordering::Relaxed);
+                let before = self.published[l][o].fetch_max(now, Ordering::Relaxed);
+                if now > before {
+                    metrics::counter!(
+                        EVENTS_TOTAL,
+                        "level" => level.as_str(),
+                        "outcome" => outcome.as_str()
+                    )
+                    .increment(now - before);
+                }
+            }
+        }
     }
 
     pub(crate) fn count(&self, level: ConsentLevel, outcome: Outcome) -> u64 {

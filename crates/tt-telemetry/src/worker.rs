@@ -30,6 +30,7 @@ pub(crate) fn run(shared: &Shared, encoder: &Encoder) {
     let mut next_heartbeat = Instant::now();
     loop {
         let deadline = wait_for_work(shared, next_heartbeat);
+        shared.stats.publish();
 
         // Consent may have been withdrawn without `consent_changed()`.
         for level in ConsentLevel::ALL {

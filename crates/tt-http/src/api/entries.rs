@@ -4,7 +4,6 @@
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use serde_json::Value;
 use tt_app::entries::{EntryDetails, EntryTimes};
 use tt_app::input;
 use tt_domain::{ProjectId, Tags, TaskId, Text, TimeEntryId};
@@ -86,13 +85,10 @@ fn now() -> DateTime<Utc> {
 async fn get_timer(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse, HttpError> {
     let actor = user.actor();
     let running = state
-        .run(move |app| tt_app::timer::running(app, &actor))
+        .read(move |app| tt_app::timer::running(app, &actor))
         .await?;
-    Ok(HttpResponse::Ok().json(match running {
-        Some(e) => serde_json::to_value(EntryDto::new(&e, now(), &user.calendar(&state)))
-            .unwrap_or(Value::Null),
-        None => Value::Null,
-    }))
+    let calendar = user.calendar(&state);
+    Ok(HttpResponse::Ok().json(running.map(|e| EntryDto::new(&e, now(), &calendar))))
 }
 
 /// Starts a timer: 201 with the entry, 409 if one already runs.
@@ -314,10 +310,12 @@ async fn list(
             _ => return Err(HttpError::invalid_field("page", "must be at least 1")),
         },
         per_page: usize::try_from(limit).unwrap_or(500),
+        // The list says how many there are (`X-Total-Count`), not how long.
+        totals: false,
     };
     let actor = user.actor();
     let found = state
-        .run(move |app| tt_app::entries::search(app, &actor, &query))
+        .read(move |app| tt_app::entries::search(app, &actor, &query))
         .await?;
     let now = now();
     Ok(HttpResponse::Ok()

@@ -37,12 +37,16 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             )
             .app_data(web::QueryConfig::default().error_handler(query_error))
             .app_data(web::PathConfig::default().error_handler(path_error))
+            // The timer and the entries first: actix tries routes in order,
+            // and every pattern with a `{placeholder}` it passes on the way
+            // costs a regular-expression match. No path of theirs overlaps
+            // another module's.
+            .configure(entries::configure)
             .service(openapi::openapi_json)
             .configure(auth::configure)
             .configure(users::configure)
             .configure(me::configure)
             .configure(work::configure)
-            .configure(entries::configure)
             .configure(invoices::configure)
             .configure(reports::configure)
             .configure(privacy::configure)

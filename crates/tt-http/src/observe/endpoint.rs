@@ -46,6 +46,9 @@ async fn refresh_gauges(state: &AppState) {
         .set(f64::from(pool.connections.saturating_sub(pool.idle)));
     metrics::gauge!(DB_POOL_CONNECTIONS_IDLE).set(f64::from(pool.idle));
     metrics::gauge!(DB_POOL_CONNECTIONS_MAX).set(f64::from(pool.max));
+    if let Some(telemetry) = state.telemetry() {
+        telemetry.publish_metrics();
+    }
     match state.run(tt_app::timer::count_running).await {
         // Counts fit an f64 exactly far beyond any real number of timers.
         #[allow(clippy::cast_precision_loss)]

@@ -65,16 +65,18 @@ async fn observe_inner<B: MessageBody + 'static>(
         .and_then(|_| req.peer_addr())
         .map(|a| a.ip().to_string());
     let method = method_label(req.method());
-    // Routing needs the request unshared, so the template a failing inner
-    // middleware would leave us without is looked up now (cheap: a walk of
-    // the route tree, no handler runs).
-    let route_before = req.match_pattern();
 
     let propagator = state
         .as_ref()
         .and_then(|s| s.observe.trace_propagator.clone());
+    // The route is known for certain once the request is routed: then it is
+    // read from the matched resource, without matching the path again. Only
+    // a span, which is named when it opens, needs it before (routing needs
+    // the request unshared, so the template is matched here, once).
+    let mut route_before = None;
     let (span, trace_id) = match propagator.as_deref() {
         Some(propagator) => {
+            route_before = req.match_pattern();
             let span = request_span(&request_id, method, route_before.as_deref());
             let trace_id = continue_trace(&span, propagator, req.headers());
             (span, trace_id)
@@ -89,8 +91,9 @@ async fn observe_inner<B: MessageBody + 'static>(
     let mut res = match next.call(req).instrument(span.clone()).await {
         Ok(res) => res,
         Err(e) => {
-            // A middleware further in failed; actix answers for it. Still
-            // count and log the request.
+            // A middleware further in failed (before routing, so the route
+            // is unknown unless a span asked for it); actix answers for it.
+            // Still count and log the request.
             let status = e.as_response_error().status_code();
             let route = route_before.unwrap_or_else(|| UNMATCHED_ROUTE.to_owned());
             if metrics_on {
@@ -360,18 +363,40 @@ pub(crate) fn accepted_request_id(headers: &HeaderMap) -> Option<String> {
     well_formed.then(|| value.to_owned())
 }
 
-/// A fresh request id: 128 random bits as 32 lower-hex characters.
+/// A fresh request id: 32 lower-hex characters, unique with overwhelming
+/// probability across threads, processes and replicas. Each thread draws
+/// 128 random bits from the system once and then counts on from them with
+/// a bijective mixer (SplitMix64), so an id costs a few multiplications,
+/// not a system call. Ids need to be unique, not unpredictable.
 fn new_request_id() -> String {
-    let mut bytes = [0u8; 16];
-    if SystemRandom::new().fill(&mut bytes).is_err() {
-        // Uniqueness matters more than unpredictability here.
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        bytes = nanos.to_le_bytes();
+    use std::cell::Cell;
+    thread_local! {
+        static STATE: Cell<Option<(u64, u64)>> = const { Cell::new(None) };
     }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    fn mix(mut z: u64) -> u64 {
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    let (hi, lo) = STATE.with(|state| {
+        let (seed, n) = state.get().unwrap_or_else(|| {
+            let mut bytes = [0u8; 16];
+            if SystemRandom::new().fill(&mut bytes).is_err() {
+                let nanos = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_nanos())
+                    .unwrap_or(0);
+                bytes = nanos.to_le_bytes();
+            }
+            let (a, b) = bytes.split_at(8);
+            let word = |s: &[u8]| u64::from_le_bytes(s.try_into().unwrap_or([0; 8]));
+            (word(a), word(b))
+        });
+        let n = n.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        state.set(Some((seed, n)));
+        (seed, n)
+    });
+    format!("{:016x}{:016x}", mix(hi ^ lo), mix(lo))
 }
 
 #[cfg(test)]

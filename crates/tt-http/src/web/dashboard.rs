@@ -35,10 +35,17 @@ struct DashboardPage {
 async fn dashboard(state: web::Data<AppState>, user: WebUser) -> Result<HttpResponse, HttpError> {
     let now = tt_app::now();
     let actor = user.actor();
-    let o = state
-        .run(move |app| tt_app::entries::overview(app, &actor, 10))
+    // One read for the whole page: on PostgreSQL one hand-off to the
+    // blocking pool instead of three.
+    let (o, (recent, catalog)) = state
+        .read(move |app| {
+            Ok((
+                tt_app::entries::overview(app, &actor, 10)?,
+                StartChoices::fetch(app, &actor)?,
+            ))
+        })
         .await?;
-    let (choices, catalog) = StartChoices::load(&state, &user).await?;
+    let (choices, catalog) = StartChoices::build(recent, catalog);
     let page = DashboardPage {
         l: Layout::new(&user, "Dashboard", Nav::Dashboard)?,
         projects: choices.projects,

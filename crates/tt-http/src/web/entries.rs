@@ -53,6 +53,7 @@ impl Filter {
             billable: crate::inputs::billable_choice(&self.billable),
             page: self.page.trim().parse().unwrap_or(1),
             per_page: tt_app::entries::PAGE_SIZE,
+            totals: true,
         })
     }
 
@@ -170,7 +171,13 @@ async fn show_list(
     let cal = user.calendar;
     let (query, filter_error) = match filter.parse(&cal) {
         Ok(q) => (q, None),
-        Err(e) => (tt_app::entries::EntryQuery::default(), Some(e.to_string())),
+        Err(e) => (
+            tt_app::entries::EntryQuery {
+                totals: true,
+                ..Default::default()
+            },
+            Some(e.to_string()),
+        ),
     };
     let actor = user.actor();
     let admin = user.user.is_admin();

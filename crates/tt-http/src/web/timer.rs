@@ -62,10 +62,25 @@ impl StartChoices {
         user: &WebUser,
     ) -> Result<(Self, Catalog), HttpError> {
         let actor = user.actor();
-        let recent = state
-            .run(move |app| tt_app::timer::recent_work(app, &actor, 5))
+        let (recent, catalog) = state
+            .read(move |app| StartChoices::fetch(app, &actor))
             .await?;
-        let catalog = Catalog::load(state).await?;
+        Ok(StartChoices::build(recent, catalog))
+    }
+
+    /// What [`StartChoices::build`] needs, read on the calling thread.
+    pub(crate) fn fetch(
+        app: &tt_app::App,
+        actor: &tt_app::Actor,
+    ) -> tt_app::Result<(RecentWork, Catalog)> {
+        Ok((
+            tt_app::timer::recent_work(app, actor, 5)?,
+            Catalog::fetch(app)?,
+        ))
+    }
+
+    /// The choices from the user's recent work and the catalog.
+    pub(crate) fn build(recent: RecentWork, catalog: Catalog) -> (Self, Catalog) {
         let recent = recent
             .into_iter()
             .map(|(p, t)| RecentView {
@@ -77,16 +92,19 @@ impl StartChoices {
                 },
             })
             .collect();
-        Ok((
+        (
             StartChoices {
                 projects: catalog.project_options(),
                 task_groups: catalog.task_groups(None),
                 recent,
             },
             catalog,
-        ))
+        )
     }
 }
+
+/// The projects (and tasks) a user worked on most recently.
+pub(crate) type RecentWork = Vec<(tt_domain::ProjectId, Option<tt_domain::TaskId>)>;
 
 #[derive(Template)]
 #[template(path = "timer.html")]

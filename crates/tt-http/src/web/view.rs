@@ -20,14 +20,15 @@ pub(crate) struct Catalog {
 
 impl Catalog {
     pub(crate) async fn load(state: &AppState) -> Result<Self, HttpError> {
-        let (projects, tasks) = state
-            .run(|app| {
-                let projects = tt_app::catalog::projects(app, None, true)?;
-                let tasks = tt_app::tasks::list(app, None)?;
-                Ok((projects, tasks))
-            })
-            .await?;
-        Ok(Catalog { projects, tasks })
+        state.read(Catalog::fetch).await
+    }
+
+    /// The projects and tasks, read on the calling thread.
+    pub(crate) fn fetch(app: &tt_app::App) -> tt_app::Result<Self> {
+        Ok(Catalog {
+            projects: tt_app::catalog::projects(app, None, true)?,
+            tasks: tt_app::tasks::list(app, None)?,
+        })
     }
 
     pub(crate) fn project_name(&self, id: ProjectId) -> String {
