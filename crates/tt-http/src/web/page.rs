@@ -202,6 +202,20 @@ fn shorten(mut text: String, max: usize) -> String {
     text
 }
 
+/// Takes the pending flash messages out of the session. Only a session
+/// that held some is changed (and stored again): `Session::remove` marks a
+/// session changed even when the key is absent, which would write the
+/// session row on every page view.
+pub(crate) fn take_flashes(session: &Session) -> Vec<Flash> {
+    if !session.contains_key(FLASH_KEY) {
+        return Vec::new();
+    }
+    match session.remove_as::<Vec<Flash>>(FLASH_KEY) {
+        Some(Ok(list)) => list,
+        _ => Vec::new(),
+    }
+}
+
 /// Stores a flash message for the next page the browser loads.
 pub(crate) fn flash(session: &Session, kind: &str, text: impl Into<String>) {
     let mut list: Vec<Flash> = session.get(FLASH_KEY).ok().flatten().unwrap_or_default();
@@ -367,10 +381,7 @@ impl Layout {
         title: impl Into<String>,
         nav: Nav,
     ) -> Result<Self, HttpError> {
-        let flashes = match user.session.remove_as::<Vec<Flash>>(FLASH_KEY) {
-            Some(Ok(list)) => list,
-            _ => Vec::new(),
-        };
+        let flashes = take_flashes(&user.session);
         Ok(Layout {
             title: title.into(),
             nav: nav.as_str(),

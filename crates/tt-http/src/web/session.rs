@@ -45,10 +45,7 @@ fn login_form(
     username: String,
     error: Option<String>,
 ) -> Result<LoginPage, HttpError> {
-    let flashes = match session.remove_as::<Vec<Flash>>("flash") {
-        Some(Ok(list)) => list,
-        _ => Vec::new(),
-    };
+    let flashes = super::page::take_flashes(session);
     Ok(LoginPage {
         css: assets::css_href(),
         // Rendering the form creates the session cookie carrying the token.

@@ -90,13 +90,6 @@ struct SetupPage {
     cookie_warning: Option<&'static str>,
 }
 
-fn take_flashes(session: &Session) -> Vec<Flash> {
-    match session.remove_as::<Vec<Flash>>("flash") {
-        Some(Ok(list)) => list,
-        _ => Vec::new(),
-    }
-}
-
 /// The wizard; the session is `req`'s.
 fn render_setup(
     req: &actix_web::HttpRequest,
@@ -126,7 +119,7 @@ fn render_setup(
         hard_off,
         sink_host: facts.sink_host,
         catalog: catalog_rows(),
-        flashes: take_flashes(session),
+        flashes: super::page::take_flashes(session),
         cookie_warning: crate::transport::cookie_warning(req),
     };
     render_status(status, &page)
