@@ -12,6 +12,7 @@
 )]
 
 pub mod otlp_receiver;
+pub mod process;
 pub mod session;
 
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -35,6 +35,11 @@ pub struct Prepared {
     pub state: AppState,
     /// Worker threads.
     pub workers: usize,
+    /// After SIGTERM: how long `/readyz` answers 503 before the listener
+    /// closes.
+    pub drain: std::time::Duration,
+    /// After the listener closed: how long requests in flight may take.
+    pub shutdown_timeout: std::time::Duration,
 }
 
 /// Opens the database (migrating it), loads the secret and binds the port.
@@ -72,8 +77,6 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
         secret_key,
         cookie_secure: settings.cookie_secure()?,
         session_ttl: settings.session_ttl(),
-        login_max_failures: settings.login_max_failures,
-        login_window: std::time::Duration::from_secs(settings.login_window_minutes * 60),
         trusted_proxies: settings.trusted_proxy_networks()?,
         ..HttpSettings::default()
     };
@@ -97,13 +100,17 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
         sentry_enabled: settings.sentry_dsn().is_some(),
         hostname,
     };
-    let app = tt_app::App::new(pool, installation).with_calendar(settings.calendar()?);
+    let app = tt_app::App::new(pool, installation)
+        .with_calendar(settings.calendar()?)
+        .with_login_limits(settings.login_limits());
     let state = AppState::new(app, http, privacy).with_telemetry(sink);
     Ok(Prepared {
         listener,
         addr,
         state,
         workers,
+        drain: std::time::Duration::from_secs(settings.shutdown_drain_seconds),
+        shutdown_timeout: std::time::Duration::from_secs(settings.shutdown_timeout_seconds),
     })
 }
 
@@ -194,10 +201,54 @@ pub fn ensure_database_dir(settings: &Settings) -> anyhow::Result<String> {
     Ok(url)
 }
 
-/// Serves until the process is told to stop (SIGINT/SIGTERM).
+/// Serves until the process is told to stop (SIGTERM or SIGINT), then
+/// drains: `/readyz` answers 503 at once; after the drain delay the
+/// listener closes (new connections are refused); the requests in flight
+/// get the shutdown timeout to finish; queued telemetry is sent within its
+/// own bound. The caller flushes the logs by dropping its observability.
 pub async fn serve(prepared: Prepared) -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    // Registered before serving, so a signal is never missed.
+    let mut terminate = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+    let readiness = prepared.state.readiness().clone();
+    let telemetry = prepared.state.telemetry().cloned();
+    let drain = prepared.drain;
+    let stop = async move {
+        let received = tokio::select! {
+            _ = terminate.recv() => "SIGTERM",
+            _ = interrupt.recv() => "SIGINT",
+        };
+        readiness.begin_draining();
+        tracing::info!(
+            signal = received,
+            drain_seconds = drain.as_secs(),
+            "stopping: /readyz answers 503"
+        );
+        tokio::time::sleep(drain).await;
+        tracing::info!("no longer accepting connections; finishing the requests in flight");
+    };
+    let stopping = tt_http::Stopping {
+        signal: Some(Box::pin(stop)),
+        timeout: prepared.shutdown_timeout,
+    };
     tracing::info!(addr = %prepared.addr, "listening");
-    tt_http::serve(prepared.state, prepared.listener, prepared.workers)?.await?;
+    tt_http::serve_until(
+        prepared.state,
+        prepared.listener,
+        prepared.workers,
+        stopping,
+    )?
+    .await?;
+    if let Some(telemetry) = telemetry {
+        let report = telemetry.shutdown();
+        tracing::info!(
+            completed = report.completed,
+            unsent = report.unsent,
+            elapsed_ms = u64::try_from(report.elapsed.as_millis()).unwrap_or(u64::MAX),
+            "telemetry flushed"
+        );
+    }
     tracing::info!("stopped");
     Ok(())
 }
