@@ -214,6 +214,12 @@ pub async fn serve(prepared: Prepared) -> anyhow::Result<()> {
     let readiness = prepared.state.readiness().clone();
     let telemetry = prepared.state.telemetry().cloned();
     let drain = prepared.drain;
+    // The same listening socket as the server's, to close it without
+    // losing a connection: see `refuse_new_connections`.
+    let listening = prepared
+        .listener
+        .try_clone()
+        .context("cannot share the listening socket")?;
     let stop = async move {
         let received = tokio::select! {
             _ = terminate.recv() => "SIGTERM",
@@ -226,6 +232,11 @@ pub async fn serve(prepared: Prepared) -> anyhow::Result<()> {
             "stopping: /readyz answers 503"
         );
         tokio::time::sleep(drain).await;
+        refuse_new_connections(&listening);
+        // The server accepts what had already connected...
+        tokio::time::sleep(ACCEPT_SETTLE).await;
+        // ...then the socket closes (this handle, then the server's).
+        drop(listening);
         tracing::info!("no longer accepting connections; finishing the requests in flight");
     };
     let stopping = tt_http::Stopping {
@@ -251,6 +262,31 @@ pub async fn serve(prepared: Prepared) -> anyhow::Result<()> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// How long a stopping server keeps accepting the connections that were
+/// already established when it began to refuse new ones.
+const ACCEPT_SETTLE: std::time::Duration = std::time::Duration::from_millis(150);
+
+/// Makes the listening socket ignore new connection attempts (a socket
+/// filter that drops every incoming SYN) while the connections the kernel
+/// has already established stay queued for the server to accept. Closing
+/// the listener straight away would reset those queued connections, and a
+/// balancer that already sent a request on one (a POST, say) could not
+/// safely send it elsewhere. An ignored attempt is retried by the client's
+/// kernel after about a second, finds the port closed and is refused, which
+/// a balancer answers by trying another replica.
+fn refuse_new_connections(listener: &TcpListener) {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        // Classic BPF `ret #0`: keep no byte of any packet.
+        const DROP_ALL: [socket2::SockFilter; 1] = [socket2::SockFilter::new(0x06, 0, 0, 0)];
+        if let Err(e) = socket2::SockRef::from(listener).attach_filter(&DROP_ALL) {
+            tracing::warn!(error = %e, "cannot hold new connections back while stopping");
+        }
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let _ = listener;
 }
 
 /// A server running on its own thread, for tests and embedding.

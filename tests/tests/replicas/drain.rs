@@ -191,9 +191,11 @@ fn a_request_that_never_finishes_delays_the_exit_only_by_the_timeout() {
     let sent = Instant::now();
     server.signal("TERM");
 
-    // No drain delay: the listener closes at once.
-    let refused = until_refused(&server, sent, Duration::from_secs(2));
-    assert!(refused < Duration::from_secs(1), "{refused:?}");
+    // No drain delay: the listener closes at once (a connection attempted
+    // meanwhile is held back, then refused when the client's kernel tries
+    // again, after about a second).
+    let refused = until_refused(&server, sent, Duration::from_secs(4));
+    assert!(refused < Duration::from_millis(2500), "{refused:?}");
 
     let exit = server
         .wait_exit(Duration::from_secs(10))
