@@ -1,0 +1,602 @@
+//! Three replicas of the real binary behind the shipped nginx
+//! configuration (real nginx on loopback), one PostgreSQL database, a real
+//! OTLP receiver and, when installed, a real Prometheus. Concurrent clients
+//! write time entries and read lists while one replica is stopped with
+//! SIGTERM and another killed with SIGKILL, each restarted. Afterwards the
+//! database and the clients' records must agree, and sessions, tokens,
+//! logout, the login limit, consent and heartbeats must behave as on one
+//! server.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use reqwest::blocking::Client;
+use serde_json::{Value, json};
+use tt_tests::otlp_receiver::{OtlpReceiver, event_name};
+use tt_tests::process::{ServerEnv, ServerProcess};
+use tt_tests::session::Browser;
+use tt_tests::{PgDatabase, postgres_base_url};
+
+use crate::peers::{ChildGuard, Prometheus, free_port, in_ci, require_tool};
+
+const ADMIN: &str = "admin";
+const PASSWORD: &str = "cluster-test-Passphrase-7";
+const SECRET_KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+/// nginx from the distribution (`apt-get install nginx-light`), run as a
+/// plain process on the shipped configuration.
+struct Nginx {
+    _child: ChildGuard,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Nginx {
+    fn start(binary: &Path, upstreams: &[u16]) -> Nginx {
+        let dir = tempfile::tempdir().expect("nginx dir");
+        std::fs::create_dir_all(dir.path().join("tmp")).expect("nginx tmp");
+        let port = free_port();
+        let conf = shipped_nginx_conf(upstreams, port);
+        let path = dir.path().join("nginx.conf");
+        std::fs::write(&path, conf).expect("write nginx.conf");
+        let prefix = format!("{}/", dir.path().display());
+        let mut globals = "daemon off;".to_owned();
+        if is_root() {
+            // Workers stay root so they may use the private temp directory.
+            globals.push_str(" user root;");
+        }
+        let test = Command::new(binary)
+            .args(["-t", "-p", &prefix, "-c"])
+            .arg(&path)
+            .args(["-g", &globals])
+            .output()
+            .expect("nginx -t");
+        assert!(
+            test.status.success(),
+            "nginx -t: {}",
+            String::from_utf8_lossy(&test.stderr)
+        );
+        let child = Command::new(binary)
+            .args(["-p", &prefix, "-c"])
+            .arg(&path)
+            .args(["-g", &globals])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start nginx");
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "nginx did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Nginx {
+            _child: ChildGuard(child),
+            base,
+            _dir: dir,
+        }
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// `config/deploy/nginx/nginx.conf` with its three upstream servers on
+/// loopback `upstreams` and listening on loopback `port`.
+pub fn shipped_nginx_conf(upstreams: &[u16], port: u16) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut conf = std::fs::read_to_string(root.join("config/deploy/nginx/nginx.conf"))
+        .expect("config/deploy/nginx/nginx.conf");
+    for (i, p) in upstreams.iter().enumerate() {
+        let from = format!("server app-{}:8080", i + 1);
+        assert!(conf.contains(&from), "the shipped config lacks `{from}`");
+        conf = conf.replace(&from, &format!("server 127.0.0.1:{p}"));
+    }
+    assert!(conf.contains("listen 8080;"));
+    conf.replace("listen 8080;", &format!("listen 127.0.0.1:{port};"))
+}
+
+/// nginx's path, or `None` after a loud skip (a failure under CI).
+pub fn nginx_binary() -> Option<PathBuf> {
+    let sbin = PathBuf::from("/usr/sbin/nginx");
+    if sbin.is_file() {
+        return Some(sbin);
+    }
+    require_tool(
+        "nginx",
+        "apt-get install -y nginx-light",
+        "the replicas behind nginx",
+    )
+}
+
+/// What one client saw of one request.
+#[derive(Debug, Clone)]
+struct Outcome {
+    at: Instant,
+    write: bool,
+    /// The entry's notes (writes only).
+    notes: String,
+    /// The stored id, when the server acknowledged with 2xx.
+    acked: Option<i64>,
+    /// Why it failed, if it did.
+    failure: Option<String>,
+}
+
+fn client() -> Client {
+    Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .expect("client")
+}
+
+fn login(http: &Client, base: &str, user: &str, password: &str) -> (u16, Value) {
+    let resp = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": user, "password": password}))
+        .send()
+        .expect("login");
+    (resp.status().as_u16(), resp.json().unwrap_or(Value::Null))
+}
+
+fn token(base: &str, user: &str, password: &str) -> String {
+    let (status, body) = login(&client(), base, user, password);
+    assert_eq!(status, 200, "{body}");
+    body["token"].as_str().expect("token").to_owned()
+}
+
+/// One client of the mixed workload: writes entries in its own time slots
+/// and reads its list and profile, until `stop`.
+fn run_client(base: &str, token: &str, project: i64, n: usize, stop: &AtomicBool) -> Vec<Outcome> {
+    let http = client();
+    let origin = chrono::Utc::now() - chrono::Duration::days(30);
+    let mut out = Vec::new();
+    let mut seq = 0i64;
+    while !stop.load(Ordering::SeqCst) {
+        let start = origin + chrono::Duration::minutes(seq * 20);
+        let notes = format!("client-{n}-entry-{seq}");
+        let sent = http
+            .post(format!("{base}/api/v1/time-entries"))
+            .bearer_auth(token)
+            .json(&json!({
+                "project_id": project,
+                "start": start,
+                "end": start + chrono::Duration::minutes(10),
+                "notes": notes,
+            }))
+            .send();
+        let at = Instant::now();
+        let (acked, failure) = match sent {
+            Ok(r) if r.status().is_success() => {
+                let v: Value = r.json().unwrap_or(Value::Null);
+                (v["id"].as_i64(), None)
+            }
+            Ok(r) => (None, Some(format!("POST {}", r.status()))),
+            Err(e) => (None, Some(format!("POST {e}"))),
+        };
+        assert!(
+            failure.is_some() || acked.is_some(),
+            "a 2xx without an id for {notes}"
+        );
+        out.push(Outcome {
+            at,
+            write: true,
+            notes,
+            acked,
+            failure,
+        });
+        seq += 1;
+        if seq % 2 == 0 {
+            for path in ["/api/v1/time-entries?limit=20", "/api/v1/me"] {
+                let r = http.get(format!("{base}{path}")).bearer_auth(token).send();
+                let failure = match r {
+                    Ok(r) if r.status().is_success() => None,
+                    Ok(r) => Some(format!("GET {path} {}", r.status())),
+                    Err(e) => Some(format!("GET {path} {e}")),
+                };
+                out.push(Outcome {
+                    at: Instant::now(),
+                    write: false,
+                    notes: String::new(),
+                    acked: None,
+                    failure,
+                });
+            }
+        }
+    }
+    out
+}
+
+struct Replica {
+    env: ServerEnv,
+    process: Option<ServerProcess>,
+}
+
+impl Replica {
+    fn base(&self) -> String {
+        self.process.as_ref().expect("running").base()
+    }
+}
+
+fn admin_telemetry(base: &str, token: &str) -> Value {
+    client()
+        .get(format!("{base}/api/v1/admin/telemetry"))
+        .bearer_auth(token)
+        .send()
+        .expect("telemetry state")
+        .json()
+        .expect("telemetry json")
+}
+
+#[test]
+fn three_replicas_behind_nginx_behave_as_one_server() {
+    let Some(pg) = postgres_base_url() else {
+        return;
+    };
+    let Some(nginx) = nginx_binary() else {
+        return;
+    };
+    tt_tests::init_tls();
+    let receiver = OtlpReceiver::start();
+    let db = PgDatabase::create(&pg);
+    let root = tempfile::tempdir().unwrap();
+    let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let mut replicas: Vec<Replica> = ports
+        .iter()
+        .enumerate()
+        .map(|(i, port)| Replica {
+            env: ServerEnv::new(&root.path().join(format!("replica-{i}")))
+                .var("DATABASE_URL", db.url.clone())
+                .var("PORT", port.to_string())
+                .var("SECRET_KEY", SECRET_KEY)
+                .var("TRUSTED_PROXIES", "127.0.0.1")
+                .var("DB_POOL_SIZE", "4")
+                .var("LOGIN_MAX_FAILURES", "5")
+                .var("GRAFANA_OTLP_ENDPOINT", receiver.url())
+                .var("TELEMETRY_HEARTBEAT_INTERVAL", "2s")
+                .var("TELEMETRY_TEST_SHORT_INTERVALS", "true")
+                .var("INSTALLATION_REFRESH_SECONDS", "1")
+                .var("SHUTDOWN_DRAIN_SECONDS", "0"),
+            process: None,
+        })
+        .collect();
+    replicas[0].env.setup(ADMIN, PASSWORD, true, true);
+    let started = Instant::now();
+    for r in &mut replicas {
+        r.process = Some(r.env.serve());
+    }
+    let lb = Nginx::start(&nginx, &ports);
+
+    // Users and a project, through the load balancer.
+    let admin = token(&lb.base, ADMIN, PASSWORD);
+    let http = client();
+    let post = |path: &str, body: Value| -> Value {
+        let r = http
+            .post(format!("{}{path}", lb.base))
+            .bearer_auth(&admin)
+            .json(&body)
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 201, "POST {path}");
+        r.json().unwrap()
+    };
+    let project = post("/api/v1/projects", json!({"name": "Cluster"}))["id"]
+        .as_i64()
+        .unwrap();
+    let clients = 12;
+    let tokens: Vec<String> = (0..clients)
+        .map(|n| {
+            let name = format!("worker{n}");
+            post(
+                "/api/v1/users",
+                json!({"username": name, "password": "worker-Passphrase-3"}),
+            );
+            token(&lb.base, &name, "worker-Passphrase-3")
+        })
+        .collect();
+
+    // ------------------------------------------------ the run with kills
+    let stop = Arc::new(AtomicBool::new(false));
+    let events: Arc<Mutex<Vec<(&'static str, Instant)>>> = Arc::default();
+    let outcomes: Vec<Outcome> = std::thread::scope(|s| {
+        let workers: Vec<_> = tokens
+            .iter()
+            .enumerate()
+            .map(|(n, t)| {
+                let (stop, base) = (&stop, &lb.base);
+                s.spawn(move || run_client(base, t, project, n, stop))
+            })
+            .collect();
+        std::thread::sleep(Duration::from_secs(2));
+        // SIGTERM: drained, restarted once it has exited.
+        let term = replicas[1].process.as_ref().unwrap();
+        events.lock().unwrap().push(("sigterm", Instant::now()));
+        term.signal("TERM");
+        let mut term = replicas[1].process.take().unwrap();
+        let exit = term
+            .wait_exit(Duration::from_secs(15))
+            .expect("the replica stops");
+        assert!(exit.success(), "{exit:?}: {}", term.stderr());
+        replicas[1].process = Some(replicas[1].env.serve());
+        events.lock().unwrap().push(("restarted-1", Instant::now()));
+        std::thread::sleep(Duration::from_secs(2));
+        // SIGKILL: requests in flight there are lost; restarted at once.
+        events.lock().unwrap().push(("sigkill", Instant::now()));
+        replicas[2].process.as_ref().unwrap().signal("KILL");
+        let mut killed = replicas[2].process.take().unwrap();
+        killed.wait_exit(Duration::from_secs(5)).expect("killed");
+        replicas[2].process = Some(replicas[2].env.serve());
+        events.lock().unwrap().push(("restarted-2", Instant::now()));
+        std::thread::sleep(Duration::from_secs(3));
+        stop.store(true, Ordering::SeqCst);
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    });
+    let events = events.lock().unwrap().clone();
+    let at = |name: &str| events.iter().find(|(n, _)| *n == name).unwrap().1;
+
+    // Every acknowledged entry is stored exactly once; nothing twice.
+    let mut conn = tt_persistence::establish(&db.url).unwrap();
+    use tt_persistence::schema::time_entries;
+    let stored: Vec<(i64, String)> = time_entries::table
+        .select((time_entries::id, time_entries::notes))
+        .load(&mut conn)
+        .unwrap();
+    let mut by_notes: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
+    for (id, notes) in &stored {
+        by_notes.entry(notes.as_str()).or_default().push(*id);
+    }
+    let duplicates: Vec<_> = by_notes.iter().filter(|(_, ids)| ids.len() > 1).collect();
+    assert!(duplicates.is_empty(), "stored twice: {duplicates:?}");
+    let writes: Vec<&Outcome> = outcomes.iter().filter(|o| o.write).collect();
+    let acked: Vec<&Outcome> = writes
+        .iter()
+        .copied()
+        .filter(|o| o.acked.is_some())
+        .collect();
+    for o in &acked {
+        assert_eq!(
+            by_notes.get(o.notes.as_str()),
+            Some(&vec![o.acked.unwrap()]),
+            "acknowledged {} is not stored once under its id",
+            o.notes
+        );
+    }
+    let failed: Vec<&Outcome> = outcomes.iter().filter(|o| o.failure.is_some()).collect();
+    let failed_but_stored = failed
+        .iter()
+        .filter(|o| o.write && by_notes.contains_key(o.notes.as_str()))
+        .count();
+    assert_eq!(stored.len(), acked.len() + failed_but_stored);
+    // Failures only around the SIGKILL, only writes (nginx retries reads
+    // on another replica), at most one in flight per client.
+    let kill = at("sigkill");
+    let window_end = at("restarted-2") + Duration::from_secs(1);
+    let term = at("sigterm");
+    let timeline: Vec<String> = failed
+        .iter()
+        .map(|o| {
+            let ms = |t: Instant| {
+                o.at.checked_duration_since(t).map_or_else(
+                    || -(t.duration_since(o.at).as_millis() as i64),
+                    |d| d.as_millis() as i64,
+                )
+            };
+            format!(
+                "{:?}: {} ms after SIGTERM, {} ms after SIGKILL",
+                o.failure,
+                ms(term),
+                ms(kill)
+            )
+        })
+        .collect();
+    eprintln!(
+        "failures: {timeline:#?}; events: {:?}",
+        events
+            .iter()
+            .map(|(n, t)| (n, t.duration_since(term)))
+            .collect::<Vec<_>>()
+    );
+    for o in &failed {
+        assert!(
+            o.at >= kill && o.at <= window_end,
+            "a failure outside the kill: {:?} at {:?} after the kill",
+            o.failure,
+            o.at.checked_duration_since(kill)
+        );
+        assert!(o.write, "a read failed: {:?}", o.failure);
+    }
+    assert!(failed.len() <= clients, "{} failures", failed.len());
+    eprintln!(
+        "cluster run: {} requests ({} writes, {} acknowledged) with 3 replicas, SIGTERM and SIGKILL; \
+         {} failed (all writes in flight on the killed replica; {} of them stored anyway)",
+        outcomes.len(),
+        writes.len(),
+        acked.len(),
+        failed.len(),
+        failed_but_stored
+    );
+    assert!(acked.len() >= clients * 5, "the workload barely ran");
+
+    let bases: Vec<String> = replicas.iter().map(Replica::base).collect();
+
+    // A browser session made on one replica works on all; logout on one
+    // ends it on all at once.
+    let browser = Browser::signed_in(&bases[0], ADMIN, PASSWORD);
+    let cookie = browser.session_cookie().expect("session cookie");
+    let on = |base: &str| {
+        let b = Browser::new(base);
+        b.set_session_cookie(&cookie);
+        b
+    };
+    for base in &bases {
+        assert_eq!(on(base).get("/").status, 200, "session on {base}");
+    }
+    let other = on(&bases[1]);
+    let out = other.submit("/logout", &[]);
+    assert_eq!(out.status, 303, "{}", out.body);
+    for base in [&bases[0], &bases[2]] {
+        let page = on(base).get("/");
+        assert_eq!(page.status, 303, "signed out everywhere: {base}");
+        assert!(page.location().starts_with("/login"), "{}", page.location());
+    }
+
+    // An API token made on one replica works on all; its logout on one
+    // ends it on all. (Every sign-in counts against the limit of five per
+    // user and address, so each user signs in only a few times here.)
+    let t = token(&bases[0], "worker0", "worker-Passphrase-3");
+    let me = |base: &str| {
+        client()
+            .get(format!("{base}/api/v1/me"))
+            .bearer_auth(&t)
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    for base in &bases {
+        assert_eq!(me(base), 200, "token on {base}");
+    }
+    let out = client()
+        .post(format!("{}/api/v1/auth/logout", bases[2]))
+        .bearer_auth(&t)
+        .send()
+        .unwrap();
+    assert_eq!(out.status().as_u16(), 204);
+    for base in &bases {
+        assert_eq!(me(base), 401, "revoked everywhere: {base}");
+    }
+
+    // The login limit (5) holds across replicas: 15 parallel wrong
+    // guesses through the balancer, spread over all three.
+    post(
+        "/api/v1/users",
+        json!({"username": "target", "password": "target-Passphrase-5"}),
+    );
+    let barrier = std::sync::Barrier::new(15);
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..15)
+            .map(|i| {
+                let (barrier, bases) = (&barrier, &bases);
+                s.spawn(move || {
+                    barrier.wait();
+                    login(&client(), &bases[i % 3], "target", "wrong-guess").0
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((checked, refused), (5, 10), "{statuses:?}");
+
+    // Consent withdrawn on one replica: every replica follows within a
+    // measured time, and nothing detailed is sent after that.
+    let admin_direct = admin.clone();
+    for base in &bases {
+        assert_eq!(
+            admin_telemetry(base, &admin_direct)["detailed"]["enabled"],
+            true
+        );
+    }
+    let withdrawn_at = Instant::now();
+    let r = client()
+        .put(format!("{}/api/v1/admin/telemetry", bases[0]))
+        .bearer_auth(&admin_direct)
+        .json(&json!({"detailed": false}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let mut propagation = Duration::ZERO;
+    for base in &bases[1..] {
+        while admin_telemetry(base, &admin_direct)["detailed"]["enabled"] != false {
+            assert!(
+                withdrawn_at.elapsed() < Duration::from_secs(10),
+                "{base} still has detailed consent"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        propagation = propagation.max(withdrawn_at.elapsed());
+    }
+    eprintln!("consent withdrawal effective on every replica after {propagation:?}");
+    assert!(
+        propagation <= Duration::from_secs(3),
+        "{propagation:?} (refresh interval 1 s)"
+    );
+    let everywhere = Instant::now();
+    for (i, base) in bases.iter().enumerate() {
+        // Detailed events if consent still held: a sign-in and a token.
+        token(base, &format!("worker{}", i + 1), "worker-Passphrase-3");
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    let late: Vec<String> = receiver
+        .requests()
+        .iter()
+        .filter(|r| r.at > everywhere && r.accepted())
+        .flat_map(|r| r.records().into_iter().map(event_name).collect::<Vec<_>>())
+        .filter(|n| !n.starts_with("base_telemetry."))
+        .collect();
+    assert!(late.is_empty(), "sent after withdrawal: {late:?}");
+
+    // Heartbeats: at most one per 2 s interval for the installation, from
+    // three replicas and two restarts.
+    let elapsed = started.elapsed().as_secs_f64();
+    let mut beats: Vec<Instant> = receiver
+        .requests()
+        .iter()
+        .flat_map(|r| {
+            r.records()
+                .into_iter()
+                .filter(|rec| event_name(rec) == "base_telemetry.heartbeat")
+                .map(|_| r.at)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    beats.sort();
+    let most = (elapsed / 2.0).floor() as usize + 2;
+    assert!(
+        (3..=most).contains(&beats.len()),
+        "{} heartbeats in {elapsed:.1} s (at most {most})",
+        beats.len()
+    );
+    for pair in beats.windows(2) {
+        let gap = pair[1].duration_since(pair[0]);
+        assert!(
+            gap >= Duration::from_millis(1000),
+            "two heartbeats {gap:?} apart"
+        );
+    }
+
+    // A real Prometheus scrapes all three replicas.
+    if let Some(prometheus) = require_tool(
+        "prometheus",
+        "apt-get install -y --no-install-recommends prometheus",
+        "Prometheus scraping the replicas",
+    ) {
+        let targets: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+        let targets: Vec<&str> = targets.iter().map(String::as_str).collect();
+        let server = Prometheus::start_many(&prometheus, &targets, None);
+        let up = server.query_until_found(
+            r#"count(up{job="timetracker"} == 1) == 3"#,
+            Duration::from_secs(60),
+        );
+        assert_eq!(up.len(), 1, "{up:?}");
+        let per_replica = server.query_until_found(
+            r#"count(sum by (instance) (tt_http_requests_total{job="timetracker"})) == 3"#,
+            Duration::from_secs(30),
+        );
+        assert_eq!(per_replica.len(), 1, "{per_replica:?}");
+    } else {
+        assert!(!in_ci());
+    }
+}
