@@ -11,6 +11,7 @@
     missing_debug_implementations
 )]
 
+pub mod cluster;
 pub mod otlp_receiver;
 pub mod process;
 pub mod session;

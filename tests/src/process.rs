@@ -40,6 +40,8 @@ pub struct ServerEnv {
     pub dir: PathBuf,
     /// Every variable the process gets (besides `PATH`).
     pub vars: Vec<(String, String)>,
+    /// The binary; [`server_binary`] unless set.
+    pub binary: Option<PathBuf>,
 }
 
 impl ServerEnv {
@@ -61,7 +63,16 @@ impl ServerEnv {
         ServerEnv {
             dir: dir.to_owned(),
             vars,
+            binary: None,
         }
+    }
+
+    /// Runs `binary` instead of the one built with the tests (the release
+    /// binary, for benchmarks).
+    #[must_use]
+    pub fn binary(mut self, binary: &Path) -> Self {
+        self.binary = Some(binary.to_owned());
+        self
     }
 
     /// Sets (or replaces) a variable.
@@ -83,7 +94,7 @@ impl ServerEnv {
 
     fn command(&self) -> Command {
         std::fs::create_dir_all(&self.dir).expect("server directory");
-        let mut c = Command::new(server_binary());
+        let mut c = Command::new(self.binary.clone().unwrap_or_else(server_binary));
         c.current_dir(&self.dir)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())

@@ -8,222 +8,32 @@
 //! server.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
-use reqwest::blocking::Client;
 use serde_json::{Value, json};
+use tt_tests::cluster::{Nginx, Outcome, Replica, client, login, ports, run_client, token};
 use tt_tests::otlp_receiver::{OtlpReceiver, event_name};
-use tt_tests::process::{ServerEnv, ServerProcess};
 use tt_tests::session::Browser;
 use tt_tests::{PgDatabase, postgres_base_url};
 
-use crate::peers::{ChildGuard, Prometheus, free_port, in_ci, require_tool};
+use crate::peers::{Prometheus, in_ci, require_tool};
 
 const ADMIN: &str = "admin";
 const PASSWORD: &str = "cluster-test-Passphrase-7";
-const SECRET_KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-
-/// nginx from the distribution (`apt-get install nginx-light`), run as a
-/// plain process on the shipped configuration.
-struct Nginx {
-    _child: ChildGuard,
-    base: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Nginx {
-    fn start(binary: &Path, upstreams: &[u16]) -> Nginx {
-        let dir = tempfile::tempdir().expect("nginx dir");
-        std::fs::create_dir_all(dir.path().join("tmp")).expect("nginx tmp");
-        let port = free_port();
-        let conf = shipped_nginx_conf(upstreams, port);
-        let path = dir.path().join("nginx.conf");
-        std::fs::write(&path, conf).expect("write nginx.conf");
-        let prefix = format!("{}/", dir.path().display());
-        let mut globals = "daemon off;".to_owned();
-        if is_root() {
-            // Workers stay root so they may use the private temp directory.
-            globals.push_str(" user root;");
-        }
-        let test = Command::new(binary)
-            .args(["-t", "-p", &prefix, "-c"])
-            .arg(&path)
-            .args(["-g", &globals])
-            .output()
-            .expect("nginx -t");
-        assert!(
-            test.status.success(),
-            "nginx -t: {}",
-            String::from_utf8_lossy(&test.stderr)
-        );
-        let child = Command::new(binary)
-            .args(["-p", &prefix, "-c"])
-            .arg(&path)
-            .args(["-g", &globals])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start nginx");
-        let base = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "nginx did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Nginx {
-            _child: ChildGuard(child),
-            base,
-            _dir: dir,
-        }
-    }
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-}
-
-/// `config/deploy/nginx/nginx.conf` with its three upstream servers on
-/// loopback `upstreams` and listening on loopback `port`.
-pub fn shipped_nginx_conf(upstreams: &[u16], port: u16) -> String {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut conf = std::fs::read_to_string(root.join("config/deploy/nginx/nginx.conf"))
-        .expect("config/deploy/nginx/nginx.conf");
-    for (i, p) in upstreams.iter().enumerate() {
-        let from = format!("server app-{}:8080", i + 1);
-        assert!(conf.contains(&from), "the shipped config lacks `{from}`");
-        conf = conf.replace(&from, &format!("server 127.0.0.1:{p}"));
-    }
-    assert!(conf.contains("listen 8080;"));
-    conf.replace("listen 8080;", &format!("listen 127.0.0.1:{port};"))
-}
 
 /// nginx's path, or `None` after a loud skip (a failure under CI).
-pub fn nginx_binary() -> Option<PathBuf> {
-    let sbin = PathBuf::from("/usr/sbin/nginx");
-    if sbin.is_file() {
-        return Some(sbin);
-    }
-    require_tool(
-        "nginx",
-        "apt-get install -y nginx-light",
-        "the replicas behind nginx",
-    )
-}
-
-/// What one client saw of one request.
-#[derive(Debug, Clone)]
-struct Outcome {
-    at: Instant,
-    write: bool,
-    /// The entry's notes (writes only).
-    notes: String,
-    /// The stored id, when the server acknowledged with 2xx.
-    acked: Option<i64>,
-    /// Why it failed, if it did.
-    failure: Option<String>,
-}
-
-fn client() -> Client {
-    Client::builder()
-        .timeout(Duration::from_secs(20))
-        .build()
-        .expect("client")
-}
-
-fn login(http: &Client, base: &str, user: &str, password: &str) -> (u16, Value) {
-    let resp = http
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": user, "password": password}))
-        .send()
-        .expect("login");
-    (resp.status().as_u16(), resp.json().unwrap_or(Value::Null))
-}
-
-fn token(base: &str, user: &str, password: &str) -> String {
-    let (status, body) = login(&client(), base, user, password);
-    assert_eq!(status, 200, "{body}");
-    body["token"].as_str().expect("token").to_owned()
-}
-
-/// One client of the mixed workload: writes entries in its own time slots
-/// and reads its list and profile, until `stop`.
-fn run_client(base: &str, token: &str, project: i64, n: usize, stop: &AtomicBool) -> Vec<Outcome> {
-    let http = client();
-    let origin = chrono::Utc::now() - chrono::Duration::days(30);
-    let mut out = Vec::new();
-    let mut seq = 0i64;
-    while !stop.load(Ordering::SeqCst) {
-        let start = origin + chrono::Duration::minutes(seq * 20);
-        let notes = format!("client-{n}-entry-{seq}");
-        let sent = http
-            .post(format!("{base}/api/v1/time-entries"))
-            .bearer_auth(token)
-            .json(&json!({
-                "project_id": project,
-                "start": start,
-                "end": start + chrono::Duration::minutes(10),
-                "notes": notes,
-            }))
-            .send();
-        let at = Instant::now();
-        let (acked, failure) = match sent {
-            Ok(r) if r.status().is_success() => {
-                let v: Value = r.json().unwrap_or(Value::Null);
-                (v["id"].as_i64(), None)
-            }
-            Ok(r) => (None, Some(format!("POST {}", r.status()))),
-            Err(e) => (None, Some(format!("POST {e}"))),
-        };
-        assert!(
-            failure.is_some() || acked.is_some(),
-            "a 2xx without an id for {notes}"
-        );
-        out.push(Outcome {
-            at,
-            write: true,
-            notes,
-            acked,
-            failure,
-        });
-        seq += 1;
-        if seq % 2 == 0 {
-            for path in ["/api/v1/time-entries?limit=20", "/api/v1/me"] {
-                let r = http.get(format!("{base}{path}")).bearer_auth(token).send();
-                let failure = match r {
-                    Ok(r) if r.status().is_success() => None,
-                    Ok(r) => Some(format!("GET {path} {}", r.status())),
-                    Err(e) => Some(format!("GET {path} {e}")),
-                };
-                out.push(Outcome {
-                    at: Instant::now(),
-                    write: false,
-                    notes: String::new(),
-                    acked: None,
-                    failure,
-                });
-            }
-        }
-    }
-    out
-}
-
-struct Replica {
-    env: ServerEnv,
-    process: Option<ServerProcess>,
-}
-
-impl Replica {
-    fn base(&self) -> String {
-        self.process.as_ref().expect("running").base()
-    }
+fn nginx_binary() -> Option<PathBuf> {
+    tt_tests::cluster::nginx_path().or_else(|| {
+        require_tool(
+            "nginx",
+            "apt-get install -y nginx-light",
+            "the replicas behind nginx",
+        )
+    })
 }
 
 fn admin_telemetry(base: &str, token: &str) -> Value {
@@ -248,26 +58,17 @@ fn three_replicas_behind_nginx_behave_as_one_server() {
     let receiver = OtlpReceiver::start();
     let db = PgDatabase::create(&pg);
     let root = tempfile::tempdir().unwrap();
-    let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
-    let mut replicas: Vec<Replica> = ports
-        .iter()
-        .enumerate()
-        .map(|(i, port)| Replica {
-            env: ServerEnv::new(&root.path().join(format!("replica-{i}")))
-                .var("DATABASE_URL", db.url.clone())
-                .var("PORT", port.to_string())
-                .var("SECRET_KEY", SECRET_KEY)
-                .var("TRUSTED_PROXIES", "127.0.0.1")
-                .var("DB_POOL_SIZE", "4")
-                .var("LOGIN_MAX_FAILURES", "5")
+    let mut replicas: Vec<Replica> =
+        tt_tests::cluster::replicas(None, root.path(), &db.url, 3, |env| {
+            env.var("LOGIN_MAX_FAILURES", "5")
                 .var("GRAFANA_OTLP_ENDPOINT", receiver.url())
                 .var("TELEMETRY_HEARTBEAT_INTERVAL", "2s")
                 .var("TELEMETRY_TEST_SHORT_INTERVALS", "true")
                 .var("INSTALLATION_REFRESH_SECONDS", "1")
-                .var("SHUTDOWN_DRAIN_SECONDS", "0"),
-            process: None,
-        })
-        .collect();
+                .var("SHUTDOWN_DRAIN_SECONDS", "0")
+                .var("DB_POOL_SIZE", "4")
+        });
+    let ports = ports(&replicas);
     replicas[0].env.setup(ADMIN, PASSWORD, true, true);
     let started = Instant::now();
     for r in &mut replicas {
@@ -317,23 +118,13 @@ fn three_replicas_behind_nginx_behave_as_one_server() {
             .collect();
         std::thread::sleep(Duration::from_secs(2));
         // SIGTERM: drained, restarted once it has exited.
-        let term = replicas[1].process.as_ref().unwrap();
         events.lock().unwrap().push(("sigterm", Instant::now()));
-        term.signal("TERM");
-        let mut term = replicas[1].process.take().unwrap();
-        let exit = term
-            .wait_exit(Duration::from_secs(15))
-            .expect("the replica stops");
-        assert!(exit.success(), "{exit:?}: {}", term.stderr());
-        replicas[1].process = Some(replicas[1].env.serve());
+        replicas[1].restart_gracefully();
         events.lock().unwrap().push(("restarted-1", Instant::now()));
         std::thread::sleep(Duration::from_secs(2));
         // SIGKILL: requests in flight there are lost; restarted at once.
         events.lock().unwrap().push(("sigkill", Instant::now()));
-        replicas[2].process.as_ref().unwrap().signal("KILL");
-        let mut killed = replicas[2].process.take().unwrap();
-        killed.wait_exit(Duration::from_secs(5)).expect("killed");
-        replicas[2].process = Some(replicas[2].env.serve());
+        replicas[2].kill_and_restart();
         events.lock().unwrap().push(("restarted-2", Instant::now()));
         std::thread::sleep(Duration::from_secs(3));
         stop.store(true, Ordering::SeqCst);
