@@ -202,10 +202,12 @@ pub fn ensure_database_dir(settings: &Settings) -> anyhow::Result<String> {
 }
 
 /// Serves until the process is told to stop (SIGTERM or SIGINT), then
-/// drains: `/readyz` answers 503 at once; after the drain delay the
-/// listener closes (new connections are refused); the requests in flight
-/// get the shutdown timeout to finish; queued telemetry is sent within its
-/// own bound. The caller flushes the logs by dropping its observability.
+/// drains: `/readyz` answers 503 at once; after the drain delay new
+/// connection attempts are held back, the ones already established are
+/// accepted, and the listener closes (the held-back attempts are then
+/// refused); the requests in flight get the shutdown timeout to finish;
+/// queued telemetry is sent within its own bound. The caller flushes the
+/// logs by dropping its observability.
 pub async fn serve(prepared: Prepared) -> anyhow::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     // Registered before serving, so a signal is never missed.

@@ -368,7 +368,8 @@ fn three_replicas_behind_nginx_behave_as_one_server() {
         );
     }
 
-    // A real Prometheus scrapes all three replicas.
+    // A real Prometheus scrapes all three replicas; the dashboard's
+    // queries answer per replica and in total.
     if let Some(prometheus) = require_tool(
         "prometheus",
         "apt-get install -y --no-install-recommends prometheus",
@@ -387,6 +388,32 @@ fn three_replicas_behind_nginx_behave_as_one_server() {
             Duration::from_secs(30),
         );
         assert_eq!(per_replica.len(), 1, "{per_replica:?}");
+        // Every query of the shipped dashboard has data from the replicas
+        // (but the 5xx rate: there are none), and the by-replica panel
+        // shows each of the three.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let dashboard: Value = serde_json::from_str(
+            &std::fs::read_to_string(
+                root.join("config/deploy/grafana/dashboards/timetracker.json"),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        for panel in dashboard["panels"].as_array().unwrap() {
+            if panel["datasource"]["type"] != "prometheus" {
+                continue;
+            }
+            for target in panel["targets"].as_array().unwrap() {
+                let expr = target["expr"].as_str().unwrap();
+                if expr.contains(r#"status=~"5..""#) {
+                    continue;
+                }
+                let result = server.query_until_found(expr, Duration::from_secs(30));
+                if expr.starts_with("sum by (instance)") {
+                    assert_eq!(result.len(), 3, "{expr}: {result:?}");
+                }
+            }
+        }
     } else {
         assert!(!in_ci());
     }
