@@ -9,8 +9,9 @@ test:
     cargo test --workspace
 
 # Telemetry micro-benchmarks, then the load harness (about 45 minutes; needs
-# wrk, and TEST_DATABASE_URL for the PostgreSQL run). Sections may be named:
-# `just bench overhead ceiling`. Results: docs/reports/performance.md.
+# wrk, and TEST_DATABASE_URL for the PostgreSQL run; nginx for `replicas`).
+# Sections may be named: `just bench overhead ceiling`, `just bench replicas`.
+# Results: docs/reports/performance.md, docs/reports/replicas.md.
 # Run the performance benchmarks.
 bench *SECTIONS:
     cargo build --release --locked -p timetracker

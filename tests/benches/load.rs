@@ -16,7 +16,12 @@
 //!   sampling the server's RSS;
 //! - `consistency`: 50 concurrent clients for ten minutes on SQLite and on
 //!   PostgreSQL; afterwards every time entry a client was told about must be
-//!   in the database exactly once, and nothing else.
+//!   in the database exactly once, and nothing else;
+//! - `replicas` (PostgreSQL and nginx): one against three replicas behind
+//!   the shipped nginx configuration (requests per second), failed requests
+//!   while one replica is stopped (SIGTERM) and another killed (SIGKILL)
+//!   under 50 clients (every acknowledged entry checked in the database),
+//!   and how long a consent change takes to reach every replica.
 //!
 //! `--quick` shortens every duration (the CI smoke run); the ratios it
 //! prints are then only indicative, while the correctness checks (no 5xx,
@@ -53,7 +58,14 @@ struct Opts {
     out_dir: PathBuf,
 }
 
-const SECTIONS: &[&str] = &["footprint", "overhead", "ceiling", "soak", "consistency"];
+const SECTIONS: &[&str] = &[
+    "footprint",
+    "overhead",
+    "ceiling",
+    "soak",
+    "consistency",
+    "replicas",
+];
 
 impl Opts {
     fn parse() -> Opts {
@@ -1389,6 +1401,254 @@ fn consistency(opts: &Opts, db_label: &str, database_url: Option<String>, report
 
 // ------------------------------------------------------------------ main
 
+// ------------------------------------------------------------------ replicas
+
+/// Requests per second and non-2xx answers of `wrk` reading one list with
+/// `connections` connections for `secs` seconds.
+fn wrk_reads(url: &str, token: &str, secs: u64, connections: u32) -> (f64, u64) {
+    let out = Command::new("wrk")
+        .args(["-t", "2", "-c", &connections.to_string(), "-d"])
+        .arg(format!("{secs}s"))
+        .args(["-H", &format!("Authorization: Bearer {token}")])
+        .arg(url)
+        .output()
+        .expect("run wrk");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rps = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Requests/sec:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no Requests/sec in wrk's output:\n{text}"));
+    let non_2xx = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Non-2xx or 3xx responses:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    (rps, non_2xx)
+}
+
+/// A running cluster of `n` replicas behind nginx on a fresh database,
+/// set up with an admin, a project and `clients` users with tokens.
+struct BenchCluster {
+    replicas: Vec<tt_tests::cluster::Replica>,
+    lb: tt_tests::cluster::Nginx,
+    admin: String,
+    project: i64,
+    tokens: Vec<String>,
+    db_url: String,
+    _receiver: OtlpReceiver,
+    _pg: tt_tests::PgDatabase,
+    _dir: tempfile::TempDir,
+}
+
+fn bench_cluster(
+    opts: &Opts,
+    pg_admin: &str,
+    nginx: &Path,
+    n: usize,
+    clients: usize,
+) -> BenchCluster {
+    use tt_tests::cluster::{Nginx, ports, replicas, token};
+    let pg = tt_tests::PgDatabase::create(pg_admin);
+    let dir = tempfile::tempdir().unwrap();
+    let receiver = OtlpReceiver::start();
+    let mut rs = replicas(Some(&opts.bin), dir.path(), &pg.url, n, |e| {
+        e.var("LOGIN_MAX_FAILURES", "1000")
+            .var("GRAFANA_OTLP_ENDPOINT", receiver.url())
+    });
+    rs[0].env.setup("admin", PASSWORD, false, false);
+    for r in &mut rs {
+        r.process = Some(r.env.serve());
+    }
+    let lb = Nginx::start(nginx, &ports(&rs));
+    let admin = token(&lb.base, "admin", PASSWORD);
+    let http = tt_tests::cluster::client();
+    let post = |path: &str, body: Value| -> Value {
+        let r = http
+            .post(format!("{}{path}", lb.base))
+            .bearer_auth(&admin)
+            .json(&body)
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 201, "POST {path}");
+        r.json().unwrap()
+    };
+    let project = post("/api/v1/projects", json!({"name": "Bench"}))["id"]
+        .as_i64()
+        .unwrap();
+    let tokens = (0..clients)
+        .map(|i| {
+            let name = format!("client{i}");
+            post(
+                "/api/v1/users",
+                json!({"username": name, "password": PASSWORD}),
+            );
+            token(&lb.base, &name, PASSWORD)
+        })
+        .collect();
+    BenchCluster {
+        replicas: rs,
+        lb,
+        admin,
+        project,
+        tokens,
+        db_url: pg.url.clone(),
+        _receiver: receiver,
+        _pg: pg,
+        _dir: dir,
+    }
+}
+
+/// Throughput of one against three replicas behind nginx, failed requests
+/// while one replica is stopped (SIGTERM) and another killed (SIGKILL)
+/// under 50 clients, and how long a consent change takes to reach every
+/// replica with the default refresh interval.
+fn replicas_section(opts: &Opts, report: &mut Report) {
+    report.line("## Replicas behind nginx (PostgreSQL)\n");
+    let Some(pg_admin) = tt_tests::postgres_base_url() else {
+        report.line("*** SKIPPED: replicas (set TEST_DATABASE_URL) ***\n");
+        return;
+    };
+    let Some(nginx) = tt_tests::cluster::nginx_path() else {
+        report
+            .line("*** SKIPPED: replicas (nginx not installed: apt-get install nginx-light) ***\n");
+        return;
+    };
+    let secs = if opts.quick { 3 } else { 20 };
+    let clients = if opts.quick { 10 } else { 50 };
+    let mut rps = Vec::new();
+    for n in [1, 3] {
+        let c = bench_cluster(opts, &pg_admin, &nginx, n, 1);
+        let url = format!("{}/api/v1/time-entries?limit=20", c.lb.base);
+        let (r, errors) = wrk_reads(&url, &c.tokens[0], secs, clients as u32);
+        report.line(format!(
+            "- {n} replica(s): {r:.0} requests/s reading an entry list through nginx, {clients} connections, {secs} s"
+        ));
+        report.check(
+            errors == 0,
+            format!("no non-2xx answer with {n} replica(s) ({errors})"),
+        );
+        rps.push(r);
+        let _ = &c.admin;
+    }
+    report.json.insert(
+        "replicas_throughput".into(),
+        json!({"one": rps[0], "three": rps[1]}),
+    );
+
+    // Stop one, kill another, under 50 writing and reading clients.
+    let mut c = bench_cluster(opts, &pg_admin, &nginx, 3, clients);
+    let stop = AtomicBool::new(false);
+    let run = Duration::from_secs(if opts.quick { 6 } else { 30 });
+    let outcomes: Vec<tt_tests::cluster::Outcome> = thread::scope(|s| {
+        let workers: Vec<_> = c
+            .tokens
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let (stop, base, project) = (&stop, &c.lb.base, c.project);
+                s.spawn(move || tt_tests::cluster::run_client(base, t, project, i, stop))
+            })
+            .collect();
+        thread::sleep(run / 3);
+        c.replicas[1].restart_gracefully();
+        thread::sleep(run / 3);
+        c.replicas[2].kill_and_restart();
+        thread::sleep(run / 3);
+        stop.store(true, Ordering::SeqCst);
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    });
+    let writes = outcomes.iter().filter(|o| o.write).count();
+    let acked: Vec<_> = outcomes.iter().filter(|o| o.acked.is_some()).collect();
+    let failed_writes = outcomes
+        .iter()
+        .filter(|o| o.write && o.failure.is_some())
+        .count();
+    let failed_reads = outcomes
+        .iter()
+        .filter(|o| !o.write && o.failure.is_some())
+        .count();
+    let mut conn = tt_persistence::establish(&c.db_url).unwrap();
+    use diesel::QueryDsl;
+    use tt_persistence::schema::time_entries;
+    let notes: Vec<String> = time_entries::table
+        .select(time_entries::notes)
+        .load(&mut conn)
+        .unwrap();
+    let distinct: BTreeSet<&String> = notes.iter().collect();
+    let stored_ok = acked
+        .iter()
+        .all(|o| notes.iter().filter(|n| **n == o.notes).count() == 1);
+    report.line(format!(
+        "- kills under {clients} clients for {} s: {} requests ({writes} writes, {} acknowledged); \
+         failed: {failed_writes} writes, {failed_reads} reads",
+        run.as_secs(),
+        outcomes.len(),
+        acked.len()
+    ));
+    report.check(stored_ok, "every acknowledged entry stored exactly once");
+    report.check(distinct.len() == notes.len(), "no entry stored twice");
+    report.check(failed_reads == 0, "no read failed (nginx resends reads)");
+    report.json.insert(
+        "replicas_kills".into(),
+        json!({"requests": outcomes.len(), "writes": writes, "failed_writes": failed_writes, "failed_reads": failed_reads}),
+    );
+
+    // Consent propagation with the default refresh interval (5 s).
+    let bases: Vec<String> = c.replicas.iter().map(|r| r.base()).collect();
+    let http = tt_tests::cluster::client();
+    let set = |base: &str, on: bool| {
+        let r = http
+            .put(format!("{base}/api/v1/admin/telemetry"))
+            .bearer_auth(&c.admin)
+            .json(&json!({"detailed": on}))
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+    };
+    let get = |base: &str| -> Value {
+        http.get(format!("{base}/api/v1/admin/telemetry"))
+            .bearer_auth(&c.admin)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
+    };
+    let mut times = Vec::new();
+    for (i, on) in [true, false, true]
+        .into_iter()
+        .enumerate()
+        .take(if opts.quick { 1 } else { 3 })
+    {
+        let t0 = Instant::now();
+        set(&bases[i % 3], on);
+        for base in &bases {
+            while get(base)["detailed"]["stored_choice"] != on {
+                assert!(
+                    t0.elapsed() < Duration::from_secs(30),
+                    "consent never reached {base}"
+                );
+                thread::sleep(Duration::from_millis(20));
+            }
+        }
+        times.push(t0.elapsed().as_secs_f64());
+    }
+    report.line(format!(
+        "- a consent change reached every replica after {} s (INSTALLATION_REFRESH_SECONDS=5)\n",
+        times
+            .iter()
+            .map(|t| format!("{t:.2}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    report
+        .json
+        .insert("replicas_consent_seconds".into(), json!(times));
+}
+
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .unwrap_or_default()
@@ -1493,6 +1753,9 @@ fn main() {
                 report.line("*** SKIPPED: consistency on PostgreSQL (set TEST_DATABASE_URL) ***\n")
             }
         }
+    }
+    if opts.runs("replicas") {
+        replicas_section(&opts, &mut report);
     }
     std::fs::create_dir_all(&opts.out_dir).unwrap();
     let name = if opts.quick { "load-quick" } else { "load" };

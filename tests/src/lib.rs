@@ -11,7 +11,9 @@
     missing_debug_implementations
 )]
 
+pub mod cluster;
 pub mod otlp_receiver;
+pub mod process;
 pub mod session;
 
 use std::sync::atomic::{AtomicU32, Ordering};

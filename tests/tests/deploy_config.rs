@@ -198,3 +198,128 @@ fn compose_files_agree_with_the_app_and_each_other() {
         assert!(services[name].is_object(), "overlay lacks {name}");
     }
 }
+
+/// `docker compose config --format json` of the replicas file (with a
+/// SECRET_KEY, which it requires), or `None` as for [`compose_json`].
+fn replicas_compose_json() -> Option<serde_json::Value> {
+    let out = Command::new("docker")
+        .args(["compose", "-f", "config/deploy/docker-compose.replicas.yml"])
+        .args(["config", "--format", "json"])
+        .env("SECRET_KEY", "k".repeat(64))
+        .current_dir(root())
+        .output();
+    match out {
+        Ok(o) if o.status.success() => Some(serde_json::from_slice(&o.stdout).unwrap()),
+        other => {
+            let why = format!("{other:?}");
+            assert!(
+                !in_ci(),
+                "docker compose is required in CI (run .ci/validate-deploy first): {why:.300}"
+            );
+            eprintln!(
+                "\n*** SKIPPED: replicas compose cross-check (docker compose plugin not available; see .ci/validate-deploy) ***\n"
+            );
+            None
+        }
+    }
+}
+
+/// The replicas setup: three replicas with the same shared settings, each
+/// with its own data and log volumes, nginx balancing exactly them, and
+/// Prometheus scraping each one.
+#[test]
+fn replicas_compose_nginx_and_prometheus_agree() {
+    let nginx = read("config/deploy/nginx/nginx.conf");
+    let upstreams: Vec<&str> = nginx
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("server "))
+        .filter(|l| l.ends_with(';'))
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(upstreams, ["app-1:8080", "app-2:8080", "app-3:8080"]);
+    assert!(nginx.contains("proxy_next_upstream error timeout http_502;"));
+    assert!(nginx.contains("X-Forwarded-For $proxy_add_x_forwarded_for"));
+    let prometheus = read("config/deploy/prometheus/prometheus.replicas.yml");
+    assert!(
+        prometheus.contains(r#"targets: ["app-1:8080", "app-2:8080", "app-3:8080"]"#),
+        "{prometheus}"
+    );
+    let Some(compose) = replicas_compose_json() else {
+        return;
+    };
+    let known: BTreeSet<&str> = timetracker::settings::ENV_VARS
+        .iter()
+        .map(|(v, _)| *v)
+        .collect();
+    let services = &compose["services"];
+    let mut volumes = BTreeSet::new();
+    for name in ["app-1", "app-2", "app-3"] {
+        let app = &services[name];
+        let env = app["environment"].as_object().unwrap();
+        for var in env.keys() {
+            assert!(known.contains(var.as_str()), "{name} sets unknown {var}");
+        }
+        assert_eq!(env["SECRET_KEY"], "k".repeat(64), "{name}");
+        assert_eq!(env["PORT"], "8080");
+        assert!(env["DATABASE_URL"].as_str().unwrap().contains("@db:5432/"));
+        assert!(!env["TRUSTED_PROXIES"].as_str().unwrap().is_empty());
+        assert!(app["ports"].is_null(), "{name} must be reached through lb");
+        for v in app["volumes"].as_array().unwrap() {
+            assert!(
+                volumes.insert(v["source"].as_str().unwrap().to_owned()),
+                "{name} shares volume {v}"
+            );
+        }
+    }
+    let lb = &services["lb"];
+    assert_eq!(lb["ports"][0]["target"], 8080);
+    assert!(
+        lb["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["target"] == "/etc/nginx/nginx.conf")
+    );
+}
+
+/// `nginx -t` accepts the shipped balancer configuration (its upstream
+/// names pointed at loopback, as outside Docker they do not resolve).
+#[test]
+fn nginx_accepts_the_shipped_balancer_config() {
+    let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file());
+    let Some(nginx) = nginx else {
+        assert!(
+            !in_ci(),
+            "nginx is required in CI (apt-get install nginx-light)"
+        );
+        eprintln!(
+            "\n*** SKIPPED: nginx -t of config/deploy/nginx/nginx.conf (nginx not installed) ***\n"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("tmp")).unwrap();
+    let conf = read("config/deploy/nginx/nginx.conf")
+        .replace("app-1:8080", "127.0.0.1:1")
+        .replace("app-2:8080", "127.0.0.1:2")
+        .replace("app-3:8080", "127.0.0.1:3")
+        .replace("listen 8080;", "listen 127.0.0.1:18080;");
+    let path = dir.path().join("nginx.conf");
+    std::fs::write(&path, conf).unwrap();
+    let out = Command::new(nginx)
+        .arg("-t")
+        .arg("-p")
+        .arg(format!("{}/", dir.path().display()))
+        .arg("-c")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "nginx -t: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

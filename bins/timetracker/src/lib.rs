@@ -35,6 +35,11 @@ pub struct Prepared {
     pub state: AppState,
     /// Worker threads.
     pub workers: usize,
+    /// After SIGTERM: how long `/readyz` answers 503 before the listener
+    /// closes.
+    pub drain: std::time::Duration,
+    /// After the listener closed: how long requests in flight may take.
+    pub shutdown_timeout: std::time::Duration,
 }
 
 /// Opens the database (migrating it), loads the secret and binds the port.
@@ -72,8 +77,6 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
         secret_key,
         cookie_secure: settings.cookie_secure()?,
         session_ttl: settings.session_ttl(),
-        login_max_failures: settings.login_max_failures,
-        login_window: std::time::Duration::from_secs(settings.login_window_minutes * 60),
         trusted_proxies: settings.trusted_proxy_networks()?,
         ..HttpSettings::default()
     };
@@ -97,13 +100,17 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
         sentry_enabled: settings.sentry_dsn().is_some(),
         hostname,
     };
-    let app = tt_app::App::new(pool, installation).with_calendar(settings.calendar()?);
+    let app = tt_app::App::new(pool, installation)
+        .with_calendar(settings.calendar()?)
+        .with_login_limits(settings.login_limits());
     let state = AppState::new(app, http, privacy).with_telemetry(sink);
     Ok(Prepared {
         listener,
         addr,
         state,
         workers,
+        drain: std::time::Duration::from_secs(settings.shutdown_drain_seconds),
+        shutdown_timeout: std::time::Duration::from_secs(settings.shutdown_timeout_seconds),
     })
 }
 
@@ -194,12 +201,94 @@ pub fn ensure_database_dir(settings: &Settings) -> anyhow::Result<String> {
     Ok(url)
 }
 
-/// Serves until the process is told to stop (SIGINT/SIGTERM).
+/// Serves until the process is told to stop (SIGTERM or SIGINT), then
+/// drains: `/readyz` answers 503 at once; after the drain delay new
+/// connection attempts are held back, the ones already established are
+/// accepted, and the listener closes (the held-back attempts are then
+/// refused); the requests in flight get the shutdown timeout to finish;
+/// queued telemetry is sent within its own bound. The caller flushes the
+/// logs by dropping its observability.
 pub async fn serve(prepared: Prepared) -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    // Registered before serving, so a signal is never missed.
+    let mut terminate = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+    let readiness = prepared.state.readiness().clone();
+    let telemetry = prepared.state.telemetry().cloned();
+    let drain = prepared.drain;
+    // The same listening socket as the server's, to close it without
+    // losing a connection: see `refuse_new_connections`.
+    let listening = prepared
+        .listener
+        .try_clone()
+        .context("cannot share the listening socket")?;
+    let stop = async move {
+        let received = tokio::select! {
+            _ = terminate.recv() => "SIGTERM",
+            _ = interrupt.recv() => "SIGINT",
+        };
+        readiness.begin_draining();
+        tracing::info!(
+            signal = received,
+            drain_seconds = drain.as_secs(),
+            "stopping: /readyz answers 503"
+        );
+        tokio::time::sleep(drain).await;
+        refuse_new_connections(&listening);
+        // The server accepts what had already connected...
+        tokio::time::sleep(ACCEPT_SETTLE).await;
+        // ...then the socket closes (this handle, then the server's).
+        drop(listening);
+        tracing::info!("no longer accepting connections; finishing the requests in flight");
+    };
+    let stopping = tt_http::Stopping {
+        signal: Some(Box::pin(stop)),
+        timeout: prepared.shutdown_timeout,
+    };
     tracing::info!(addr = %prepared.addr, "listening");
-    tt_http::serve(prepared.state, prepared.listener, prepared.workers)?.await?;
+    tt_http::serve_until(
+        prepared.state,
+        prepared.listener,
+        prepared.workers,
+        stopping,
+    )?
+    .await?;
+    if let Some(telemetry) = telemetry {
+        let report = telemetry.shutdown();
+        tracing::info!(
+            completed = report.completed,
+            unsent = report.unsent,
+            elapsed_ms = u64::try_from(report.elapsed.as_millis()).unwrap_or(u64::MAX),
+            "telemetry flushed"
+        );
+    }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// How long a stopping server keeps accepting the connections that were
+/// already established when it began to refuse new ones.
+const ACCEPT_SETTLE: std::time::Duration = std::time::Duration::from_millis(150);
+
+/// Makes the listening socket ignore new connection attempts (a socket
+/// filter that drops every incoming SYN) while the connections the kernel
+/// has already established stay queued for the server to accept. Closing
+/// the listener straight away would reset those queued connections, and a
+/// balancer that already sent a request on one (a POST, say) could not
+/// safely send it elsewhere. An ignored attempt is retried by the client's
+/// kernel after about a second, finds the port closed and is refused, which
+/// a balancer answers by trying another replica.
+fn refuse_new_connections(listener: &TcpListener) {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        // Classic BPF `ret #0`: keep no byte of any packet.
+        const DROP_ALL: [socket2::SockFilter; 1] = [socket2::SockFilter::new(0x06, 0, 0, 0)];
+        if let Err(e) = socket2::SockRef::from(listener).attach_filter(&DROP_ALL) {
+            tracing::warn!(error = %e, "cannot hold new connections back while stopping");
+        }
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let _ = listener;
 }
 
 /// A server running on its own thread, for tests and embedding.

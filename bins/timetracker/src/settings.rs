@@ -83,6 +83,15 @@ pub struct Settings {
     pub db_pool_size: u32,
     /// HTTP worker threads (`WORKERS`); 0 means one per CPU.
     pub workers: usize,
+    /// On SIGTERM or SIGINT, seconds during which `/readyz` already answers
+    /// 503 but new connections are still served, so a load balancer that
+    /// polls `/readyz` stops sending traffic first (`SHUTDOWN_DRAIN_SECONDS`;
+    /// set it above the balancer's check interval; 0 stops accepting at once).
+    pub shutdown_drain_seconds: u64,
+    /// Seconds the requests in flight get to finish once the server stops
+    /// accepting connections (`SHUTDOWN_TIMEOUT_SECONDS`); then logs and
+    /// telemetry are flushed, each within a few seconds more.
+    pub shutdown_timeout_seconds: u64,
     /// Log filter, e.g. `info` or `tt_http=debug,info` (`LOG_LEVEL`).
     pub log_level: String,
     /// Directory of `installation.json` (`INSTALLATION_CONFIG_DIR`); default
@@ -167,6 +176,8 @@ impl Default for Settings {
             trusted_proxies: String::new(),
             db_pool_size: 8,
             workers: 0,
+            shutdown_drain_seconds: 0,
+            shutdown_timeout_seconds: 10,
             log_level: "info".into(),
             installation_config_dir: None,
             installation_refresh_seconds: 5,
@@ -211,6 +222,8 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("TRUSTED_PROXIES", "trusted_proxies"),
     ("DB_POOL_SIZE", "db_pool_size"),
     ("WORKERS", "workers"),
+    ("SHUTDOWN_DRAIN_SECONDS", "shutdown_drain_seconds"),
+    ("SHUTDOWN_TIMEOUT_SECONDS", "shutdown_timeout_seconds"),
     ("LOG_LEVEL", "log_level"),
     ("INSTALLATION_CONFIG_DIR", "installation_config_dir"),
     (
@@ -362,6 +375,15 @@ impl Settings {
         self.calendar()?;
         self.cookie_secure()?;
         Ok(())
+    }
+
+    /// The login throttle: `LOGIN_MAX_FAILURES` per username and address
+    /// in `LOGIN_WINDOW_MINUTES`, a hundred times as many per address.
+    pub fn login_limits(&self) -> tt_domain::LoginLimits {
+        tt_domain::LoginLimits::new(
+            self.login_max_failures,
+            Duration::from_secs(self.login_window_minutes.saturating_mul(60)),
+        )
     }
 
     /// The `COOKIE_SECURE` policy.

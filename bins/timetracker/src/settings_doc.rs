@@ -42,7 +42,7 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
     ),
     (
         "login_max_failures",
-        "Login attempts per username and client address within the window (a hundred times as many per address) before `429` with `Retry-After`. Counted before the password is checked; failures from one address never lock the user out from another.",
+        "Login attempts per username and client address within the window (a hundred times as many per address) before `429` with `Retry-After`. Counted before the password is checked, in the database, so replicas share the count; failures from one address never lock the user out from another.",
     ),
     (
         "login_window_minutes",
@@ -57,6 +57,14 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
         "Maximum database connections per server process.",
     ),
     ("workers", "HTTP worker threads; `0` means one per CPU."),
+    (
+        "shutdown_drain_seconds",
+        "On SIGTERM or SIGINT: seconds during which `/readyz` already answers `503` while new connections are still served, so a load balancer that polls `/readyz` stops sending traffic first. Set it above the balancer's check interval (Kubernetes, Traefik, HAProxy); `0` closes the listener at once (nginx, which retries refused connections on another replica).",
+    ),
+    (
+        "shutdown_timeout_seconds",
+        "Once the listener is closed: seconds the requests in flight get to finish. Then queued telemetry is sent (at most 5 s more) and the logs are flushed; the process exits 0. Give the orchestrator's stop grace period more than drain + timeout + 10 s.",
+    ),
     (
         "log_level",
         "Log filter, e.g. `info` or `tt_http=debug,info`.",

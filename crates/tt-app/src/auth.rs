@@ -1,6 +1,7 @@
-//! Signing in and out: password checks, API tokens (only their SHA-256 is
-//! stored), and the events of each. Rate limiting by client address is the
-//! HTTP layer's; what a failed attempt *is* is decided here.
+//! Signing in and out: the login throttle (shared by every replica through
+//! the database), password checks, API tokens (only their SHA-256 is
+//! stored), and the events of each. The HTTP layer only says which client
+//! address an attempt came from.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -62,9 +63,65 @@ pub fn authenticate(app: &App, username: &str, password: &str) -> Result<Result<
     Ok(outcome)
 }
 
-/// Records a refusal the HTTP layer made before checking (too many tries).
-pub fn rate_limited(app: &App) {
-    app.track(events::login_failed(LoginFailureReason::RateLimited), None);
+/// Counts one attempt to sign in as `username` from `source`, **before**
+/// its password is checked, against [`tt_domain::LoginLimits`]: first the
+/// address's limit, then the username's at that address. The count lives
+/// in the database and each bucket is updated under its row lock, so
+/// attempts spread over several replicas, or made in parallel, are limited
+/// exactly as if one server saw them all. `Err(retry_after)` when over a
+/// limit (tracked as a refusal).
+pub fn admit_attempt(
+    app: &App,
+    username: &str,
+    source: std::net::IpAddr,
+) -> Result<std::result::Result<(), std::time::Duration>> {
+    use tt_domain::Admission;
+    use tt_persistence::login_throttle as store;
+    let limits = app.login_limits;
+    let source_bucket = bucket(&["source", &source.to_string()]);
+    let account_bucket = bucket(&[
+        "account",
+        &username.trim().to_lowercase(),
+        &source.to_string(),
+    ]);
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    // Buckets are always taken in the same order (address, then account),
+    // so two attempts never wait on each other crosswise.
+    let outcome = app.write(|c| {
+        for (bucket, throttle) in [
+            (&source_bucket, limits.per_source),
+            (&account_bucket, limits.per_account),
+        ] {
+            match throttle.admit(store::lock(c, bucket)?, now_ms) {
+                Admission::Admitted { state } => store::store(c, bucket, state)?,
+                Admission::Refused { retry_after } => return Ok(Err(retry_after)),
+            }
+        }
+        Ok(Ok(()))
+    })?;
+    if outcome.is_err() {
+        app.track(events::login_failed(LoginFailureReason::RateLimited), None);
+        tracing::info!("login refused: too many attempts");
+    }
+    if app
+        .login_sweeps
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        % 64
+        == 63
+    {
+        // Buckets that recovered decide nothing: keep the table small.
+        if let Err(e) = app.read(|c| Ok(store::forget_recovered(c, now_ms)?)) {
+            tracing::warn!(error = %e, "could not forget recovered login throttle buckets");
+        }
+    }
+    Ok(outcome)
+}
+
+/// A throttle bucket's stored name: a SHA-256 of its parts, so neither
+/// usernames nor client addresses are kept at rest.
+fn bucket(parts: &[&str]) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, parts.join("\0").as_bytes());
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Records a browser sign-in.

@@ -50,6 +50,10 @@ pub struct App {
     installation: Arc<Installation>,
     telemetry: Option<Telemetry>,
     calendar: Calendar,
+    login_limits: tt_domain::LoginLimits,
+    /// Attempts counted by this process, to sweep recovered buckets now
+    /// and then.
+    login_sweeps: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Who is acting, and through which surface (tracked with some events).
@@ -81,7 +85,16 @@ impl App {
             installation,
             telemetry: None,
             calendar: Calendar::UTC,
+            login_limits: tt_domain::LoginLimits::default(),
+            login_sweeps: Arc::default(),
         }
+    }
+
+    /// Sets the login limits (ten attempts per fifteen minutes unless set).
+    #[must_use]
+    pub fn with_login_limits(mut self, limits: tt_domain::LoginLimits) -> Self {
+        self.login_limits = limits;
+        self
     }
 
     /// Sets the installation's default time zone and week start, for users

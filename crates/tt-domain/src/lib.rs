@@ -16,6 +16,7 @@ mod invoicing;
 mod money;
 mod report;
 mod rules;
+mod throttle;
 mod values;
 
 #[cfg(test)]
@@ -36,6 +37,7 @@ pub use invoicing::{
 pub use money::{HourlyRate, Money, TaxRate};
 pub use report::{BillableFilter, GroupBy, ReportInput, ReportKey, ReportRow, Summary, summarize};
 pub use rules::*;
+pub use throttle::{Admission, LoginLimits, Throttle};
 pub use values::*;
 
 /// Why a value was rejected at the edge.

@@ -338,7 +338,8 @@ impl<T: DeserializeOwned + CsrfProtected + 'static> FromRequest for CsrfForm<T> 
     }
 }
 
-/// Checks credentials with rate limiting by username and client address.
+/// Checks credentials after the login throttle admitted the attempt (by
+/// username and client address, shared by every replica).
 /// Shared by the API and the login form.
 pub(crate) async fn authenticate(
     state: &web::Data<AppState>,
@@ -347,15 +348,16 @@ pub(crate) async fn authenticate(
     password: &str,
 ) -> Result<User, HttpError> {
     let source = client_address(req, &state.settings.trusted_proxies);
-    if let Err(retry) = state.login_limiter.attempt(username, source) {
-        tt_app::auth::rate_limited(&state.app);
-        return Err(HttpError::TooManyAttempts(retry));
-    }
     let (name, password) = (username.to_owned(), password.to_owned());
-    let outcome = state
-        .run(move |app| tt_app::auth::authenticate(app, &name, &password))
-        .await?;
-    outcome.map_err(|_| HttpError::Unauthorized)
+    state
+        .run(move |app| {
+            Ok(match tt_app::auth::admit_attempt(app, &name, source)? {
+                Err(retry) => Err(HttpError::TooManyAttempts(retry)),
+                Ok(()) => tt_app::auth::authenticate(app, &name, &password)?
+                    .map_err(|_| HttpError::Unauthorized),
+            })
+        })
+        .await?
 }
 
 /// The client's address: the TCP peer, or — when the peer is one of the

@@ -36,7 +36,7 @@ pub use observe::{
     HTTP_DURATION_BUCKETS, HTTP_REQUEST_DURATION_SECONDS, HTTP_REQUESTS_TOTAL, ObservabilityConfig,
     UNMATCHED_ROUTE, describe_metrics,
 };
-pub use state::{AppState, HttpSettings, PrivacyFacts};
+pub use state::{AppState, HttpSettings, PrivacyFacts, Readiness};
 pub use transport::CookieSecure;
 pub use web::{RouteDef, route_table};
 
@@ -47,12 +47,52 @@ pub fn configure(cfg: &mut aweb::ServiceConfig) {
         .configure(web::configure);
 }
 
+/// When and how the server stops.
+pub struct Stopping {
+    /// Resolves when the server should stop accepting connections; `None`
+    /// leaves it to [`actix_web::dev::ServerHandle::stop`] (and actix's own
+    /// handling of SIGINT/SIGTERM).
+    pub signal: Option<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>>,
+    /// How long the requests in flight may take to finish once it stops.
+    pub timeout: std::time::Duration,
+}
+
+impl std::fmt::Debug for Stopping {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stopping")
+            .field("signal", &self.signal.is_some())
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+impl Default for Stopping {
+    fn default() -> Self {
+        Self {
+            signal: None,
+            timeout: std::time::Duration::from_secs(10),
+        }
+    }
+}
+
 /// Builds and starts the HTTP server on an already bound listener (so tests
 /// can bind port 0 and read the port back).
 pub fn serve(
     state: AppState,
     listener: std::net::TcpListener,
     workers: usize,
+) -> std::io::Result<Server> {
+    serve_until(state, listener, workers, Stopping::default())
+}
+
+/// [`serve`], stopping when `stopping.signal` resolves: the listener closes
+/// at once (new connections are refused, so a load balancer tries another
+/// replica) and the requests in flight get `stopping.timeout` to finish.
+pub fn serve_until(
+    state: AppState,
+    listener: std::net::TcpListener,
+    workers: usize,
+    stopping: Stopping,
 ) -> std::io::Result<Server> {
     let data = aweb::Data::new(state);
     let server = HttpServer::new(move || {
@@ -70,8 +110,10 @@ pub fn serve(
             .default_service(aweb::to(web::not_found))
     })
     .workers(workers.max(1))
-    .shutdown_timeout(10)
-    .listen(listener)?
-    .run();
-    Ok(server)
+    .shutdown_timeout(stopping.timeout.as_secs().max(1));
+    let server = match stopping.signal {
+        Some(signal) => server.shutdown_signal(signal),
+        None => server,
+    };
+    Ok(server.listen(listener)?.run())
 }

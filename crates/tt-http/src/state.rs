@@ -1,16 +1,12 @@
 //! Shared application state.
 
-use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use actix_session::SessionMiddleware;
 use actix_session::config::{CookieContentSecurity, PersistentSession};
 use actix_web::cookie::{Key, SameSite, time::Duration as CookieDuration};
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tt_app::App;
 use tt_domain::UserId;
 use tt_installation::Installation;
@@ -28,12 +24,6 @@ pub struct HttpSettings {
     pub cookie_secure: crate::CookieSecure,
     /// How long a login session lasts.
     pub session_ttl: Duration,
-    /// Login attempts allowed per username and client address in
-    /// `login_window` (a hundred times as many per address) before further
-    /// attempts are refused.
-    pub login_max_failures: u32,
-    /// The window for `login_max_failures`.
-    pub login_window: Duration,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
     /// Reverse proxies whose `X-Forwarded-For` names the client; from any
@@ -47,8 +37,6 @@ impl std::fmt::Debug for HttpSettings {
             .field("secret_key", &"***")
             .field("cookie_secure", &self.cookie_secure)
             .field("session_ttl", &self.session_ttl)
-            .field("login_max_failures", &self.login_max_failures)
-            .field("login_window", &self.login_window)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("trusted_proxies", &self.trusted_proxies)
             .finish()
@@ -61,8 +49,6 @@ impl Default for HttpSettings {
             secret_key: Vec::new(),
             cookie_secure: crate::CookieSecure::Auto,
             session_ttl: Duration::from_secs(12 * 3600),
-            login_max_failures: 10,
-            login_window: Duration::from_secs(15 * 60),
             max_body_bytes: 256 * 1024,
             trusted_proxies: Vec::new(),
         }
@@ -89,24 +75,51 @@ pub struct PrivacyFacts {
 pub struct AppState {
     pub(crate) app: App,
     pub(crate) settings: HttpSettings,
-    pub(crate) login_limiter: LoginLimiter,
     pub(crate) installation: Arc<Installation>,
     pub(crate) privacy: PrivacyFacts,
     pub(crate) observe: crate::observe::ObservabilityConfig,
+    pub(crate) readiness: Readiness,
+}
+
+/// Whether this server still wants new requests: cleared when it begins to
+/// stop, so `/readyz` answers 503 and a load balancer sends traffic to the
+/// other replicas while the requests in flight finish. Cheap to clone; every
+/// clone sees the same flag.
+#[derive(Debug, Clone, Default)]
+pub struct Readiness {
+    draining: Arc<AtomicBool>,
+}
+
+impl Readiness {
+    /// From now on `/readyz` answers 503 (`draining`). Never undone: a
+    /// server that began to stop does not come back.
+    pub fn begin_draining(&self) {
+        self.draining.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether [`Readiness::begin_draining`] was called.
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
+    }
 }
 
 impl AppState {
     /// Builds the state. `settings.secret_key` must hold at least 64 bytes.
     pub fn new(app: App, settings: HttpSettings, privacy: PrivacyFacts) -> Self {
-        let login_limiter = LoginLimiter::new(settings.login_max_failures, settings.login_window);
         Self {
             installation: app.installation().clone(),
             app,
             settings,
-            login_limiter,
             privacy,
             observe: crate::observe::ObservabilityConfig::default(),
+            readiness: Readiness::default(),
         }
+    }
+
+    /// The flag `/readyz` reads; the process clears it when it begins to
+    /// stop.
+    pub fn readiness(&self) -> &Readiness {
+        &self.readiness
     }
 
     /// Sets what the app reports to operators: metrics, Sentry, the log
@@ -193,60 +206,5 @@ impl AppState {
             .await
             .map_err(|_| HttpError::internal("blocking task failed"))?
             .map_err(HttpError::from)
-    }
-}
-
-/// Login throttling, on governor's keyed rate limiters (GCRA: a sliding
-/// allowance, not fixed windows). Every attempt is counted **before** the
-/// password is checked, atomically, so parallel guesses cannot slip past
-/// the limit. Two limits apply:
-///
-/// - per username **and** source address: `max_attempts` per window, so
-///   guessing one account is slow, while failures from one address never
-///   lock that user out from another;
-/// - per source address: a hundred times that (an office behind one NAT
-///   address signs in together), so one address cannot spray usernames.
-///
-/// Memory stays bounded: keys whose allowance has fully recovered are
-/// dropped every few thousand attempts.
-#[derive(Debug)]
-pub(crate) struct LoginLimiter {
-    per_account: DefaultKeyedRateLimiter<(String, IpAddr)>,
-    per_source: DefaultKeyedRateLimiter<IpAddr>,
-    clock: DefaultClock,
-    attempts: AtomicU64,
-}
-
-impl LoginLimiter {
-    fn new(max_attempts: u32, window: Duration) -> Self {
-        let quota = |burst: u32| {
-            let burst = NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN);
-            let period = (window / burst.get()).max(Duration::from_millis(1));
-            Quota::with_period(period)
-                .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-                .allow_burst(burst)
-        };
-        Self {
-            per_account: RateLimiter::keyed(quota(max_attempts)),
-            per_source: RateLimiter::keyed(quota(max_attempts.saturating_mul(100))),
-            clock: DefaultClock::default(),
-            attempts: AtomicU64::new(0),
-        }
-    }
-
-    /// Counts one attempt to sign in as `username` from `source`;
-    /// `Err(retry_after)` when it is over a limit.
-    pub(crate) fn attempt(&self, username: &str, source: IpAddr) -> Result<(), Duration> {
-        if self.attempts.fetch_add(1, Ordering::Relaxed) % 4096 == 4095 {
-            self.per_account.retain_recent();
-            self.per_account.shrink_to_fit();
-            self.per_source.retain_recent();
-            self.per_source.shrink_to_fit();
-        }
-        let wait = |n: governor::NotUntil<_>| n.wait_time_from(self.clock.now());
-        self.per_source.check_key(&source).map_err(wait)?;
-        let account = (username.trim().to_ascii_lowercase(), source);
-        self.per_account.check_key(&account).map_err(wait)?;
-        Ok(())
     }
 }

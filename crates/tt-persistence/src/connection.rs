@@ -111,13 +111,26 @@ pub fn establish(url: &str) -> Result<DbConnection, PersistenceError> {
     }
 }
 
+/// The PostgreSQL advisory lock (session level) held while migrating.
+pub const MIGRATION_LOCK: i64 = 7_272_100;
+
 /// Brings the database to the current schema. Returns how many migrations
-/// ran (0 when it was already current).
+/// ran (0 when it was already current). On PostgreSQL one process migrates
+/// at a time (under [`MIGRATION_LOCK`]); each migration is one transaction,
+/// so a process stopped half-way leaves the previous schema.
 pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, PersistenceError> {
     let applied = match conn {
-        DbConnection::Postgres(c) => c
-            .run_pending_migrations(POSTGRES_MIGRATIONS)
-            .map(|v| v.len()),
+        DbConnection::Postgres(c) => {
+            // Replicas starting together take turns: the first migrates,
+            // the others wait here and then find nothing pending. The lock
+            // belongs to this connection and ends with it at the latest.
+            diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})")).execute(c)?;
+            let applied = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.len());
+            diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})")).execute(c)?;
+            applied
+        }
         DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
     };
     applied.map_err(|e| PersistenceError::Migration(e.to_string()))

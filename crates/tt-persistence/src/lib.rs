@@ -14,6 +14,7 @@ pub mod entries;
 pub mod installation;
 pub mod invoices;
 pub mod locks;
+pub mod login_throttle;
 pub mod schema;
 pub mod sessions;
 pub mod users;
@@ -41,8 +42,8 @@ macro_rules! native {
 pub(crate) use native;
 
 pub use connection::{
-    Backend, DbConnection, Pool, PoolState, PooledConnection, establish, planner_is_stable,
-    run_migrations, run_next_migration, write_transaction,
+    Backend, DbConnection, MIGRATION_LOCK, Pool, PoolState, PooledConnection, establish,
+    planner_is_stable, run_migrations, run_next_migration, write_transaction,
 };
 
 /// What can go wrong in storage.

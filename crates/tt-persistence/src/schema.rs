@@ -187,6 +187,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    login_throttle (bucket) {
+        bucket -> Text,
+        used_until_ms -> BigInt,
+    }
+}
+
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(projects -> clients (client_id));

@@ -57,6 +57,13 @@ pub struct Prometheus {
 
 impl Prometheus {
     pub fn start(binary: &std::path::Path, target: &str, bearer: Option<&str>) -> Self {
+        Self::start_many(binary, &[target], bearer)
+    }
+
+    /// A Prometheus server scraping every one of `targets` (static targets
+    /// of one job, as for replicas).
+    pub fn start_many(binary: &std::path::Path, targets: &[&str], bearer: Option<&str>) -> Self {
+        let target = targets.join("', '");
         let dir = tempfile::tempdir().expect("prometheus dir");
         let auth = bearer
             .map(|t| format!("    authorization:\n      type: Bearer\n      credentials: {t}\n"))

@@ -183,6 +183,56 @@ fn parallel_guesses_are_counted_before_checking() {
     assert_eq!((checked, refused), (5, 25), "{statuses:?}");
 }
 
+tt_tests::on_both_backends!(parallel_guesses_over_three_replicas_are_limited_as_one);
+
+/// Guesses spread over three replicas of one database, fired in parallel,
+/// are limited exactly as if one server saw them all; a replica started
+/// afterwards (a restart) still refuses.
+fn parallel_guesses_over_three_replicas_are_limited_as_one(app: &tt_tests::TestApp) {
+    let mut app_settings = app.settings.clone();
+    app_settings.login_max_failures = 5;
+    // The app under test runs with the suite's generous limit; these three
+    // replicas share its database with a limit of five.
+    let start = |n: usize| {
+        let mut s = app_settings.clone();
+        s.port = 0;
+        s.log_dir = app.dir.path().join(format!("logs-throttle-{n}"));
+        timetracker::Background::start(&s).expect("replica")
+    };
+    let replicas = [start(1), start(2), start(3)];
+    app.create_user("alice", "correct-password", false);
+    let login = |addr: std::net::SocketAddr, password: &str| {
+        app.http
+            .post(format!("http://{addr}/api/v1/auth/login"))
+            .json(&json!({"username": "alice", "password": password}))
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    let barrier = std::sync::Barrier::new(30);
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..30)
+            .map(|i| {
+                let (barrier, replicas, login) = (&barrier, &replicas, &login);
+                s.spawn(move || {
+                    barrier.wait();
+                    login(replicas[i % 3].addr, "wrong-one")
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((checked, refused), (5, 25), "{statuses:?}");
+    for r in &replicas {
+        assert_eq!(login(r.addr, "correct-password"), 429);
+    }
+    let restarted = start(4);
+    assert_eq!(login(restarted.addr, "correct-password"), 429);
+}
+
 /// Behind a trusted reverse proxy the client is the forwarded address:
 /// failures from one client never lock the user out for another. From an
 /// untrusted peer the header is ignored, so it cannot be used to dodge the

@@ -59,7 +59,7 @@ fn upgrade_keeps_invoices(url: &str) {
               VALUES (1, 1, '2026-01-01 09:00:00', '2026-01-01 10:00:00', '', '', TRUE, 1, {t});"
     ))
     .unwrap();
-    assert_eq!(tt_persistence::run_migrations(&mut conn).unwrap(), 6);
+    assert_eq!(tt_persistence::run_migrations(&mut conn).unwrap(), 7);
 
     // Names and e-mails that differed only in letter case: the older
     // account keeps both; the newer is renamed and loses the e-mail.
@@ -154,4 +154,67 @@ fn postgres_upgrade_keeps_invoices() {
     };
     let db = PgDatabase::create(&base);
     upgrade_keeps_invoices(&db.url);
+}
+
+/// Replicas starting together on a fresh PostgreSQL database: one migrates,
+/// the others wait for it and find the schema current — nobody fails and
+/// nothing runs twice.
+#[test]
+fn postgres_replicas_migrating_together_take_turns() {
+    let Some(base) = postgres_base_url() else {
+        return;
+    };
+    let db = PgDatabase::create(&base);
+    let barrier = std::sync::Barrier::new(4);
+    let applied: Vec<usize> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut conn = tt_persistence::establish(&db.url).unwrap();
+                    barrier.wait();
+                    tt_persistence::run_migrations(&mut conn).expect("migrates or waits")
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut sorted = applied.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, [0, 0, 0, 8], "{applied:?}");
+}
+
+/// A replica that starts while another one migrates waits until that
+/// migration is over (here: until the lock it holds is released), then
+/// starts on the new schema.
+#[test]
+fn postgres_a_replica_starting_during_a_migration_waits() {
+    use diesel::RunQueryDsl;
+    let Some(base) = postgres_base_url() else {
+        return;
+    };
+    let db = PgDatabase::create(&base);
+    let mut migrating = tt_persistence::establish(&db.url).unwrap();
+    let lock = tt_persistence::MIGRATION_LOCK;
+    diesel::sql_query(format!("SELECT pg_advisory_lock({lock})"))
+        .execute(&mut migrating)
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let url = db.url.clone();
+    let second = std::thread::spawn(move || {
+        let mut conn = tt_persistence::establish(&url).unwrap();
+        let n = tt_persistence::run_migrations(&mut conn);
+        let _ = tx.send(());
+        n
+    });
+    assert!(
+        rx.recv_timeout(std::time::Duration::from_millis(800))
+            .is_err(),
+        "migrated while another process held the migration lock"
+    );
+    // The first "replica" migrates, then lets go.
+    assert_eq!(tt_persistence::run_migrations(&mut migrating).unwrap(), 8);
+    diesel::sql_query(format!("SELECT pg_advisory_unlock({lock})"))
+        .execute(&mut migrating)
+        .unwrap();
+    assert_eq!(second.join().unwrap().unwrap(), 0);
 }

@@ -17,12 +17,14 @@ pub(crate) struct Liveness {
     status: &'static str,
 }
 
-/// Whether the database answers: `ready`/`ok` or `unavailable`/`unreachable`.
+/// Whether this server takes new requests: `ready` (the database answers),
+/// `unavailable` (it does not) or `draining` (the server is stopping and
+/// finishes the requests it has).
 #[derive(Serialize, ToSchema)]
 pub(crate) struct Readiness {
-    #[schema(value_type = String, pattern = "^(ready|unavailable)$")]
+    #[schema(value_type = String, pattern = "^(ready|unavailable|draining)$")]
     status: &'static str,
-    #[schema(value_type = String, pattern = "^(ok|unreachable)$")]
+    #[schema(value_type = String, pattern = "^(ok|unreachable|unchecked)$")]
     database: &'static str,
 }
 
@@ -36,16 +38,23 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Liveness { status: "ok" })
 }
 
-/// The database answers.
+/// The server takes new requests: it is not stopping and the database
+/// answers.
 #[utoipa::path(
     tag = "health",
     responses(
         (status = 200, description = "The database answers", body = Readiness),
-        (status = 503, description = "The database cannot be reached", body = Readiness),
+        (status = 503, description = "The server is stopping, or the database cannot be reached", body = Readiness),
     ),
 )]
 #[get("/readyz")]
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    if state.readiness.is_draining() {
+        return HttpResponse::ServiceUnavailable().json(Readiness {
+            status: "draining",
+            database: "unchecked",
+        });
+    }
     let pool = state.app.pool().clone();
     let ok = web::block(move || pool.ping())
         .await

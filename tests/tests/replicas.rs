@@ -1,0 +1,12 @@
+//! Replicas of the real binary as an operator runs them: stopped with
+//! SIGTERM while requests are in flight, and three of them behind nginx on
+//! one PostgreSQL database, stopped and killed under load.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "replicas/cluster.rs"]
+mod cluster;
+#[path = "replicas/drain.rs"]
+mod drain;
+#[path = "observability/peers.rs"]
+#[allow(dead_code)]
+mod peers;
