@@ -187,6 +187,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    consent_changes (id) {
+        id -> BigInt,
+        changed_at -> Timestamp,
+        level -> Text,
+        from_granted -> Nullable<Bool>,
+        to_granted -> Bool,
+        surface -> Text,
+        actor_user_id -> Nullable<BigInt>,
+        actor -> Text,
+    }
+}
+
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(projects -> clients (client_id));

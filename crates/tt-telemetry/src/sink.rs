@@ -15,6 +15,7 @@ use crate::catalog::Event;
 use crate::catalog::base::{BaseKind, BuildInfo, base_attributes};
 use crate::catalog::values::UserId;
 use crate::config::{Protocol, RetrySettings, TelemetryConfig, logs_url};
+use crate::deletion::DeletionTarget;
 use crate::error::TelemetryError;
 use crate::identity::InstallIdentity;
 use crate::record::{Encoder, Payload, QueuedItem, body_to_json};
@@ -129,6 +130,8 @@ pub(crate) struct Shared {
     pub wake: Condvar,
     pub stats: Stats,
     epochs: [AtomicU64; 2],
+    /// Where a deletion request would go, or why it cannot be sent.
+    deletion: Result<DeletionTarget, String>,
 }
 
 const fn level_index(level: ConsentLevel) -> usize {
@@ -308,6 +311,10 @@ impl Telemetry {
             wake: Condvar::new(),
             stats: Stats::default(),
             epochs: [AtomicU64::new(0), AtomicU64::new(0)],
+            deletion: DeletionTarget::of(&config).map_err(|e| match e {
+                TelemetryError::NotDelivered(why) => why,
+                other => other.to_string(),
+            }),
         });
         let worker = match transport {
             Some(transport) => {
@@ -394,6 +401,31 @@ impl Telemetry {
         }
         self.shared().lock_queue().nudged = true;
         self.shared().wake.notify_all();
+    }
+
+    /// Sends one `base_telemetry.deletion_request` under the current
+    /// install id, now, whatever the consent levels say (an administrator
+    /// asked for it explicitly; withdrawing consent never sends one), and
+    /// waits for the receiver's answer — a few seconds at most, retrying
+    /// network failures and 429/502/503/504. `Ok` once it was accepted.
+    /// Blocks: call it off any async executor. Replacing the install id
+    /// afterwards is the caller's job (then [`Self::identity_changed`]).
+    pub fn send_deletion_request(&self) -> Result<(), TelemetryError> {
+        let shared = self.shared();
+        let target = shared
+            .deletion
+            .as_ref()
+            .map_err(|why| TelemetryError::NotDelivered(why.clone()))?;
+        let result = target.deliver(shared.identity.snapshot());
+        let now = SystemTime::now();
+        match &result {
+            Ok(()) => {
+                shared.stats.record(ConsentLevel::Base, Outcome::Sent, 1);
+                shared.stats.success(now);
+            }
+            Err(e) => shared.stats.error(now, format!("deletion request {e}")),
+        }
+        result
     }
 
     /// Counts, queue depth, last success and last error.

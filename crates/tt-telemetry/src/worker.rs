@@ -12,7 +12,7 @@ use crate::stats::{Outcome, set_queue_depth};
 use crate::transport::Attempt;
 
 /// How one export attempt ended.
-enum Verdict {
+pub(crate) enum Verdict {
     Sent,
     /// Accepted, but the receiver rejected `count` records for good.
     Partial(crate::transport::Rejected),
@@ -211,6 +211,8 @@ fn export_with_retry(shared: &Shared, encoder: &Encoder, mut items: Vec<QueuedIt
                         match kind {
                             BaseKind::FirstSeen => shared.identity.first_seen_delivered(now),
                             BaseKind::Heartbeat => shared.identity.heartbeat_delivered(now),
+                            // Never queued: sent by `deletion` directly.
+                            BaseKind::DeletionRequest => {}
                         }
                     }
                 }
@@ -258,7 +260,7 @@ fn export_with_retry(shared: &Shared, encoder: &Encoder, mut items: Vec<QueuedIt
     }
 }
 
-fn judge(attempt: Attempt, protocol: crate::config::Protocol) -> Verdict {
+pub(crate) fn judge(attempt: Attempt, protocol: crate::config::Protocol) -> Verdict {
     match attempt {
         Attempt::Answered {
             status,

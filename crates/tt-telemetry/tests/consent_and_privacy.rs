@@ -146,7 +146,7 @@ fn consented_events_arrive_with_their_names_and_properties() {
             Val::Str(event.category().as_str().into())
         );
         assert_eq!(a["telemetry.level"], Val::Str("detailed".into()));
-        assert_eq!(a["telemetry.schema_version"], Val::Int(1));
+        assert_eq!(a["telemetry.schema_version"], Val::Int(2));
         assert_eq!(a["install_id"], Val::Str(install_id.clone()));
         assert_eq!(a["user_id"], Val::Int(9));
         let mut expected_keys: BTreeSet<String> = ENVELOPE_ATTRIBUTES
