@@ -50,6 +50,9 @@ pub struct NewConsentChange<'a> {
     pub actor: &'a str,
 }
 
+/// Who made a change, once their account was deleted.
+pub const DELETED_ACCOUNT: &str = "a deleted account";
+
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = consent_changes)]
 struct Row {

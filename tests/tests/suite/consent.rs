@@ -399,6 +399,34 @@ fn app_api(base: &str) -> tt_tests::session::ApiClient {
     c
 }
 
+/// Deleting an administrator keeps their consent changes in the history,
+/// as made by a deleted account: nothing of theirs remains.
+fn consent_history_outlives_its_admin(app: &tt_tests::TestApp) {
+    let boss = app.user("boss", true);
+    let leaver = app.user("leaver", true);
+    let leaver_id = leaver.get("/api/v1/me").1["id"].as_i64().unwrap();
+    assert_eq!(
+        leaver
+            .put("/api/v1/admin/telemetry", &json!({"detailed": true}))
+            .0,
+        200
+    );
+    let (s, _) = boss.delete(&format!("/api/v1/users/{leaver_id}?entries=delete"));
+    assert_eq!(s, 200);
+    let b = tt_tests::session::Browser::signed_in(&app.base, "boss", "a-long-password");
+    let page = b.page("/admin/telemetry").body;
+    let history = &page[page.find("id=\"history\"").expect("history")..];
+    let history = &history[..history.find("</section>").expect("end")];
+    assert!(
+        history.contains("<td>Detailed analytics</td><td>off</td><td>on</td><td>API</td><td>a deleted account</td>"),
+        "{history}"
+    );
+    assert!(!history.contains("leaver"), "{history}");
+    assert!(!history.contains(&format!("user:{leaver_id}")), "{history}");
+}
+
+tt_tests::on_both_backends!(consent_history_outlives_its_admin);
+
 #[test]
 fn consent_history_of_every_surface_sqlite() {
     consent_history_of_every_surface(Db::Sqlite);
