@@ -876,4 +876,22 @@ fn a_deletion_request_only_on_request_then_a_new_install_id() {
             .all(|a| a["install_id"].as_str() != new_id),
         "nothing under the new id"
     );
+
+    // The JSON twin: admins only; the same, under the id of the time.
+    app.create_user("worker", "a-long-password", false);
+    let mut worker = ApiClient::new(&app.base);
+    worker.login("worker", "a-long-password");
+    assert_eq!(
+        worker
+            .post("/api/v1/admin/telemetry/deletion-request", &json!({}))
+            .0,
+        403
+    );
+    let (s, body) = api.post("/api/v1/admin/telemetry/deletion-request", &json!({}));
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body["deleted_install_id"], new_id.as_str());
+    assert_ne!(body["install_id"], new_id.as_str());
+    let requests = receiver.records_named(tt_telemetry::DELETION_REQUEST);
+    assert_eq!(requests.len(), 3);
+    assert_eq!(record_attrs(&requests[2].1)["install_id"].as_str(), new_id);
 }

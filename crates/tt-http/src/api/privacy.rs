@@ -14,7 +14,10 @@ use crate::error::HttpError;
 use crate::state::AppState;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(show).service(update).service(rotate);
+    cfg.service(show)
+        .service(update)
+        .service(rotate)
+        .service(deletion_request);
 }
 
 /// What the installation shares, and why.
@@ -93,4 +96,41 @@ async fn rotate(state: web::Data<AppState>, user: ApiUser) -> Result<HttpRespons
         .run(move |app| tt_app::consent::rotate_install_id(app, &actor))
         .await?;
     Ok(HttpResponse::Ok().json(privacy_state(&state)))
+}
+
+/// A deletion request that was delivered.
+#[derive(serde::Serialize, ToSchema)]
+pub(crate) struct DeletionRequestedDto {
+    /// The install id whose data the receiver was asked to delete.
+    pub deleted_install_id: String,
+    /// The installation's new install id.
+    pub install_id: String,
+}
+
+/// Asks the recipient to delete everything sent under the current install
+/// id (one `base_telemetry.deletion_request` record, whatever the consent
+/// levels say), then gives the installation a new install id. 409, with
+/// the id unchanged, when it cannot be sent or was not accepted.
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "request_telemetry_deletion",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Sent and accepted; the new install id", body = DeletionRequestedDto),
+        Authed, Restricted,
+    ),
+)]
+#[post("/admin/telemetry/deletion-request")]
+async fn deletion_request(
+    state: web::Data<AppState>,
+    user: ApiUser,
+) -> Result<HttpResponse, HttpError> {
+    let actor = user.actor();
+    let done = state
+        .run(move |app| tt_app::consent::request_deletion(app, &actor))
+        .await?;
+    Ok(HttpResponse::Ok().json(DeletionRequestedDto {
+        deleted_install_id: done.deleted_id,
+        install_id: done.new_id,
+    }))
 }
