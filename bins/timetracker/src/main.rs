@@ -436,6 +436,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             command: InstallationCommand::Recover,
         } => {
             let installation = timetracker::installation::recover(&settings)?;
+            // Both levels are off now: the consent history says so.
+            tt_app::consent::record_recovery(&timetracker::open_app(&settings)?).map_err(|e| {
+                anyhow::anyhow!("cannot record the change in the consent history: {e}")
+            })?;
             println!(
                 "installation recovered: new install id {}; setup complete",
                 installation.install_id()

@@ -473,6 +473,7 @@ fn a_lost_installation_file_is_refused_until_recovered() {
         "boss",
         "--admin-password-file",
         pw.to_str().unwrap(),
+        "--base-telemetry",
     ]);
     assert!(ok, "{err}");
     let file = env.dir.path().join("data/installation.json");
@@ -496,6 +497,30 @@ fn a_lost_installation_file_is_refused_until_recovered() {
     assert!(ok);
     assert!(out.contains("base: off"), "{out}");
     assert!(out.contains("detailed: off"), "{out}");
+    // The consent history records the change, made on the command line.
+    let db = format!(
+        "sqlite://{}",
+        env.dir.path().join("data/timetracker.db").display()
+    );
+    let mut conn = tt_persistence::establish(&db).unwrap();
+    let changes: Vec<(String, Option<bool>, bool, String, String)> =
+        tt_persistence::consent_history::recent(&mut conn, 10)
+            .unwrap()
+            .into_iter()
+            .filter(|c| c.actor == "installation-recover")
+            .map(|c| (c.level, c.from_granted, c.to_granted, c.surface, c.actor))
+            .collect();
+    // Base was on, detailed already off: one change.
+    assert_eq!(
+        changes,
+        [(
+            "base".to_owned(),
+            Some(true),
+            false,
+            "cli".to_owned(),
+            "installation-recover".to_owned()
+        )]
+    );
     // Nothing left to recover.
     let (ok, _, err) = env.run(&["installation", "recover"]);
     assert!(!ok);

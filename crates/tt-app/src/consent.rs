@@ -505,3 +505,34 @@ pub fn request_deletion_as_operator(
 ) -> Result<DeletionRequested> {
     deletion_then_rotation(app, send)
 }
+
+/// After `timetracker installation recover` (a lost `installation.json`
+/// replaced, both levels off): each level the history last recorded as on
+/// is recorded as turned off on the command line. Returns how many.
+pub fn record_recovery(app: &App) -> Result<usize> {
+    let at = crate::now();
+    app.write(|c| {
+        tt_persistence::locks::consent_history(c)?;
+        let mut recorded = 0;
+        for level in ConsentLevel::ALL {
+            let last = consent_history::last_of_level(c, level.as_str())?.map(|l| l.to_granted);
+            if last == Some(false) {
+                continue;
+            }
+            consent_history::insert(
+                c,
+                &NewConsentChange {
+                    changed_at: at,
+                    level: level.as_str(),
+                    from_granted: last,
+                    to_granted: false,
+                    surface: ConsentSurface::Cli.as_str(),
+                    actor_user_id: None,
+                    actor: "installation-recover",
+                },
+            )?;
+            recorded += 1;
+        }
+        Ok(recorded)
+    })
+}
