@@ -458,16 +458,24 @@ fn deletion_then_rotation(
             switch.as_str()
         )));
     }
-    let deleted_id = inst.install_id().to_string();
-    send().map_err(|e| {
-        AppError::conflict(format!(
-            "the deletion request was {e}; the install id was not changed, so you can ask again"
-        ))
-    })?;
-    let new_id = inst.rotate_install_id().map_err(installation_error)?;
-    if let Some(t) = app.telemetry() {
-        t.identity_changed();
-    }
+    let replace = || {
+        let deleted_id = inst.install_id().to_string();
+        send().map_err(|e| {
+            AppError::conflict(format!(
+                "the deletion request was {e}; the install id was not changed, so you can ask again"
+            ))
+        })?;
+        let new_id = inst.rotate_install_id().map_err(installation_error)?;
+        Ok::<_, AppError>((deleted_id, new_id))
+    };
+    // With a sink in this process, its exporter is paused around the
+    // request and the rotation (see `Telemetry::replace_identity`); other
+    // processes drop what they queued under the old id once they see the
+    // new one.
+    let (deleted_id, new_id) = match app.telemetry() {
+        Some(t) => t.replace_identity(replace)?,
+        None => replace()?,
+    };
     tracing::info!(
         deleted = %deleted_id,
         "deletion of sent telemetry requested; install id replaced"

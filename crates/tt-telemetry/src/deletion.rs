@@ -91,6 +91,7 @@ impl DeletionTarget {
             level: ConsentLevel::Base,
             at: now,
             epoch: 0,
+            install_id: identity.install_id,
         };
         let record = encoder.record(&item, identity.install_id);
         let mut last = String::new();

@@ -129,6 +129,9 @@ pub(crate) struct Shared {
     pub queue: Mutex<QueueState>,
     pub wake: Condvar,
     pub stats: Stats,
+    /// Held by the exporter across each export attempt (staleness check,
+    /// encoding, request); taking it pauses the exporter between attempts.
+    pub export_gate: Mutex<()>,
     epochs: [AtomicU64; 2],
     /// Where a deletion request would go, or why it cannot be sent.
     deletion: Result<DeletionTarget, String>,
@@ -166,6 +169,7 @@ impl Shared {
             level,
             at: SystemTime::now(),
             epoch: self.epoch(level),
+            install_id: self.identity.snapshot().install_id,
         };
         let mut q = self.lock_queue();
         if q.closed {
@@ -310,6 +314,7 @@ impl Telemetry {
             }),
             wake: Condvar::new(),
             stats: Stats::default(),
+            export_gate: Mutex::new(()),
             epochs: [AtomicU64::new(0), AtomicU64::new(0)],
             deletion: DeletionTarget::of(&config).map_err(|e| match e {
                 TelemetryError::NotDelivered(why) => why,
@@ -409,7 +414,9 @@ impl Telemetry {
     /// waits for the receiver's answer — a few seconds at most, retrying
     /// network failures and 429/502/503/504. `Ok` once it was accepted.
     /// Blocks: call it off any async executor. Replacing the install id
-    /// afterwards is the caller's job (then [`Self::identity_changed`]).
+    /// afterwards is the caller's job: call this inside
+    /// [`Self::replace_identity`], which keeps the exporter from sending
+    /// anything around it.
     pub fn send_deletion_request(&self) -> Result<(), TelemetryError> {
         let shared = self.shared();
         let target = shared
@@ -425,6 +432,34 @@ impl Telemetry {
             }
             Err(e) => shared.stats.error(now, format!("deletion request {e}")),
         }
+        result
+    }
+
+    /// Runs `replace` — send the deletion request, then rotate the install
+    /// id — with the exporter paused: waits for an export attempt in flight
+    /// to end, purges both levels (queued and already taken records alike)
+    /// *before* `replace` runs, purges again after it (whatever was queued
+    /// meanwhile was queued under the old id), then lets the exporter go on.
+    /// So nothing recorded under the old id reaches the receiver after the
+    /// deletion request, and nothing recorded before the rotation is sent
+    /// under the new id. Records are also sent only under the id they were
+    /// queued with, which covers a rotation done by another process.
+    /// Blocks for as long as an export attempt and `replace` take.
+    pub fn replace_identity<R>(&self, replace: impl FnOnce() -> R) -> R {
+        let shared = self.shared();
+        let result = {
+            let _paused = lock(&shared.export_gate);
+            for level in ConsentLevel::ALL {
+                self.purge(level);
+            }
+            let result = replace();
+            for level in ConsentLevel::ALL {
+                self.purge(level);
+            }
+            result
+        };
+        shared.lock_queue().nudged = true;
+        shared.wake.notify_all();
         result
     }
 
@@ -482,6 +517,7 @@ impl Telemetry {
             level: ConsentLevel::Base,
             at: now,
             epoch: 0,
+            install_id: identity.install_id,
         };
         let record = encoder.record(&item, identity.install_id);
         match encoder.export(std::slice::from_ref(&record)) {
