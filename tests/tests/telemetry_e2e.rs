@@ -895,3 +895,62 @@ fn a_deletion_request_only_on_request_then_a_new_install_id() {
     assert_eq!(requests.len(), 3);
     assert_eq!(record_attrs(&requests[2].1)["install_id"].as_str(), new_id);
 }
+
+/// The deletion form carries the install id it was shown with: submitted
+/// twice (a double click, two administrators), the second finds the id
+/// already replaced and sends nothing (409); the API's `install_id` too.
+#[test]
+fn a_second_deletion_request_for_the_same_id_is_refused_and_sends_nothing() {
+    let receiver = OtlpReceiver::start();
+    let c = Canaries::new();
+    let app = app(&receiver.url(), &c, |_| {});
+    let before = consent(&app, &c, json!({"base": false, "detailed": false}));
+    let old_id = before["install_id"].as_str().unwrap().to_owned();
+
+    let b = admin_browser(&app, &c);
+    let page = b.page("/admin/telemetry");
+    assert!(
+        page.body
+            .contains(&format!(r#"name="install_id" value="{old_id}""#)),
+        "{}",
+        page.body
+    );
+    let token = page.csrf();
+    let fields = [
+        ("csrf_token", token.as_str()),
+        ("confirm", "on"),
+        ("install_id", old_id.as_str()),
+    ];
+    b.post("/admin/telemetry/delete-request", &fields)
+        .assert_redirect("/admin/telemetry");
+    let again = b.post("/admin/telemetry/delete-request", &fields);
+    assert_eq!(again.status, 409, "{}", again.body);
+    assert!(
+        again
+            .body
+            .contains("A deletion was already requested for install id"),
+        "{}",
+        again.body
+    );
+
+    let mut api = ApiClient::new(&app.base);
+    api.login(&c.admin(), &c.admin_password());
+    let (s, body) = api.post(
+        "/api/v1/admin/telemetry/deletion-request",
+        &json!({"install_id": old_id}),
+    );
+    assert_eq!(s, 409, "{body}");
+    assert!(
+        body.to_string()
+            .contains("a deletion was already requested for install id"),
+        "{body}"
+    );
+    let (_, now) = api.get("/api/v1/admin/telemetry");
+    let new_id = now["install_id"].as_str().unwrap().to_owned();
+    assert_ne!(new_id, old_id);
+
+    std::thread::sleep(QUIET);
+    let requests = receiver.records_named(tt_telemetry::DELETION_REQUEST);
+    assert_eq!(requests.len(), 1, "exactly one deletion request");
+    assert_eq!(record_attrs(&requests[0].1)["install_id"].as_str(), old_id);
+}

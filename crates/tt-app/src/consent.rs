@@ -446,9 +446,13 @@ pub struct DeletionRequested {
 /// forbids sending (`DO_NOT_TRACK`, `ENABLE_TELEMETRY=false`); `send`
 /// delivers one `deletion_request` under the current install id, and only
 /// once the receiver accepted it is the id replaced (so a failed request
-/// can be asked again under the same id).
+/// can be asked again under the same id). `expected` is the install id the
+/// asker saw (the current one if not given): when the id is no longer that
+/// one — a deletion was already requested and the id replaced, by another
+/// request or process — nothing is sent and nothing rotates (409).
 fn deletion_then_rotation(
     app: &App,
+    expected: Option<&str>,
     send: impl FnOnce() -> std::result::Result<(), tt_telemetry::TelemetryError>,
 ) -> Result<DeletionRequested> {
     let inst = &app.installation;
@@ -458,14 +462,30 @@ fn deletion_then_rotation(
             switch.as_str()
         )));
     }
+    let expected = match expected.map(str::trim).filter(|e| !e.is_empty()) {
+        Some(text) => uuid::Uuid::parse_str(text)
+            .map_err(|_| AppError::invalid_field("install_id", "is not an install id"))?,
+        None => inst.install_id(),
+    };
+    let already = || {
+        AppError::conflict(format!(
+            "a deletion was already requested for install id {expected}: the installation has a new install id since"
+        ))
+    };
     let replace = || {
-        let deleted_id = inst.install_id().to_string();
+        if inst.install_id() != expected {
+            return Err(already());
+        }
+        let deleted_id = expected.to_string();
         send().map_err(|e| {
             AppError::conflict(format!(
                 "the deletion request was {e}; the install id was not changed, so you can ask again"
             ))
         })?;
-        let new_id = inst.rotate_install_id().map_err(installation_error)?;
+        let new_id = inst
+            .rotate_install_id_if(expected)
+            .map_err(installation_error)?
+            .ok_or_else(already)?;
         Ok::<_, AppError>((deleted_id, new_id))
     };
     // With a sink in this process, its exporter is paused around the
@@ -489,14 +509,19 @@ fn deletion_then_rotation(
 /// An administrator asks the receiver to delete everything sent under the
 /// current install id (Admin → Privacy & Analytics, the API): one
 /// `deletion_request` record, whatever the consent levels say, then a new
-/// install id. Withdrawing consent never does this by itself.
-pub fn request_deletion(app: &App, actor: &Actor) -> Result<DeletionRequested> {
+/// install id. Withdrawing consent never does this by itself. `expected`:
+/// the install id the administrator saw (see `deletion_then_rotation`).
+pub fn request_deletion(
+    app: &App,
+    actor: &Actor,
+    expected: Option<&str>,
+) -> Result<DeletionRequested> {
     require_admin(&actor.user)?;
     let sink = app
         .telemetry()
         .ok_or_else(|| AppError::conflict("the telemetry sink is not running in this process"))?
         .clone();
-    let done = deletion_then_rotation(app, || sink.send_deletion_request())?;
+    let done = deletion_then_rotation(app, expected, || sink.send_deletion_request())?;
     tracing::info!(
         actor = actor.id().get(),
         "deletion request by an administrator"
@@ -511,7 +536,7 @@ pub fn request_deletion_as_operator(
     app: &App,
     send: impl FnOnce() -> std::result::Result<(), tt_telemetry::TelemetryError>,
 ) -> Result<DeletionRequested> {
-    deletion_then_rotation(app, send)
+    deletion_then_rotation(app, None, send)
 }
 
 /// After `timetracker installation recover` (a lost `installation.json`

@@ -214,6 +214,23 @@ impl Installation {
         })
     }
 
+    /// Like [`Self::rotate_install_id`], but only while the stored install
+    /// id is still `expected` (compared under the write lock, against what
+    /// the backend holds now): `Ok(None)`, changing nothing, once another
+    /// request or process has replaced it.
+    pub fn rotate_install_id_if(&self, expected: Uuid) -> Result<Option<Uuid>, InstallationError> {
+        let fresh = InstallationConfig::generate()?;
+        self.modify(|doc| {
+            if doc.install_id != expected {
+                return Ok(None);
+            }
+            doc.install_id = fresh.install_id;
+            doc.first_seen_at = fresh.first_seen_at;
+            doc.first_seen_sent_at = None;
+            Ok(Some(fresh.install_id))
+        })
+    }
+
     /// Records that the telemetry sink delivered `first_seen` for the
     /// current identity at `at`. The first record is kept: calling it again
     /// changes nothing.

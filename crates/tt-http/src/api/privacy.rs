@@ -98,6 +98,16 @@ async fn rotate(state: web::Data<AppState>, user: ApiUser) -> Result<HttpRespons
     Ok(HttpResponse::Ok().json(privacy_state(&state)))
 }
 
+/// Which install id the deletion is asked for.
+#[derive(Deserialize, ToSchema, Default)]
+pub(crate) struct DeletionRequestBody {
+    /// The install id the caller means (as `GET /admin/telemetry` showed
+    /// it). When given and no longer current — a deletion was already
+    /// requested and the id replaced — nothing is sent (409).
+    #[serde(default)]
+    pub install_id: Option<String>,
+}
+
 /// A deletion request that was delivered.
 #[derive(serde::Serialize, ToSchema)]
 pub(crate) struct DeletionRequestedDto {
@@ -110,11 +120,13 @@ pub(crate) struct DeletionRequestedDto {
 /// Asks the recipient to delete everything sent under the current install
 /// id (one `base_telemetry.deletion_request` record, whatever the consent
 /// levels say), then gives the installation a new install id. 409, with
-/// the id unchanged, when it cannot be sent or was not accepted.
+/// the id unchanged, when it cannot be sent or was not accepted, or when
+/// `install_id` is given and is no longer the current one.
 #[utoipa::path(
     tag = "admin",
     operation_id = "request_telemetry_deletion",
     security(("bearer" = [])),
+    request_body(content = Option<DeletionRequestBody>),
     responses(
         (status = 200, description = "Sent and accepted; the new install id", body = DeletionRequestedDto),
         Authed, Restricted,
@@ -124,10 +136,12 @@ pub(crate) struct DeletionRequestedDto {
 async fn deletion_request(
     state: web::Data<AppState>,
     user: ApiUser,
+    body: Option<Json<DeletionRequestBody>>,
 ) -> Result<HttpResponse, HttpError> {
     let actor = user.actor();
+    let expected = body.and_then(|b| b.0.install_id);
     let done = state
-        .run(move |app| tt_app::consent::request_deletion(app, &actor))
+        .run(move |app| tt_app::consent::request_deletion(app, &actor, expected.as_deref()))
         .await?;
     Ok(HttpResponse::Ok().json(DeletionRequestedDto {
         deleted_install_id: done.deleted_id,

@@ -467,6 +467,15 @@ struct RotateForm {
     confirm: String,
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DeleteRequestForm {
+    csrf_token: String,
+    confirm: String,
+    /// The install id shown on the page the form came from.
+    install_id: String,
+}
+
 /// `POST /admin/telemetry/rotate`: a new random install id, after the
 /// admin ticked the confirmation box. Consent choices are kept.
 async fn rotate(
@@ -550,7 +559,7 @@ async fn export(
 async fn delete_request(
     state: web::Data<AppState>,
     user: WebUser,
-    form: CsrfForm<RotateForm>,
+    form: CsrfForm<DeleteRequestForm>,
 ) -> Result<HttpResponse, HttpError> {
     user.require_admin()?;
     if !checked(&form.confirm) {
@@ -561,8 +570,9 @@ async fn delete_request(
         ));
     }
     let actor = user.actor();
+    let expected = form.install_id.clone();
     match state
-        .run(move |app| tt_app::consent::request_deletion(app, &actor))
+        .run(move |app| tt_app::consent::request_deletion(app, &actor, Some(&expected)))
         .await
     {
         Ok(requested) => Ok(done(
@@ -609,4 +619,4 @@ mod tests {
     }
 }
 
-crate::auth::csrf_protected!(ExportForm, RotateForm, ToggleForm);
+crate::auth::csrf_protected!(ExportForm, RotateForm, DeleteRequestForm, ToggleForm);
