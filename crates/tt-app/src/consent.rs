@@ -328,13 +328,16 @@ pub fn set(app: &App, actor: &Actor, level: ConsentLevel, granted: bool) -> Resu
             effective.reason
         )));
     }
-    let was = inst.snapshot().consent(level).map(|c| c.granted);
-    if was == Some(granted) {
-        return Ok(());
-    }
     let by = format!("user:{}", actor.id());
-    inst.set_consent(level, granted, &by)
-        .map_err(installation_error)?;
+    // What was stored is read where it is replaced, under the writer lock:
+    // a repeated identical request changes nothing and records nothing.
+    let was = match inst
+        .change_consent(level, granted, &by)
+        .map_err(installation_error)?
+    {
+        tt_installation::ConsentUpdate::Unchanged => return Ok(()),
+        tt_installation::ConsentUpdate::Changed { from } => from,
+    };
     app.consent_changed();
     record(
         app,

@@ -15,6 +15,19 @@ use crate::config::{ConsentDecision, InstallationConfig, now};
 use crate::error::{InstallationError, StoreError};
 use crate::file::FileBackend;
 
+/// What [`Installation::change_consent`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsentUpdate {
+    /// The stored choice already was the one asked for: nothing written.
+    Unchanged,
+    /// The stored choice was replaced; `from` is what it was (`None`:
+    /// never decided).
+    Changed {
+        /// The stored choice before.
+        from: Option<bool>,
+    },
+}
+
 /// The live installation: identity, setup state and consent choices.
 ///
 /// Reads ([`snapshot`](Self::snapshot), [`effective`](ConsentSource::effective),
@@ -154,6 +167,35 @@ impl Installation {
             Ok(())
         })?;
         Ok(self.effective(level))
+    }
+
+    /// Like [`Self::set_consent`], but changes nothing when the stored
+    /// choice for `level` already is `granted`, and says what it found: the
+    /// stored choice is read and replaced under the backend's writer lock,
+    /// so two identical requests (a double click, two replicas) change it
+    /// once and each learns what it replaced.
+    pub fn change_consent(
+        &self,
+        level: ConsentLevel,
+        granted: bool,
+        decided_by: &str,
+    ) -> Result<ConsentUpdate, InstallationError> {
+        let decided_by = actor(decided_by)?;
+        if granted {
+            self.refuse_if_deployer_disabled(level)?;
+        }
+        self.modify(|doc| {
+            let from = doc.consent(level).map(|d| d.granted);
+            if from == Some(granted) {
+                return Ok(ConsentUpdate::Unchanged);
+            }
+            *doc.consent_mut(level) = Some(ConsentDecision {
+                granted,
+                decided_by: decided_by.clone(),
+                decided_at: now(),
+            });
+            Ok(ConsentUpdate::Changed { from })
+        })
     }
 
     /// Completes first-run setup, recording both consent answers (an

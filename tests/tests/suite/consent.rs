@@ -436,3 +436,27 @@ fn consent_history_of_every_surface_sqlite() {
 fn consent_history_of_every_surface_postgres() {
     consent_history_of_every_surface(Db::Postgres);
 }
+
+/// The same toggle submitted twice (a double click, a resent form) is one
+/// change in the history: the second finds the choice already stored.
+fn the_same_toggle_twice_is_one_change(app: &tt_tests::TestApp) {
+    let api = app.user("boss", true);
+    let b = tt_tests::session::Browser::signed_in(&app.base, "boss", "a-long-password");
+    let token = b.page("/admin/telemetry").csrf();
+    let fields = [("csrf_token", token.as_str()), ("detailed", "on")];
+    for _ in 0..2 {
+        b.post("/admin/telemetry/toggle", &fields)
+            .assert_redirect("/admin/telemetry");
+    }
+    assert_eq!(
+        api.put("/api/v1/admin/telemetry", &json!({"detailed": true}))
+            .0,
+        200
+    );
+    assert_eq!(
+        exported_changes(api.get("/api/v1/me/export")),
+        vec![row("detailed", "off", "on", "admin-page")]
+    );
+}
+
+tt_tests::on_both_backends!(the_same_toggle_twice_is_one_change);
