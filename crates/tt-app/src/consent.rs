@@ -209,7 +209,8 @@ fn installation_error(e: InstallationError) -> AppError {
         InstallationError::AlreadyComplete { .. } => {
             AppError::conflict("setup is already complete")
         }
-        e @ InstallationError::DeployerDisabled { .. } => AppError::Conflict(e.to_string()),
+        e @ (InstallationError::DeployerDisabled { .. }
+        | InstallationError::DeployerGranted { .. }) => AppError::Conflict(e.to_string()),
         other => AppError::Internal(Box::new(other)),
     }
 }

@@ -145,9 +145,10 @@ impl Installation {
     /// Records a consent choice for `level` by `decided_by` (e.g. `user:1`),
     /// stamped now, and returns the resulting effective state.
     ///
-    /// Withdrawing (`granted = false`) always works. Granting fails with
-    /// [`InstallationError::DeployerDisabled`] while the deployer has
-    /// switched telemetry off, and nothing is stored.
+    /// Granting fails with [`InstallationError::DeployerDisabled`] while the
+    /// deployer has switched telemetry off; withdrawing base telemetry fails
+    /// with [`InstallationError::DeployerGranted`] while the deployer turned
+    /// it on (`ENABLE_TELEMETRY=true`). Nothing is stored then.
     pub fn set_consent(
         &self,
         level: ConsentLevel,
@@ -157,6 +158,8 @@ impl Installation {
         let decided_by = actor(decided_by)?;
         if granted {
             self.refuse_if_deployer_disabled(level)?;
+        } else {
+            self.refuse_if_deployer_granted(level)?;
         }
         self.modify(|doc| {
             *doc.consent_mut(level) = Some(ConsentDecision {
@@ -183,6 +186,8 @@ impl Installation {
         let decided_by = actor(decided_by)?;
         if granted {
             self.refuse_if_deployer_disabled(level)?;
+        } else {
+            self.refuse_if_deployer_granted(level)?;
         }
         self.modify(|doc| {
             let from = doc.consent(level).map(|d| d.granted);
@@ -297,6 +302,15 @@ impl Installation {
                 location: self.backend.describe(),
             })?;
         Ok(self.replace(doc))
+    }
+
+    fn refuse_if_deployer_granted(&self, level: ConsentLevel) -> Result<(), InstallationError> {
+        match self.policy {
+            DeployerPolicy::BaseGranted if level == ConsentLevel::Base => {
+                Err(InstallationError::DeployerGranted { level })
+            }
+            _ => Ok(()),
+        }
     }
 
     fn refuse_if_deployer_disabled(&self, level: ConsentLevel) -> Result<(), InstallationError> {

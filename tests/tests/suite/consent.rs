@@ -460,3 +460,51 @@ fn the_same_toggle_twice_is_one_change(app: &tt_tests::TestApp) {
 }
 
 tt_tests::on_both_backends!(the_same_toggle_twice_is_one_change);
+
+/// While the deployer turns base telemetry on (`ENABLE_TELEMETRY=true`),
+/// withdrawing it on the admin page or through the API is refused with the
+/// reason (409): nothing is stored, nothing is recorded, base stays on.
+fn withdrawing_what_the_deployer_turned_on_is_refused(db: Db) {
+    let Some(app) = spawn_app_with(db, |s| {
+        s.grafana_otlp_endpoint = Some(SINK.into());
+        s.enable_telemetry = Some("true".into());
+    }) else {
+        return;
+    };
+    let admin = app.user("boss", true);
+    let (s, body) = admin.put("/api/v1/admin/telemetry", &json!({"base": false}));
+    assert_eq!(s, 409, "{body}");
+    assert!(
+        body.to_string().contains(
+            "base telemetry cannot be turned off here: the deployer turned it on (ENABLE_TELEMETRY=true)"
+        ),
+        "{body}"
+    );
+    let b = tt_tests::session::Browser::signed_in(&app.base, "boss", "a-long-password");
+    let page = b.submit_from(
+        "/admin/telemetry",
+        "/admin/telemetry/toggle",
+        &[("base", "off")],
+    );
+    assert_eq!(page.status, 409, "{}", page.body);
+    assert!(
+        page.body.contains(
+            "Base telemetry cannot be turned off here: the deployer turned it on (ENABLE_TELEMETRY=true)"
+        ),
+        "{}",
+        page.body
+    );
+    let (_, st) = admin.get("/api/v1/admin/telemetry");
+    assert_eq!(st["base"]["enabled"], true);
+    assert_eq!(exported_changes(admin.get("/api/v1/me/export")), vec![]);
+}
+
+#[test]
+fn withdrawing_what_the_deployer_turned_on_is_refused_sqlite() {
+    withdrawing_what_the_deployer_turned_on_is_refused(Db::Sqlite);
+}
+
+#[test]
+fn withdrawing_what_the_deployer_turned_on_is_refused_postgres() {
+    withdrawing_what_the_deployer_turned_on_is_refused(Db::Postgres);
+}
