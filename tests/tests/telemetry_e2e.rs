@@ -954,3 +954,34 @@ fn a_second_deletion_request_for_the_same_id_is_refused_and_sends_nothing() {
     assert_eq!(requests.len(), 1, "exactly one deletion request");
     assert_eq!(record_attrs(&requests[0].1)["install_id"].as_str(), old_id);
 }
+
+/// The receiver accepted the deletion request but the install id could not
+/// be replaced (here: the installation file vanished): the answer says the
+/// request was delivered and that the id still has to be rotated.
+#[test]
+fn a_delivered_deletion_whose_rotation_fails_says_so() {
+    let receiver = OtlpReceiver::start();
+    let c = Canaries::new();
+    let app = app(&receiver.url(), &c, |_| {});
+    let before = consent(&app, &c, json!({"base": false, "detailed": false}));
+    let old_id = before["install_id"].as_str().unwrap().to_owned();
+    let file = app.settings.data_dir.join("installation.json");
+    assert!(file.exists(), "{}", file.display());
+    std::fs::remove_file(&file).unwrap();
+
+    let mut api = ApiClient::new(&app.base);
+    api.login(&c.admin(), &c.admin_password());
+    let (s, body) = api.post("/api/v1/admin/telemetry/deletion-request", &json!({}));
+    assert_eq!(s, 409, "{body}");
+    let text = body.to_string();
+    assert!(
+        text.contains(&format!("deletion delivered for install id {old_id}")),
+        "{text}"
+    );
+    assert!(text.contains("rotate it"), "{text}");
+    std::thread::sleep(QUIET);
+    assert_eq!(
+        receiver.records_named(tt_telemetry::DELETION_REQUEST).len(),
+        1
+    );
+}

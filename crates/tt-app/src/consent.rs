@@ -486,9 +486,20 @@ fn deletion_then_rotation(
                 "the deletion request was {e}; the install id was not changed, so you can ask again"
             ))
         })?;
+        // The receiver has the request by now: a failure to rotate must say
+        // so, or the admin would ask again for data already asked deleted.
         let new_id = inst
             .rotate_install_id_if(expected)
-            .map_err(installation_error)?
+            .map_err(|e| {
+                tracing::error!(
+                    deleted = %expected,
+                    error = %e,
+                    "deletion request delivered, but the install id could not be replaced"
+                );
+                AppError::conflict(format!(
+                    "deletion delivered for install id {expected}; the install id could not be replaced ({e}) — rotate it under Admin → Privacy & Analytics"
+                ))
+            })?
             .ok_or_else(already)?;
         Ok::<_, AppError>((deleted_id, new_id))
     };
