@@ -149,7 +149,7 @@ pub(crate) const BASE_EVENTS: [EventDescriptor; 3] = [
         name: DELETION_REQUEST,
         category: Category::BaseTelemetry,
         level: ConsentLevel::Base,
-        description: "Sent once when an administrator asks for the deletion of what was sent under this install id (never on withdrawal by itself); the install id is replaced right after.",
+        description: "Sent once when an administrator asks for the deletion of what was sent under this install id, whatever the consent levels say (it needs no consent: it is the request to delete), never on withdrawal by itself, and never while the deployer forbids sending (DO_NOT_TRACK, ENABLE_TELEMETRY=false); the install id is replaced right after.",
         properties: &[INSTALL_ID, APP_VERSION, REQUESTED_AT],
     },
 ];
