@@ -23,7 +23,11 @@ COPY . .
 #   docker build --secret id=otlp_endpoint,env=TT_EMBEDDED_OTLP_ENDPOINT \
 #                --secret id=otlp_token,env=TT_EMBEDDED_OTLP_TOKEN \
 #                --secret id=sentry_dsn,env=TT_EMBEDDED_SENTRY_DSN .
-# Without them this is a self-hosted build with nothing embedded.
+# Without them this is a self-hosted build with nothing embedded. Who runs
+# that endpoint and how long it keeps data are public, so plain build args:
+# every surface names them as the recipient of what is sent.
+ARG TT_EMBEDDED_TELEMETRY_VENDOR=""
+ARG TT_EMBEDDED_TELEMETRY_RETENTION_DAYS=""
 RUN --mount=type=secret,id=otlp_endpoint,env=TT_EMBEDDED_OTLP_ENDPOINT \
     --mount=type=secret,id=otlp_token,env=TT_EMBEDDED_OTLP_TOKEN \
     --mount=type=secret,id=sentry_dsn,env=TT_EMBEDDED_SENTRY_DSN \

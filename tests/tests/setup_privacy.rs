@@ -473,25 +473,91 @@ fn rotating_the_install_id_needs_confirmation_and_keeps_consent() {
     );
 }
 
-/// The wizard names the receiver the deployment configured — never "the
-/// TimeTracker developers" — or says that nothing could be sent.
+/// Claims about the recipient that were once shown and are false on a
+/// self-hosted build.
+const WRONG_RECIPIENTS: [&str; 4] = [
+    "TimeTracker developers",
+    "official telemetry service",
+    "90 days",
+    "an OTLP receiver you configure",
+];
+
+/// Where data goes is one answer, shown the same by the wizard, the admin
+/// page and the API: the configured endpoint's host on a self-hosted build
+/// — never "the TimeTracker developers" or an official service.
 #[test]
-fn the_wizard_names_the_configured_receiver_or_none() {
-    let app = tt_tests::spawn_fresh_app(tt_tests::Db::Sqlite, |_| {}).expect("app");
-    let page = tt_tests::session::Browser::new(&app.base)
-        .page("/setup")
-        .body;
-    assert!(!page.contains("TimeTracker developers"), "{page}");
+fn every_surface_names_the_configured_receiver() {
+    const NAMED: &str = "the telemetry receiver at otlp.acme-collector.test:4318, chosen by whoever deployed this server";
+    let app = spawn_fresh_app(Db::Sqlite, |s| {
+        s.grafana_otlp_endpoint = Some("http://otlp.acme-collector.test:4318/v1/logs".into());
+    })
+    .expect("app");
+    let b = Browser::new(&app.base);
+    let wizard = b.page("/setup").body;
+    assert!(
+        wizard.contains(&format!(
+            "may send to <span class=\"recipient\">{NAMED}</span>"
+        )),
+        "{wizard}"
+    );
+    assert!(
+        wizard.contains(&format!("If you tick one, data goes to {NAMED}. That receiver is run by whoever deployed this server")),
+        "{wizard}"
+    );
+    for wrong in WRONG_RECIPIENTS {
+        assert!(!wizard.contains(wrong), "the wizard says {wrong:?}");
+    }
+    let page = b.get("/setup");
+    let mut fields = setup_fields("boss", &[]);
+    let token = page.csrf();
+    fields.push(("csrf_token", &token));
+    b.post("/setup", &fields).assert_redirect("/");
+
+    let admin = b.page("/admin/telemetry").body;
+    assert!(
+        admin.contains("<dd id=\"recipient\">The telemetry receiver at otlp.acme-collector.test:4318, chosen by whoever deployed this server.<br>"),
+        "{admin}"
+    );
+    assert!(
+        admin.contains("it keeps what it receives as long as they configured it to."),
+        "{admin}"
+    );
+    for wrong in WRONG_RECIPIENTS {
+        assert!(!admin.contains(wrong), "the admin page says {wrong:?}");
+    }
+
+    let (s, st) = app.login("boss", PASSWORD).get("/api/v1/admin/telemetry");
+    assert_eq!(s, 200, "{st}");
+    assert_eq!(st["recipient"], NAMED);
+    assert_eq!(st["recipient_kind"], "operator");
+    assert_eq!(st["sink_host"], "otlp.acme-collector.test:4318");
+}
+
+/// Without an endpoint every surface says nothing can be sent.
+#[test]
+fn without_an_endpoint_the_recipient_is_nobody() {
+    let app = spawn_fresh_app(Db::Sqlite, |_| {}).expect("app");
+    let page = Browser::new(&app.base).page("/setup").body;
+    for wrong in WRONG_RECIPIENTS {
+        assert!(!page.contains(wrong), "the wizard says {wrong:?}");
+    }
     assert!(
         page.contains("no telemetry receiver is configured"),
         "{page}"
     );
-    let app = tt_tests::spawn_fresh_app(tt_tests::Db::Sqlite, with_sink).expect("app");
-    let page = tt_tests::session::Browser::new(&app.base)
-        .page("/setup")
+    let app = spawn_app_with(Db::Sqlite, |_| {}).expect("app");
+    let (s, st) = app.user("boss", true).get("/api/v1/admin/telemetry");
+    assert_eq!(s, 200, "{st}");
+    assert_eq!(
+        st["recipient"],
+        "nobody: no telemetry endpoint is configured"
+    );
+    assert_eq!(st["recipient_kind"], "none");
+    let admin = sign_in(&app, "boss", "/admin/telemetry")
+        .page("/admin/telemetry")
         .body;
     assert!(
-        page.contains("to the telemetry receiver at <code>127.0.0.1"),
-        "{page}"
+        admin.contains("<dd id=\"recipient\">Nobody: no telemetry endpoint is configured.<br>"),
+        "{admin}"
     );
 }

@@ -148,12 +148,13 @@ fn descriptor(name: &str) -> &'static tt_telemetry::EventDescriptor {
 }
 
 /// Product events this suite's script does not cause: the setup wizard,
-/// the consent switches and install-id rotation (the privacy pages' own
-/// suites drive those).
-const NOT_SCRIPTED: [&str; 3] = [
+/// the consent switches, install-id rotation (the privacy pages' own
+/// suites drive those) and the deletion request.
+const NOT_SCRIPTED: [&str; 4] = [
     "setup.completed",
     "admin.telemetry_enabled",
     "admin.install_id_rotated",
+    "base_telemetry.deletion_request",
 ];
 
 /// The machine's hostname, when it is long enough to be a meaningful
@@ -684,4 +685,303 @@ fn replicas_and_restarts_send_one_first_seen_and_one_heartbeat_per_interval() {
             "two heartbeats {gap:?} apart"
         );
     }
+}
+
+/// Admin → Privacy & Analytics → **Download payload**: refused (no file)
+/// while base telemetry is off; then the heartbeat exactly as a send posts
+/// it — the receiver decodes the downloaded file into the same record a
+/// real send delivered — and the download itself sends nothing.
+#[test]
+fn the_downloaded_payload_is_what_a_send_posts_and_the_download_sends_nothing() {
+    // Base telemetry refused: no file, and nothing sent.
+    let quiet = OtlpReceiver::start();
+    let c = Canaries::new();
+    let off = app(&quiet.url(), &c, |_| {});
+    let b = admin_browser(&off, &c);
+    let refused = b.submit_from("/admin/telemetry", "/admin/telemetry/export", &[]);
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    assert!(
+        refused
+            .body
+            .contains("Base telemetry is off (disabled by test-harness"),
+        "{}",
+        refused.body
+    );
+    assert!(refused.headers.get("content-disposition").is_none());
+    // No CSRF token: refused before anything happens.
+    assert_eq!(b.post("/admin/telemetry/export", &[]).status, 403);
+    std::thread::sleep(QUIET);
+    assert_eq!(quiet.connection_count(), 0, "nothing was sent");
+
+    // Allowed: JSON, so the download reads as text; the encoder is the same.
+    let receiver = OtlpReceiver::start();
+    let app = app(&receiver.url(), &c, |s| {
+        s.grafana_otlp_protocol = Some("http/json".into());
+        s.enable_telemetry = Some("true".into());
+    });
+    let b = admin_browser(&app, &c);
+    assert!(
+        receiver.wait_for_events(&[tt_telemetry::HEARTBEAT], DELIVERY),
+        "{:?}",
+        names(&receiver.requests())
+    );
+    std::thread::sleep(QUIET);
+    let before = receiver.request_count();
+    let file = b.submit_from("/admin/telemetry", "/admin/telemetry/export", &[]);
+    assert_eq!(file.status, 200, "{}", file.body);
+    assert_eq!(file.header("content-type"), "application/json");
+    assert_eq!(
+        file.header("content-disposition"),
+        "attachment; filename=\"timetracker-telemetry.otlp.json\""
+    );
+    std::thread::sleep(QUIET);
+    assert_eq!(
+        receiver.request_count(),
+        before,
+        "the download sent nothing"
+    );
+
+    // Submitted by hand, the file is a heartbeat like the one sent.
+    let resp = reqwest::blocking::Client::new()
+        .post(format!("{}/v1/logs", receiver.url()))
+        .header("content-type", "application/json")
+        .body(file.body.clone())
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let submitted = receiver.requests().pop().unwrap();
+    assert_eq!(submitted.decode_error, None);
+    let records = submitted.records();
+    assert_eq!(records.len(), 1);
+    assert_eq!(event_name(records[0]), tt_telemetry::HEARTBEAT);
+    let sent = receiver.records_named(tt_telemetry::HEARTBEAT);
+    let keys = |r: &opentelemetry_proto::tonic::logs::v1::LogRecord| {
+        record_attrs(r).into_keys().collect::<BTreeSet<_>>()
+    };
+    assert_eq!(keys(records[0]), keys(&sent[0].1));
+    assert_eq!(
+        record_attrs(records[0])["install_id"],
+        record_attrs(&sent[0].1)["install_id"]
+    );
+    assert_eq!(
+        submitted.resource_attributes(),
+        receiver.requests()[0].resource_attributes()
+    );
+}
+
+/// Withdrawing consent sends no deletion request; **Request deletion**
+/// (confirmed, with its CSRF token) sends exactly one, under the install id
+/// of the time, and only then does the id change. A receiver that refuses
+/// it leaves the id as it was, so the admin can ask again.
+#[test]
+fn a_deletion_request_only_on_request_then_a_new_install_id() {
+    let receiver = OtlpReceiver::start();
+    let c = Canaries::new();
+    let app = app(&receiver.url(), &c, |_| {});
+    let before = consent(&app, &c, json!({"base": true, "detailed": true}));
+    let old_id = before["install_id"].as_str().unwrap().to_owned();
+    assert!(
+        receiver.wait_for_events(&[tt_telemetry::FIRST_SEEN], DELIVERY),
+        "{:?}",
+        names(&receiver.requests())
+    );
+    consent(&app, &c, json!({"base": false, "detailed": false}));
+    std::thread::sleep(QUIET);
+    let after_withdrawal = receiver.request_count();
+    assert!(
+        receiver
+            .records_named(tt_telemetry::DELETION_REQUEST)
+            .is_empty(),
+        "withdrawal alone sends no deletion request"
+    );
+
+    let b = admin_browser(&app, &c);
+    // Not confirmed, or no CSRF token: nothing is sent.
+    b.submit_from("/admin/telemetry", "/admin/telemetry/delete-request", &[])
+        .assert_redirect("/admin/telemetry");
+    assert_eq!(
+        b.post("/admin/telemetry/delete-request", &[("confirm", "on")])
+            .status,
+        403
+    );
+    assert_eq!(receiver.request_count(), after_withdrawal);
+
+    // A receiver that refuses it: the page says so, the id stays.
+    receiver.script([Reply::Status(400)]);
+    let refused = b.submit_from(
+        "/admin/telemetry",
+        "/admin/telemetry/delete-request",
+        &[("confirm", "on")],
+    );
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    assert!(
+        refused.body.contains(
+            "The deletion request was not delivered: HTTP 400; the install id was not changed"
+        ),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains(&old_id));
+
+    let done = b.submit_from(
+        "/admin/telemetry",
+        "/admin/telemetry/delete-request",
+        &[("confirm", "on")],
+    );
+    done.assert_redirect("/admin/telemetry");
+    let mut api = ApiClient::new(&app.base);
+    api.login(&c.admin(), &c.admin_password());
+    let (_, now) = api.get("/api/v1/admin/telemetry");
+    let new_id = now["install_id"].as_str().unwrap().to_owned();
+    assert_ne!(new_id, old_id);
+    let page = b.page("/admin/telemetry").body;
+    assert!(
+        page.contains(&format!(
+            "Deletion requested for install id {old_id}. New install id: {new_id}."
+        )),
+        "{page}"
+    );
+    std::thread::sleep(QUIET);
+    let requests = receiver.records_named(tt_telemetry::DELETION_REQUEST);
+    assert_eq!(requests.len(), 2, "one refused, one accepted");
+    assert_eq!(requests.iter().filter(|(accepted, _)| *accepted).count(), 1);
+    for (_, record) in &requests {
+        let attrs = record_attrs(record);
+        assert_eq!(attrs["install_id"].as_str(), old_id);
+        let keys: BTreeSet<&str> = attrs.keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            BTreeSet::from([
+                "event.name",
+                "event.category",
+                "telemetry.level",
+                "telemetry.schema_version",
+                "install_id",
+                "app_version",
+                "requested_at",
+            ])
+        );
+    }
+    // Nothing else was sent: consent is still withdrawn.
+    assert_eq!(receiver.request_count(), after_withdrawal + 2);
+    assert!(
+        receiver
+            .requests()
+            .iter()
+            .flat_map(|r| r
+                .records()
+                .into_iter()
+                .map(record_attrs)
+                .collect::<Vec<_>>())
+            .all(|a| a["install_id"].as_str() != new_id),
+        "nothing under the new id"
+    );
+
+    // The JSON twin: admins only; the same, under the id of the time.
+    app.create_user("worker", "a-long-password", false);
+    let mut worker = ApiClient::new(&app.base);
+    worker.login("worker", "a-long-password");
+    assert_eq!(
+        worker
+            .post("/api/v1/admin/telemetry/deletion-request", &json!({}))
+            .0,
+        403
+    );
+    let (s, body) = api.post("/api/v1/admin/telemetry/deletion-request", &json!({}));
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body["deleted_install_id"], new_id.as_str());
+    assert_ne!(body["install_id"], new_id.as_str());
+    let requests = receiver.records_named(tt_telemetry::DELETION_REQUEST);
+    assert_eq!(requests.len(), 3);
+    assert_eq!(record_attrs(&requests[2].1)["install_id"].as_str(), new_id);
+}
+
+/// The deletion form carries the install id it was shown with: submitted
+/// twice (a double click, two administrators), the second finds the id
+/// already replaced and sends nothing (409); the API's `install_id` too.
+#[test]
+fn a_second_deletion_request_for_the_same_id_is_refused_and_sends_nothing() {
+    let receiver = OtlpReceiver::start();
+    let c = Canaries::new();
+    let app = app(&receiver.url(), &c, |_| {});
+    let before = consent(&app, &c, json!({"base": false, "detailed": false}));
+    let old_id = before["install_id"].as_str().unwrap().to_owned();
+
+    let b = admin_browser(&app, &c);
+    let page = b.page("/admin/telemetry");
+    assert!(
+        page.body
+            .contains(&format!(r#"name="install_id" value="{old_id}""#)),
+        "{}",
+        page.body
+    );
+    let token = page.csrf();
+    let fields = [
+        ("csrf_token", token.as_str()),
+        ("confirm", "on"),
+        ("install_id", old_id.as_str()),
+    ];
+    b.post("/admin/telemetry/delete-request", &fields)
+        .assert_redirect("/admin/telemetry");
+    let again = b.post("/admin/telemetry/delete-request", &fields);
+    assert_eq!(again.status, 409, "{}", again.body);
+    assert!(
+        again
+            .body
+            .contains("A deletion was already requested for install id"),
+        "{}",
+        again.body
+    );
+
+    let mut api = ApiClient::new(&app.base);
+    api.login(&c.admin(), &c.admin_password());
+    let (s, body) = api.post(
+        "/api/v1/admin/telemetry/deletion-request",
+        &json!({"install_id": old_id}),
+    );
+    assert_eq!(s, 409, "{body}");
+    assert!(
+        body.to_string()
+            .contains("a deletion was already requested for install id"),
+        "{body}"
+    );
+    let (_, now) = api.get("/api/v1/admin/telemetry");
+    let new_id = now["install_id"].as_str().unwrap().to_owned();
+    assert_ne!(new_id, old_id);
+
+    std::thread::sleep(QUIET);
+    let requests = receiver.records_named(tt_telemetry::DELETION_REQUEST);
+    assert_eq!(requests.len(), 1, "exactly one deletion request");
+    assert_eq!(record_attrs(&requests[0].1)["install_id"].as_str(), old_id);
+}
+
+/// The receiver accepted the deletion request but the install id could not
+/// be replaced (here: the installation file vanished): the answer says the
+/// request was delivered and that the id still has to be rotated.
+#[test]
+fn a_delivered_deletion_whose_rotation_fails_says_so() {
+    let receiver = OtlpReceiver::start();
+    let c = Canaries::new();
+    let app = app(&receiver.url(), &c, |_| {});
+    let before = consent(&app, &c, json!({"base": false, "detailed": false}));
+    let old_id = before["install_id"].as_str().unwrap().to_owned();
+    let file = app.settings.data_dir.join("installation.json");
+    assert!(file.exists(), "{}", file.display());
+    std::fs::remove_file(&file).unwrap();
+
+    let mut api = ApiClient::new(&app.base);
+    api.login(&c.admin(), &c.admin_password());
+    let (s, body) = api.post("/api/v1/admin/telemetry/deletion-request", &json!({}));
+    assert_eq!(s, 409, "{body}");
+    let text = body.to_string();
+    assert!(
+        text.contains(&format!("deletion delivered for install id {old_id}")),
+        "{text}"
+    );
+    assert!(text.contains("rotate it"), "{text}");
+    std::thread::sleep(QUIET);
+    assert_eq!(
+        receiver.records_named(tt_telemetry::DELETION_REQUEST).len(),
+        1
+    );
 }

@@ -54,7 +54,7 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
     let secret_key = settings::load_or_create_secret(settings)?;
     let pool = open_database(settings)?;
     let telemetry_config = telemetry::telemetry_config(settings)?;
-    let sink_host = telemetry_config.endpoint.as_deref().map(endpoint_host);
+    let recipient = telemetry::recipient(&telemetry_config);
     let installation =
         installation::open_installation(settings, &pool, telemetry_config.sink_configured())?;
     installation::spawn_refresh(
@@ -96,13 +96,17 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
     )?;
     let privacy = tt_http::PrivacyFacts {
         official_build: Settings::official_build(),
-        sink_host,
+        recipient,
         sentry_enabled: settings.sentry_dsn().is_some(),
         hostname,
     };
     let app = tt_app::App::new(pool, installation)
         .with_calendar(settings.calendar()?)
         .with_login_limits(settings.login_limits());
+    // A deployment setting that changed a consent level since the last
+    // start goes into the consent history.
+    tt_app::consent::record_deployment_settings(&app)
+        .context("cannot record the deployment's telemetry setting in the consent history")?;
     let state = AppState::new(app, http, privacy).with_telemetry(sink);
     Ok(Prepared {
         listener,
@@ -112,16 +116,6 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
         drain: std::time::Duration::from_secs(settings.shutdown_drain_seconds),
         shutdown_timeout: std::time::Duration::from_secs(settings.shutdown_timeout_seconds),
     })
-}
-
-/// The host (and port) of an endpoint URL, without credentials or path.
-pub fn endpoint_host(url: &str) -> String {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, h)| h)
-        .to_owned()
 }
 
 /// Connects to the configured database and brings it to the current schema.
@@ -359,20 +353,5 @@ impl Background {
 impl Drop for Background {
     fn drop(&mut self) {
         self.shutdown();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn endpoint_host_hides_credentials_and_path() {
-        assert_eq!(
-            super::endpoint_host("https://u:p@otlp.example.net:443/otlp/v1/logs"),
-            "otlp.example.net:443"
-        );
-        assert_eq!(
-            super::endpoint_host("http://127.0.0.1:4318"),
-            "127.0.0.1:4318"
-        );
     }
 }

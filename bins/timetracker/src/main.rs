@@ -107,11 +107,32 @@ enum TelemetryCommand {
     Status,
     /// The exact next heartbeat, decoded to JSON (nothing is sent).
     Preview,
+    /// Write the next heartbeat to a file, exactly as it would be sent
+    /// (OTLP/HTTP request body), for manual submission from a server that
+    /// cannot reach the receiver. Nothing is sent. Refused, writing
+    /// nothing, while base telemetry is not allowed.
+    Export {
+        /// The file to write (replaced if it exists).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Ask the receiver to delete everything sent under the current install
+    /// id: sends one deletion_request record (whatever the consent levels
+    /// say), then gives the installation a new install id.
+    DeleteRequest {
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
     /// Every event that can be sent, with its properties and consent level.
     Events {
         /// Print the Markdown of docs/all_tracked_events.md.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "json")]
         markdown: bool,
+        /// Print the machine-readable catalog, docs/telemetry/catalog.json
+        /// (schema version, fingerprint, every event and property).
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -262,7 +283,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 account,
                 base_telemetry,
                 detailed_analytics,
-                "setup-cli",
+                tt_app::consent::ConsentSurface::Cli,
             )
             .map_err(|e| anyhow::anyhow!("cannot complete setup: {e}"))?;
             println!(
@@ -289,10 +310,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             println!("build: {build}");
             println!("install id: {}", installation.install_id());
-            match &config.endpoint {
-                Some(e) => println!("sink: {}", timetracker::endpoint_host(e)),
-                None => println!("sink: none configured"),
-            }
+            let recipient = timetracker::telemetry::recipient(&config);
+            println!("recipient: {recipient}");
+            println!("retention: {}", recipient.retention());
             print_consent(&installation);
             if config.debug {
                 println!("TELEMETRY_DEBUG: payloads are logged, never sent");
@@ -321,9 +341,68 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Telemetry {
-            command: TelemetryCommand::Events { markdown },
+            command: TelemetryCommand::Export { out },
         } => {
-            if markdown {
+            let pool = timetracker::open_database(&settings)?;
+            let config = timetracker::telemetry::telemetry_config(&settings)?;
+            let installation = timetracker::installation::open_installation(
+                &settings,
+                &pool,
+                config.sink_configured(),
+            )?;
+            tt_app::consent::manual_submission_allowed(&installation)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let payload = timetracker::telemetry::preview(&settings, &installation)?;
+            std::fs::write(&out, &payload.body)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!(
+                "wrote the next heartbeat to {} ({} bytes, Content-Type: {}); nothing was sent",
+                out.display(),
+                payload.body.len(),
+                payload.content_type
+            );
+            println!(
+                "submit it with: curl --data-binary @{} -H 'Content-Type: {}' RECEIVER/v1/logs",
+                out.display(),
+                payload.content_type
+            );
+            Ok(())
+        }
+        Command::Telemetry {
+            command: TelemetryCommand::DeleteRequest { yes },
+        } => {
+            let app = timetracker::open_app(&settings)?;
+            let config = timetracker::telemetry::telemetry_config(&settings)?;
+            let installation = app.installation().clone();
+            let recipient = timetracker::telemetry::recipient(&config);
+            if !yes {
+                confirm(&format!(
+                    "ask {recipient} to delete everything sent under install id {}, then replace the id?",
+                    installation.install_id()
+                ))?;
+            }
+            let identity = timetracker::telemetry::AppIdentity::new(
+                installation,
+                timetracker::installation::hostname(),
+                None,
+            );
+            let done = tt_app::consent::request_deletion_as_operator(&app, || {
+                tt_telemetry::send_deletion_request(&config, &identity)
+            })
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "deletion requested from {recipient} for install id {}",
+                done.deleted_id
+            );
+            println!("new install id: {}", done.new_id);
+            Ok(())
+        }
+        Command::Telemetry {
+            command: TelemetryCommand::Events { markdown, json },
+        } => {
+            if json {
+                print!("{}", tt_telemetry::catalog_json());
+            } else if markdown {
                 print!("{}", tt_telemetry::catalog_markdown());
             } else {
                 print!("{}", timetracker::telemetry::catalog_text());
@@ -357,6 +436,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             command: InstallationCommand::Recover,
         } => {
             let installation = timetracker::installation::recover(&settings)?;
+            // Both levels are off now: the consent history says so.
+            tt_app::consent::record_recovery(&timetracker::open_app(&settings)?).map_err(|e| {
+                anyhow::anyhow!("cannot record the change in the consent history: {e}")
+            })?;
             println!(
                 "installation recovered: new install id {}; setup complete",
                 installation.install_id()
@@ -375,6 +458,21 @@ fn print_consent(installation: &tt_installation::Installation) {
         let state = if e.enabled { "on" } else { "off" };
         println!("{level}: {state} — {}", e.reason);
     }
+}
+
+/// Asks on the terminal; without one, refuses (use `--yes`).
+fn confirm(question: &str) -> anyhow::Result<()> {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        bail!("refusing without --yes (no terminal to confirm on)");
+    }
+    eprint!("{question} type 'yes' to confirm: ");
+    let mut answer = String::new();
+    stdin.lock().read_line(&mut answer)?;
+    if answer.trim() != "yes" {
+        bail!("not confirmed; nothing sent");
+    }
+    Ok(())
 }
 
 fn read_password(file: Option<&std::path::Path>) -> anyhow::Result<String> {

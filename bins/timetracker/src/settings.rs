@@ -271,6 +271,12 @@ pub mod embedded {
     pub const OTLP_TOKEN: Option<&str> = option_env!("TT_EMBEDDED_OTLP_TOKEN");
     /// The official Sentry DSN, if embedded.
     pub const SENTRY_DSN: Option<&str> = option_env!("TT_EMBEDDED_SENTRY_DSN");
+    /// Who operates the embedded telemetry endpoint (named to users as the
+    /// recipient of what is sent).
+    pub const TELEMETRY_VENDOR: Option<&str> = option_env!("TT_EMBEDDED_TELEMETRY_VENDOR");
+    /// How many days that vendor keeps what it receives.
+    pub const TELEMETRY_RETENTION_DAYS: Option<&str> =
+        option_env!("TT_EMBEDDED_TELEMETRY_RETENTION_DAYS");
 }
 
 /// A setting that was a boolean and became a word (`cookie_secure = false`

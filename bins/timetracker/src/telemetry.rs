@@ -41,6 +41,19 @@ pub fn telemetry_config(settings: &Settings) -> anyhow::Result<TelemetryConfig> 
     TelemetryConfig::from_vars(version, embedded, lookup).context("invalid telemetry settings")
 }
 
+/// What this build says about the vendor behind a built-in endpoint.
+pub const BUILD_METADATA: tt_telemetry::VendorMetadata = tt_telemetry::VendorMetadata {
+    endpoint: embedded::OTLP_ENDPOINT,
+    vendor: embedded::TELEMETRY_VENDOR,
+    retention_days: embedded::TELEMETRY_RETENTION_DAYS,
+};
+
+/// Who receives what this server sends: the one answer the setup page, the
+/// admin page, the API and `timetracker telemetry status` all show.
+pub fn recipient(config: &TelemetryConfig) -> tt_telemetry::Recipient {
+    tt_telemetry::Recipient::resolve(config.endpoint.as_deref(), &BUILD_METADATA)
+}
+
 /// How this server is deployed, for the heartbeat.
 fn deployment_type() -> DeploymentType {
     if std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() {

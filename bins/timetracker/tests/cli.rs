@@ -53,7 +53,7 @@ fn migrate_twice_is_a_noop() {
     std::fs::create_dir_all(env.dir.path().join("data")).unwrap();
     let (ok, out, err) = env.run(&["migrate"]);
     assert!(ok, "{err}");
-    assert!(out.starts_with("8 migration(s) applied"), "{out}");
+    assert!(out.starts_with("9 migration(s) applied"), "{out}");
     let (ok, out, _) = env.run(&["migrate"]);
     assert!(ok);
     assert!(out.starts_with("0 migration(s) applied"), "{out}");
@@ -295,6 +295,32 @@ fn setup_cli_then_status_and_no_second_setup() {
         text.contains("detailed: off — disabled by setup-cli"),
         "{text}"
     );
+    // The choices are in the consent history, as made on the command line
+    // by the new administrator, and in that administrator's data export.
+    let (ok, out, err) = env.run(&["privacy", "export", "--user", "root"]);
+    assert!(ok, "{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let changes: Vec<(&str, &str, &str, &str)> = doc["consent_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["level"].as_str().unwrap(),
+                c["to"].as_str().unwrap(),
+                c["surface"].as_str().unwrap(),
+                c["actor"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            ("base", "on", "cli", "setup-cli"),
+            ("detailed", "off", "cli", "setup-cli")
+        ]
+    );
+    assert!(doc["consent_changes"][0]["from"].is_null(), "{doc}");
     // A second setup changes nothing.
     let (ok, _, err) = env.run(&[
         "setup",
@@ -308,7 +334,10 @@ fn setup_cli_then_status_and_no_second_setup() {
     // Status explains each level; without a sink nothing is on.
     let (ok, out, _) = env.run(&["telemetry", "status"]);
     assert!(ok);
-    assert!(out.contains("sink: none configured"), "{out}");
+    assert!(
+        out.contains("recipient: nobody: no telemetry endpoint is configured"),
+        "{out}"
+    );
     assert!(
         out.contains("base: off — no telemetry endpoint configured"),
         "{out}"
@@ -324,6 +353,48 @@ fn setup_cli_then_status_and_no_second_setup() {
         text.contains("base: off — disabled by the deployer (DO_NOT_TRACK=1)"),
         "{text}"
     );
+}
+
+/// `telemetry status` names the receiver every other surface names: the
+/// configured endpoint's host on a self-hosted build, never its path or
+/// credentials, and no official service.
+#[test]
+fn telemetry_status_names_the_configured_receiver() {
+    let env = Env::new();
+    let out = env
+        .cmd()
+        .args(["telemetry", "status"])
+        .env(
+            "GRAFANA_OTLP_ENDPOINT",
+            "http://user:secret@otlp.acme-collector.test:4318/v1/logs",
+        )
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(
+            "recipient: the telemetry receiver at otlp.acme-collector.test:4318, chosen by whoever deployed this server\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("retention: That receiver is run by whoever deployed this server; it keeps what it receives as long as they configured it to."),
+        "{text}"
+    );
+    for wrong in [
+        "secret",
+        "/v1/logs",
+        "TimeTracker developers",
+        "official",
+        "90 days",
+    ] {
+        assert!(!text.contains(wrong), "status says {wrong:?}: {text}");
+    }
 }
 
 #[test]
@@ -402,6 +473,7 @@ fn a_lost_installation_file_is_refused_until_recovered() {
         "boss",
         "--admin-password-file",
         pw.to_str().unwrap(),
+        "--base-telemetry",
     ]);
     assert!(ok, "{err}");
     let file = env.dir.path().join("data/installation.json");
@@ -425,8 +497,214 @@ fn a_lost_installation_file_is_refused_until_recovered() {
     assert!(ok);
     assert!(out.contains("base: off"), "{out}");
     assert!(out.contains("detailed: off"), "{out}");
+    // The consent history records the change, made on the command line.
+    let db = format!(
+        "sqlite://{}",
+        env.dir.path().join("data/timetracker.db").display()
+    );
+    let mut conn = tt_persistence::establish(&db).unwrap();
+    let changes: Vec<(String, Option<bool>, bool, String, String)> =
+        tt_persistence::consent_history::recent(&mut conn, 10)
+            .unwrap()
+            .into_iter()
+            .filter(|c| c.actor == "installation-recover")
+            .map(|c| (c.level, c.from_granted, c.to_granted, c.surface, c.actor))
+            .collect();
+    // Base was on, detailed already off: one change.
+    assert_eq!(
+        changes,
+        [(
+            "base".to_owned(),
+            Some(true),
+            false,
+            "cli".to_owned(),
+            "installation-recover".to_owned()
+        )]
+    );
     // Nothing left to recover.
     let (ok, _, err) = env.run(&["installation", "recover"]);
     assert!(!ok);
     assert!(err.contains("nothing to recover"), "{err}");
+}
+
+/// `telemetry export` writes the next heartbeat exactly as a send would
+/// post it, sends nothing (a listener at the configured endpoint sees no
+/// connection), works without any endpoint (an air-gapped server), and
+/// writes nothing while base telemetry is not allowed.
+#[test]
+fn telemetry_export_writes_the_payload_and_sends_nothing() {
+    let env = Env::new();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let endpoint = format!("http://{}/v1/logs", listener.local_addr().unwrap());
+    let pw = env.dir.path().join("pw");
+    std::fs::write(&pw, "a-very-long-password\n").unwrap();
+    let out = env
+        .cmd()
+        .args(["setup", "--admin-username", "root", "--admin-password-file"])
+        .arg(&pw)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Base telemetry refused at setup: nothing is written.
+    let file = env.dir.path().join("heartbeat.pb");
+    let (ok, _, err) = env.run(&["telemetry", "export", "--out", file.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(
+        err.contains("base telemetry is off (disabled by setup-cli"),
+        "{err}"
+    );
+    assert!(!file.exists());
+
+    // Allowed (stored in installation.json as an administrator would):
+    // the file holds one OTLP heartbeat under this install id.
+    let inst_path = env.dir.path().join("data/installation.json");
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&inst_path).unwrap()).unwrap();
+    doc["base_consent"]["granted"] = serde_json::Value::Bool(true);
+    std::fs::write(&inst_path, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+    let install_id = doc["install_id"].as_str().unwrap().to_owned();
+    for endpoint in [None, Some(endpoint.as_str())] {
+        let _ = std::fs::remove_file(&file);
+        let mut cmd = env.cmd();
+        cmd.args(["telemetry", "export", "--out"]).arg(&file);
+        if let Some(e) = endpoint {
+            cmd.env("GRAFANA_OTLP_ENDPOINT", e);
+        }
+        let out = cmd.output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            text.contains("Content-Type: application/x-protobuf"),
+            "{text}"
+        );
+        assert!(text.contains("nothing was sent"), "{text}");
+        let body = std::fs::read(&file).unwrap();
+        let has = |needle: &[u8]| body.windows(needle.len()).any(|w| w == needle);
+        assert!(has(b"base_telemetry.heartbeat"), "{body:?}");
+        assert!(has(install_id.as_bytes()));
+        assert!(!has(b"a-very-long-password"));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(
+        listener.accept().is_err(),
+        "the export connected to the endpoint"
+    );
+}
+
+/// A loopback receiver that answers every request `200` (an empty OTLP
+/// response) and keeps each body.
+fn accepting_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>>) {
+    use std::io::Read;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = bodies.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some((k, v)) = line.split_once(':')
+                    && k.eq_ignore_ascii_case("content-length")
+                {
+                    length = v.trim().parse().unwrap();
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            kept.lock().unwrap().push(body);
+            let _ = stream.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
+    });
+    (url, bodies)
+}
+
+/// `telemetry delete-request` sends exactly one deletion request under the
+/// install id of the time, then replaces the id; it needs confirmation, an
+/// endpoint, and no deployer switch forbidding sends.
+#[test]
+fn telemetry_delete_request_sends_one_record_then_rotates() {
+    let env = Env::new();
+    let (url, bodies) = accepting_receiver();
+    let pw = env.dir.path().join("pw");
+    std::fs::write(&pw, "a-very-long-password\n").unwrap();
+    let (ok, _, err) = env.run(&[
+        "setup",
+        "--admin-username",
+        "root",
+        "--admin-password-file",
+        pw.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let install_id = || -> String {
+        let raw = std::fs::read_to_string(env.dir.path().join("data/installation.json")).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&raw).unwrap();
+        doc["install_id"].as_str().unwrap().to_owned()
+    };
+    let old_id = install_id();
+    let run = |args: &[&str], vars: &[(&str, &str)]| {
+        let mut cmd = env.cmd();
+        cmd.args(args).stdin(Stdio::null());
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let endpoint = [("GRAFANA_OTLP_ENDPOINT", url.as_str())];
+    // No confirmation, no endpoint, or a deployer's hard off: nothing sent.
+    let (ok, _, err) = run(&["telemetry", "delete-request"], &endpoint);
+    assert!(!ok && err.contains("refusing without --yes"), "{err}");
+    let (ok, _, err) = run(&["telemetry", "delete-request", "--yes"], &[]);
+    assert!(
+        !ok && err.contains("no telemetry endpoint is configured"),
+        "{err}"
+    );
+    let (ok, _, err) = run(
+        &["telemetry", "delete-request", "--yes"],
+        &[endpoint[0], ("DO_NOT_TRACK", "1")],
+    );
+    assert!(!ok && err.contains("DO_NOT_TRACK=1"), "{err}");
+    assert!(bodies.lock().unwrap().is_empty());
+    assert_eq!(install_id(), old_id);
+
+    // Consent is off, yet an explicit request is sent: once, then a new id.
+    let (ok, out, err) = run(&["telemetry", "delete-request", "--yes"], &endpoint);
+    assert!(ok, "{err}");
+    let new_id = install_id();
+    assert_ne!(new_id, old_id);
+    assert!(
+        out.contains(&format!(
+            "for install id {old_id}\nnew install id: {new_id}\n"
+        )),
+        "{out}"
+    );
+    let sent = bodies.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1);
+    let has = |needle: &[u8]| sent[0].windows(needle.len()).any(|w| w == needle);
+    assert!(has(b"base_telemetry.deletion_request"));
+    assert!(has(old_id.as_bytes()));
+    assert!(!has(new_id.as_bytes()));
+    assert!(!has(b"base_telemetry.heartbeat"));
 }

@@ -20,9 +20,13 @@ pub struct UserData {
     pub projects: HashMap<ProjectId, String>,
     /// The zone their times are written in: their own.
     pub calendar: tt_domain::Calendar,
+    /// The telemetry consent changes they made (administrators), oldest
+    /// first.
+    pub consent_changes: Vec<crate::consent::ConsentChange>,
 }
 
 fn collect(app: &App, user: &User) -> Result<UserData> {
+    let consent_changes = crate::consent::changes_by(app, user.id)?;
     app.read(|c| {
         let entries = tt_persistence::entries::list(c, user.id, None, i64::MAX)?;
         let comments = tt_persistence::work::list_comments_by_author(c, user.id)?;
@@ -36,6 +40,7 @@ fn collect(app: &App, user: &User) -> Result<UserData> {
             comments,
             projects,
             calendar: app.calendar_of(user),
+            consent_changes,
         })
     })
 }

@@ -32,6 +32,7 @@ pub fn field_label(field: &str) -> &'static str {
         "from" => "Start date",
         "group_by" => "Group by",
         "hourly_rate" => "Hourly rate",
+        "install_id" => "Install id",
         "issue_date" => "Issue date",
         "kind" => "Line type",
         "limit" => "Limit",

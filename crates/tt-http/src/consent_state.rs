@@ -35,6 +35,15 @@ pub(crate) struct PrivacyDto {
     pub sink_configured: bool,
     #[schema(required)]
     pub sink_host: Option<String>,
+    /// Who receives what is sent, in words (the same sentence every
+    /// surface shows).
+    pub recipient: String,
+    /// `none`, `operator` (a receiver chosen by the deployer) or `vendor`
+    /// (the vendor named in an official build).
+    #[schema(value_type = String, pattern = "^(none|operator|vendor)$")]
+    pub recipient_kind: &'static str,
+    /// Who keeps the data, and for how long.
+    pub retention: String,
     pub sentry_enabled: bool,
     pub setup_complete: bool,
 }
@@ -66,7 +75,10 @@ pub(crate) fn privacy_state(state: &AppState) -> PrivacyDto {
             "self-hosted"
         },
         sink_configured: inst.sink_configured(),
-        sink_host: state.privacy.sink_host.clone(),
+        sink_host: state.privacy.recipient.host().map(str::to_owned),
+        recipient: state.privacy.recipient.to_string(),
+        recipient_kind: state.privacy.recipient.kind(),
+        retention: state.privacy.recipient.retention(),
         sentry_enabled: state.privacy.sentry_enabled,
         setup_complete: inst.is_setup_complete(),
     }

@@ -32,6 +32,44 @@ pub(crate) struct UserExportDto {
     user: UserDto,
     time_entries: Vec<EntryDto>,
     comments: Vec<CommentDto>,
+    /// The telemetry consent changes this user made, oldest first.
+    consent_changes: Vec<ConsentChangeDto>,
+}
+
+/// One change of a telemetry consent level.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ConsentChangeDto {
+    pub changed_at: DateTime<Utc>,
+    /// `base` or `detailed`.
+    #[schema(value_type = String, pattern = "^(base|detailed)$")]
+    pub level: &'static str,
+    /// `on`, `off`, or null when nothing had been decided before.
+    #[schema(value_type = Option<String>, required)]
+    pub from: Option<&'static str>,
+    #[schema(value_type = String, pattern = "^(on|off)$")]
+    pub to: &'static str,
+    /// `setup`, `admin-page`, `api`, `cli` or `deployment`.
+    #[schema(value_type = String)]
+    pub surface: &'static str,
+    /// Who, as recorded (`user:7`, `setup-cli`, `DO_NOT_TRACK=1`).
+    pub actor: String,
+}
+
+fn on_off(v: bool) -> &'static str {
+    if v { "on" } else { "off" }
+}
+
+impl From<&tt_app::consent::ConsentChange> for ConsentChangeDto {
+    fn from(c: &tt_app::consent::ConsentChange) -> Self {
+        ConsentChangeDto {
+            changed_at: c.at,
+            level: c.level.as_str(),
+            from: c.from.map(on_off),
+            to: on_off(c.to),
+            surface: c.surface.as_str(),
+            actor: c.actor.clone(),
+        }
+    }
 }
 
 /// Everything stored about the user: profile, time entries and comments.
@@ -48,6 +86,11 @@ pub fn render_json(data: &UserData) -> Result<Vec<u8>, RenderError> {
             .map(|e| EntryDto::new(e, now, &data.calendar))
             .collect(),
         comments: data.comments.iter().map(CommentDto::from).collect(),
+        consent_changes: data
+            .consent_changes
+            .iter()
+            .map(ConsentChangeDto::from)
+            .collect(),
     };
     Ok(serde_json::to_vec_pretty(&doc)?)
 }

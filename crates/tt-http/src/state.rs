@@ -61,8 +61,9 @@ pub struct PrivacyFacts {
     /// Whether this is an official build (a telemetry endpoint was embedded
     /// at compile time).
     pub official_build: bool,
-    /// The host of the configured telemetry endpoint, never the token.
-    pub sink_host: Option<String>,
+    /// Who receives what is sent (the endpoint's host, or the vendor of an
+    /// official build), never the token.
+    pub recipient: tt_telemetry::Recipient,
     /// Whether error reports go to a Sentry DSN.
     pub sentry_enabled: bool,
     /// The server's hostname, used only to compute the fingerprint shown to

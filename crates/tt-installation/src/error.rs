@@ -213,6 +213,17 @@ pub enum InstallationError {
         switch: DeployerSwitch,
     },
 
+    /// The deployer turned this level on (`ENABLE_TELEMETRY=true` for base
+    /// telemetry), so withdrawing it here would change nothing that is sent.
+    #[error(
+        "{level} telemetry cannot be turned off here: the deployer turned it on (ENABLE_TELEMETRY=true). \
+         Remove that setting and restart the server to decide here"
+    )]
+    DeployerGranted {
+        /// The level somebody tried to withdraw.
+        level: ConsentLevel,
+    },
+
     /// Setup was already completed; nothing was changed.
     #[error("setup is already complete (since {completed_at})")]
     AlreadyComplete {

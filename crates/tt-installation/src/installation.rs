@@ -15,6 +15,19 @@ use crate::config::{ConsentDecision, InstallationConfig, now};
 use crate::error::{InstallationError, StoreError};
 use crate::file::FileBackend;
 
+/// What [`Installation::change_consent`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsentUpdate {
+    /// The stored choice already was the one asked for: nothing written.
+    Unchanged,
+    /// The stored choice was replaced; `from` is what it was (`None`:
+    /// never decided).
+    Changed {
+        /// The stored choice before.
+        from: Option<bool>,
+    },
+}
+
 /// The live installation: identity, setup state and consent choices.
 ///
 /// Reads ([`snapshot`](Self::snapshot), [`effective`](ConsentSource::effective),
@@ -137,9 +150,10 @@ impl Installation {
     /// Records a consent choice for `level` by `decided_by` (e.g. `user:1`),
     /// stamped now, and returns the resulting effective state.
     ///
-    /// Withdrawing (`granted = false`) always works. Granting fails with
-    /// [`InstallationError::DeployerDisabled`] while the deployer has
-    /// switched telemetry off, and nothing is stored.
+    /// Granting fails with [`InstallationError::DeployerDisabled`] while the
+    /// deployer has switched telemetry off; withdrawing base telemetry fails
+    /// with [`InstallationError::DeployerGranted`] while the deployer turned
+    /// it on (`ENABLE_TELEMETRY=true`). Nothing is stored then.
     pub fn set_consent(
         &self,
         level: ConsentLevel,
@@ -149,6 +163,8 @@ impl Installation {
         let decided_by = actor(decided_by)?;
         if granted {
             self.refuse_if_deployer_disabled(level)?;
+        } else {
+            self.refuse_if_deployer_granted(level)?;
         }
         self.modify(|doc| {
             *doc.consent_mut(level) = Some(ConsentDecision {
@@ -159,6 +175,37 @@ impl Installation {
             Ok(())
         })?;
         Ok(self.effective(level))
+    }
+
+    /// Like [`Self::set_consent`], but changes nothing when the stored
+    /// choice for `level` already is `granted`, and says what it found: the
+    /// stored choice is read and replaced under the backend's writer lock,
+    /// so two identical requests (a double click, two replicas) change it
+    /// once and each learns what it replaced.
+    pub fn change_consent(
+        &self,
+        level: ConsentLevel,
+        granted: bool,
+        decided_by: &str,
+    ) -> Result<ConsentUpdate, InstallationError> {
+        let decided_by = actor(decided_by)?;
+        if granted {
+            self.refuse_if_deployer_disabled(level)?;
+        } else {
+            self.refuse_if_deployer_granted(level)?;
+        }
+        self.modify(|doc| {
+            let from = doc.consent(level).map(|d| d.granted);
+            if from == Some(granted) {
+                return Ok(ConsentUpdate::Unchanged);
+            }
+            *doc.consent_mut(level) = Some(ConsentDecision {
+                granted,
+                decided_by: decided_by.clone(),
+                decided_at: now(),
+            });
+            Ok(ConsentUpdate::Changed { from })
+        })
     }
 
     /// Completes first-run setup, recording both consent answers (an
@@ -219,6 +266,23 @@ impl Installation {
         })
     }
 
+    /// Like [`Self::rotate_install_id`], but only while the stored install
+    /// id is still `expected` (compared under the write lock, against what
+    /// the backend holds now): `Ok(None)`, changing nothing, once another
+    /// request or process has replaced it.
+    pub fn rotate_install_id_if(&self, expected: Uuid) -> Result<Option<Uuid>, InstallationError> {
+        let fresh = InstallationConfig::generate()?;
+        self.modify(|doc| {
+            if doc.install_id != expected {
+                return Ok(None);
+            }
+            doc.install_id = fresh.install_id;
+            doc.first_seen_at = fresh.first_seen_at;
+            doc.first_seen_sent_at = None;
+            Ok(Some(fresh.install_id))
+        })
+    }
+
     /// Records that the telemetry sink delivered `first_seen` for the
     /// current identity at `at`. The first record is kept: calling it again
     /// changes nothing.
@@ -243,6 +307,15 @@ impl Installation {
                 location: self.backend.describe(),
             })?;
         Ok(self.replace(doc))
+    }
+
+    fn refuse_if_deployer_granted(&self, level: ConsentLevel) -> Result<(), InstallationError> {
+        match self.policy {
+            DeployerPolicy::BaseGranted if level == ConsentLevel::Base => {
+                Err(InstallationError::DeployerGranted { level })
+            }
+            _ => Ok(()),
+        }
     }
 
     fn refuse_if_deployer_disabled(&self, level: ConsentLevel) -> Result<(), InstallationError> {

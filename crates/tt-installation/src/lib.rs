@@ -86,4 +86,4 @@ pub use config::{
 };
 pub use error::{InstallationError, RandomUnavailable, StoreError, ValidationError};
 pub use file::FileBackend;
-pub use installation::Installation;
+pub use installation::{ConsentUpdate, Installation};

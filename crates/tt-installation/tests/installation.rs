@@ -563,3 +563,30 @@ fn allows_answers_for_every_change_at_once() {
     assert_eq!(allowed(&hard_off), (false, false), "DO_NOT_TRACK");
     assert_eq!(allowed(&open(dir.path())), (true, false), "reopened");
 }
+
+/// `change_consent` reads the stored choice where it replaces it: a second
+/// handle that has not seen the first one's change (another replica) learns
+/// that nothing is to change, and a real change reports what it replaced.
+#[test]
+fn change_consent_reports_the_stored_choice_it_replaced() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = open(dir.path());
+    let stale = open(dir.path());
+    assert_eq!(
+        a.change_consent(ConsentLevel::Detailed, true, "user:1")
+            .expect("grant"),
+        tt_installation::ConsentUpdate::Changed { from: None }
+    );
+    assert_eq!(
+        stale
+            .change_consent(ConsentLevel::Detailed, true, "user:2")
+            .expect("again"),
+        tt_installation::ConsentUpdate::Unchanged
+    );
+    assert_eq!(
+        stale
+            .change_consent(ConsentLevel::Detailed, false, "user:2")
+            .expect("withdraw"),
+        tt_installation::ConsentUpdate::Changed { from: Some(true) }
+    );
+}

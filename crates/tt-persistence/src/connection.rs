@@ -99,10 +99,12 @@ pub fn establish(url: &str) -> Result<DbConnection, PersistenceError> {
             let mut conn =
                 SqliteConnection::establish(sqlite_path(url)).map_err(PersistenceError::Connect)?;
             // WAL lets readers proceed during a write; the busy timeout makes
-            // concurrent writers wait instead of failing with SQLITE_BUSY.
+            // concurrent writers wait instead of failing with SQLITE_BUSY —
+            // set first, so switching the journal mode waits too while another
+            // process (a server stopping, a replica) still holds a lock.
             // LIKE minds letter case, as on PostgreSQL (a tag filter is exact).
             conn.batch_execute(
-                "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
                  PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
                  PRAGMA case_sensitive_like = ON;",
             )?;

@@ -10,6 +10,7 @@
 pub mod claims;
 pub mod company;
 mod connection;
+pub mod consent_history;
 pub mod entries;
 pub mod installation;
 pub mod invoices;

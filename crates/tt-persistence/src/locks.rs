@@ -168,3 +168,12 @@ pub fn admin_roster(conn: &mut DbConnection, involved: &[UserId]) -> Result<()> 
     }
     Ok(())
 }
+
+/// Locks the consent history for a read-then-record (replicas starting
+/// together notice a deployment setting once). Released at commit.
+pub fn consent_history(conn: &mut DbConnection) -> Result<()> {
+    if let DbConnection::Postgres(pg) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(7272002)").execute(pg)?;
+    }
+    Ok(())
+}

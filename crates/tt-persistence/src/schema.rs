@@ -194,6 +194,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    consent_changes (id) {
+        id -> BigInt,
+        changed_at -> Timestamp,
+        level -> Text,
+        from_granted -> Nullable<Bool>,
+        to_granted -> Bool,
+        surface -> Text,
+        actor_user_id -> Nullable<BigInt>,
+        actor -> Text,
+    }
+}
+
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(projects -> clients (client_id));
@@ -214,5 +227,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     time_entries,
     installation_state,
     invoice_number_sequence,
+    login_throttle,
+    consent_changes,
     company_profile,
 );

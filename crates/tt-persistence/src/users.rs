@@ -493,6 +493,17 @@ pub fn delete(
         diesel::update(time_entries::table.filter(time_entries::updated_by.eq(user_id.get())))
             .set(time_entries::updated_by.eq(None::<i64>))
             .execute(conn)?;
+        // Their consent changes stay in the history, as made by a deleted
+        // account.
+        diesel::update(
+            crate::schema::consent_changes::table
+                .filter(crate::schema::consent_changes::actor_user_id.eq(user_id.get())),
+        )
+        .set((
+            crate::schema::consent_changes::actor_user_id.eq(None::<i64>),
+            crate::schema::consent_changes::actor.eq(crate::consent_history::DELETED_ACCOUNT),
+        ))
+        .execute(conn)?;
         diesel::delete(api_tokens::table.filter(api_tokens::user_id.eq(user_id.get())))
             .execute(conn)?;
         diesel::delete(users::table.find(user_id.get())).execute(conn)?;

@@ -59,6 +59,10 @@ pub enum TelemetryError {
     /// Encoding or decoding a payload failed.
     #[error("could not encode the telemetry payload: {0}")]
     Encode(EncodeFailure),
+    /// A record that must be delivered now (a deletion request) was not
+    /// accepted by the receiver; the text says why.
+    #[error("not delivered: {0}")]
+    NotDelivered(String),
 }
 
 /// Why a payload could not be encoded or decoded.

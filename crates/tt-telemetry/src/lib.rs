@@ -89,26 +89,30 @@
 
 mod catalog;
 mod config;
+mod deletion;
 mod error;
 mod identity;
+mod recipient;
 mod record;
 mod sink;
 mod stats;
 mod transport;
 mod worker;
 
-pub use catalog::base::{FIRST_SEEN, HEARTBEAT};
+pub use catalog::base::{DELETION_REQUEST, FIRST_SEEN, HEARTBEAT};
 pub use catalog::values;
 pub use catalog::{
     Category, ENVELOPE_ATTRIBUTES, Event, EventDescriptor, PropertyDescriptor, SCHEMA_VERSION,
-    catalog, catalog_markdown,
+    catalog, catalog_fingerprint, catalog_json, catalog_markdown,
 };
 pub use config::{EmbeddedSink, Protocol, RetrySettings, SecretToken, TelemetryConfig};
+pub use deletion::send_deletion_request;
 pub use error::{ConfigError, EncodeFailure, InvalidValue, TelemetryError};
 pub use identity::{
     AppVersion, Fingerprint, HostFacts, IdentitySnapshot, InMemoryIdentity, InstallId,
     InstallIdentity, Locale, OsVersion, TimeZoneName,
 };
+pub use recipient::{Recipient, VendorMetadata, endpoint_host};
 pub use record::SERVICE_NAME;
 pub use sink::{HeartbeatPreview, ShutdownReport, SinkState, Telemetry, TelemetryStatus};
 pub use stats::{EVENTS_TOTAL, LastError, Outcome, QUEUE_DEPTH, describe_metrics};

@@ -59,6 +59,9 @@ pub(crate) struct QueuedItem {
     /// The purge epoch of `level` when it was queued; a later purge of that
     /// level makes it stale.
     pub epoch: u64,
+    /// The install id current when it was queued: it is sent under that id
+    /// or not at all (a rotation since, seen by any process, makes it stale).
+    pub install_id: InstallId,
 }
 
 impl QueuedItem {

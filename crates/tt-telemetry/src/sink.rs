@@ -15,6 +15,7 @@ use crate::catalog::Event;
 use crate::catalog::base::{BaseKind, BuildInfo, base_attributes};
 use crate::catalog::values::UserId;
 use crate::config::{Protocol, RetrySettings, TelemetryConfig, logs_url};
+use crate::deletion::DeletionTarget;
 use crate::error::TelemetryError;
 use crate::identity::InstallIdentity;
 use crate::record::{Encoder, Payload, QueuedItem, body_to_json};
@@ -128,7 +129,12 @@ pub(crate) struct Shared {
     pub queue: Mutex<QueueState>,
     pub wake: Condvar,
     pub stats: Stats,
+    /// Held by the exporter across each export attempt (staleness check,
+    /// encoding, request); taking it pauses the exporter between attempts.
+    pub export_gate: Mutex<()>,
     epochs: [AtomicU64; 2],
+    /// Where a deletion request would go, or why it cannot be sent.
+    deletion: Result<DeletionTarget, String>,
 }
 
 const fn level_index(level: ConsentLevel) -> usize {
@@ -163,6 +169,7 @@ impl Shared {
             level,
             at: SystemTime::now(),
             epoch: self.epoch(level),
+            install_id: self.identity.snapshot().install_id,
         };
         let mut q = self.lock_queue();
         if q.closed {
@@ -307,7 +314,12 @@ impl Telemetry {
             }),
             wake: Condvar::new(),
             stats: Stats::default(),
+            export_gate: Mutex::new(()),
             epochs: [AtomicU64::new(0), AtomicU64::new(0)],
+            deletion: DeletionTarget::of(&config).map_err(|e| match e {
+                TelemetryError::NotDelivered(why) => why,
+                other => other.to_string(),
+            }),
         });
         let worker = match transport {
             Some(transport) => {
@@ -396,6 +408,61 @@ impl Telemetry {
         self.shared().wake.notify_all();
     }
 
+    /// Sends one `base_telemetry.deletion_request` under the current
+    /// install id, now, whatever the consent levels say (an administrator
+    /// asked for it explicitly; withdrawing consent never sends one), and
+    /// waits for the receiver's answer — a few seconds at most, retrying
+    /// network failures and 429/502/503/504. `Ok` once it was accepted.
+    /// Blocks: call it off any async executor. Replacing the install id
+    /// afterwards is the caller's job: call this inside
+    /// [`Self::replace_identity`], which keeps the exporter from sending
+    /// anything around it.
+    pub fn send_deletion_request(&self) -> Result<(), TelemetryError> {
+        let shared = self.shared();
+        let target = shared
+            .deletion
+            .as_ref()
+            .map_err(|why| TelemetryError::NotDelivered(why.clone()))?;
+        let result = target.deliver(shared.identity.snapshot());
+        let now = SystemTime::now();
+        match &result {
+            Ok(()) => {
+                shared.stats.record(ConsentLevel::Base, Outcome::Sent, 1);
+                shared.stats.success(now);
+            }
+            Err(e) => shared.stats.error(now, format!("deletion request {e}")),
+        }
+        result
+    }
+
+    /// Runs `replace` — send the deletion request, then rotate the install
+    /// id — with the exporter paused: waits for an export attempt in flight
+    /// to end, purges both levels (queued and already taken records alike)
+    /// *before* `replace` runs, purges again after it (whatever was queued
+    /// meanwhile was queued under the old id), then lets the exporter go on.
+    /// So nothing recorded under the old id reaches the receiver after the
+    /// deletion request, and nothing recorded before the rotation is sent
+    /// under the new id. Records are also sent only under the id they were
+    /// queued with, which covers a rotation done by another process.
+    /// Blocks for as long as an export attempt and `replace` take.
+    pub fn replace_identity<R>(&self, replace: impl FnOnce() -> R) -> R {
+        let shared = self.shared();
+        let result = {
+            let _paused = lock(&shared.export_gate);
+            for level in ConsentLevel::ALL {
+                self.purge(level);
+            }
+            let result = replace();
+            for level in ConsentLevel::ALL {
+                self.purge(level);
+            }
+            result
+        };
+        shared.lock_queue().nudged = true;
+        shared.wake.notify_all();
+        result
+    }
+
     /// Counts, queue depth, last success and last error.
     pub fn status(&self) -> TelemetryStatus {
         let shared = self.shared();
@@ -450,6 +517,7 @@ impl Telemetry {
             level: ConsentLevel::Base,
             at: now,
             epoch: 0,
+            install_id: identity.install_id,
         };
         let record = encoder.record(&item, identity.install_id);
         match encoder.export(std::slice::from_ref(&record)) {

@@ -12,7 +12,7 @@ use crate::stats::{Outcome, set_queue_depth};
 use crate::transport::Attempt;
 
 /// How one export attempt ended.
-enum Verdict {
+pub(crate) enum Verdict {
     Sent,
     /// Accepted, but the receiver rejected `count` records for good.
     Partial(crate::transport::Rejected),
@@ -155,7 +155,12 @@ fn export_with_retry(shared: &Shared, encoder: &Encoder, mut items: Vec<QueuedIt
     let retry = &shared.settings.retry;
     let mut attempt: u32 = 0;
     loop {
-        // Right before every attempt: purged or no longer consented → gone.
+        // One attempt at a time under the gate: a deletion request waits for
+        // it, and what it purged meanwhile is gone before the next one.
+        let gate = crate::stats::lock(&shared.export_gate);
+        let install_id = shared.identity.snapshot().install_id;
+        // Right before every attempt: purged, queued under an install id
+        // since replaced, or no longer consented → gone.
         let mut checked: HashSet<ConsentLevel> = HashSet::new();
         let mut allowed = [false; 2];
         items.retain(|item| {
@@ -163,7 +168,7 @@ fn export_with_retry(shared: &Shared, encoder: &Encoder, mut items: Vec<QueuedIt
             if checked.insert(item.level) {
                 allowed[l] = shared.allows(item.level);
             }
-            if item.epoch < shared.epoch(item.level) {
+            if item.epoch < shared.epoch(item.level) || item.install_id != install_id {
                 shared.stats.record(item.level, Outcome::Purged, 1);
                 false
             } else if !allowed[l] {
@@ -179,10 +184,9 @@ fn export_with_retry(shared: &Shared, encoder: &Encoder, mut items: Vec<QueuedIt
             return;
         }
 
-        let install_id = shared.identity.snapshot().install_id;
         let records: Vec<_> = items
             .iter()
-            .map(|i| encoder.record(i, install_id))
+            .map(|i| encoder.record(i, i.install_id))
             .collect();
         let verdict = match encoder.export(&records) {
             Ok(attempt) => judge(attempt, shared.settings.protocol),
@@ -212,6 +216,8 @@ fn export_with_retry(shared: &Shared, encoder: &Encoder, mut items: Vec<QueuedIt
                         match kind {
                             BaseKind::FirstSeen => shared.identity.first_seen_delivered(now),
                             BaseKind::Heartbeat => shared.identity.heartbeat_delivered(now),
+                            // Never queued: sent by `deletion` directly.
+                            BaseKind::DeletionRequest => {}
                         }
                     }
                 }
@@ -231,6 +237,7 @@ fn export_with_retry(shared: &Shared, encoder: &Encoder, mut items: Vec<QueuedIt
                 reason,
                 retry_after,
             } if attempt < retry.max_retries => {
+                drop(gate);
                 let delay = match retry_after {
                     Some(wait) if wait > retry.max_retry_after => {
                         give_up(shared, &items, format!("{reason}, Retry-After too long"));
@@ -259,7 +266,7 @@ fn export_with_retry(shared: &Shared, encoder: &Encoder, mut items: Vec<QueuedIt
     }
 }
 
-fn judge(attempt: Attempt, protocol: crate::config::Protocol) -> Verdict {
+pub(crate) fn judge(attempt: Attempt, protocol: crate::config::Protocol) -> Verdict {
     match attempt {
         Attempt::Answered {
             status,

@@ -146,7 +146,7 @@ fn consented_events_arrive_with_their_names_and_properties() {
             Val::Str(event.category().as_str().into())
         );
         assert_eq!(a["telemetry.level"], Val::Str("detailed".into()));
-        assert_eq!(a["telemetry.schema_version"], Val::Int(1));
+        assert_eq!(a["telemetry.schema_version"], Val::Int(2));
         assert_eq!(a["install_id"], Val::Str(install_id.clone()));
         assert_eq!(a["user_id"], Val::Int(9));
         let mut expected_keys: BTreeSet<String> = ENVELOPE_ATTRIBUTES
@@ -429,4 +429,82 @@ fn rotating_the_install_id_purges_the_queue_and_applies_to_what_follows() {
             .iter()
             .any(|r| contains(&r.raw, old_id.to_string().as_bytes()))
     );
+}
+
+/// A deletion request is the last record under the old install id: a
+/// batch in flight when it is asked for (here: one the receiver hangs on,
+/// then retried) and records queued before the rotation — even between the
+/// request and the rotation — never arrive afterwards, neither under the
+/// old id nor under the new one.
+#[test]
+fn nothing_under_the_old_id_follows_a_deletion_request_and_nothing_older_gets_the_new_id() {
+    let receiver = Receiver::start();
+    let id = identity();
+    let old_id = id.snapshot().install_id;
+    let new_id = tt_telemetry::InstallId::random();
+    let mut c = config(Some(receiver.url()));
+    c.batch_size = 2;
+    let t = Telemetry::new(c, Switches::new(false, true), id.clone()).unwrap();
+
+    // The first export hangs: a batch is in flight when the deletion is asked.
+    receiver.script([Reply::Hang(Duration::from_millis(1500))]);
+    t.track(Event::AuthLogout {}, Some(UserId::new(1)));
+    assert!(receiver.wait_for_requests(1, Duration::from_secs(5)));
+    for _ in 0..5 {
+        t.track(Event::AuthLogout {}, Some(UserId::new(1)));
+    }
+    let sent = t.replace_identity(|| {
+        let sent = t.send_deletion_request();
+        // Records keep coming while the id is being replaced, and the
+        // exporter would have time to send them.
+        for _ in 0..5 {
+            t.track(Event::AuthLogout {}, Some(UserId::new(1)));
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        id.rotate(new_id);
+        sent
+    });
+    sent.unwrap();
+    t.track(Event::AdminInstallIdRotated {}, Some(UserId::new(1)));
+    // Give a stale retry every chance to go out.
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(t.shutdown().completed);
+
+    let requests = receiver.requests();
+    let at = requests
+        .iter()
+        .position(|r| {
+            r.records()
+                .iter()
+                .any(|rec| event_name(rec) == "base_telemetry.deletion_request")
+        })
+        .expect("the deletion request arrived");
+    let deletion = &requests[at].records()[0];
+    assert_eq!(
+        record_attrs(deletion)["install_id"],
+        Val::Str(old_id.to_string())
+    );
+    let after: Vec<(String, Val)> = requests[at + 1..]
+        .iter()
+        .flat_map(|r| {
+            r.records()
+                .into_iter()
+                .map(|rec| (event_name(rec), record_attrs(rec)["install_id"].clone()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(
+        after,
+        [(
+            "admin.install_id_rotated".to_owned(),
+            Val::Str(new_id.to_string())
+        )],
+        "only what was recorded after the rotation, under the new id"
+    );
+    assert!(
+        !requests[at + 1..]
+            .iter()
+            .any(|r| contains(&r.raw, old_id.to_string().as_bytes()))
+    );
+    assert!(t.status().count(ConsentLevel::Detailed, Outcome::Purged) >= 6);
 }

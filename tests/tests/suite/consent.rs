@@ -250,3 +250,261 @@ fn two_replicas_on_postgres_share_identity_and_consent() {
     }
     drop((a, b));
 }
+
+/// The consent history in a personal-data export (the answer of `GET
+/// /api/v1/me/export`): `(level, from, to, surface)` per change.
+fn exported_changes(export: (u16, serde_json::Value)) -> Vec<(String, String, String, String)> {
+    let (s, doc) = export;
+    assert_eq!(s, 200, "{doc}");
+    doc["consent_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let text = |k: &str| c[k].as_str().unwrap_or("null").to_owned();
+            (text("level"), text("from"), text("to"), text("surface"))
+        })
+        .collect()
+}
+
+fn row(level: &str, from: &str, to: &str, surface: &str) -> (String, String, String, String) {
+    (level.into(), from.into(), to.into(), surface.into())
+}
+
+/// Every change of a consent level is kept — who, when, from and to, and
+/// the surface: the setup page, the admin page, the API and a deployment
+/// setting noticed at start-up — shown on the admin page and in the
+/// personal-data export of the admin who made it.
+fn consent_history_of_every_surface(db: Db) {
+    let Some(mut app) = spawn_fresh_app(db, |s| s.grafana_otlp_endpoint = Some(SINK.into())) else {
+        return;
+    };
+    let b = tt_tests::session::Browser::new(&app.base);
+    let form = b.page("/setup");
+    b.post(
+        "/setup",
+        &[
+            ("csrf_token", &form.csrf()),
+            ("username", "boss"),
+            ("email", ""),
+            ("password", "a-long-password"),
+            ("password_confirm", "a-long-password"),
+            ("base_telemetry", "on"),
+        ],
+    )
+    .assert_redirect("/");
+    b.submit_from(
+        "/admin/telemetry",
+        "/admin/telemetry/toggle",
+        &[("detailed", "on")],
+    )
+    .assert_redirect("/admin/telemetry");
+    let api = app.login("boss", "a-long-password");
+    assert_eq!(
+        api.put("/api/v1/admin/telemetry", &json!({"base": false}))
+            .0,
+        200
+    );
+    // Asking for what is already so changes nothing, and records nothing.
+    assert_eq!(
+        api.put("/api/v1/admin/telemetry", &json!({"base": false}))
+            .0,
+        200
+    );
+    let by_boss = vec![
+        row("base", "null", "on", "setup"),
+        row("detailed", "null", "off", "setup"),
+        row("detailed", "off", "on", "admin-page"),
+        row("base", "on", "off", "api"),
+    ];
+    assert_eq!(exported_changes(api.get("/api/v1/me/export")), by_boss);
+    // Another admin's export holds none of boss's changes.
+    let other = app.user("other-admin", true);
+    assert_eq!(exported_changes(other.get("/api/v1/me/export")), vec![]);
+
+    // The deployer switches telemetry off: noticed at the next start, once.
+    app.stop_server();
+    app.settings.enable_telemetry = Some("false".into());
+    app.start_replica(1).stop();
+    app.start_replica(2).stop();
+    // …and removes the setting again: the stored choice is back in force.
+    app.settings.enable_telemetry = None;
+    let replica = app.start_replica(3);
+    let base = format!("http://{}", replica.addr);
+    let b = tt_tests::session::Browser::signed_in(&base, "boss", "a-long-password");
+    let page = b.page("/admin/telemetry").body;
+    let table = &page[page.find("id=\"history\"").expect("history section")..];
+    let table = &table[..table.find("</table>").expect("history table")];
+    let rows: Vec<&str> = table.split("<tr>").skip(2).collect();
+    assert_eq!(rows.len(), 6, "{table}");
+    // Newest first; the detailed level was on, base already off.
+    let expected = [
+        (
+            "Detailed analytics",
+            "off",
+            "on",
+            "deployment setting",
+            "deployment setting removed",
+        ),
+        (
+            "Detailed analytics",
+            "on",
+            "off",
+            "deployment setting",
+            "ENABLE_TELEMETRY=false",
+        ),
+        ("Base telemetry", "on", "off", "API", "boss (user:1)"),
+        (
+            "Detailed analytics",
+            "off",
+            "on",
+            "admin page",
+            "boss (user:1)",
+        ),
+        (
+            "Detailed analytics",
+            "not decided",
+            "off",
+            "setup page",
+            "boss (user:1)",
+        ),
+        (
+            "Base telemetry",
+            "not decided",
+            "on",
+            "setup page",
+            "boss (user:1)",
+        ),
+    ];
+    for (row, (level, from, to, surface, who)) in rows.iter().zip(expected) {
+        let cells: Vec<&str> = row
+            .split("<td>")
+            .skip(2)
+            .map(|c| c.split("</td>").next().unwrap())
+            .collect();
+        assert_eq!(cells, [level, from, to, surface, who], "{row}");
+    }
+    // Deployment changes are nobody's personal data.
+    assert_eq!(
+        exported_changes(app_api(&base).get("/api/v1/me/export")),
+        by_boss
+    );
+    replica.stop();
+}
+
+/// An API client signed in as boss on `base`.
+fn app_api(base: &str) -> tt_tests::session::ApiClient {
+    let mut c = tt_tests::session::ApiClient::new(base);
+    c.login("boss", "a-long-password");
+    c
+}
+
+/// Deleting an administrator keeps their consent changes in the history,
+/// as made by a deleted account: nothing of theirs remains.
+fn consent_history_outlives_its_admin(app: &tt_tests::TestApp) {
+    let boss = app.user("boss", true);
+    let leaver = app.user("leaver", true);
+    let leaver_id = leaver.get("/api/v1/me").1["id"].as_i64().unwrap();
+    assert_eq!(
+        leaver
+            .put("/api/v1/admin/telemetry", &json!({"detailed": true}))
+            .0,
+        200
+    );
+    let (s, _) = boss.delete(&format!("/api/v1/users/{leaver_id}?entries=delete"));
+    assert_eq!(s, 200);
+    let b = tt_tests::session::Browser::signed_in(&app.base, "boss", "a-long-password");
+    let page = b.page("/admin/telemetry").body;
+    let history = &page[page.find("id=\"history\"").expect("history")..];
+    let history = &history[..history.find("</section>").expect("end")];
+    assert!(
+        history.contains("<td>Detailed analytics</td><td>off</td><td>on</td><td>API</td><td>a deleted account</td>"),
+        "{history}"
+    );
+    assert!(!history.contains("leaver"), "{history}");
+    assert!(!history.contains(&format!("user:{leaver_id}")), "{history}");
+}
+
+tt_tests::on_both_backends!(consent_history_outlives_its_admin);
+
+#[test]
+fn consent_history_of_every_surface_sqlite() {
+    consent_history_of_every_surface(Db::Sqlite);
+}
+
+#[test]
+fn consent_history_of_every_surface_postgres() {
+    consent_history_of_every_surface(Db::Postgres);
+}
+
+/// The same toggle submitted twice (a double click, a resent form) is one
+/// change in the history: the second finds the choice already stored.
+fn the_same_toggle_twice_is_one_change(app: &tt_tests::TestApp) {
+    let api = app.user("boss", true);
+    let b = tt_tests::session::Browser::signed_in(&app.base, "boss", "a-long-password");
+    let token = b.page("/admin/telemetry").csrf();
+    let fields = [("csrf_token", token.as_str()), ("detailed", "on")];
+    for _ in 0..2 {
+        b.post("/admin/telemetry/toggle", &fields)
+            .assert_redirect("/admin/telemetry");
+    }
+    assert_eq!(
+        api.put("/api/v1/admin/telemetry", &json!({"detailed": true}))
+            .0,
+        200
+    );
+    assert_eq!(
+        exported_changes(api.get("/api/v1/me/export")),
+        vec![row("detailed", "off", "on", "admin-page")]
+    );
+}
+
+tt_tests::on_both_backends!(the_same_toggle_twice_is_one_change);
+
+/// While the deployer turns base telemetry on (`ENABLE_TELEMETRY=true`),
+/// withdrawing it on the admin page or through the API is refused with the
+/// reason (409): nothing is stored, nothing is recorded, base stays on.
+fn withdrawing_what_the_deployer_turned_on_is_refused(db: Db) {
+    let Some(app) = spawn_app_with(db, |s| {
+        s.grafana_otlp_endpoint = Some(SINK.into());
+        s.enable_telemetry = Some("true".into());
+    }) else {
+        return;
+    };
+    let admin = app.user("boss", true);
+    let (s, body) = admin.put("/api/v1/admin/telemetry", &json!({"base": false}));
+    assert_eq!(s, 409, "{body}");
+    assert!(
+        body.to_string().contains(
+            "base telemetry cannot be turned off here: the deployer turned it on (ENABLE_TELEMETRY=true)"
+        ),
+        "{body}"
+    );
+    let b = tt_tests::session::Browser::signed_in(&app.base, "boss", "a-long-password");
+    let page = b.submit_from(
+        "/admin/telemetry",
+        "/admin/telemetry/toggle",
+        &[("base", "off")],
+    );
+    assert_eq!(page.status, 409, "{}", page.body);
+    assert!(
+        page.body.contains(
+            "Base telemetry cannot be turned off here: the deployer turned it on (ENABLE_TELEMETRY=true)"
+        ),
+        "{}",
+        page.body
+    );
+    let (_, st) = admin.get("/api/v1/admin/telemetry");
+    assert_eq!(st["base"]["enabled"], true);
+    assert_eq!(exported_changes(admin.get("/api/v1/me/export")), vec![]);
+}
+
+#[test]
+fn withdrawing_what_the_deployer_turned_on_is_refused_sqlite() {
+    withdrawing_what_the_deployer_turned_on_is_refused(Db::Sqlite);
+}
+
+#[test]
+fn withdrawing_what_the_deployer_turned_on_is_refused_postgres() {
+    withdrawing_what_the_deployer_turned_on_is_refused(Db::Postgres);
+}

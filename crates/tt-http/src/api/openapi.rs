@@ -51,6 +51,7 @@ pub(crate) const BEARER: &str = "bearer";
     privacy::show,
     privacy::update,
     privacy::rotate,
+    privacy::deletion_request,
     company::show,
     company::update,
     company::put_logo,

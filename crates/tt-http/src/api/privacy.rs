@@ -14,7 +14,10 @@ use crate::error::HttpError;
 use crate::state::AppState;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(show).service(update).service(rotate);
+    cfg.service(show)
+        .service(update)
+        .service(rotate)
+        .service(deletion_request);
 }
 
 /// What the installation shares, and why.
@@ -93,4 +96,55 @@ async fn rotate(state: web::Data<AppState>, user: ApiUser) -> Result<HttpRespons
         .run(move |app| tt_app::consent::rotate_install_id(app, &actor))
         .await?;
     Ok(HttpResponse::Ok().json(privacy_state(&state)))
+}
+
+/// Which install id the deletion is asked for.
+#[derive(Deserialize, ToSchema, Default)]
+pub(crate) struct DeletionRequestBody {
+    /// The install id the caller means (as `GET /admin/telemetry` showed
+    /// it). When given and no longer current — a deletion was already
+    /// requested and the id replaced — nothing is sent (409).
+    #[serde(default)]
+    pub install_id: Option<String>,
+}
+
+/// A deletion request that was delivered.
+#[derive(serde::Serialize, ToSchema)]
+pub(crate) struct DeletionRequestedDto {
+    /// The install id whose data the receiver was asked to delete.
+    pub deleted_install_id: String,
+    /// The installation's new install id.
+    pub install_id: String,
+}
+
+/// Asks the recipient to delete everything sent under the current install
+/// id (one `base_telemetry.deletion_request` record, whatever the consent
+/// levels say), then gives the installation a new install id. 409, with
+/// the id unchanged, when it cannot be sent or was not accepted, or when
+/// `install_id` is given and is no longer the current one.
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "request_telemetry_deletion",
+    security(("bearer" = [])),
+    request_body(content = Option<DeletionRequestBody>),
+    responses(
+        (status = 200, description = "Sent and accepted; the new install id", body = DeletionRequestedDto),
+        Authed, Restricted,
+    ),
+)]
+#[post("/admin/telemetry/deletion-request")]
+async fn deletion_request(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    body: Option<Json<DeletionRequestBody>>,
+) -> Result<HttpResponse, HttpError> {
+    let actor = user.actor();
+    let expected = body.and_then(|b| b.0.install_id);
+    let done = state
+        .run(move |app| tt_app::consent::request_deletion(app, &actor, expected.as_deref()))
+        .await?;
+    Ok(HttpResponse::Ok().json(DeletionRequestedDto {
+        deleted_install_id: done.deleted_id,
+        install_id: done.new_id,
+    }))
 }

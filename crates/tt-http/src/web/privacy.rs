@@ -24,6 +24,8 @@ routes! {
     GET "/admin/telemetry" => show,
     POST "/admin/telemetry/toggle" => toggle,
     POST "/admin/telemetry/rotate" => rotate,
+    POST "/admin/telemetry/export" => export,
+    POST "/admin/telemetry/delete-request" => delete_request,
 }
 
 /// `2024-03-05 09:30 Europe/Berlin`: the reader's time, naming the zone.
@@ -208,15 +210,14 @@ struct SinkView {
     counts: Vec<CountRow>,
 }
 
-fn sink_view(status: &TelemetryStatus, host: Option<&str>, cal: &Calendar) -> SinkView {
+fn sink_view(status: &TelemetryStatus, recipient: &str, cal: &Calendar) -> SinkView {
     let mode = match &status.sink {
         SinkState::NotConfigured => "No endpoint configured: nothing can be sent.".to_owned(),
         SinkState::Debug => {
             "Debug mode (TELEMETRY_DEBUG): payloads are written to the log, never sent.".to_owned()
         }
         SinkState::Endpoint(_) => format!(
-            "Sending to {} (OTLP logs over HTTP, {}).",
-            host.unwrap_or("the configured endpoint"),
+            "Sending to {recipient} (OTLP logs over HTTP, {}).",
             status.protocol.as_str()
         ),
     };
@@ -242,6 +243,54 @@ fn sink_view(status: &TelemetryStatus, host: Option<&str>, cal: &Calendar) -> Si
     }
 }
 
+/// What changed in each version of the telemetry catalog.
+const TELEMETRY_CHANGELOG: &str = include_str!("../../../../docs/telemetry/CHANGELOG.md");
+
+/// One row of the consent history.
+#[derive(Debug)]
+struct HistoryRow {
+    at: String,
+    level: &'static str,
+    from: &'static str,
+    to: &'static str,
+    surface: &'static str,
+    who: String,
+}
+
+fn state_word(v: Option<bool>) -> &'static str {
+    match v {
+        Some(true) => "on",
+        Some(false) => "off",
+        None => "not decided",
+    }
+}
+
+/// How many changes the page lists (the newest).
+const HISTORY_ROWS: i64 = 50;
+
+async fn history_rows(state: &AppState, user: &WebUser) -> Result<Vec<HistoryRow>, HttpError> {
+    let actor = user.actor();
+    let changes = state
+        .run(move |app| tt_app::consent::history(app, &actor, HISTORY_ROWS))
+        .await?;
+    let mut rows = Vec::with_capacity(changes.len());
+    for c in changes {
+        rows.push(HistoryRow {
+            at: fmt_at(&user.calendar, c.at),
+            level: level_title(c.level),
+            from: state_word(c.from),
+            to: state_word(Some(c.to)),
+            surface: c.surface.title(),
+            // The account when one acted (setup records its new admin).
+            who: match c.user {
+                Some(u) => describe_actor(state, &format!("user:{}", u.get())).await,
+                None => c.actor.clone(),
+            },
+        });
+    }
+    Ok(rows)
+}
+
 #[derive(Template)]
 #[template(path = "admin_telemetry.html")]
 struct TelemetryPage {
@@ -252,11 +301,17 @@ struct TelemetryPage {
     fingerprint: String,
     build: &'static str,
     sink_host: Option<String>,
+    recipient: String,
+    retention: String,
     sentry_enabled: bool,
     store: String,
     sink: Option<SinkView>,
     preview: Result<String, String>,
     catalog: Vec<EventRow>,
+    history: Vec<HistoryRow>,
+    schema_version: i64,
+    fingerprint_short: String,
+    changelog: &'static str,
 }
 
 async fn page(
@@ -268,8 +323,7 @@ async fn page(
     let facts = privacy_state(state);
     let (base, detailed) = level_views(state, &user.calendar).await;
     let telemetry = state.telemetry();
-    let sink =
-        telemetry.map(|t| sink_view(&t.status(), facts.sink_host.as_deref(), &user.calendar));
+    let sink = telemetry.map(|t| sink_view(&t.status(), &facts.recipient, &user.calendar));
     let preview = match telemetry {
         Some(t) => t
             .preview_heartbeat()
@@ -285,11 +339,20 @@ async fn page(
         fingerprint: facts.fingerprint,
         build: facts.build,
         sink_host: facts.sink_host,
+        recipient: capital(&facts.recipient),
+        retention: facts.retention,
         sentry_enabled: facts.sentry_enabled,
         store: state.installation.describe_backend(),
         sink,
         preview,
         catalog: catalog_rows(),
+        history: history_rows(state, user).await?,
+        schema_version: tt_telemetry::SCHEMA_VERSION,
+        fingerprint_short: tt_telemetry::catalog_fingerprint()
+            .chars()
+            .take(12)
+            .collect(),
+        changelog: TELEMETRY_CHANGELOG,
     };
     render_status(status, &page)
 }
@@ -404,6 +467,15 @@ struct RotateForm {
     confirm: String,
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DeleteRequestForm {
+    csrf_token: String,
+    confirm: String,
+    /// The install id shown on the page the form came from.
+    install_id: String,
+}
+
 /// `POST /admin/telemetry/rotate`: a new random install id, after the
 /// admin ticked the confirmation box. Consent choices are kept.
 async fn rotate(
@@ -430,6 +502,92 @@ async fn rotate(
             "New install id: {new_id}. Data sent under the old id can no longer be linked to this server; anything waiting to be sent was discarded."
         ),
     ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ExportForm {
+    csrf_token: String,
+}
+
+/// The file name of an exported payload: `.pb` (protobuf) or `.json`.
+pub(crate) fn export_file_name(content_type: &str) -> &'static str {
+    if content_type.contains("json") {
+        "timetracker-telemetry.otlp.json"
+    } else {
+        "timetracker-telemetry.otlp.pb"
+    }
+}
+
+/// `POST /admin/telemetry/export`: the next heartbeat as a file, for an
+/// installation that cannot reach the receiver — exactly the request body
+/// a send would post. Nothing is sent. With base telemetry off: the page
+/// again, saying why, and no file.
+async fn export(
+    state: web::Data<AppState>,
+    user: WebUser,
+    _form: CsrfForm<ExportForm>,
+) -> Result<HttpResponse, HttpError> {
+    user.require_admin()?;
+    let actor = user.actor();
+    match state
+        .run(move |app| tt_app::consent::export_for_submission(app, &actor))
+        .await
+    {
+        Ok(payload) => Ok(HttpResponse::Ok()
+            .content_type(payload.content_type.clone())
+            .insert_header((
+                actix_web::http::header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"{}\"",
+                    export_file_name(&payload.content_type)
+                ),
+            ))
+            .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+            .body(payload.body)),
+        Err(HttpError::Conflict(msg)) => {
+            page(&state, &user, StatusCode::CONFLICT, Some(capital(&msg))).await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// `POST /admin/telemetry/delete-request`: after the admin ticked the
+/// confirmation box, one deletion request under the current install id,
+/// then a new id. When it cannot be delivered: the page again, saying why,
+/// with the id unchanged.
+async fn delete_request(
+    state: web::Data<AppState>,
+    user: WebUser,
+    form: CsrfForm<DeleteRequestForm>,
+) -> Result<HttpResponse, HttpError> {
+    user.require_admin()?;
+    if !checked(&form.confirm) {
+        return Ok(failed(
+            &user.session,
+            "/admin/telemetry",
+            "no deletion was requested: tick “I understand” to confirm",
+        ));
+    }
+    let actor = user.actor();
+    let expected = form.install_id.clone();
+    match state
+        .run(move |app| tt_app::consent::request_deletion(app, &actor, Some(&expected)))
+        .await
+    {
+        Ok(requested) => Ok(done(
+            &user.session,
+            "/admin/telemetry",
+            format!(
+                "Deletion requested for install id {}. New install id: {}.",
+                requested.deleted_id, requested.new_id
+            ),
+        )),
+        Err(HttpError::Conflict(msg)) => {
+            page(&state, &user, StatusCode::CONFLICT, Some(capital(&msg))).await
+        }
+        Err(other) => Err(other),
+    }
 }
 
 #[cfg(test)]
@@ -461,4 +619,4 @@ mod tests {
     }
 }
 
-crate::auth::csrf_protected!(RotateForm, ToggleForm);
+crate::auth::csrf_protected!(ExportForm, RotateForm, DeleteRequestForm, ToggleForm);

@@ -32,10 +32,6 @@ routes! {
     POST "/setup" => submit,
 }
 
-/// Who records the choices when the wizard also creates the admin (the
-/// account does not exist yet when setup is marked complete).
-const WIZARD_ACTOR: &str = "setup-wizard";
-
 /// What the page asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -85,6 +81,10 @@ struct SetupPage {
     /// The deployer's hard-off, in words; the boxes are disabled.
     hard_off: Option<String>,
     sink_host: Option<String>,
+    /// Who receives what is sent, in words.
+    recipient: String,
+    /// Who keeps it, and how long.
+    retention: String,
     catalog: Vec<EventRow>,
     flashes: Vec<Flash>,
     cookie_warning: Option<&'static str>,
@@ -118,6 +118,8 @@ fn render_setup(
         error,
         hard_off,
         sink_host: facts.sink_host,
+        recipient: facts.recipient,
+        retention: facts.retention,
         catalog: catalog_rows(),
         flashes: super::page::take_flashes(session),
         cookie_warning: crate::transport::cookie_warning(req),
@@ -269,7 +271,7 @@ async fn submit(
                         account,
                         base,
                         detailed,
-                        WIZARD_ACTOR,
+                        tt_app::consent::ConsentSurface::Setup,
                     )
                 })
                 .await;

@@ -16,6 +16,9 @@ use crate::record::{AttrValue, rfc3339};
 pub const FIRST_SEEN: &str = "base_telemetry.first_seen";
 /// The name of the periodic installation heartbeat.
 pub const HEARTBEAT: &str = "base_telemetry.heartbeat";
+/// The name of the record asking the receiver to delete everything stored
+/// under an install id.
+pub const DELETION_REQUEST: &str = "base_telemetry.deletion_request";
 
 const fn prop(
     name: &'static str,
@@ -90,13 +93,18 @@ const HEARTBEAT_AT: PropertyDescriptor = prop(
     PropertyKind::Timestamp,
     "When this heartbeat was produced.",
 );
+const REQUESTED_AT: PropertyDescriptor = prop(
+    "requested_at",
+    PropertyKind::Timestamp,
+    "When the administrator asked for the deletion.",
+);
 const RELEASE_CHANNEL: PropertyDescriptor = prop(
     "release_channel",
     <ReleaseChannel as PropertyType>::KIND,
     "Which release line this build belongs to.",
 );
 
-pub(crate) const BASE_EVENTS: [EventDescriptor; 2] = [
+pub(crate) const BASE_EVENTS: [EventDescriptor; 3] = [
     EventDescriptor {
         name: FIRST_SEEN,
         category: Category::BaseTelemetry,
@@ -137,6 +145,13 @@ pub(crate) const BASE_EVENTS: [EventDescriptor; 2] = [
             RELEASE_CHANNEL,
         ],
     },
+    EventDescriptor {
+        name: DELETION_REQUEST,
+        category: Category::BaseTelemetry,
+        level: ConsentLevel::Base,
+        description: "Sent once when an administrator asks for the deletion of what was sent under this install id, whatever the consent levels say (it needs no consent: it is the request to delete), never on withdrawal by itself, and never while the deployer forbids sending (DO_NOT_TRACK, ENABLE_TELEMETRY=false); the install id is replaced right after.",
+        properties: &[INSTALL_ID, APP_VERSION, REQUESTED_AT],
+    },
 ];
 
 /// Which base event.
@@ -144,6 +159,7 @@ pub(crate) const BASE_EVENTS: [EventDescriptor; 2] = [
 pub(crate) enum BaseKind {
     FirstSeen,
     Heartbeat,
+    DeletionRequest,
 }
 
 impl BaseKind {
@@ -151,6 +167,7 @@ impl BaseKind {
         match self {
             BaseKind::FirstSeen => &BASE_EVENTS[0],
             BaseKind::Heartbeat => &BASE_EVENTS[1],
+            BaseKind::DeletionRequest => &BASE_EVENTS[2],
         }
     }
 }
@@ -196,7 +213,7 @@ fn value_of(
         "deployment_type" => AttrValue::Static(id.host.deployment.as_str()),
         "first_seen" => text(rfc3339(id.first_seen_at)),
         "last_seen" => text(rfc3339(id.last_seen_at.unwrap_or(id.first_seen_at))),
-        "heartbeat_at" => text(rfc3339(now)),
+        "heartbeat_at" | "requested_at" => text(rfc3339(now)),
         "release_channel" => AttrValue::Static(build.channel.as_str()),
         _ => return None,
     })
@@ -216,7 +233,11 @@ mod tests {
             version: AppVersion::parse("1.2.3").unwrap_or_else(|e| panic!("{e}")),
             channel: ReleaseChannel::Stable,
         };
-        for kind in [BaseKind::FirstSeen, BaseKind::Heartbeat] {
+        for kind in [
+            BaseKind::FirstSeen,
+            BaseKind::Heartbeat,
+            BaseKind::DeletionRequest,
+        ] {
             let attrs = base_attributes(kind, &identity, &build, SystemTime::now());
             let names: Vec<_> = attrs.iter().map(|(n, _)| *n).collect();
             let documented: Vec<_> = kind

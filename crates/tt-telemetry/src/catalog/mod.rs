@@ -8,20 +8,26 @@
 
 pub mod base;
 mod events;
+mod json;
 mod markdown;
 pub mod values;
 
 pub use events::Event;
 pub(crate) use events::PRODUCT_EVENTS;
+pub use json::{catalog_fingerprint, catalog_json};
 pub use markdown::catalog_markdown;
 
 use tt_consent::ConsentLevel;
 
 use values::PropertyKind;
 
-/// The version of the record layout (envelope attributes and property
-/// names). Bump it when a property is renamed or changes meaning.
-pub const SCHEMA_VERSION: i64 = 1;
+/// The version of the catalog: of the record layout (envelope attributes)
+/// and of every event and property that can be sent. Bump it with any
+/// change to them — an event or property added, removed, renamed, retyped
+/// or given other allowed values — and add its entry, with the new
+/// [`catalog_fingerprint`], to `docs/telemetry/CHANGELOG.md`; a test fails
+/// otherwise.
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// The area of the product an event belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
