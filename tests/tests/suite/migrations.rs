@@ -212,7 +212,7 @@ fn postgres_a_replica_starting_during_a_migration_waits() {
         "migrated while another process held the migration lock"
     );
     // The first "replica" migrates, then lets go.
-    assert_eq!(tt_persistence::run_migrations(&mut migrating).unwrap(), 8);
+    assert_eq!(tt_persistence::run_migrations(&mut migrating).unwrap(), 9);
     diesel::sql_query(format!("SELECT pg_advisory_unlock({lock})"))
         .execute(&mut migrating)
         .unwrap();
