@@ -160,20 +160,7 @@ impl Installation {
         granted: bool,
         decided_by: &str,
     ) -> Result<EffectiveConsent, InstallationError> {
-        let decided_by = actor(decided_by)?;
-        if granted {
-            self.refuse_if_deployer_disabled(level)?;
-        } else {
-            self.refuse_if_deployer_granted(level)?;
-        }
-        self.modify(|doc| {
-            *doc.consent_mut(level) = Some(ConsentDecision {
-                granted,
-                decided_by: decided_by.clone(),
-                decided_at: now(),
-            });
-            Ok(())
-        })?;
+        self.decide(level, granted, decided_by, false)?;
         Ok(self.effective(level))
     }
 
@@ -188,6 +175,18 @@ impl Installation {
         granted: bool,
         decided_by: &str,
     ) -> Result<ConsentUpdate, InstallationError> {
+        self.decide(level, granted, decided_by, true)
+    }
+
+    /// Stores the choice under the writer lock; with `only_if_changed` a
+    /// stored choice that already is `granted` is left as it is.
+    fn decide(
+        &self,
+        level: ConsentLevel,
+        granted: bool,
+        decided_by: &str,
+        only_if_changed: bool,
+    ) -> Result<ConsentUpdate, InstallationError> {
         let decided_by = actor(decided_by)?;
         if granted {
             self.refuse_if_deployer_disabled(level)?;
@@ -196,7 +195,7 @@ impl Installation {
         }
         self.modify(|doc| {
             let from = doc.consent(level).map(|d| d.granted);
-            if from == Some(granted) {
+            if only_if_changed && from == Some(granted) {
                 return Ok(ConsentUpdate::Unchanged);
             }
             *doc.consent_mut(level) = Some(ConsentDecision {
