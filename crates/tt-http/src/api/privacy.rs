@@ -7,7 +7,7 @@ use tt_consent::ConsentLevel;
 use utoipa::ToSchema;
 
 use super::body::Json;
-use super::openapi::{Authed, JsonBody, Restricted};
+use super::openapi::{Authed, JsonBody, Refused, Restricted};
 use crate::auth::ApiUser;
 use crate::consent_state::{PrivacyDto, privacy_state};
 use crate::error::HttpError;
@@ -129,7 +129,7 @@ pub(crate) struct DeletionRequestedDto {
     request_body(content = Option<DeletionRequestBody>),
     responses(
         (status = 200, description = "Sent and accepted; the new install id", body = DeletionRequestedDto),
-        Authed, Restricted,
+        Authed, Restricted, Refused,
     ),
 )]
 #[post("/admin/telemetry/deletion-request")]
