@@ -141,8 +141,8 @@ fn level_of(r: &opentelemetry_proto::tonic::logs::v1::LogRecord) -> String {
 }
 
 fn descriptor(name: &str) -> &'static tt_telemetry::EventDescriptor {
-    tt_telemetry::catalog()
-        .iter()
+    tt_events::CATALOG
+        .events()
         .find(|d| d.name == name)
         .unwrap_or_else(|| panic!("{name} is not in the catalog"))
 }
@@ -311,7 +311,7 @@ fn consent_on_every_action_arrives_with_its_properties_and_no_canary() {
 
     // Every product event of the catalog that has a route was emitted by it.
     let got = names(&requests);
-    for d in tt_telemetry::catalog() {
+    for d in tt_events::CATALOG.events() {
         if !NOT_SCRIPTED.contains(&d.name) {
             assert!(got.contains(d.name), "{} never arrived", d.name);
         }

@@ -401,9 +401,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             command: TelemetryCommand::Events { markdown, json },
         } => {
             if json {
-                print!("{}", tt_telemetry::catalog_json());
+                print!("{}", tt_events::CATALOG.json());
             } else if markdown {
-                print!("{}", tt_telemetry::catalog_markdown());
+                print!("{}", tt_events::CATALOG.markdown());
             } else {
                 print!("{}", timetracker::telemetry::catalog_text());
             }

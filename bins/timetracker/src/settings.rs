@@ -296,7 +296,7 @@ fn bool_or_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Err
 
 /// Environment > embedded > none; a setting present but empty disables the
 /// embedded value.
-fn layered(set: Option<&str>, embedded: Option<&'static str>) -> Option<String> {
+pub(crate) fn layered(set: Option<&str>, embedded: Option<&'static str>) -> Option<String> {
     match set {
         Some(v) if v.trim().is_empty() => None,
         Some(v) => Some(v.trim().to_owned()),

@@ -8,37 +8,87 @@ use anyhow::Context;
 use tt_installation::Installation;
 use tt_telemetry::values::DeploymentType;
 use tt_telemetry::{
-    AppVersion, EmbeddedSink, Fingerprint, HostFacts, IdentitySnapshot, InstallId, InstallIdentity,
-    Locale, Telemetry, TelemetryConfig, TimeZoneName,
+    AppVersion, Fingerprint, HostFacts, IdentitySnapshot, InstallId, InstallIdentity, Locale,
+    Protocol, SecretToken, Telemetry, TelemetryConfig, TimeZoneName,
 };
+use url::Url;
 
 use crate::Settings;
-use crate::settings::embedded;
+use crate::settings::{embedded, layered};
 
-/// The sink's configuration: our settings over the embedded official values.
+/// The sink's configuration from our settings, over the endpoint and token
+/// embedded in an official build (a setting present but empty disables the
+/// embedded value).
 pub fn telemetry_config(settings: &Settings) -> anyhow::Result<TelemetryConfig> {
     let version = AppVersion::parse(crate::VERSION).context("invalid app version")?;
-    let embedded = EmbeddedSink {
-        endpoint: embedded::OTLP_ENDPOINT,
-        token: embedded::OTLP_TOKEN,
+    let mut config = TelemetryConfig::new(&tt_events::CATALOG, version);
+    config.endpoint = layered(
+        settings.grafana_otlp_endpoint.as_deref(),
+        embedded::OTLP_ENDPOINT,
+    );
+    if let Some(endpoint) = &config.endpoint {
+        Url::parse(endpoint)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .with_context(|| {
+                format!("GRAFANA_OTLP_ENDPOINT: {endpoint:?} is not an http(s) URL")
+            })?;
+    }
+    config.token = layered(
+        settings.grafana_otlp_token.as_ref().map(|s| s.expose()),
+        embedded::OTLP_TOKEN,
+    )
+    .map(SecretToken::new);
+    if let Some(text) = settings
+        .grafana_otlp_protocol
+        .as_deref()
+        .filter(|v| !v.trim().is_empty())
+    {
+        config.protocol = Protocol::parse(text).with_context(|| {
+            format!("GRAFANA_OTLP_PROTOCOL: {text:?}: expected http/protobuf or http/json")
+        })?;
+    }
+    config.debug = settings.telemetry_debug;
+    if let Some(text) = settings
+        .telemetry_heartbeat_interval
+        .as_deref()
+        .filter(|v| !v.trim().is_empty())
+    {
+        // A typo must not turn the heartbeat into a flood: a minute at
+        // least, unless a test asks for short intervals.
+        let shortest = if settings.telemetry_test_short_intervals {
+            1
+        } else {
+            60
+        };
+        config.heartbeat_interval = parse_interval(text)
+            .filter(|d| d.as_secs() >= shortest)
+            .with_context(|| {
+                format!(
+                    "TELEMETRY_HEARTBEAT_INTERVAL: {text:?}: expected seconds or a number \
+                     with s, m, h or d (at least {shortest} s)"
+                )
+            })?;
+    }
+    Ok(config)
+}
+
+/// `86400`, `90s`, `15m`, `6h`, `1d`.
+fn parse_interval(text: &str) -> Option<std::time::Duration> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => text.split_at(i),
+        None => (text, "s"),
     };
-    let lookup = |name: &str| -> Option<String> {
-        match name {
-            "GRAFANA_OTLP_ENDPOINT" => settings.grafana_otlp_endpoint.clone(),
-            "GRAFANA_OTLP_TOKEN" => settings
-                .grafana_otlp_token
-                .as_ref()
-                .map(|s| s.expose().to_owned()),
-            "GRAFANA_OTLP_PROTOCOL" => settings.grafana_otlp_protocol.clone(),
-            "TELEMETRY_DEBUG" => settings.telemetry_debug.then(|| "1".to_owned()),
-            "TELEMETRY_HEARTBEAT_INTERVAL" => settings.telemetry_heartbeat_interval.clone(),
-            "TELEMETRY_TEST_SHORT_INTERVALS" => settings
-                .telemetry_test_short_intervals
-                .then(|| "1".to_owned()),
-            _ => None,
-        }
+    let n: u64 = number.parse().ok()?;
+    let secs = match unit.trim() {
+        "s" => n,
+        "m" => n.checked_mul(60)?,
+        "h" => n.checked_mul(3600)?,
+        "d" => n.checked_mul(86_400)?,
+        _ => return None,
     };
-    TelemetryConfig::from_vars(version, embedded, lookup).context("invalid telemetry settings")
+    (secs >= 1).then(|| std::time::Duration::from_secs(secs))
 }
 
 /// What this build says about the vendor behind a built-in endpoint.
@@ -217,12 +267,12 @@ pub fn start_telemetry(
 
 /// The catalog for `timetracker telemetry events`: one block per event with
 /// its consent level and properties (`--markdown` prints
-/// [`tt_telemetry::catalog_markdown`] instead, the source of
+/// [`tt_telemetry::Catalog::markdown`] instead, the source of
 /// `docs/all_tracked_events.md`).
 pub fn catalog_text() -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
-    for d in tt_telemetry::catalog() {
+    for d in tt_events::CATALOG.events() {
         let _ = writeln!(out, "{} [{}, {}]", d.name, d.level, d.category.as_str());
         let _ = writeln!(out, "    {}", d.description);
         for p in d.properties {
@@ -236,7 +286,7 @@ pub fn catalog_text() -> String {
             let _ = writeln!(out, "    - {}: {kind}{optional}", p.name);
         }
     }
-    let _ = writeln!(out, "{} events.", tt_telemetry::catalog().len());
+    let _ = writeln!(out, "{} events.", tt_events::CATALOG.len());
     out
 }
 
@@ -257,4 +307,77 @@ pub fn preview(
         .context("cannot encode the heartbeat");
     sink.shutdown();
     preview
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn config(pairs: &[(&str, &str)]) -> anyhow::Result<TelemetryConfig> {
+        let dir = tempfile::tempdir()?;
+        let env = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        telemetry_config(&Settings::load(dir.path(), &env)?)
+    }
+
+    #[test]
+    fn settings_become_the_sink_configuration() {
+        let c = config(&[
+            ("GRAFANA_OTLP_ENDPOINT", "http://mine:4318"),
+            ("GRAFANA_OTLP_TOKEN", "1:abc"),
+            ("GRAFANA_OTLP_PROTOCOL", "http/json"),
+            ("TELEMETRY_DEBUG", "1"),
+            ("TELEMETRY_HEARTBEAT_INTERVAL", "6h"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://junk:1"),
+        ])
+        .unwrap_or_else(|e| panic!("{e:#}"));
+        assert_eq!(c.endpoint.as_deref(), Some("http://mine:4318"));
+        assert_eq!(c.token.as_ref().map(SecretToken::expose), Some("1:abc"));
+        assert_eq!(c.protocol, Protocol::HttpJson);
+        assert!(c.debug);
+        assert_eq!(c.heartbeat_interval, Duration::from_secs(6 * 3600));
+        assert_eq!(c.service_name, "timetracker");
+        assert_eq!(c.catalog.schema_version, tt_events::SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_the_setting_named() {
+        for (k, v) in [
+            ("GRAFANA_OTLP_PROTOCOL", "grpc"),
+            ("TELEMETRY_HEARTBEAT_INTERVAL", "5"),
+            ("TELEMETRY_HEARTBEAT_INTERVAL", "1w"),
+            ("GRAFANA_OTLP_ENDPOINT", "localhost:4318"),
+            ("GRAFANA_OTLP_ENDPOINT", "ftp://collector"),
+        ] {
+            let e = config(&[(k, v)]).err().map(|e| format!("{e:#}"));
+            assert!(
+                e.as_deref().is_some_and(|e| e.contains(k)),
+                "{k}={v}: {e:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn short_heartbeats_only_where_a_test_asks_for_them() {
+        let interval = |extra: &[(&str, &str)]| {
+            let mut pairs = vec![("TELEMETRY_HEARTBEAT_INTERVAL", "2s")];
+            pairs.extend_from_slice(extra);
+            config(&pairs).ok().map(|c| c.heartbeat_interval)
+        };
+        assert_eq!(interval(&[]), None);
+        assert_eq!(
+            interval(&[("TELEMETRY_TEST_SHORT_INTERVALS", "1")]),
+            Some(Duration::from_secs(2))
+        );
+        for (text, secs) in [("86400", 86_400), ("90s", 90), ("15m", 900), ("1d", 86_400)] {
+            assert_eq!(
+                parse_interval(text),
+                Some(Duration::from_secs(secs)),
+                "{text}"
+            );
+        }
+    }
 }

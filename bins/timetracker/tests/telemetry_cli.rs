@@ -15,7 +15,7 @@ fn doc_path() -> std::path::PathBuf {
 fn tracked_events_doc_matches_the_catalog() {
     let on_disk = std::fs::read_to_string(doc_path()).expect("docs/all_tracked_events.md");
     assert!(
-        on_disk == tt_telemetry::catalog_markdown(),
+        on_disk == tt_events::CATALOG.markdown(),
         "docs/all_tracked_events.md is stale: run \
          `timetracker telemetry events --markdown > docs/all_tracked_events.md`"
     );
@@ -45,10 +45,10 @@ fn the_cli_prints_the_same_catalog() {
     let run = |args: &[&str]| run(dir.path(), &[], args);
     assert_eq!(
         run(&["telemetry", "events", "--markdown"]),
-        tt_telemetry::catalog_markdown()
+        tt_events::CATALOG.markdown()
     );
     let text = run(&["telemetry", "events"]);
-    for d in tt_telemetry::catalog() {
+    for d in tt_events::CATALOG.events() {
         assert!(
             text.contains(&format!("{} [{}", d.name, d.level)),
             "{}",
@@ -78,8 +78,8 @@ fn preview_prints_the_next_heartbeat_and_sends_nothing() {
         .iter()
         .map(|a| a["key"].as_str().unwrap())
         .collect();
-    let heartbeat = tt_telemetry::catalog()
-        .iter()
+    let heartbeat = tt_events::CATALOG
+        .events()
         .find(|d| d.name == tt_telemetry::HEARTBEAT)
         .unwrap();
     for p in heartbeat.properties {
@@ -185,16 +185,16 @@ fn telemetry_doc(name: &str) -> String {
 #[test]
 fn telemetry_catalog_is_governed() {
     let problems = governance_problems(
-        tt_telemetry::SCHEMA_VERSION,
-        &tt_telemetry::catalog_fingerprint(),
-        &tt_telemetry::catalog_json(),
+        tt_events::SCHEMA_VERSION,
+        &tt_events::CATALOG.fingerprint(),
+        &tt_events::CATALOG.json(),
         &telemetry_doc("catalog.json"),
         &telemetry_doc("CHANGELOG.md"),
     );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     let doc: serde_json::Value = serde_json::from_str(&telemetry_doc("catalog.json")).unwrap();
-    assert_eq!(doc["schema_version"], tt_telemetry::SCHEMA_VERSION);
-    assert_eq!(doc["fingerprint"], tt_telemetry::catalog_fingerprint());
+    assert_eq!(doc["schema_version"], tt_events::SCHEMA_VERSION);
+    assert_eq!(doc["fingerprint"], tt_events::CATALOG.fingerprint());
 }
 
 /// The guard fails on each planted change: an event changed without a new

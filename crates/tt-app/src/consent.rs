@@ -8,9 +8,9 @@
 use chrono::{DateTime, Utc};
 use tt_consent::{ConsentLevel, ConsentSource, DeployerPolicy};
 use tt_domain::{Role, User, UserId, require_admin};
+use tt_events::Event;
 use tt_installation::InstallationError;
 use tt_persistence::consent_history::{self, ConsentChangeRecord, NewConsentChange};
-use tt_telemetry::Event;
 
 use crate::users::NewAccount;
 use crate::{Actor, App, AppError, Result, Surface};
@@ -357,12 +357,7 @@ pub fn set(app: &App, actor: &Actor, level: ConsentLevel, granted: bool) -> Resu
     )?;
     tracing::info!(level = %level, granted, actor = actor.id().get(), "telemetry consent changed");
     if granted {
-        app.track(
-            Event::AdminTelemetryEnabled {
-                level: level.into(),
-            },
-            Some(actor.id()),
-        );
+        app.track(Event::AdminTelemetryEnabled { level }, Some(actor.id()));
     }
     Ok(())
 }

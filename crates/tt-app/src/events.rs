@@ -1,80 +1,32 @@
 //! Product events from the actions that perform them.
 //!
-//! The one place where `tt-domain` values meet `tt_telemetry::values`: only
+//! The events themselves are declared in `tt-events` over the domain's own
+//! ids and enumerations; here each action's result becomes its event. Only
 //! ids, counts, durations, booleans and closed enumerations can cross;
 //! names, notes and e-mails have no way in. Tracking only enqueues: it never
 //! fails or slows an action.
 
 use tt_domain::{
     Client, Comment, CommentTarget, GroupBy, Invoice, InvoiceStatus, Period, Project, Role, Task,
-    TaskStatus, TimeEntry, User,
+    TimeEntry, User,
 };
-use tt_telemetry::Event;
-use tt_telemetry::values as tv;
+use tt_events::Event;
+use tt_telemetry::{Count, DurationSecs, Id};
 
-pub use tv::{AuthMethod, InvoiceView, LoginFailureReason, Surface};
+pub use tt_events::{AuthMethod, InvoiceView, LoginFailureReason, Surface};
 
-fn project_id(id: tt_domain::ProjectId) -> tv::ProjectId {
-    tv::ProjectId::new(id.get())
+fn seconds(secs: i64) -> DurationSecs {
+    DurationSecs::from_secs(u64::try_from(secs).unwrap_or(0))
 }
 
-fn task_id(id: tt_domain::TaskId) -> tv::TaskId {
-    tv::TaskId::new(id.get())
+fn count(n: usize) -> Count {
+    Count::from(n)
 }
 
-fn client_id(id: tt_domain::ClientId) -> tv::ClientId {
-    tv::ClientId::new(id.get())
-}
-
-fn entry_id(id: tt_domain::TimeEntryId) -> tv::TimeEntryId {
-    tv::TimeEntryId::new(id.get())
-}
-
-fn invoice_id(id: tt_domain::InvoiceId) -> tv::InvoiceId {
-    tv::InvoiceId::new(id.get())
-}
-
-fn user_id(id: tt_domain::UserId) -> tv::UserId {
-    tv::UserId::new(id.get())
-}
-
-fn seconds(secs: i64) -> tv::DurationSecs {
-    tv::DurationSecs::from_secs(u64::try_from(secs).unwrap_or(0))
-}
-
-fn count(n: usize) -> tv::Count {
-    tv::Count::from(n)
-}
-
-fn task_status(s: TaskStatus) -> tv::TaskStatus {
-    match s {
-        TaskStatus::Todo => tv::TaskStatus::Todo,
-        TaskStatus::InProgress => tv::TaskStatus::InProgress,
-        TaskStatus::Review => tv::TaskStatus::Review,
-        TaskStatus::Done => tv::TaskStatus::Done,
-    }
-}
-
-fn invoice_status(s: InvoiceStatus) -> tv::InvoiceStatus {
-    match s {
-        InvoiceStatus::Draft => tv::InvoiceStatus::Draft,
-        InvoiceStatus::Sent => tv::InvoiceStatus::Sent,
-        InvoiceStatus::Paid => tv::InvoiceStatus::Paid,
-        InvoiceStatus::Cancelled => tv::InvoiceStatus::Cancelled,
-    }
-}
-
-fn role(r: Role) -> tv::UserRole {
-    match r {
-        Role::Admin => tv::UserRole::Admin,
-        Role::User => tv::UserRole::User,
-    }
-}
-
-fn comment_target(t: CommentTarget) -> tv::CommentTarget {
+fn comment_target(t: CommentTarget) -> tt_events::CommentTarget {
     match t {
-        CommentTarget::Project(_) => tv::CommentTarget::Project,
-        CommentTarget::Task(_) => tv::CommentTarget::Task,
+        CommentTarget::Project(_) => tt_events::CommentTarget::Project,
+        CommentTarget::Task(_) => tt_events::CommentTarget::Task,
     }
 }
 
@@ -98,14 +50,14 @@ pub fn logout() -> Event {
 /// An API token was issued.
 pub fn api_token_created(token: i64) -> Event {
     Event::AuthApiTokenCreated {
-        token_id: tv::ApiTokenId::new(token),
+        token_id: Id::new(token),
     }
 }
 
 /// An API token was revoked.
 pub fn api_token_revoked(token: i64) -> Event {
     Event::AuthApiTokenRevoked {
-        token_id: tv::ApiTokenId::new(token),
+        token_id: Id::new(token),
     }
 }
 
@@ -114,9 +66,9 @@ pub fn api_token_revoked(token: i64) -> Event {
 /// The timer was started; `e` is the running entry.
 pub fn timer_started(e: &TimeEntry, surface: Surface) -> Event {
     Event::TimerStarted {
-        entry_id: entry_id(e.id),
-        project_id: project_id(e.project_id),
-        task_id: e.task_id.map(task_id),
+        entry_id: e.id,
+        project_id: e.project_id,
+        task_id: e.task_id,
         surface,
     }
 }
@@ -124,8 +76,8 @@ pub fn timer_started(e: &TimeEntry, surface: Surface) -> Event {
 /// The timer was stopped; `e` is the finished entry.
 pub fn timer_stopped(e: &TimeEntry, surface: Surface) -> Event {
     Event::TimerStopped {
-        entry_id: entry_id(e.id),
-        project_id: project_id(e.project_id),
+        entry_id: e.id,
+        project_id: e.project_id,
         duration_seconds: seconds(e.seconds(crate::now())),
         surface,
     }
@@ -134,9 +86,9 @@ pub fn timer_stopped(e: &TimeEntry, surface: Surface) -> Event {
 /// An entry was added by hand.
 pub fn entry_created(e: &TimeEntry, surface: Surface) -> Event {
     Event::TimeEntryCreated {
-        entry_id: entry_id(e.id),
-        project_id: project_id(e.project_id),
-        task_id: e.task_id.map(task_id),
+        entry_id: e.id,
+        project_id: e.project_id,
+        task_id: e.task_id,
         duration_seconds: seconds(e.seconds(crate::now())),
         billable: e.billable,
         tag_count: count(e.tags.as_slice().len()),
@@ -147,8 +99,8 @@ pub fn entry_created(e: &TimeEntry, surface: Surface) -> Event {
 /// An entry was edited.
 pub fn entry_updated(e: &TimeEntry, surface: Surface) -> Event {
     Event::TimeEntryUpdated {
-        entry_id: entry_id(e.id),
-        project_id: project_id(e.project_id),
+        entry_id: e.id,
+        project_id: e.project_id,
         surface,
     }
 }
@@ -156,7 +108,7 @@ pub fn entry_updated(e: &TimeEntry, surface: Surface) -> Event {
 /// An entry was deleted.
 pub fn entry_deleted(id: tt_domain::TimeEntryId, surface: Surface) -> Event {
     Event::TimeEntryDeleted {
-        entry_id: entry_id(id),
+        entry_id: id,
         surface,
     }
 }
@@ -166,8 +118,8 @@ pub fn entry_deleted(id: tt_domain::TimeEntryId, surface: Surface) -> Event {
 /// A project was created.
 pub fn project_created(p: &Project) -> Event {
     Event::ProjectCreated {
-        project_id: project_id(p.id),
-        client_id: p.client_id.map(client_id),
+        project_id: p.id,
+        client_id: p.client_id,
         billable: p.billable,
         has_hourly_rate: p.hourly_rate.is_some(),
     }
@@ -177,27 +129,21 @@ pub fn project_created(p: &Project) -> Event {
 /// otherwise `project.updated`.
 pub fn project_saved(was_archived: bool, p: &Project) -> Event {
     if p.archived && !was_archived {
-        Event::ProjectArchived {
-            project_id: project_id(p.id),
-        }
+        Event::ProjectArchived { project_id: p.id }
     } else {
-        Event::ProjectUpdated {
-            project_id: project_id(p.id),
-        }
+        Event::ProjectUpdated { project_id: p.id }
     }
 }
 
 /// A project was deleted.
 pub fn project_deleted(id: tt_domain::ProjectId) -> Event {
-    Event::ProjectDeleted {
-        project_id: project_id(id),
-    }
+    Event::ProjectDeleted { project_id: id }
 }
 
 /// A client was created.
 pub fn client_created(c: &Client) -> Event {
     Event::ClientCreated {
-        client_id: client_id(c.id),
+        client_id: c.id,
         has_default_rate: c.default_hourly_rate.is_some(),
     }
 }
@@ -206,13 +152,9 @@ pub fn client_created(c: &Client) -> Event {
 /// otherwise `client.updated`.
 pub fn client_saved(was_archived: bool, c: &Client) -> Event {
     if c.archived && !was_archived {
-        Event::ClientArchived {
-            client_id: client_id(c.id),
-        }
+        Event::ClientArchived { client_id: c.id }
     } else {
-        Event::ClientUpdated {
-            client_id: client_id(c.id),
-        }
+        Event::ClientUpdated { client_id: c.id }
     }
 }
 
@@ -221,8 +163,8 @@ pub fn client_saved(was_archived: bool, c: &Client) -> Event {
 /// A task was created.
 pub fn task_created(t: &Task) -> Event {
     Event::TaskCreated {
-        task_id: task_id(t.id),
-        project_id: project_id(t.project_id),
+        task_id: t.id,
+        project_id: t.project_id,
         has_assignee: t.assignee_id.is_some(),
         has_due_date: t.due_date.is_some(),
     }
@@ -235,17 +177,17 @@ pub fn task_changes(before: &Task, after: &Task) -> Vec<Event> {
     let mut events = Vec::new();
     if before.status != after.status {
         events.push(Event::TaskStatusChanged {
-            task_id: task_id(after.id),
-            project_id: project_id(after.project_id),
-            old_status: task_status(before.status),
-            new_status: task_status(after.status),
+            task_id: after.id,
+            project_id: after.project_id,
+            old_status: before.status,
+            new_status: after.status,
         });
     }
     if let Some(assignee) = after.assignee_id.filter(|a| before.assignee_id != Some(*a)) {
         events.push(Event::TaskAssigned {
-            task_id: task_id(after.id),
-            project_id: project_id(after.project_id),
-            assignee_id: user_id(assignee),
+            task_id: after.id,
+            project_id: after.project_id,
+            assignee_id: assignee,
         });
     }
     events
@@ -254,8 +196,8 @@ pub fn task_changes(before: &Task, after: &Task) -> Vec<Event> {
 /// A task was deleted.
 pub fn task_deleted(t: &Task) -> Event {
     Event::TaskDeleted {
-        task_id: task_id(t.id),
-        project_id: project_id(t.project_id),
+        task_id: t.id,
+        project_id: t.project_id,
     }
 }
 
@@ -264,7 +206,7 @@ pub fn task_deleted(t: &Task) -> Event {
 /// A comment was posted.
 pub fn comment_created(c: &Comment) -> Event {
     Event::CommentCreated {
-        comment_id: tv::CommentId::new(c.id.get()),
+        comment_id: c.id,
         target: comment_target(c.target),
     }
 }
@@ -272,7 +214,7 @@ pub fn comment_created(c: &Comment) -> Event {
 /// A comment was deleted.
 pub fn comment_deleted(id: tt_domain::CommentId, target: CommentTarget) -> Event {
     Event::CommentDeleted {
-        comment_id: tv::CommentId::new(id.get()),
+        comment_id: id,
         target: comment_target(target),
     }
 }
@@ -282,8 +224,8 @@ pub fn comment_deleted(id: tt_domain::CommentId, target: CommentTarget) -> Event
 /// An invoice was created.
 pub fn invoice_created(i: &Invoice) -> Event {
     Event::InvoiceCreated {
-        invoice_id: invoice_id(i.id),
-        client_id: client_id(i.client_id),
+        invoice_id: i.id,
+        client_id: i.client_id,
         line_count: count(i.lines.len()),
     }
 }
@@ -291,16 +233,16 @@ pub fn invoice_created(i: &Invoice) -> Event {
 /// An invoice changed status.
 pub fn invoice_status_changed(old: InvoiceStatus, i: &Invoice) -> Event {
     Event::InvoiceStatusChanged {
-        invoice_id: invoice_id(i.id),
-        old_status: invoice_status(old),
-        new_status: invoice_status(i.status),
+        invoice_id: i.id,
+        old_status: old,
+        new_status: i.status,
     }
 }
 
 /// An invoice page (or its printable page) was shown.
 pub fn invoice_viewed(i: &Invoice, view: InvoiceView) -> Event {
     Event::InvoiceViewed {
-        invoice_id: invoice_id(i.id),
+        invoice_id: i.id,
         view,
     }
 }
@@ -311,13 +253,8 @@ pub fn invoice_viewed(i: &Invoice, view: InvoiceView) -> Event {
 pub fn summary_viewed(group_by: GroupBy, period: Period) -> Event {
     let days = (period.to() - period.from()).num_days();
     Event::ReportSummaryViewed {
-        group_by: match group_by {
-            GroupBy::Project => tv::ReportGroupBy::Project,
-            GroupBy::User => tv::ReportGroupBy::User,
-            GroupBy::Day => tv::ReportGroupBy::Day,
-            GroupBy::Week => tv::ReportGroupBy::Week,
-        },
-        range_days: tv::Count::new(u64::try_from(days).unwrap_or(0)),
+        group_by,
+        range_days: Count::new(u64::try_from(days).unwrap_or(0)),
     }
 }
 
@@ -333,18 +270,18 @@ pub fn csv_exported(rows: usize) -> Event {
 /// An administrator created `u`.
 pub fn user_created(u: &User) -> Event {
     Event::AdminUserCreated {
-        target_user_id: user_id(u.id),
-        role: role(u.role),
+        target_user_id: u.id,
+        role: u.role,
     }
 }
 
 /// An administrator changed `u`'s role (nothing when only the active flag
 /// changed).
 pub fn user_role_changed(old: Role, u: &User) -> Option<Event> {
-    (old != u.role).then(|| Event::AdminUserRoleChanged {
-        target_user_id: user_id(u.id),
-        old_role: role(old),
-        new_role: role(u.role),
+    (old != u.role).then_some(Event::AdminUserRoleChanged {
+        target_user_id: u.id,
+        old_role: old,
+        new_role: u.role,
     })
 }
 
@@ -355,10 +292,12 @@ pub fn user_deleted(
     entries: tt_persistence::users::EntryDisposition,
 ) -> Event {
     Event::AdminUserDeleted {
-        target_user_id: user_id(id),
+        target_user_id: id,
         entries: match entries {
-            tt_persistence::users::EntryDisposition::Anonymise => tv::EntryDisposition::Anonymised,
-            tt_persistence::users::EntryDisposition::Delete => tv::EntryDisposition::Deleted,
+            tt_persistence::users::EntryDisposition::Anonymise => {
+                tt_events::EntryDisposition::Anonymised
+            }
+            tt_persistence::users::EntryDisposition::Delete => tt_events::EntryDisposition::Deleted,
         },
     }
 }
@@ -367,9 +306,9 @@ pub fn user_deleted(
 pub fn own_data_exported(csv: bool) -> Event {
     Event::AdminDataExported {
         format: if csv {
-            tv::ExportFormat::Csv
+            tt_events::ExportFormat::Csv
         } else {
-            tv::ExportFormat::Json
+            tt_events::ExportFormat::Json
         },
         for_other_user: false,
     }
@@ -378,6 +317,8 @@ pub fn own_data_exported(csv: bool) -> Event {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tt_domain::TaskStatus;
+    use tt_telemetry::AppEvent as _;
 
     #[test]
     fn task_edits_report_status_and_new_assignee_only() {

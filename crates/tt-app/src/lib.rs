@@ -35,12 +35,13 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use tt_domain::{Calendar, User, UserId};
+use tt_events::Event;
 use tt_installation::Installation;
 use tt_persistence::{DbConnection, PersistenceError, Pool};
-use tt_telemetry::{Event, Telemetry};
+use tt_telemetry::Telemetry;
 
 pub use error::{AppError, Result};
-pub use tt_telemetry::values::Surface;
+pub use tt_events::Surface;
 
 /// Everything the actions need: the database, the installation store and
 /// the telemetry sink. Cheap to clone.
@@ -150,10 +151,7 @@ impl App {
     /// blocking and never failing the action.
     pub fn track(&self, event: Event, user: Option<UserId>) {
         if let Some(t) = &self.telemetry {
-            t.track(
-                event,
-                user.map(|u| tt_telemetry::values::UserId::new(u.get())),
-            );
+            t.track(event, user.map(|u| tt_telemetry::UserId::new(u.get())));
         }
     }
 

@@ -9,8 +9,9 @@ use actix_session::config::{CookieContentSecurity, PersistentSession};
 use actix_web::cookie::{Key, SameSite, time::Duration as CookieDuration};
 use tt_app::App;
 use tt_domain::UserId;
+use tt_events::Event;
 use tt_installation::Installation;
-use tt_telemetry::{Event, Telemetry};
+use tt_telemetry::Telemetry;
 
 use crate::error::HttpError;
 use crate::session_store::DbSessionStore;

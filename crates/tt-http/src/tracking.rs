@@ -8,8 +8,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::middleware::Next;
 use actix_web::{Error, web};
-use tt_telemetry::Event;
-use tt_telemetry::values as tv;
+use tt_events::{Event, Route};
 
 use crate::state::AppState;
 
@@ -29,7 +28,7 @@ pub(crate) async fn page_views(
             request.match_pattern(),
         ) {
             let user = crate::auth::session_user(&request.get_session(), state);
-            let route = tv::Route::from_template(&pattern);
+            let route = Route::from_template(&pattern);
             state.track(Event::PageViewed { route }, user);
         }
     }
@@ -48,7 +47,7 @@ fn is_html_page<B>(res: &ServiceResponse<B>) -> bool {
 #[cfg(test)]
 mod tests {
 
-    use tt_telemetry::values::Route;
+    use tt_events::Route;
 
     /// Every HTML page the web UI registers has its own template in the
     /// closed `Route` list, so no page view of a real page is reported as
@@ -73,7 +72,7 @@ mod tests {
             assert_ne!(
                 Route::from_template(r.path),
                 Route::Other,
-                "{}: add it to tt_telemetry::values::Route",
+                "{}: add it to tt_events::Route",
                 r.path
             );
         }

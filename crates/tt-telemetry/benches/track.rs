@@ -16,14 +16,14 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use tt_consent::ConsentLevel;
-use tt_telemetry::values::{ProjectId, Surface, TaskId, TimeEntryId, UserId};
-use tt_telemetry::{Event, Outcome, Telemetry};
+use tt_telemetry::Id;
+use tt_telemetry::{Outcome, Telemetry, UserId};
 
 fn event(i: i64) -> Event {
     Event::TimerStarted {
-        entry_id: TimeEntryId::new(i),
-        project_id: ProjectId::new(7),
-        task_id: Some(TaskId::new(3)),
+        entry_id: Id::new(i),
+        project_id: Id::new(7),
+        task_id: Some(Id::new(3)),
         surface: Surface::Web,
     }
 }

@@ -1,9 +1,7 @@
 //! How the sink is configured: one plain struct, passed explicitly.
 //!
-//! The library reads no environment variable on its own. The one
-//! convenience that does, [`TelemetryConfig::from_env`], reads only this
-//! product's variables (`GRAFANA_OTLP_ENDPOINT`, `GRAFANA_OTLP_TOKEN`,
-//! `GRAFANA_OTLP_PROTOCOL`, `TELEMETRY_DEBUG`, `TELEMETRY_HEARTBEAT_INTERVAL`);
+//! The crate reads no environment variable and no file: the application
+//! parses its own settings and fills a [`TelemetryConfig`]. In particular
 //! the operator's `OTEL_*` variables never reconfigure this pipeline.
 
 use std::fmt;
@@ -11,9 +9,10 @@ use std::time::Duration;
 
 use base64::Engine as _;
 
-use crate::catalog::values::ReleaseChannel;
+use crate::catalog::Catalog;
 use crate::error::ConfigError;
 use crate::identity::AppVersion;
+use crate::values::ReleaseChannel;
 
 /// The OTLP/HTTP body encoding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -119,7 +118,7 @@ impl Default for RetrySettings {
 }
 
 /// Everything the sink needs to know, passed to [`crate::Telemetry::new`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct TelemetryConfig {
     /// The OTLP/HTTP receiver. `None` means nothing can be sent (tracked
     /// events are still logged locally). `/v1/logs` is appended when the URL
@@ -143,9 +142,14 @@ pub struct TelemetryConfig {
     pub shutdown_timeout: Duration,
     /// Retry behaviour.
     pub retry: RetrySettings,
-    /// `TELEMETRY_DEBUG`: encode payloads and write them to the log instead
-    /// of sending them. Nothing touches the network.
+    /// Debug mode: encode payloads and write them to the log instead of
+    /// sending them. Nothing touches the network.
     pub debug: bool,
+    /// Every event the application can send; its service name and schema
+    /// version go on every record.
+    pub catalog: &'static Catalog,
+    /// The resource's `service.name` (default: the catalog's).
+    pub service_name: String,
     /// `service.version` and the heartbeat's `app_version`.
     pub service_version: AppVersion,
     /// The heartbeat's `release_channel`.
@@ -153,9 +157,11 @@ pub struct TelemetryConfig {
 }
 
 impl TelemetryConfig {
-    /// The defaults, with no endpoint.
-    pub fn new(service_version: AppVersion) -> Self {
+    /// The defaults for `catalog` at `service_version`, with no endpoint.
+    pub fn new(catalog: &'static Catalog, service_version: AppVersion) -> Self {
         TelemetryConfig {
+            catalog,
+            service_name: catalog.service_name.to_owned(),
             endpoint: None,
             token: None,
             protocol: Protocol::default(),
@@ -172,126 +178,10 @@ impl TelemetryConfig {
         }
     }
 
-    /// Reads this product's environment variables over the defaults, with
-    /// values embedded at build time (official builds) as fallback:
-    /// environment > embedded > none, and a variable set to the empty string
-    /// disables the embedded value. Reads nothing else — in particular no
-    /// `OTEL_*` variable.
-    pub fn from_env(
-        service_version: AppVersion,
-        embedded: EmbeddedSink,
-    ) -> Result<Self, ConfigError> {
-        Self::from_vars(service_version, embedded, |name| std::env::var(name).ok())
-    }
-
-    /// [`Self::from_env`] with the variables supplied by `lookup`.
-    pub fn from_vars(
-        service_version: AppVersion,
-        embedded: EmbeddedSink,
-        lookup: impl Fn(&str) -> Option<String>,
-    ) -> Result<Self, ConfigError> {
-        let mut config = TelemetryConfig::new(service_version);
-        config.endpoint = layered(lookup(ENV_ENDPOINT), embedded.endpoint);
-        config.token = layered(lookup(ENV_TOKEN), embedded.token).map(SecretToken::new);
-        if let Some(endpoint) = &config.endpoint {
-            logs_url(endpoint, ENV_ENDPOINT)?;
-        }
-        if let Some(value) = lookup(ENV_PROTOCOL).filter(|v| !v.trim().is_empty()) {
-            config.protocol =
-                Protocol::parse(&value).ok_or_else(|| ConfigError::InvalidSetting {
-                    variable: ENV_PROTOCOL,
-                    reason: "expected http/protobuf or http/json".to_owned(),
-                })?;
-        }
-        if let Some(value) = lookup(ENV_DEBUG) {
-            config.debug = matches!(
-                value.trim().to_ascii_lowercase().as_str(),
-                "1" | "true" | "yes" | "on"
-            );
-        }
-        let testing = lookup(ENV_TEST_SHORT_INTERVALS).is_some_and(|v| {
-            matches!(
-                v.trim().to_ascii_lowercase().as_str(),
-                "1" | "true" | "yes" | "on"
-            )
-        });
-        if let Some(value) = lookup(ENV_HEARTBEAT).filter(|v| !v.trim().is_empty()) {
-            let shortest = if testing { 1 } else { 60 };
-            config.heartbeat_interval = parse_interval(&value)
-                .filter(|d| d.as_secs() >= shortest)
-                .ok_or_else(|| ConfigError::InvalidSetting {
-                    variable: ENV_HEARTBEAT,
-                    reason: format!(
-                        "expected seconds or a number with s, m, h or d (at least {shortest} s)"
-                    ),
-                })?;
-        }
-        Ok(config)
-    }
-
     /// Whether an endpoint is configured.
     pub fn sink_configured(&self) -> bool {
         self.endpoint.is_some()
     }
-}
-
-/// Endpoint and token compiled into an official build (`option_env!`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct EmbeddedSink {
-    /// The embedded `GRAFANA_OTLP_ENDPOINT`, if any.
-    pub endpoint: Option<&'static str>,
-    /// The embedded `GRAFANA_OTLP_TOKEN`, if any.
-    pub token: Option<&'static str>,
-}
-
-impl EmbeddedSink {
-    /// Nothing embedded (self-hosted build).
-    pub const NONE: EmbeddedSink = EmbeddedSink {
-        endpoint: None,
-        token: None,
-    };
-
-    /// Whether this is an official build (an endpoint was embedded).
-    pub fn is_official(&self) -> bool {
-        self.endpoint.is_some_and(|e| !e.trim().is_empty())
-    }
-}
-
-const ENV_ENDPOINT: &str = "GRAFANA_OTLP_ENDPOINT";
-const ENV_TOKEN: &str = "GRAFANA_OTLP_TOKEN";
-const ENV_PROTOCOL: &str = "GRAFANA_OTLP_PROTOCOL";
-const ENV_DEBUG: &str = "TELEMETRY_DEBUG";
-const ENV_HEARTBEAT: &str = "TELEMETRY_HEARTBEAT_INTERVAL";
-/// For tests only: accept heartbeat intervals down to one second.
-const ENV_TEST_SHORT_INTERVALS: &str = "TELEMETRY_TEST_SHORT_INTERVALS";
-
-/// Environment > embedded > none; an empty environment value means none.
-fn layered(env: Option<String>, embedded: Option<&'static str>) -> Option<String> {
-    match env {
-        Some(value) => Some(value.trim().to_owned()).filter(|v| !v.is_empty()),
-        None => embedded
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty()),
-    }
-}
-
-/// `86400`, `90s`, `15m`, `6h`, `1d`. The caller refuses anything under a
-/// minute (outside tests) so a typo cannot turn the heartbeat into a flood.
-fn parse_interval(text: &str) -> Option<Duration> {
-    let text = text.trim();
-    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
-        Some(i) => text.split_at(i),
-        None => (text, "s"),
-    };
-    let n: u64 = number.parse().ok()?;
-    let secs = match unit.trim() {
-        "s" => n,
-        "m" => n.checked_mul(60)?,
-        "h" => n.checked_mul(3600)?,
-        "d" => n.checked_mul(86_400)?,
-        _ => return None,
-    };
-    (secs >= 1).then(|| Duration::from_secs(secs))
 }
 
 /// The full logs URL for a configured endpoint.
@@ -317,19 +207,6 @@ pub(crate) fn logs_url(endpoint: &str, variable: &'static str) -> Result<String,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
-
-    fn version() -> AppVersion {
-        AppVersion::parse("1.0.0").unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        move |k| map.get(k).cloned()
-    }
 
     #[test]
     fn logs_path_is_appended_only_when_missing() {
@@ -365,85 +242,5 @@ mod tests {
         assert_eq!(SecretToken::new("abc").authorization(), "Bearer abc");
         assert_eq!(format!("{:?}", SecretToken::new("abc")), "***");
         assert_eq!(SecretToken::new("abc").to_string(), "***");
-    }
-
-    #[test]
-    fn env_beats_embedded_and_empty_disables() {
-        let embedded = EmbeddedSink {
-            endpoint: Some("https://embedded.example/otlp"),
-            token: Some("1:embedded"),
-        };
-        let c = TelemetryConfig::from_vars(version(), embedded, vars(&[]))
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(c.endpoint.as_deref(), Some("https://embedded.example/otlp"));
-        assert_eq!(
-            c.token.as_ref().map(SecretToken::expose),
-            Some("1:embedded")
-        );
-
-        let c = TelemetryConfig::from_vars(
-            version(),
-            embedded,
-            vars(&[("GRAFANA_OTLP_ENDPOINT", "http://mine:4318")]),
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(c.endpoint.as_deref(), Some("http://mine:4318"));
-
-        let c = TelemetryConfig::from_vars(
-            version(),
-            embedded,
-            vars(&[("GRAFANA_OTLP_ENDPOINT", ""), ("GRAFANA_OTLP_TOKEN", " ")]),
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(c.endpoint, None);
-        assert_eq!(c.token, None);
-        assert!(embedded.is_official());
-        assert!(!EmbeddedSink::NONE.is_official());
-    }
-
-    #[test]
-    fn other_settings_are_parsed_strictly() {
-        let c = TelemetryConfig::from_vars(
-            version(),
-            EmbeddedSink::NONE,
-            vars(&[
-                ("GRAFANA_OTLP_PROTOCOL", "http/json"),
-                ("TELEMETRY_DEBUG", "1"),
-                ("TELEMETRY_HEARTBEAT_INTERVAL", "6h"),
-                ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://junk:1"),
-            ]),
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(c.protocol, Protocol::HttpJson);
-        assert!(c.debug);
-        assert_eq!(c.heartbeat_interval, Duration::from_secs(6 * 3600));
-        assert_eq!(c.endpoint, None, "OTEL_* is never read");
-
-        for (k, v) in [
-            ("GRAFANA_OTLP_PROTOCOL", "grpc"),
-            ("TELEMETRY_HEARTBEAT_INTERVAL", "5"),
-            ("TELEMETRY_HEARTBEAT_INTERVAL", "1w"),
-            ("GRAFANA_OTLP_ENDPOINT", "localhost:4318"),
-        ] {
-            assert!(
-                TelemetryConfig::from_vars(version(), EmbeddedSink::NONE, vars(&[(k, v)])).is_err(),
-                "{k}={v}"
-            );
-        }
-        assert_eq!(parse_interval("86400"), Some(Duration::from_secs(86400)));
-        assert_eq!(parse_interval("1d"), Some(Duration::from_secs(86400)));
-        // Seconds only where a test asks for them.
-        let short = |extra: &[(&str, &str)]| {
-            let mut v = vec![("TELEMETRY_HEARTBEAT_INTERVAL", "2s")];
-            v.extend_from_slice(extra);
-            TelemetryConfig::from_vars(version(), EmbeddedSink::NONE, vars(&v))
-                .map(|c| c.heartbeat_interval)
-                .ok()
-        };
-        assert_eq!(short(&[]), None);
-        assert_eq!(
-            short(&[("TELEMETRY_TEST_SHORT_INTERVALS", "1")]),
-            Some(Duration::from_secs(2))
-        );
     }
 }

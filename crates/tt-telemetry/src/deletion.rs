@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use tt_consent::ConsentLevel;
 
-use crate::catalog::base::{BaseKind, BuildInfo, base_attributes};
+use crate::base::{BaseKind, BuildInfo, base_attributes};
 use crate::config::{Protocol, TelemetryConfig, logs_url};
 use crate::error::TelemetryError;
 use crate::identity::{IdentitySnapshot, InstallIdentity};
@@ -37,7 +37,7 @@ impl DeletionTarget {
     pub(crate) fn of(config: &TelemetryConfig) -> Result<DeletionTarget, TelemetryError> {
         if config.debug {
             return Err(TelemetryError::NotDelivered(
-                "debug mode (TELEMETRY_DEBUG) never sends anything".to_owned(),
+                "debug mode never sends anything".to_owned(),
             ));
         }
         let endpoint = config.endpoint.as_deref().ok_or_else(|| {
@@ -48,10 +48,7 @@ impl DeletionTarget {
             authorization: config.token.as_ref().map(|t| t.authorization()),
             timeout: config.request_timeout,
             protocol: config.protocol,
-            build: BuildInfo {
-                version: config.service_version.clone(),
-                channel: config.release_channel,
-            },
+            build: BuildInfo::of(config),
         })
     }
 
@@ -79,7 +76,7 @@ impl DeletionTarget {
             transport,
             &self.url,
             self.protocol,
-            &self.build.version,
+            &self.build,
             self.timeout,
         )?;
         let now = SystemTime::now();

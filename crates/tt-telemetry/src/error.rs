@@ -23,19 +23,14 @@ pub enum ConfigError {
     /// The endpoint is not an `http://` or `https://` URL.
     #[error("{variable}: not an http(s) URL: {reason}")]
     InvalidEndpoint {
-        /// The setting, e.g. `GRAFANA_OTLP_ENDPOINT`.
+        /// The setting, e.g. `endpoint`.
         variable: &'static str,
         /// Why it was rejected.
         reason: String,
     },
-    /// A value of a setting was not understood.
-    #[error("{variable}: {reason}")]
-    InvalidSetting {
-        /// The setting.
-        variable: &'static str,
-        /// Why it was rejected.
-        reason: String,
-    },
+    /// The catalog fails [`crate::Catalog::check`].
+    #[error("invalid event catalog: {0}")]
+    InvalidCatalog(String),
     /// A value has the wrong shape.
     #[error(transparent)]
     InvalidValue(#[from] InvalidValue),

@@ -10,8 +10,8 @@ use std::fmt;
 use std::sync::Mutex;
 use std::time::SystemTime;
 
-use crate::catalog::values::{Architecture, DeploymentType, Platform};
 use crate::error::InvalidValue;
+use crate::values::{Architecture, DeploymentType, Platform};
 
 /// The installation's random id (a UUID v4), the stable identity sent with
 /// every record. Rotating it unlinks everything sent before.

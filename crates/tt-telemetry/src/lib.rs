@@ -1,31 +1,53 @@
-//! The telemetry sink of TimeTracker: a typed catalog of every event that can
-//! be sent, a consent-gated bounded queue that [`Telemetry::track`] fills
-//! without ever blocking or failing, and a background exporter that ships
-//! OTLP logs over HTTP (built on `opentelemetry_sdk` and
-//! `opentelemetry-otlp`) with batching, timeouts, retries and counters.
+//! Opt-in product telemetry for any Rust application: declare the events
+//! your application may send, and this crate records them without ever
+//! blocking or failing the caller, checks consent when an event is recorded
+//! and again right before it is sent, and ships OTLP logs over HTTP (built
+//! on `opentelemetry_sdk` and `opentelemetry-otlp`) with batching,
+//! timeouts, retries and counters. It also sends the installation's own
+//! *base* events — a one-time `first_seen` and a periodic heartbeat — and,
+//! when an administrator asks, a deletion request.
 //!
-//! Privacy is structural: event properties can only be internal ids, counts,
-//! booleans, durations or closed enumerations ([`catalog::values`]), so free
-//! text — names, e-mails, notes, concrete paths, hostnames — cannot be
-//! expressed; consent ([`tt_consent::ConsentSource`]) is checked on enqueue
-//! and again right before every export; the resource carries only
-//! `service.name` and `service.version`; the operator's `OTEL_*` variables
-//! never reconfigure this pipeline.
-//!
-//! **Architecture invariant:** among our crates this one depends on
-//! `tt-consent` only, and never — not even transitively — on diesel,
-//! actix-web, `tt-domain`, `tt-persistence`, `tt-installation` or `tt-http`.
-//! The app adapts its installation store through [`InstallIdentity`] and its
-//! domain ids through the id newtypes here.
+//! Privacy is structural: an event property can only be an internal id, a
+//! count, a boolean, a duration or one value of a list fixed at compile
+//! time ([`Property`], [`PropertyValue`]), so free text — names, e-mails,
+//! notes, concrete paths, hostnames — cannot be expressed. Consent comes
+//! from a [`tt_consent::ConsentSource`] the application implements; the
+//! installation's identity from an [`InstallIdentity`]. The resource
+//! carries only `service.name` and `service.version`. The crate reads no
+//! environment variable and no file: it is configured by a
+//! [`TelemetryConfig`] value.
 //!
 //! # Example
 //!
 //! ```
 //! use std::sync::Arc;
 //! use tt_consent::{resolve, ConsentLevel, ConsentSource, DeployerPolicy, EffectiveConsent};
-//! use tt_telemetry::values::{DeploymentType, ProjectId, TaskId, TaskStatus, UserId};
+//! use tt_telemetry::values::DeploymentType;
 //! use tt_telemetry::{
-//!     AppVersion, Event, HostFacts, InMemoryIdentity, Outcome, Telemetry, TelemetryConfig,
+//!     AppVersion, Catalog, Category, Count, HostFacts, InMemoryIdentity, Outcome, Telemetry,
+//!     TelemetryConfig, UserId,
+//! };
+//!
+//! const NOTES: Category = Category::new("notes", "Notes");
+//!
+//! tt_telemetry::events! {
+//!     /// What happens in the notes app.
+//!     pub enum Event {
+//!         /// A note was saved.
+//!         NoteSaved = "note.saved", NOTES, Detailed {
+//!             /// How many words it has.
+//!             words: Count,
+//!         }
+//!     }
+//! }
+//!
+//! static CATALOG: Catalog = Catalog {
+//!     app_name: "Notes",
+//!     service_name: "notes",
+//!     schema_version: 1,
+//!     categories: &[NOTES],
+//!     events: Event::EVENTS,
+//!     notes: "",
 //! };
 //!
 //! /// Nobody opted in.
@@ -36,7 +58,7 @@
 //!     }
 //! }
 //!
-//! let mut config = TelemetryConfig::new(AppVersion::parse("1.4.2")?);
+//! let mut config = TelemetryConfig::new(&CATALOG, AppVersion::parse("1.4.2")?);
 //! config.endpoint = Some("http://127.0.0.1:4318".into()); // `/v1/logs` is appended
 //! let identity = InMemoryIdentity::generate(
 //!     "server-hostname",        // hashed with the salt; never sent or kept
@@ -46,15 +68,7 @@
 //! let telemetry = Telemetry::new(config, Arc::new(NeverAsked), Arc::new(identity))?;
 //!
 //! // In a request handler: returns at once, whatever the sink is doing.
-//! telemetry.track(
-//!     Event::TaskStatusChanged {
-//!         task_id: TaskId::new(7),
-//!         project_id: ProjectId::new(3),
-//!         old_status: TaskStatus::Todo,
-//!         new_status: TaskStatus::Done,
-//!     },
-//!     Some(UserId::new(1)),
-//! );
+//! telemetry.track(Event::NoteSaved { words: Count::new(12) }, Some(UserId::new(1)));
 //! // No consent: logged locally, counted, never queued.
 //! let status = telemetry.status();
 //! assert_eq!(status.count(ConsentLevel::Detailed, Outcome::DroppedNoConsent), 1);
@@ -65,54 +79,69 @@
 //! assert!(preview.json.contains("base_telemetry.heartbeat"));
 //! assert!(!preview.json.contains("server-hostname"));
 //!
-//! // The catalog, for docs/all_tracked_events.md and the admin page.
-//! assert!(tt_telemetry::catalog().len() >= 30);
-//! assert!(tt_telemetry::catalog_markdown().contains("`task.status_changed`"));
+//! // The catalog, for the docs and the admin page.
+//! assert_eq!(CATALOG.len(), 4); // three base events and ours
+//! assert!(CATALOG.markdown().contains("`note.saved`"));
 //!
 //! let report = telemetry.shutdown(); // bounded by config.shutdown_timeout
 //! assert!(report.completed);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! # Wiring it into the app
+//! A complete program, with a consent store on disk and a receiver, is in
+//! `examples/embed` of the repository.
 //!
-//! 1. Install the `metrics` recorder, then call [`describe_metrics`].
-//! 2. Build a [`TelemetryConfig`] (or [`TelemetryConfig::from_env`]), an
+//! # Wiring it into an application
+//!
+//! 1. Declare the events with [`events!`] (and enumerations with
+//!    [`closed_enum!`]) and a [`Catalog`] listing them; commit
+//!    [`Catalog::json`] and bump the schema version when
+//!    [`Catalog::fingerprint`] changes.
+//! 2. Install a `metrics` recorder if you want counters, then call
+//!    [`describe_metrics`].
+//! 3. Build a [`TelemetryConfig`] from your own settings, an
 //!    `Arc<dyn ConsentSource>` and an `Arc<dyn InstallIdentity>`, and call
-//!    [`Telemetry::new`]; keep the handle in the app state (it is `Clone`).
-//! 3. Call [`Telemetry::track`] from the route that performs each action.
-//! 4. On every consent toggle call [`Telemetry::consent_changed`]; after an
+//!    [`Telemetry::new`]; keep the handle (it is `Clone`).
+//! 4. Call [`Telemetry::track`] where each action happens.
+//! 5. On every consent change call [`Telemetry::consent_changed`]; after an
 //!    install-id rotation call [`Telemetry::identity_changed`].
-//! 5. Show [`Telemetry::status`] and [`Telemetry::preview_heartbeat`] on the
-//!    admin page and in the CLI; render [`catalog_markdown`] for the docs.
-//! 6. Call [`Telemetry::shutdown`] before exit.
+//! 6. Show [`Telemetry::status`] and [`Telemetry::preview_heartbeat`] to
+//!    the administrator.
+//! 7. Call [`Telemetry::shutdown`] before exit.
 
+#![warn(missing_docs)]
+
+mod base;
 mod catalog;
 mod config;
 mod deletion;
 mod error;
+mod event;
 mod identity;
 mod recipient;
 mod record;
 mod sink;
 mod stats;
 mod transport;
+pub mod values;
 mod worker;
 
-pub use catalog::base::{DELETION_REQUEST, FIRST_SEEN, HEARTBEAT};
-pub use catalog::values;
-pub use catalog::{
-    Category, ENVELOPE_ATTRIBUTES, Event, EventDescriptor, PropertyDescriptor, SCHEMA_VERSION,
-    catalog, catalog_fingerprint, catalog_json, catalog_markdown,
-};
-pub use config::{EmbeddedSink, Protocol, RetrySettings, SecretToken, TelemetryConfig};
+pub use base::{DELETION_REQUEST, FIRST_SEEN, HEARTBEAT};
+pub use catalog::Catalog;
+pub use config::{Protocol, RetrySettings, SecretToken, TelemetryConfig};
 pub use deletion::send_deletion_request;
 pub use error::{ConfigError, EncodeFailure, InvalidValue, TelemetryError};
+#[doc(hidden)]
+pub use event::__private;
+pub use event::{
+    AppEvent, Category, Count, DurationSecs, ENVELOPE_ATTRIBUTES, EventDescriptor, Id,
+    MAX_PROPERTIES, Properties, Property, PropertyDescriptor, PropertyKind, PropertyValue, UserId,
+    WireValue,
+};
 pub use identity::{
     AppVersion, Fingerprint, HostFacts, IdentitySnapshot, InMemoryIdentity, InstallId,
     InstallIdentity, Locale, OsVersion, TimeZoneName,
 };
 pub use recipient::{Recipient, VendorMetadata, endpoint_host};
-pub use record::SERVICE_NAME;
 pub use sink::{HeartbeatPreview, ShutdownReport, SinkState, Telemetry, TelemetryStatus};
 pub use stats::{EVENTS_TOTAL, LastError, Outcome, QUEUE_DEPTH, describe_metrics};

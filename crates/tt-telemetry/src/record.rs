@@ -18,16 +18,12 @@ use opentelemetry_sdk::logs::{
 };
 use tt_consent::ConsentLevel;
 
-use crate::catalog::base::BaseKind;
-use crate::catalog::values::{PropertyValue, UserId};
-use crate::catalog::{Event, SCHEMA_VERSION};
+use crate::base::{BaseKind, BuildInfo};
 use crate::config::Protocol;
 use crate::error::{EncodeFailure, TelemetryError};
-use crate::identity::{AppVersion, InstallId};
+use crate::event::{EventDescriptor, Properties, UserId, WireValue};
+use crate::identity::InstallId;
 use crate::transport::{Attempt, Transport};
-
-/// The resource's `service.name`.
-pub const SERVICE_NAME: &str = "timetracker";
 
 /// An attribute value. Crate-private: the only way text gets in is through
 /// the validated identity types and compile-time enum names.
@@ -37,11 +33,14 @@ pub(crate) enum AttrValue {
     Text(String),
 }
 
-/// What a queued item will become.
+/// What a queued item will become. Product events keep their properties
+/// inline: recording one allocates nothing.
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Payload {
     Product {
-        event: Event,
+        descriptor: &'static EventDescriptor,
+        properties: Properties,
         user: Option<UserId>,
     },
     Base {
@@ -67,7 +66,7 @@ pub(crate) struct QueuedItem {
 impl QueuedItem {
     pub(crate) fn name(&self) -> &'static str {
         match &self.payload {
-            Payload::Product { event, .. } => event.name(),
+            Payload::Product { descriptor, .. } => descriptor.name,
             Payload::Base { kind, .. } => kind.descriptor().name,
         }
     }
@@ -106,6 +105,7 @@ pub(crate) struct Encoder {
     transport: Transport,
     logger: SdkLogger,
     scope: InstrumentationScope,
+    schema_version: i64,
     // Kept alive for the logger; it has no processors and exports nothing.
     _provider: SdkLoggerProvider,
 }
@@ -117,15 +117,15 @@ impl Encoder {
         transport: Transport,
         url: &str,
         protocol: Protocol,
-        version: &AppVersion,
+        build: &BuildInfo,
         request_timeout: std::time::Duration,
     ) -> Result<Encoder, TelemetryError> {
         // Only our attributes: no default detectors (which would read
         // OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES and add SDK details).
         let resource = Resource::builder_empty()
             .with_attributes([
-                KeyValue::new("service.name", SERVICE_NAME),
-                KeyValue::new("service.version", version.as_str().to_owned()),
+                KeyValue::new("service.name", build.service_name.clone()),
+                KeyValue::new("service.version", build.version.as_str().to_owned()),
             ])
             .build();
         let mut exporter = opentelemetry_otlp::LogExporter::builder()
@@ -148,6 +148,7 @@ impl Encoder {
             transport,
             logger,
             scope,
+            schema_version: build.schema_version,
             _provider: provider,
         })
     }
@@ -164,24 +165,30 @@ impl Encoder {
         r.set_body(AnyValue::from(name));
         r.add_attribute("event.name", name);
         match &item.payload {
-            Payload::Product { event, user } => {
-                r.add_attribute("event.category", event.category().as_str());
+            Payload::Product {
+                descriptor,
+                properties,
+                user,
+            } => {
+                r.add_attribute("event.category", descriptor.category.as_str());
                 r.add_attribute("telemetry.level", item.level.as_str());
-                r.add_attribute("telemetry.schema_version", SCHEMA_VERSION);
+                r.add_attribute("telemetry.schema_version", self.schema_version);
                 r.add_attribute("install_id", install_id.to_string());
                 if let Some(user) = user {
                     r.add_attribute("user_id", user.get());
                 }
-                event.for_each_property(|key, value| match value {
-                    PropertyValue::Int(v) => r.add_attribute(key, v),
-                    PropertyValue::Bool(v) => r.add_attribute(key, v),
-                    PropertyValue::Enum(v) => r.add_attribute(key, v),
-                });
+                for (key, value) in properties.resolved(descriptor) {
+                    match value {
+                        WireValue::Int(v) => r.add_attribute(key, v),
+                        WireValue::Bool(v) => r.add_attribute(key, v),
+                        WireValue::Enum(v) => r.add_attribute(key, v),
+                    }
+                }
             }
             Payload::Base { kind, attributes } => {
                 r.add_attribute("event.category", kind.descriptor().category.as_str());
                 r.add_attribute("telemetry.level", item.level.as_str());
-                r.add_attribute("telemetry.schema_version", SCHEMA_VERSION);
+                r.add_attribute("telemetry.schema_version", self.schema_version);
                 for (key, value) in attributes {
                     match value {
                         AttrValue::Static(v) => r.add_attribute(*key, *v),

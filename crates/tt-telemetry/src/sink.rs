@@ -11,12 +11,12 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tt_consent::{ConsentLevel, ConsentSource};
 
-use crate::catalog::Event;
-use crate::catalog::base::{BaseKind, BuildInfo, base_attributes};
-use crate::catalog::values::UserId;
+use crate::base::{BaseKind, BuildInfo, base_attributes};
+use crate::catalog::Catalog;
 use crate::config::{Protocol, RetrySettings, TelemetryConfig, logs_url};
 use crate::deletion::DeletionTarget;
 use crate::error::TelemetryError;
+use crate::event::{AppEvent, Properties, UserId};
 use crate::identity::InstallIdentity;
 use crate::record::{Encoder, Payload, QueuedItem, body_to_json};
 use crate::stats::{LastError, Outcome, Stats, lock, set_queue_depth};
@@ -29,13 +29,13 @@ pub enum SinkState {
     /// No endpoint configured: nothing can be sent; every record counts as
     /// `dropped_no_consent` (consent cannot be effective without a sink).
     NotConfigured,
-    /// `TELEMETRY_DEBUG`: payloads are written to the log, never sent.
+    /// Debug mode: payloads are written to the log, never sent.
     Debug,
     /// Sending to this URL (shown without credentials).
     Endpoint(String),
 }
 
-/// A snapshot for the admin page and `timetracker telemetry status`.
+/// A snapshot for an admin page or a command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TelemetryStatus {
     /// Where records go.
@@ -118,6 +118,7 @@ pub(crate) struct Settings {
     pub retry: RetrySettings,
     pub protocol: Protocol,
     pub build: BuildInfo,
+    pub catalog: &'static Catalog,
 }
 
 /// State shared by every handle and the exporter thread.
@@ -266,6 +267,10 @@ impl Telemetry {
         consent: Arc<dyn ConsentSource>,
         identity: Arc<dyn InstallIdentity>,
     ) -> Result<Telemetry, TelemetryError> {
+        config
+            .catalog
+            .check()
+            .map_err(|e| TelemetryError::Config(crate::ConfigError::InvalidCatalog(e)))?;
         let url = config
             .endpoint
             .as_deref()
@@ -296,10 +301,8 @@ impl Telemetry {
             shutdown_timeout: config.shutdown_timeout,
             retry: config.retry.clone(),
             protocol: config.protocol,
-            build: BuildInfo {
-                version: config.service_version.clone(),
-                channel: config.release_channel,
-            },
+            build: BuildInfo::of(&config),
+            catalog: config.catalog,
         };
         let shared = Arc::new(Shared {
             consent,
@@ -327,7 +330,7 @@ impl Telemetry {
                     transport,
                     url.as_deref().unwrap_or(PLACEHOLDER_URL),
                     config.protocol,
-                    &config.service_version,
+                    &BuildInfo::of(&config),
                     config.request_timeout,
                 )?;
                 let (done_tx, done) = mpsc::channel();
@@ -359,22 +362,42 @@ impl Telemetry {
     /// consent for the event's level, enqueues (dropping the oldest record
     /// when the queue is full), and writes one `tt_telemetry::event` log line
     /// saying whether it was queued. `user` is the internal id of the signed-in
-    /// user, if any.
-    pub fn track(&self, event: Event, user: Option<UserId>) {
-        let level = event.level();
-        let queued = self
-            .shared()
-            .enqueue(Payload::Product { event, user }, level);
+    /// user, if any. An event that is not in the configured catalog is never
+    /// sent (counted as `dropped_not_in_catalog`).
+    pub fn track(&self, event: impl AppEvent, user: Option<UserId>) {
+        let descriptor = event.descriptor();
+        let mut properties = Properties::new();
+        event.write_properties(&mut properties);
+        let level = descriptor.level;
+        let shared = self.shared();
+        let queued = if shared.settings.catalog.contains(descriptor) {
+            shared.enqueue(
+                Payload::Product {
+                    descriptor,
+                    properties,
+                    user,
+                },
+                level,
+            )
+        } else {
+            shared.stats.record(level, Outcome::DroppedNotInCatalog, 1);
+            false
+        };
         tracing::info!(
             target: "tt_telemetry::event",
-            event_type = event.name(),
-            category = event.category().as_str(),
+            event_type = descriptor.name,
+            category = descriptor.category.as_str(),
             level = level.as_str(),
             user_id = user.map(UserId::get),
-            properties = %LazyProperties(&event),
+            properties = %LazyProperties(descriptor, &properties),
             queued,
             "telemetry event"
         );
+    }
+
+    /// The catalog this sink was configured with.
+    pub fn catalog(&self) -> &'static Catalog {
+        self.shared().settings.catalog
     }
 
     /// Drops every queued record of `level` now (counted as `purged`);
@@ -499,7 +522,7 @@ impl Telemetry {
             transport,
             PLACEHOLDER_URL,
             shared.settings.protocol,
-            &shared.settings.build.version,
+            &shared.settings.build,
             Duration::from_secs(1),
         )?;
         let identity = shared.identity.snapshot();
@@ -607,10 +630,10 @@ fn without_credentials(url: &str) -> String {
     }
 }
 
-struct LazyProperties<'a>(&'a Event);
+struct LazyProperties<'a>(&'static crate::EventDescriptor, &'a Properties);
 
 impl fmt::Display for LazyProperties<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0.properties_json())
+        f.write_str(&self.1.json(self.0))
     }
 }

@@ -40,11 +40,13 @@ pub enum Outcome {
     /// Refused for good by a receiver that accepted the rest of its batch
     /// (an OTLP partial success); never retried.
     Rejected,
+    /// Not in the catalog the sink was configured with; never queued.
+    DroppedNotInCatalog,
 }
 
 impl Outcome {
     /// Every outcome, in a stable order.
-    pub const ALL: [Outcome; 9] = [
+    pub const ALL: [Outcome; 10] = [
         Outcome::Sent,
         Outcome::DroppedNoConsent,
         Outcome::DroppedQueueFull,
@@ -54,6 +56,7 @@ impl Outcome {
         Outcome::DroppedShutdown,
         Outcome::DebugLogged,
         Outcome::Rejected,
+        Outcome::DroppedNotInCatalog,
     ];
 
     /// The `outcome` label value.
@@ -68,6 +71,7 @@ impl Outcome {
             Outcome::DroppedShutdown => "dropped_shutdown",
             Outcome::DebugLogged => "debug_logged",
             Outcome::Rejected => "rejected",
+            Outcome::DroppedNotInCatalog => "dropped_not_in_catalog",
         }
     }
 

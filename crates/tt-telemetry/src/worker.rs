@@ -5,7 +5,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tt_consent::ConsentLevel;
 
-use crate::catalog::base::BaseKind;
+use crate::base::BaseKind;
 use crate::record::{Encoder, Payload, QueuedItem, body_to_json};
 use crate::sink::Shared;
 use crate::stats::{Outcome, set_queue_depth};

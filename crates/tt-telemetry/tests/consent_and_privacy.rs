@@ -10,10 +10,9 @@ use std::time::Duration;
 
 use common::*;
 use tt_consent::ConsentLevel;
-use tt_telemetry::values::UserId;
 use tt_telemetry::{
-    ENVELOPE_ATTRIBUTES, Event, FIRST_SEEN, Fingerprint, HEARTBEAT, InstallIdentity, Outcome,
-    Telemetry, catalog,
+    ENVELOPE_ATTRIBUTES, FIRST_SEEN, Fingerprint, HEARTBEAT, InstallIdentity, Outcome, Telemetry,
+    UserId,
 };
 
 /// Tracks every catalog event, several times, as a full scripted session.
@@ -132,38 +131,74 @@ fn consented_events_arrive_with_their_names_and_properties() {
     }));
     t.shutdown();
 
+    // What each example must look like on the wire, written out by hand.
+    let int = Val::Int;
+    let text = |s: &str| Val::Str(s.to_owned());
+    type Expected<'a> = (&'a str, &'a str, Vec<(&'a str, Val)>);
+    let expected_records: [Expected; 7] = [
+        ("auth.logout", "account", vec![]),
+        ("admin.install_id_rotated", "account", vec![]),
+        (
+            "time_entry.deleted",
+            "work",
+            vec![("entry_id", int(42)), ("surface", text("web"))],
+        ),
+        (
+            "timer.started",
+            "work",
+            vec![
+                ("entry_id", int(42)),
+                ("project_id", int(42)),
+                ("task_id", int(42)),
+                ("surface", text("web")),
+            ],
+        ),
+        (
+            "task.status_changed",
+            "work",
+            vec![
+                ("task_id", int(42)),
+                ("project_id", int(42)),
+                ("old_status", text("todo")),
+                ("new_status", text("todo")),
+            ],
+        ),
+        (
+            "note.saved",
+            "work",
+            vec![
+                ("words", int(3)),
+                ("took", int(1800)),
+                ("new", Val::Bool(true)),
+            ],
+        ),
+        ("page.viewed", "pages", vec![("route", text("/"))]),
+    ];
+    assert_eq!(expected_records.len(), expected);
     let install_id = id.snapshot().install_id.to_string();
-    for event in Event::examples() {
-        let found = receiver.records_named(event.name());
-        assert_eq!(found.len(), 1, "{}", event.name());
+    for (name, category, properties) in expected_records {
+        let found = receiver.records_named(name);
+        assert_eq!(found.len(), 1, "{name}");
         let (req, record) = &found[0];
         assert_eq!(req.path, "/v1/logs");
         assert_eq!(req.header("content-type"), Some("application/x-protobuf"));
         let a = record_attrs(record);
-        assert_eq!(record.event_name, event.name());
-        assert_eq!(
-            a["event.category"],
-            Val::Str(event.category().as_str().into())
-        );
-        assert_eq!(a["telemetry.level"], Val::Str("detailed".into()));
-        assert_eq!(a["telemetry.schema_version"], Val::Int(2));
+        assert_eq!(record.event_name, name);
+        assert_eq!(a["event.category"], text(category));
+        assert_eq!(a["telemetry.level"], text("detailed"));
+        assert_eq!(a["telemetry.schema_version"], Val::Int(7));
         assert_eq!(a["install_id"], Val::Str(install_id.clone()));
         assert_eq!(a["user_id"], Val::Int(9));
         let mut expected_keys: BTreeSet<String> = ENVELOPE_ATTRIBUTES
             .iter()
             .map(|s| (*s).to_owned())
             .collect();
-        event.for_each_property(|name, value| {
-            expected_keys.insert(name.to_owned());
-            let want = match value {
-                tt_telemetry::values::PropertyValue::Int(i) => Val::Int(i),
-                tt_telemetry::values::PropertyValue::Bool(b) => Val::Bool(b),
-                tt_telemetry::values::PropertyValue::Enum(s) => Val::Str(s.to_owned()),
-            };
-            assert_eq!(a[name], want, "{}.{name}", event.name());
-        });
+        for (key, want) in properties {
+            expected_keys.insert(key.to_owned());
+            assert_eq!(a[key], want, "{name}.{key}");
+        }
         let got: BTreeSet<String> = a.keys().cloned().collect();
-        assert_eq!(got, expected_keys, "{}", event.name());
+        assert_eq!(got, expected_keys, "{name}");
     }
     let s = t.status();
     assert_eq!(
@@ -174,36 +209,53 @@ fn consented_events_arrive_with_their_names_and_properties() {
 }
 
 #[test]
-fn page_views_carry_a_route_template() {
-    use tt_telemetry::values::Route;
+fn absent_optionals_are_left_out_and_every_enum_value_is_its_name() {
     let receiver = Receiver::start();
     let t = telemetry(
         &receiver,
         Switches::new(false, true),
         Duration::from_secs(3600),
     );
-    for pattern in [
-        "/projects/{project_id}",
-        "/projects/42",
-        "/invoices/{id}/print",
-    ] {
-        t.track(
-            Event::PageViewed {
-                route: Route::from_template(pattern),
-            },
-            None,
-        );
-    }
+    t.track(
+        Event::TimerStarted {
+            entry_id: tt_telemetry::Id::new(5),
+            project_id: tt_telemetry::Id::new(6),
+            task_id: None,
+            surface: Surface::Api,
+        },
+        None,
+    );
+    t.track(
+        Event::TaskStatusChanged {
+            task_id: tt_telemetry::Id::new(1),
+            project_id: tt_telemetry::Id::new(2),
+            old_status: Status::InProgress,
+            new_status: Status::Done,
+        },
+        None,
+    );
+    t.track(
+        Event::PageViewed {
+            route: Page::Project,
+        },
+        None,
+    );
     assert!(receiver.wait_until(Duration::from_secs(5), |r| {
         r.iter().map(|q| q.records().len()).sum::<usize>() >= 3
     }));
     t.shutdown();
-    let routes: Vec<String> = receiver
-        .records_named("page.viewed")
-        .iter()
-        .map(|(_, r)| record_attrs(r)["route"].str().to_owned())
-        .collect();
-    assert_eq!(routes, ["/projects/{id}", "other", "/invoices/{id}/print"]);
+    let timer = record_attrs(&receiver.records_named("timer.started")[0].1);
+    assert!(
+        !timer.contains_key("task_id"),
+        "an absent option is left out"
+    );
+    assert!(!timer.contains_key("user_id"), "no user, no user_id");
+    assert_eq!(timer["surface"], Val::Str("api".into()));
+    let task = record_attrs(&receiver.records_named("task.status_changed")[0].1);
+    assert_eq!(task["old_status"], Val::Str("in_progress".into()));
+    assert_eq!(task["new_status"], Val::Str("done".into()));
+    let page = record_attrs(&receiver.records_named("page.viewed")[0].1);
+    assert_eq!(page["route"], Val::Str("/projects/{id}".into()));
 }
 
 #[test]
@@ -225,7 +277,7 @@ fn heartbeat_and_first_seen_carry_exactly_the_documented_attributes() {
 
     let envelope: BTreeSet<&str> = ENVELOPE_ATTRIBUTES[..4].iter().copied().collect();
     for name in [FIRST_SEEN, HEARTBEAT] {
-        let descriptor = catalog().iter().find(|d| d.name == name).unwrap();
+        let descriptor = CATALOG.events().find(|d| d.name == name).unwrap();
         let found = receiver.records_named(name);
         assert_eq!(found.len(), 1, "{name}");
         let (req, record) = &found[0];
@@ -257,7 +309,7 @@ fn heartbeat_and_first_seen_carry_exactly_the_documented_attributes() {
         for resource in req.resource_attributes() {
             let keys: BTreeSet<&str> = resource.keys().map(String::as_str).collect();
             assert_eq!(keys, BTreeSet::from(["service.name", "service.version"]));
-            assert_eq!(resource["service.name"], Val::Str("timetracker".into()));
+            assert_eq!(resource["service.name"], Val::Str("test_app".into()));
             assert_eq!(resource["service.version"], Val::Str("1.4.2-test".into()));
         }
     }
@@ -507,4 +559,54 @@ fn nothing_under_the_old_id_follows_a_deletion_request_and_nothing_older_gets_th
             .any(|r| contains(&r.raw, old_id.to_string().as_bytes()))
     );
     assert!(t.status().count(ConsentLevel::Detailed, Outcome::Purged) >= 6);
+}
+
+tt_telemetry::events! {
+    /// Events the test application declared but left out of its catalog.
+    pub enum Undeclared {
+        /// Never documented.
+        Secret = "secret.kept", WORK, Detailed {}
+    }
+}
+
+#[test]
+fn an_event_outside_the_configured_catalog_is_never_sent() {
+    let receiver = Receiver::start();
+    let t = telemetry(
+        &receiver,
+        Switches::new(false, true),
+        Duration::from_secs(3600),
+    );
+    t.track(Undeclared::Secret {}, Some(UserId::new(1)));
+    t.track(Event::AuthLogout {}, Some(UserId::new(1)));
+    assert!(receiver.wait_until(Duration::from_secs(5), |r| {
+        r.iter().map(|q| q.records().len()).sum::<usize>() >= 1
+    }));
+    t.shutdown();
+    assert!(receiver.records_named("secret.kept").is_empty());
+    assert_eq!(receiver.records_named("auth.logout").len(), 1);
+    let s = t.status();
+    assert_eq!(
+        s.count(ConsentLevel::Detailed, Outcome::DroppedNotInCatalog),
+        1
+    );
+    assert_eq!(s.count(ConsentLevel::Detailed, Outcome::Sent), 1);
+}
+
+#[test]
+fn a_malformed_catalog_stops_the_sink_from_starting() {
+    static BAD: tt_telemetry::Catalog = tt_telemetry::Catalog {
+        categories: &[],
+        ..CATALOG
+    };
+    let mut c = config(None);
+    c.catalog = &BAD;
+    let e = Telemetry::new(c, Switches::new(true, true), identity())
+        .err()
+        .map(|e| e.to_string());
+    assert!(
+        e.as_deref()
+            .is_some_and(|e| e.contains("invalid event catalog")),
+        "{e:?}"
+    );
 }

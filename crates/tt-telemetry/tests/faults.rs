@@ -10,8 +10,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use tt_consent::ConsentLevel;
-use tt_telemetry::values::UserId;
-use tt_telemetry::{Event, Outcome, Telemetry, TelemetryConfig};
+use tt_telemetry::{Outcome, Telemetry, TelemetryConfig, UserId};
 
 const D: ConsentLevel = ConsentLevel::Detailed;
 
@@ -237,8 +236,8 @@ fn tracking_never_waits_for_a_hanging_receiver() {
     for i in 0..10_000 {
         t.track(
             Event::TimeEntryDeleted {
-                entry_id: tt_telemetry::values::TimeEntryId::new(i),
-                surface: tt_telemetry::values::Surface::Web,
+                entry_id: tt_telemetry::Id::new(i),
+                surface: Surface::Web,
             },
             Some(UserId::new(1)),
         );
@@ -264,10 +263,10 @@ fn the_queue_stays_bounded_under_a_flood() {
     for i in 0..10_000 {
         t.track(
             Event::TimerStarted {
-                entry_id: tt_telemetry::values::TimeEntryId::new(i),
-                project_id: tt_telemetry::values::ProjectId::new(1),
+                entry_id: tt_telemetry::Id::new(i),
+                project_id: tt_telemetry::Id::new(1),
                 task_id: None,
-                surface: tt_telemetry::values::Surface::Api,
+                surface: Surface::Api,
             },
             Some(UserId::new(1)),
         );

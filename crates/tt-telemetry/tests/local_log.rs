@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use common::*;
 use tt_consent::ConsentLevel;
-use tt_telemetry::values::{ProjectId, TaskId, TaskStatus, UserId};
-use tt_telemetry::{Event, Outcome, Telemetry};
+use tt_telemetry::Id;
+use tt_telemetry::{Outcome, Telemetry, UserId};
 
 #[derive(Clone, Default)]
 struct Buffer(Arc<Mutex<Vec<u8>>>);
@@ -50,10 +50,10 @@ fn tracked_events_are_logged_locally_and_debug_payloads_too() {
     tracing::subscriber::set_global_default(subscriber).unwrap();
 
     let event = Event::TaskStatusChanged {
-        task_id: TaskId::new(5),
-        project_id: ProjectId::new(2),
-        old_status: TaskStatus::Review,
-        new_status: TaskStatus::Done,
+        task_id: Id::new(5),
+        project_id: Id::new(2),
+        old_status: Status::InProgress,
+        new_status: Status::Done,
     };
 
     // Consent off: logged, not queued.
@@ -90,7 +90,7 @@ fn tracked_events_are_logged_locally_and_debug_payloads_too() {
             serde_json::from_str(f["properties"].as_str().unwrap()).unwrap();
         assert_eq!(
             props,
-            serde_json::json!({"task_id": 5, "project_id": 2, "old_status": "review", "new_status": "done"})
+            serde_json::json!({"task_id": 5, "project_id": 2, "old_status": "in_progress", "new_status": "done"})
         );
     }
 

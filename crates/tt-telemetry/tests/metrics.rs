@@ -14,8 +14,7 @@ use metrics::{
     Counter, CounterFn, Gauge, GaugeFn, Histogram, Key, KeyName, Metadata, Recorder, SharedString,
     Unit,
 };
-use tt_telemetry::values::UserId;
-use tt_telemetry::{EVENTS_TOTAL, Event, QUEUE_DEPTH, Telemetry, describe_metrics};
+use tt_telemetry::{EVENTS_TOTAL, QUEUE_DEPTH, Telemetry, UserId, describe_metrics};
 
 #[derive(Default)]
 struct Capture {

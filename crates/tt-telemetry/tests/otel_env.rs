@@ -15,10 +15,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::*;
-use tt_telemetry::values::UserId;
-use tt_telemetry::{
-    AppVersion, EmbeddedSink, Event, HEARTBEAT, Protocol, Telemetry, TelemetryConfig,
-};
+use tt_telemetry::{HEARTBEAT, Telemetry, UserId};
 
 const JUNK: [(&str, &str); 16] = [
     (
@@ -93,28 +90,6 @@ fn otel_variables_change_nothing_on_the_wire() {
     assert_eq!(clean, junk);
 }
 
-#[test]
-fn from_env_reads_only_our_variables() {
-    let mut env = JUNK.to_vec();
-    env.extend([
-        ("GRAFANA_OTLP_ENDPOINT", "https://otlp.example/otlp"),
-        ("GRAFANA_OTLP_TOKEN", "42:glc"),
-        ("GRAFANA_OTLP_PROTOCOL", "http/json"),
-        ("TELEMETRY_DEBUG", "1"),
-        ("TELEMETRY_HEARTBEAT_INTERVAL", "2h"),
-    ]);
-    let with_ours = run_child("child_from_env", &env);
-    assert_eq!(
-        with_ours,
-        "endpoint=Some(\"https://otlp.example/otlp\") token=true protocol=http/json debug=true heartbeat=7200"
-    );
-    let only_junk = run_child("child_from_env", &JUNK);
-    assert_eq!(
-        only_junk,
-        "endpoint=None token=false protocol=http/protobuf debug=false heartbeat=86400"
-    );
-}
-
 /// Child: sends a heartbeat and one event to its own receiver and prints a
 /// canonical summary of everything that reached it.
 #[test]
@@ -169,23 +144,4 @@ fn child_wire_summary() {
         }
     }
     println!("RESULT:{summary:?}");
-}
-
-/// Child: prints what `TelemetryConfig::from_env` made of the environment.
-#[test]
-#[ignore = "run as a child process by from_env_reads_only_our_variables"]
-fn child_from_env() {
-    let c =
-        TelemetryConfig::from_env(AppVersion::parse("1.0.0").unwrap(), EmbeddedSink::NONE).unwrap();
-    let protocol = match c.protocol {
-        Protocol::HttpProtobuf => "http/protobuf",
-        Protocol::HttpJson => "http/json",
-    };
-    println!(
-        "RESULT:endpoint={:?} token={} protocol={protocol} debug={} heartbeat={}",
-        c.endpoint,
-        c.token.is_some(),
-        c.debug,
-        c.heartbeat_interval.as_secs()
-    );
 }

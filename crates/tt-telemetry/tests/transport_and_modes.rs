@@ -13,8 +13,7 @@ use common::*;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use prost::Message as _;
 use tt_consent::ConsentLevel;
-use tt_telemetry::values::UserId;
-use tt_telemetry::{Event, HEARTBEAT, Outcome, Protocol, SecretToken, SinkState, Telemetry};
+use tt_telemetry::{HEARTBEAT, Outcome, Protocol, SecretToken, SinkState, Telemetry, UserId};
 
 fn wait_heartbeat(receiver: &Receiver) {
     assert!(receiver.wait_until(Duration::from_secs(5), |r| {

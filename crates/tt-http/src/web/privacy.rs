@@ -9,7 +9,7 @@ use askama::Template;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use tt_consent::{ConsentLevel, ConsentSource, Reason};
-use tt_telemetry::values::PropertyKind;
+use tt_telemetry::PropertyKind;
 use tt_telemetry::{Outcome, SinkState, TelemetryStatus};
 
 use super::forms::{checked, fmt_datetime};
@@ -163,11 +163,11 @@ pub(super) struct EventRow {
     pub properties: Vec<PropertyRow>,
 }
 
-/// The whole catalog, exactly as `tt_telemetry::catalog()` has it (the
+/// The whole catalog, exactly as `tt_events::CATALOG` has it (the
 /// same list as `docs/all_tracked_events.md`).
 pub(super) fn catalog_rows() -> Vec<EventRow> {
-    tt_telemetry::catalog()
-        .iter()
+    tt_events::CATALOG
+        .events()
         .map(|d| EventRow {
             name: d.name,
             level: d.level.as_str(),
@@ -347,11 +347,8 @@ async fn page(
         preview,
         catalog: catalog_rows(),
         history: history_rows(state, user).await?,
-        schema_version: tt_telemetry::SCHEMA_VERSION,
-        fingerprint_short: tt_telemetry::catalog_fingerprint()
-            .chars()
-            .take(12)
-            .collect(),
+        schema_version: tt_events::SCHEMA_VERSION,
+        fingerprint_short: tt_events::CATALOG.fingerprint().chars().take(12).collect(),
         changelog: TELEMETRY_CHANGELOG,
     };
     render_status(status, &page)
@@ -605,7 +602,7 @@ mod tests {
     #[test]
     fn catalog_rows_mirror_the_catalog() {
         let rows = catalog_rows();
-        assert_eq!(rows.len(), tt_telemetry::catalog().len());
+        assert_eq!(rows.len(), tt_events::CATALOG.len());
         let heartbeat = rows
             .iter()
             .find(|r| r.name == tt_telemetry::HEARTBEAT)

@@ -1,5 +1,7 @@
-//! Test support: a real loopback OTLP/HTTP receiver, a consent source with
-//! switches, and an identity with a planted hostname canary.
+//! Test support: a catalog of test events (an application of the crate's
+//! own, declared as any application would), a real loopback OTLP/HTTP
+//! receiver, a consent source with switches, and an identity with a planted
+//! hostname canary.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
@@ -18,8 +20,105 @@ use prost::Message;
 use tt_consent::{ConsentLevel, ConsentSource, EffectiveConsent, Reason, StoredChoice};
 use tt_telemetry::values::{DeploymentType, Platform};
 use tt_telemetry::{
-    AppVersion, Fingerprint, HostFacts, IdentitySnapshot, InMemoryIdentity, InstallId, Locale,
-    OsVersion, RetrySettings, TelemetryConfig, TimeZoneName,
+    AppVersion, Catalog, Category, Count, DurationSecs, Fingerprint, HostFacts, Id,
+    IdentitySnapshot, InMemoryIdentity, InstallId, Locale, OsVersion, RetrySettings,
+    TelemetryConfig, TimeZoneName,
+};
+
+pub const ACCOUNT: Category = Category::new("account", "Account");
+pub const WORK: Category = Category::new("work", "Work");
+pub const PAGES: Category = Category::new("pages", "Pages");
+
+tt_telemetry::closed_enum! {
+    /// Where an action came from.
+    pub enum Surface {
+        /// Web pages.
+        Web = "web",
+        /// The API.
+        Api = "api",
+    }
+
+    /// A task's state.
+    pub enum Status {
+        /// Not started.
+        Todo = "todo",
+        /// Being worked on.
+        InProgress = "in_progress",
+        /// Finished.
+        Done = "done",
+    }
+
+    /// A page, by route template.
+    pub enum Page {
+        /// The home page.
+        Home = "/",
+        /// One project.
+        Project = "/projects/{id}",
+    }
+}
+
+tt_telemetry::events! {
+    /// The test application's events.
+    pub enum Event {
+        /// Signed out.
+        AuthLogout = "auth.logout", ACCOUNT, Detailed {}
+        /// The install id was rotated.
+        AdminInstallIdRotated = "admin.install_id_rotated", ACCOUNT, Detailed {}
+        /// An entry was deleted.
+        TimeEntryDeleted = "time_entry.deleted", WORK, Detailed {
+            /// The entry.
+            entry_id: Id,
+            /// Where.
+            surface: Surface,
+        }
+        /// A timer started.
+        TimerStarted = "timer.started", WORK, Detailed {
+            /// The entry.
+            entry_id: Id,
+            /// Its project.
+            project_id: Id,
+            /// Its task.
+            task_id: Option<Id>,
+            /// Where.
+            surface: Surface,
+        }
+        /// A task moved.
+        TaskStatusChanged = "task.status_changed", WORK, Detailed {
+            /// The task.
+            task_id: Id,
+            /// Its project.
+            project_id: Id,
+            /// Before.
+            old_status: Status,
+            /// After.
+            new_status: Status,
+        }
+        /// A note was saved.
+        NoteSaved = "note.saved", WORK, Detailed {
+            /// Its words.
+            words: Count,
+            /// Time spent writing it.
+            took: DurationSecs,
+            /// Whether it is new.
+            new: bool,
+        }
+        /// A page was shown.
+        PageViewed = "page.viewed", PAGES, Detailed {
+            /// Which.
+            route: Page,
+        }
+    }
+}
+
+/// The test application's catalog; its schema version is deliberately not
+/// 1 so tests can see it on the wire.
+pub static CATALOG: Catalog = Catalog {
+    app_name: "Test app",
+    service_name: "test_app",
+    schema_version: 7,
+    categories: &[ACCOUNT, WORK, PAGES],
+    events: Event::EVENTS,
+    notes: "",
 };
 
 /// Strings that must never reach the receiver. Apart from the hostname
@@ -443,7 +542,7 @@ pub fn identity() -> Arc<InMemoryIdentity> {
 
 /// Fast settings for tests; only the start-up heartbeat within a test.
 pub fn config(endpoint: Option<String>) -> TelemetryConfig {
-    let mut c = TelemetryConfig::new(AppVersion::parse("1.4.2-test").unwrap());
+    let mut c = TelemetryConfig::new(&CATALOG, AppVersion::parse("1.4.2-test").unwrap());
     c.endpoint = endpoint;
     c.export_interval = Duration::from_millis(20);
     c.request_timeout = Duration::from_secs(2);

@@ -1,16 +1,12 @@
 //! Page views carry a route template from this closed list, never a path.
 //!
-//! The list mirrors the HTML pages of the web UI (`tt-http`'s `GET` routes);
-//! a test there fails when a page is added without its template here.
+//! The list mirrors the HTML pages of the web UI: a test in `tt-http`
+//! walks its route table and fails when a page has no template here.
 
-use std::fmt;
-
-use super::{PropertyKind, PropertyType, PropertyValue, private};
-
-closed_enums! {
+tt_telemetry::closed_enum! {
     /// A page of the web UI, by route **template**. There is no way to put a
     /// concrete path (with real ids or a query string) in a page view.
-    Route {
+    pub enum Route {
         /// The dashboard with the running timer.
         Dashboard = "/",
         /// The login page.

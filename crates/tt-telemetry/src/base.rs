@@ -5,12 +5,10 @@ use std::time::SystemTime;
 
 use tt_consent::ConsentLevel;
 
-use super::values::{
-    Architecture, DeploymentType, Platform, PropertyKind, PropertyType, ReleaseChannel,
-};
-use super::{Category, EventDescriptor, PropertyDescriptor};
+use crate::event::{Category, EventDescriptor, Property, PropertyDescriptor, PropertyKind};
 use crate::identity::{AppVersion, IdentitySnapshot};
 use crate::record::{AttrValue, rfc3339};
+use crate::values::{Architecture, DeploymentType, Platform, ReleaseChannel};
 
 /// The name of the one-time installation event.
 pub const FIRST_SEEN: &str = "base_telemetry.first_seen";
@@ -46,11 +44,11 @@ const FINGERPRINT: PropertyDescriptor = prop(
 const APP_VERSION: PropertyDescriptor = prop(
     "app_version",
     PropertyKind::Version,
-    "The TimeTracker version.",
+    "The application's version.",
 );
 const PLATFORM: PropertyDescriptor = prop(
     "platform",
-    <Platform as PropertyType>::KIND,
+    <Platform as Property>::KIND,
     "The operating system family.",
 );
 const OS_VERSION: PropertyDescriptor = prop(
@@ -60,7 +58,7 @@ const OS_VERSION: PropertyDescriptor = prop(
 );
 const ARCHITECTURE: PropertyDescriptor = prop(
     "architecture",
-    <Architecture as PropertyType>::KIND,
+    <Architecture as Property>::KIND,
     "The CPU architecture.",
 );
 const LOCALE: PropertyDescriptor = prop(
@@ -75,7 +73,7 @@ const TIMEZONE: PropertyDescriptor = prop(
 );
 const DEPLOYMENT_TYPE: PropertyDescriptor = prop(
     "deployment_type",
-    <DeploymentType as PropertyType>::KIND,
+    <DeploymentType as Property>::KIND,
     "How the server is deployed.",
 );
 const FIRST_SEEN_AT: PropertyDescriptor = prop(
@@ -100,14 +98,15 @@ const REQUESTED_AT: PropertyDescriptor = prop(
 );
 const RELEASE_CHANNEL: PropertyDescriptor = prop(
     "release_channel",
-    <ReleaseChannel as PropertyType>::KIND,
+    <ReleaseChannel as Property>::KIND,
     "Which release line this build belongs to.",
 );
 
+/// The base events, in catalog order.
 pub(crate) const BASE_EVENTS: [EventDescriptor; 3] = [
     EventDescriptor {
         name: FIRST_SEEN,
-        category: Category::BaseTelemetry,
+        category: Category::BASE_TELEMETRY,
         level: ConsentLevel::Base,
         description: "Sent once, the first time base telemetry is allowed; marked done only after the receiver accepted it.",
         properties: &[
@@ -126,7 +125,7 @@ pub(crate) const BASE_EVENTS: [EventDescriptor; 3] = [
     },
     EventDescriptor {
         name: HEARTBEAT,
-        category: Category::BaseTelemetry,
+        category: Category::BASE_TELEMETRY,
         level: ConsentLevel::Base,
         description: "Sent at start-up and then once per heartbeat interval (default daily) while base telemetry is allowed.",
         properties: &[
@@ -147,9 +146,9 @@ pub(crate) const BASE_EVENTS: [EventDescriptor; 3] = [
     },
     EventDescriptor {
         name: DELETION_REQUEST,
-        category: Category::BaseTelemetry,
+        category: Category::BASE_TELEMETRY,
         level: ConsentLevel::Base,
-        description: "Sent once when an administrator asks for the deletion of what was sent under this install id, whatever the consent levels say (it needs no consent: it is the request to delete), never on withdrawal by itself, and never while the deployer forbids sending (DO_NOT_TRACK, ENABLE_TELEMETRY=false); the install id is replaced right after.",
+        description: "Sent once when an administrator asks for the deletion of what was sent under this install id, whatever the consent levels say (it needs no consent: it is the request to delete), never on withdrawal by itself, and never while the deployer forbids sending; the install id is replaced right after.",
         properties: &[INSTALL_ID, APP_VERSION, REQUESTED_AT],
     },
 ];
@@ -175,8 +174,21 @@ impl BaseKind {
 /// What the build says about itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct BuildInfo {
+    pub service_name: String,
     pub version: AppVersion,
     pub channel: ReleaseChannel,
+    pub schema_version: i64,
+}
+
+impl BuildInfo {
+    pub(crate) fn of(config: &crate::TelemetryConfig) -> BuildInfo {
+        BuildInfo {
+            service_name: config.service_name.clone(),
+            version: config.service_version.clone(),
+            channel: config.release_channel,
+            schema_version: config.catalog.schema_version,
+        }
+    }
 }
 
 /// The attributes of a base event, in catalog order: exactly the
@@ -230,8 +242,10 @@ mod tests {
             InMemoryIdentity::generate("host", "salt", HostFacts::detect(DeploymentType::Docker))
                 .snapshot();
         let build = BuildInfo {
+            service_name: "app".to_owned(),
             version: AppVersion::parse("1.2.3").unwrap_or_else(|e| panic!("{e}")),
             channel: ReleaseChannel::Stable,
+            schema_version: 1,
         };
         for kind in [
             BaseKind::FirstSeen,
