@@ -848,7 +848,7 @@ fn an_embedded_dsn_sends_only_with_detailed_consent() {
     let installation = std::sync::Arc::new(
         tt_installation::Installation::open_in_dir(
             dir.path(),
-            tt_consent::DeployerPolicy::from_env_values(None, None),
+            tt_consent::DeployerPolicy::Unset,
             true,
         )
         .unwrap(),

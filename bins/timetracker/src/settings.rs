@@ -470,12 +470,28 @@ impl Settings {
         layered(from_env, embedded::SENTRY_DSN).map(|d| (Secret::new(d), embedded_used))
     }
 
-    /// The deployer's telemetry switches.
+    /// The deployer's telemetry switches: `DO_NOT_TRACK` (`1`, `true`,
+    /// `yes`, `on`) switches everything off and wins over `ENABLE_TELEMETRY`,
+    /// whose `false` (`0`, `no`, `off`) switches everything off and whose
+    /// `true` gives base consent. Values are trimmed and compared
+    /// case-insensitively; anything else counts as unset.
     pub fn deployer_policy(&self) -> tt_consent::DeployerPolicy {
-        tt_consent::DeployerPolicy::from_env_values(
-            self.do_not_track.as_deref(),
-            self.enable_telemetry.as_deref(),
-        )
+        use tt_consent::{DeployerPolicy, DeployerSwitch};
+        let word = |v: &Option<String>| v.as_deref().map(|v| v.trim().to_ascii_lowercase());
+        let yes = |v: &str| matches!(v, "1" | "true" | "yes" | "on");
+        let no = |v: &str| matches!(v, "0" | "false" | "no" | "off");
+        match (word(&self.do_not_track), word(&self.enable_telemetry)) {
+            (Some(d), _) if yes(&d) => {
+                DeployerPolicy::Disabled(DeployerSwitch::new("DO_NOT_TRACK=1"))
+            }
+            (_, Some(e)) if no(&e) => {
+                DeployerPolicy::Disabled(DeployerSwitch::new("ENABLE_TELEMETRY=false"))
+            }
+            (_, Some(e)) if yes(&e) => {
+                DeployerPolicy::BaseGranted(DeployerSwitch::new("ENABLE_TELEMETRY=true"))
+            }
+            _ => DeployerPolicy::Unset,
+        }
     }
 
     /// Where `installation.json` lives.
@@ -715,6 +731,41 @@ mod tests {
         );
         let s = Settings::load(dir.path(), &env(&[("DO_NOT_TRACK", "1")])).unwrap();
         assert!(s.deployer_policy().is_disabled());
+    }
+
+    #[test]
+    fn deployer_switches_are_read_strictly() {
+        use tt_consent::{DeployerPolicy as P, DeployerSwitch as S};
+        let dir = tempfile::tempdir().unwrap();
+        let policy = |pairs: &[(&str, &str)]| {
+            Settings::load(dir.path(), &env(pairs))
+                .unwrap()
+                .deployer_policy()
+        };
+        let cases: [(&[(&str, &str)], P); 7] = [
+            (&[], P::Unset),
+            (
+                &[("DO_NOT_TRACK", "1"), ("ENABLE_TELEMETRY", "true")],
+                P::Disabled(S::new("DO_NOT_TRACK=1")),
+            ),
+            (
+                &[("DO_NOT_TRACK", "0"), ("ENABLE_TELEMETRY", "true")],
+                P::BaseGranted(S::new("ENABLE_TELEMETRY=true")),
+            ),
+            (
+                &[("DO_NOT_TRACK", ""), ("ENABLE_TELEMETRY", " FALSE ")],
+                P::Disabled(S::new("ENABLE_TELEMETRY=false")),
+            ),
+            (
+                &[("DO_NOT_TRACK", " Yes ")],
+                P::Disabled(S::new("DO_NOT_TRACK=1")),
+            ),
+            (&[("ENABLE_TELEMETRY", "maybe")], P::Unset),
+            (&[("ENABLE_TELEMETRY", "")], P::Unset),
+        ];
+        for (pairs, want) in cases {
+            assert_eq!(policy(pairs), want, "{pairs:?}");
+        }
     }
 
     #[test]

@@ -166,8 +166,8 @@ pub fn record_deployment_settings(app: &App) -> Result<usize> {
             let last_to = last.as_ref().map(|l| l.to_granted);
             let deployer: Option<(bool, &str)> = match policy {
                 DeployerPolicy::Disabled(switch) => Some((false, switch.as_str())),
-                DeployerPolicy::BaseGranted if level == ConsentLevel::Base => {
-                    Some((true, "ENABLE_TELEMETRY=true"))
+                DeployerPolicy::BaseGranted(switch) if level == ConsentLevel::Base => {
+                    Some((true, switch.as_str()))
                 }
                 _ => None,
             };

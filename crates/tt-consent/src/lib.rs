@@ -1,5 +1,6 @@
-//! The consent seam of TimeTracker: the [`ConsentSource`] trait and the value
-//! types it speaks in, and nothing else.
+//! A consent seam for telemetry: the [`ConsentSource`] trait and the value
+//! types it speaks in, and nothing else — no storage, no environment, no
+//! settings of any application.
 //!
 //! Anything that sends data off the server (the telemetry sink, an embedded
 //! error-reporting DSN) asks a `ConsentSource` before every send; anything
@@ -17,12 +18,11 @@
 //! explicitly turned them on. The effective state of a level is a value *and
 //! its reason* ([`EffectiveConsent`]), computed by [`resolve`] in this order:
 //!
-//! 1. the deployer switched telemetry off in the environment
-//!    (`DO_NOT_TRACK=1` or `ENABLE_TELEMETRY=false`) → off, and no UI can
-//!    turn it back on;
+//! 1. the deployer switched telemetry off (a setting of the application,
+//!    such as `DO_NOT_TRACK=1`) → off, and no UI can turn it back on;
 //! 2. no sink is configured → off, nothing could be sent anyway;
-//! 3. the deployer granted base consent for an unattended install
-//!    (`ENABLE_TELEMETRY=true`, base level only) → on;
+//! 3. the deployer granted base consent for an unattended install (base
+//!    level only) → on;
 //! 4. otherwise the stored choice, with who decided and when; never asked
 //!    means off.
 //!
@@ -31,8 +31,8 @@
 //! ```
 //! use std::time::SystemTime;
 //! use tt_consent::{
-//!     resolve, ConsentLevel, ConsentSource, DeployerPolicy, EffectiveConsent, Reason,
-//!     StoredChoice,
+//!     resolve, ConsentLevel, ConsentSource, DeployerPolicy, DeployerSwitch, EffectiveConsent,
+//!     Reason, StoredChoice,
 //! };
 //!
 //! /// A consent source for an app that keeps its choice in memory.
@@ -53,7 +53,7 @@
 //! }
 //!
 //! let source = Fixed {
-//!     policy: DeployerPolicy::from_env_values(None, None),
+//!     policy: DeployerPolicy::Unset, // the application read no deployer setting
 //!     sink_configured: true,
 //!     detailed: Some(StoredChoice {
 //!         granted: true,
@@ -66,9 +66,13 @@
 //! assert!(source.allows(ConsentLevel::Detailed));
 //!
 //! // The deployer's hard off wins over everything stored.
-//! let off = Fixed { policy: DeployerPolicy::from_env_values(Some("1"), None), ..source };
+//! let dnt = DeployerSwitch::new("DO_NOT_TRACK=1");
+//! let off = Fixed { policy: DeployerPolicy::Disabled(dnt), ..source };
 //! assert!(!off.allows(ConsentLevel::Detailed));
-//! assert!(matches!(off.effective(ConsentLevel::Detailed).reason, Reason::DeployerDisabled { .. }));
+//! assert_eq!(
+//!     off.effective(ConsentLevel::Detailed).reason.to_string(),
+//!     "disabled by the deployer (DO_NOT_TRACK=1)"
+//! );
 //! ```
 
 use std::fmt;
@@ -114,26 +118,31 @@ pub struct StoredChoice {
     pub decided_at: SystemTime,
 }
 
-/// Which environment variable made the deployer's decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeployerSwitch {
-    /// `DO_NOT_TRACK=1` (or `true`).
-    DoNotTrack,
-    /// `ENABLE_TELEMETRY=false` (or `0`, `no`, `off`).
-    EnableTelemetryFalse,
-}
+/// The deployer's setting that decided, as an administrator would write it
+/// (for example `DO_NOT_TRACK=1`). The application names its own settings;
+/// this crate only carries the text to the reason shown to people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DeployerSwitch(&'static str);
 
 impl DeployerSwitch {
+    /// The setting `text`, e.g. `ENABLE_TELEMETRY=false`.
+    pub const fn new(text: &'static str) -> Self {
+        DeployerSwitch(text)
+    }
+
     /// The setting as an admin would write it.
     pub const fn as_str(self) -> &'static str {
-        match self {
-            DeployerSwitch::DoNotTrack => "DO_NOT_TRACK=1",
-            DeployerSwitch::EnableTelemetryFalse => "ENABLE_TELEMETRY=false",
-        }
+        self.0
     }
 }
 
-/// What the deployer said in the environment, read once at start-up.
+impl fmt::Display for DeployerSwitch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+/// What the deployer decided, read once at start-up by the application.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DeployerPolicy {
     /// Nothing said: the stored choices decide.
@@ -141,61 +150,33 @@ pub enum DeployerPolicy {
     Unset,
     /// Telemetry is hard-off; neither level can be enabled from any UI.
     Disabled(DeployerSwitch),
-    /// `ENABLE_TELEMETRY=true`: base consent given for an unattended install.
-    /// Detailed analytics still need an explicit admin choice.
-    BaseGranted,
+    /// Base consent given for an unattended install. Detailed analytics
+    /// still need an explicit admin choice.
+    BaseGranted(DeployerSwitch),
 }
 
 impl DeployerPolicy {
-    /// Interprets the raw values of `DO_NOT_TRACK` and `ENABLE_TELEMETRY`.
-    ///
-    /// `DO_NOT_TRACK` wins when both are set. Values are trimmed and compared
-    /// case-insensitively; an empty or unrecognised value counts as unset.
-    pub fn from_env_values(do_not_track: Option<&str>, enable_telemetry: Option<&str>) -> Self {
-        if do_not_track.is_some_and(is_truthy) {
-            return DeployerPolicy::Disabled(DeployerSwitch::DoNotTrack);
-        }
-        match enable_telemetry {
-            Some(v) if is_falsy(v) => {
-                DeployerPolicy::Disabled(DeployerSwitch::EnableTelemetryFalse)
-            }
-            Some(v) if is_truthy(v) => DeployerPolicy::BaseGranted,
-            _ => DeployerPolicy::Unset,
-        }
-    }
-
     /// Whether the deployer has switched telemetry off entirely.
     pub const fn is_disabled(self) -> bool {
         matches!(self, DeployerPolicy::Disabled(_))
     }
 }
 
-fn is_truthy(v: &str) -> bool {
-    matches!(
-        v.trim().to_ascii_lowercase().as_str(),
-        "1" | "true" | "yes" | "on"
-    )
-}
-
-fn is_falsy(v: &str) -> bool {
-    matches!(
-        v.trim().to_ascii_lowercase().as_str(),
-        "0" | "false" | "no" | "off"
-    )
-}
-
 /// Why a level is on or off.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reason {
-    /// The deployer switched telemetry off in the environment.
+    /// The deployer switched telemetry off.
     DeployerDisabled {
         /// The switch that did it.
         switch: DeployerSwitch,
     },
     /// No telemetry endpoint is configured, so nothing could be sent.
     NoSinkConfigured,
-    /// The deployer gave base consent with `ENABLE_TELEMETRY=true`.
-    DeployerGranted,
+    /// The deployer gave base consent.
+    DeployerGranted {
+        /// The setting that did it.
+        switch: DeployerSwitch,
+    },
     /// Nobody has decided yet; the default is off.
     NeverAsked,
     /// A stored choice decides.
@@ -209,8 +190,8 @@ impl fmt::Display for Reason {
                 write!(f, "disabled by the deployer ({})", switch.as_str())
             }
             Reason::NoSinkConfigured => f.write_str("no telemetry endpoint configured"),
-            Reason::DeployerGranted => {
-                f.write_str("enabled by the deployer (ENABLE_TELEMETRY=true)")
+            Reason::DeployerGranted { switch } => {
+                write!(f, "enabled by the deployer ({})", switch.as_str())
             }
             Reason::NeverAsked => f.write_str("not enabled (off by default)"),
             Reason::Stored(choice) => {
@@ -261,8 +242,8 @@ pub fn resolve(
     let (enabled, reason) = match (policy, stored) {
         (DeployerPolicy::Disabled(switch), _) => (false, Reason::DeployerDisabled { switch }),
         _ if !sink_configured => (false, Reason::NoSinkConfigured),
-        (DeployerPolicy::BaseGranted, _) if level == ConsentLevel::Base => {
-            (true, Reason::DeployerGranted)
+        (DeployerPolicy::BaseGranted(switch), _) if level == ConsentLevel::Base => {
+            (true, Reason::DeployerGranted { switch })
         }
         (_, Some(choice)) => (choice.granted, Reason::Stored(choice.clone())),
         (_, None) => (false, Reason::NeverAsked),
@@ -304,6 +285,9 @@ impl<T: ConsentSource + ?Sized> ConsentSource for std::sync::Arc<T> {
 mod tests {
     use super::*;
 
+    const DNT: DeployerSwitch = DeployerSwitch::new("DO_NOT_TRACK=1");
+    const YES: DeployerSwitch = DeployerSwitch::new("ENABLE_TELEMETRY=true");
+
     fn choice(granted: bool) -> StoredChoice {
         StoredChoice {
             granted,
@@ -312,105 +296,47 @@ mod tests {
         }
     }
 
-    /// Every combination of deployer policy, sink and stored choice, for both
-    /// levels, against the precedence written in the crate docs.
+    /// The precedence of the crate docs, case by case, with the expected
+    /// verdict written out rather than computed.
     #[test]
     fn precedence_table() {
-        let policies = [
-            DeployerPolicy::Unset,
-            DeployerPolicy::Disabled(DeployerSwitch::DoNotTrack),
-            DeployerPolicy::Disabled(DeployerSwitch::EnableTelemetryFalse),
-            DeployerPolicy::BaseGranted,
+        use ConsentLevel::{Base, Detailed};
+        use DeployerPolicy::{BaseGranted, Disabled, Unset};
+        let on = Some(choice(true));
+        let off = Some(choice(false));
+        type Case<'a> = (
+            ConsentLevel,
+            DeployerPolicy,
+            bool,
+            &'a Option<StoredChoice>,
+            bool,
+            &'a str,
+        );
+        #[rustfmt::skip]
+        let cases: [Case; 16] = [
+            (Base, Unset, true, &None, false, "not enabled (off by default)"),
+            (Base, Unset, true, &on, true, "enabled by user:1"),
+            (Base, Unset, true, &off, false, "disabled by user:1"),
+            (Base, Unset, false, &on, false, "no telemetry endpoint configured"),
+            (Base, Disabled(DNT), true, &on, false, "disabled by the deployer (DO_NOT_TRACK=1)"),
+            (Base, Disabled(DNT), false, &on, false, "disabled by the deployer (DO_NOT_TRACK=1)"),
+            (Base, BaseGranted(YES), true, &None, true, "enabled by the deployer (ENABLE_TELEMETRY=true)"),
+            (Base, BaseGranted(YES), true, &off, true, "enabled by the deployer (ENABLE_TELEMETRY=true)"),
+            (Base, BaseGranted(YES), false, &None, false, "no telemetry endpoint configured"),
+            (Detailed, Unset, true, &None, false, "not enabled (off by default)"),
+            (Detailed, Unset, true, &on, true, "enabled by user:1"),
+            (Detailed, Unset, false, &on, false, "no telemetry endpoint configured"),
+            (Detailed, Disabled(DNT), true, &on, false, "disabled by the deployer (DO_NOT_TRACK=1)"),
+            (Detailed, BaseGranted(YES), true, &None, false, "not enabled (off by default)"),
+            (Detailed, BaseGranted(YES), true, &on, true, "enabled by user:1"),
+            (Detailed, BaseGranted(YES), true, &off, false, "disabled by user:1"),
         ];
-        let stored = [None, Some(choice(false)), Some(choice(true))];
-        let mut checked = 0;
-        for level in ConsentLevel::ALL {
-            for policy in policies {
-                for sink in [false, true] {
-                    for s in &stored {
-                        let got = resolve(level, policy, sink, s.as_ref());
-                        let (enabled, reason) = match policy {
-                            DeployerPolicy::Disabled(switch) => {
-                                (false, Reason::DeployerDisabled { switch })
-                            }
-                            _ if !sink => (false, Reason::NoSinkConfigured),
-                            DeployerPolicy::BaseGranted if level == ConsentLevel::Base => {
-                                (true, Reason::DeployerGranted)
-                            }
-                            _ => match s {
-                                Some(c) => (c.granted, Reason::Stored(c.clone())),
-                                None => (false, Reason::NeverAsked),
-                            },
-                        };
-                        assert_eq!(got.enabled, enabled, "{level} {policy:?} sink={sink} {s:?}");
-                        assert_eq!(got.reason, reason, "{level} {policy:?} sink={sink} {s:?}");
-                        checked += 1;
-                    }
-                }
-            }
+        for (level, policy, sink, stored, enabled, reason) in cases {
+            let got = resolve(level, policy, sink, stored.as_ref());
+            let case = format!("{level} {policy:?} sink={sink} {stored:?}");
+            assert_eq!(got.enabled, enabled, "{case}");
+            assert_eq!(got.reason.to_string(), reason, "{case}");
+            assert_eq!(got.changeable_by_admin(), !policy.is_disabled(), "{case}");
         }
-        assert_eq!(checked, 2 * 4 * 2 * 3);
-    }
-
-    #[test]
-    fn nothing_is_on_without_an_explicit_act() {
-        for level in ConsentLevel::ALL {
-            assert!(!resolve(level, DeployerPolicy::Unset, true, None).enabled);
-        }
-        // ENABLE_TELEMETRY=true never grants detailed analytics.
-        let d = resolve(
-            ConsentLevel::Detailed,
-            DeployerPolicy::BaseGranted,
-            true,
-            None,
-        );
-        assert!(!d.enabled);
-        assert_eq!(d.reason, Reason::NeverAsked);
-    }
-
-    #[test]
-    fn deployer_off_cannot_be_changed_by_admin() {
-        let e = resolve(
-            ConsentLevel::Base,
-            DeployerPolicy::Disabled(DeployerSwitch::DoNotTrack),
-            true,
-            Some(&choice(true)),
-        );
-        assert!(!e.enabled);
-        assert!(!e.changeable_by_admin());
-        assert!(e.reason.to_string().contains("DO_NOT_TRACK"));
-    }
-
-    #[test]
-    fn env_values_are_parsed_strictly() {
-        use DeployerPolicy as P;
-        assert_eq!(P::from_env_values(None, None), P::Unset);
-        assert_eq!(
-            P::from_env_values(Some("1"), Some("true")),
-            P::Disabled(DeployerSwitch::DoNotTrack)
-        );
-        assert_eq!(P::from_env_values(Some("0"), Some("true")), P::BaseGranted);
-        assert_eq!(
-            P::from_env_values(Some(""), Some(" FALSE ")),
-            P::Disabled(DeployerSwitch::EnableTelemetryFalse)
-        );
-        assert_eq!(P::from_env_values(None, Some("maybe")), P::Unset);
-        assert_eq!(P::from_env_values(None, Some("")), P::Unset);
-    }
-
-    #[test]
-    fn reasons_read_well() {
-        assert_eq!(
-            Reason::NoSinkConfigured.to_string(),
-            "no telemetry endpoint configured"
-        );
-        assert_eq!(
-            Reason::Stored(choice(true)).to_string(),
-            "enabled by user:1"
-        );
-        assert_eq!(
-            Reason::Stored(choice(false)).to_string(),
-            "disabled by user:1"
-        );
     }
 }

@@ -19,10 +19,6 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// The file name of the document inside the config directory.
 pub const FILE_NAME: &str = "installation.json";
 
-/// The environment variable the app reads for the config directory (the
-/// library itself never reads it: the app passes the directory in).
-pub const CONFIG_DIR_ENV: &str = "INSTALLATION_CONFIG_DIR";
-
 /// The installation document, as stored in `installation.json`.
 ///
 /// Fields are public to read; build a new one with

@@ -209,19 +209,22 @@ pub enum InstallationError {
     DeployerDisabled {
         /// The level somebody tried to enable.
         level: ConsentLevel,
-        /// The environment setting in force.
+        /// The deployer's setting in force.
         switch: DeployerSwitch,
     },
 
-    /// The deployer turned this level on (`ENABLE_TELEMETRY=true` for base
-    /// telemetry), so withdrawing it here would change nothing that is sent.
+    /// The deployer turned this level on (base telemetry for an unattended
+    /// install), so withdrawing it here would change nothing that is sent.
     #[error(
-        "{level} telemetry cannot be turned off here: the deployer turned it on (ENABLE_TELEMETRY=true). \
-         Remove that setting and restart the server to decide here"
+        "{level} telemetry cannot be turned off here: the deployer turned it on ({}). \
+         Remove that setting and restart the server to decide here",
+        switch.as_str()
     )]
     DeployerGranted {
         /// The level somebody tried to withdraw.
         level: ConsentLevel,
+        /// The deployer's setting in force.
+        switch: DeployerSwitch,
     },
 
     /// Setup was already completed; nothing was changed.

@@ -310,8 +310,8 @@ impl Installation {
 
     fn refuse_if_deployer_granted(&self, level: ConsentLevel) -> Result<(), InstallationError> {
         match self.policy {
-            DeployerPolicy::BaseGranted if level == ConsentLevel::Base => {
-                Err(InstallationError::DeployerGranted { level })
+            DeployerPolicy::BaseGranted(switch) if level == ConsentLevel::Base => {
+                Err(InstallationError::DeployerGranted { level, switch })
             }
             _ => Ok(()),
         }

@@ -1,4 +1,5 @@
-//! The installation config and consent store of TimeTracker: one small
+//! An installation's config and consent store, for any self-hosted Rust
+//! application: one small
 //! document (`installation.json` by default) holding the installation's
 //! random identity (install id and telemetry salt), whether first-run setup
 //! is done, the base and detailed consent choices with who made them and
@@ -7,11 +8,11 @@
 //! cannot be read, and answers the consent seam's
 //! [`ConsentSource`](tt_consent::ConsentSource) from memory.
 //!
-//! **This crate must never depend on any crate of ours except `tt-consent`**
-//! (no database, no HTTP, no telemetry): other Rust apps embed it as it is.
-//! It reads no environment variables; the app passes the directory
-//! (`INSTALLATION_CONFIG_DIR`, see [`CONFIG_DIR_ENV`]) and the
-//! [`DeployerPolicy`](tt_consent::DeployerPolicy) it read at start-up.
+//! **This crate depends on no other crate of this workspace except
+//! `tt-consent`** (no database, no HTTP, no telemetry): other Rust apps
+//! embed it as it is. It reads no environment variable; the app passes the
+//! directory and the [`DeployerPolicy`](tt_consent::DeployerPolicy) it read
+//! from its own settings at start-up.
 //!
 //! # Pieces
 //!
@@ -32,8 +33,8 @@
 //! use tt_installation::{Installation, InstallationError};
 //!
 //! let dir = tempfile::tempdir()?;
-//! // Read once at start-up by the app, from DO_NOT_TRACK / ENABLE_TELEMETRY.
-//! let policy = DeployerPolicy::from_env_values(None, None);
+//! // Read once at start-up by the app from its own settings.
+//! let policy = DeployerPolicy::Unset;
 //! let install = Arc::new(Installation::open_in_dir(dir.path(), policy, true)?);
 //!
 //! // Nothing is on until somebody says so.
@@ -65,7 +66,7 @@
 //! assert_eq!(again.fingerprint("host-a").len(), 64);
 //!
 //! // A deployer's hard-off cannot be overridden from a UI.
-//! let off = DeployerPolicy::from_env_values(Some("1"), None);
+//! let off = DeployerPolicy::Disabled(tt_consent::DeployerSwitch::new("DO_NOT_TRACK=1"));
 //! let locked = Installation::open_in_dir(dir.path(), off, true)?;
 //! assert!(matches!(
 //!     locked.set_consent(ConsentLevel::Detailed, true, "user:1"),
@@ -81,9 +82,7 @@ mod file;
 mod installation;
 
 pub use backend::{Edit, InstallationBackend, MemoryBackend, SeedOutcome, seed_if_empty};
-pub use config::{
-    CONFIG_DIR_ENV, ConsentDecision, FILE_NAME, InstallationConfig, SCHEMA_VERSION, TelemetrySalt,
-};
+pub use config::{ConsentDecision, FILE_NAME, InstallationConfig, SCHEMA_VERSION, TelemetrySalt};
 pub use error::{InstallationError, RandomUnavailable, StoreError, ValidationError};
 pub use file::FileBackend;
 pub use installation::{ConsentUpdate, Installation};

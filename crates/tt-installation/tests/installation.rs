@@ -186,12 +186,12 @@ fn setup_completes_once() {
 fn deployer_hard_off_refuses_enabling_but_allows_withdrawal() {
     for (switch, policy) in [
         (
-            DeployerSwitch::DoNotTrack,
-            DeployerPolicy::from_env_values(Some("1"), None),
+            DeployerSwitch::new("DO_NOT_TRACK=1"),
+            DeployerPolicy::Disabled(DeployerSwitch::new("DO_NOT_TRACK=1")),
         ),
         (
-            DeployerSwitch::EnableTelemetryFalse,
-            DeployerPolicy::from_env_values(None, Some("false")),
+            DeployerSwitch::new("ENABLE_TELEMETRY=false"),
+            DeployerPolicy::Disabled(DeployerSwitch::new("ENABLE_TELEMETRY=false")),
         ),
     ] {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -242,7 +242,7 @@ fn a_grant_stored_before_the_hard_off_stays_off() {
         .expect("grant");
     let off = Installation::open_in_dir(
         dir.path(),
-        DeployerPolicy::from_env_values(Some("true"), None),
+        DeployerPolicy::Disabled(DeployerSwitch::new("DO_NOT_TRACK=1")),
         true,
     )
     .expect("open");
@@ -556,7 +556,7 @@ fn allows_answers_for_every_change_at_once() {
     assert_eq!(allowed(&no_sink), (false, false), "no sink configured");
     let hard_off = Installation::open_in_dir(
         dir.path(),
-        DeployerPolicy::from_env_values(Some("1"), None),
+        DeployerPolicy::Disabled(DeployerSwitch::new("DO_NOT_TRACK=1")),
         true,
     )
     .expect("open");

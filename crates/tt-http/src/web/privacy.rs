@@ -121,7 +121,7 @@ async fn level_view(state: &AppState, level: ConsentLevel, cal: &Calendar) -> Le
     };
     let stored_on = stored.is_some_and(|d| d.granted);
     let control = match &e.reason {
-        Reason::DeployerGranted => Control::SetByDeployer,
+        Reason::DeployerGranted { .. } => Control::SetByDeployer,
         _ if stored_on => Control::TurnOff,
         Reason::DeployerDisabled { .. } => Control::Locked,
         _ => Control::TurnOn,
