@@ -40,6 +40,24 @@ pub struct Catalog {
 }
 
 impl Catalog {
+    /// A catalog of `events` in `categories` (no notes for the docs).
+    pub const fn new(
+        app_name: &'static str,
+        service_name: &'static str,
+        schema_version: i64,
+        categories: &'static [Category],
+        events: &'static [EventDescriptor],
+    ) -> Catalog {
+        Catalog {
+            app_name,
+            service_name,
+            schema_version,
+            categories,
+            events,
+            notes: "",
+        }
+    }
+
     /// A catalog with the base events only.
     pub const fn base_only(
         app_name: &'static str,

@@ -350,6 +350,20 @@ pub struct IdentitySnapshot {
     pub host: HostFacts,
 }
 
+impl IdentitySnapshot {
+    /// An installation first seen now, with nothing sent yet.
+    pub fn fresh(install_id: InstallId, fingerprint: Fingerprint, host: HostFacts) -> Self {
+        IdentitySnapshot {
+            install_id,
+            fingerprint,
+            first_seen_at: SystemTime::now(),
+            last_seen_at: None,
+            first_seen_sent: false,
+            host,
+        }
+    }
+}
+
 /// The installation's identity, as the sink sees it.
 ///
 /// The app implements this on top of its installation store. Calls come
