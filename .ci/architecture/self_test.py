@@ -120,7 +120,11 @@ def stub_crate(root, name, version):
     return crate
 
 
-def cases(native_tls):
+# An exception as rules.toml would spell one; the workspace has none today.
+UREQ_EXCEPTION = '\n[[ban-exception]]\ndep = "ureq"\ndependents = ["sentry"]\nbecause = "planted"\n'
+
+
+def cases(native_tls, ureq):
     """(what is planted, the edits that plant it, the line the checker must print)."""
     domain, documents = "crates/tt-domain/Cargo.toml", "crates/tt-documents/Cargo.toml"
     telemetry, http = "crates/tt-telemetry/Cargo.toml", "crates/tt-http/Cargo.toml"
@@ -169,12 +173,16 @@ def cases(native_tls):
         ("a banned crate in tests only: tt-domain's tests gain native-tls",
          [("replace", domain, "[dev-dependencies]\n", f'[dev-dependencies]\nnative-tls = {{ path = "{native_tls}" }}\n')],
          "VIOLATION: native-tls is banned (TLS is rustls, one stack); used by tt-domain"),
-        ("a banned crate outside its exception: tt-telemetry gains ureq",
-         [("replace", telemetry, "[dependencies]\n", '[dependencies]\nureq = "3"\n')],
+        ("a second HTTP client: tt-telemetry gains ureq",
+         [("replace", telemetry, "[dependencies]\n", f'[dependencies]\nureq = {{ path = "{ureq}" }}\n')],
+         "VIOLATION: ureq is banned (outgoing HTTP is reqwest, one client); used by tt-telemetry"),
+        ("a banned crate outside its exception: tt-telemetry gains ureq, excepted for sentry only",
+         [("replace", telemetry, "[dependencies]\n", f'[dependencies]\nureq = {{ path = "{ureq}" }}\n'),
+          ("append", RULES, UREQ_EXCEPTION)],
          "VIOLATION: ureq is banned (outgoing HTTP is reqwest, one client); allowed only through sentry; "
-         "used by sentry, tt-telemetry"),
-        ("a stale exception: the ureq exception without ureq",
-         [("replace", "bins/timetracker/Cargo.toml", '"ureq", ', "")],
+         "used by tt-telemetry"),
+        ("a stale exception: an exception for ureq, which nothing builds",
+         [("append", RULES, UREQ_EXCEPTION)],
          "VIOLATION: the exception for ureq is stale"),
     ]
 
@@ -227,7 +235,8 @@ def main():
             return 1
         print("self-test ok: the unmodified copy passes")
         native_tls = stub_crate(scratch.root, "native-tls", "0.2.14")
-        for what, edits, expected in cases(native_tls):
+        ureq = stub_crate(scratch.root, "ureq", "3.0.0")
+        for what, edits, expected in cases(native_tls, ureq):
             scratch.plant(edits)
             code, out = scratch.run()
             scratch.restore()

@@ -20,7 +20,7 @@ use opentelemetry_otlp::WithExportConfig as _;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use sentry::protocol::{EnvelopeItem, Event, User};
-use sentry::transports::DefaultTransportFactory;
+use sentry::transports::ReqwestHttpTransportOptions;
 use sentry::{ClientOptions, Envelope, MaxRequestBodySize, Transport, TransportFactory};
 use tracing::Dispatch;
 use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
@@ -45,6 +45,10 @@ const LOG_BUFFER: usize = 64 * 1024;
 const TRACING_SHUTDOWN: Duration = Duration::from_secs(2);
 /// How long shutting down waits for queued Sentry events.
 const SENTRY_SHUTDOWN: Duration = Duration::from_secs(2);
+/// How long one delivery to Sentry may take, as for telemetry's exporter.
+const SENTRY_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long connecting to Sentry may take.
+const SENTRY_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The logging, metrics and error reporting of one server.
 pub struct Observability {
@@ -446,8 +450,28 @@ pub fn sentry_options(
     options.max_request_body_size = MaxRequestBodySize::None;
     options.auto_session_tracking = false;
     options.before_send = Some(Arc::new(|event| Some(scrub_event(event))));
-    options.transport = Some(Arc::new(GatedTransportFactory { gate }));
+    options.transport = Some(Arc::new(GatedTransportFactory {
+        gate,
+        client: sentry_http_client()?,
+    }));
     Ok(options)
+}
+
+/// The client Sentry sends through, built as telemetry's exporter builds
+/// its own: reqwest on rustls with the ring provider and the platform's
+/// certificate verifier, bounded in time, no redirects. Sentry's own
+/// default client would also obey `SSL_VERIFY=false`; this one never
+/// accepts an invalid certificate.
+fn sentry_http_client() -> anyhow::Result<reqwest::Client> {
+    // reqwest is built without a bundled crypto provider; `main` installs
+    // ring, an app embedded in another process may not have.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(SENTRY_REQUEST_TIMEOUT)
+        .connect_timeout(SENTRY_CONNECT_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .context("cannot build the HTTP client for Sentry")
 }
 
 /// Whether envelopes may leave: always for the operator's own DSN, only
@@ -464,10 +488,14 @@ impl SendGate {
     }
 }
 
-/// Builds the default HTTP transport behind the consent gate, so nothing —
+/// Builds Sentry's reqwest transport behind the consent gate, so nothing —
 /// events, transactions, client reports — is sent while the gate is shut.
+/// The transport sends from its own thread through a bounded queue, and
+/// drops an envelope rather than wait when the queue is full, so capturing
+/// never holds up a request.
 struct GatedTransportFactory {
     gate: SendGate,
+    client: reqwest::Client,
 }
 
 impl TransportFactory for GatedTransportFactory {
@@ -477,7 +505,11 @@ impl TransportFactory for GatedTransportFactory {
     ) -> Arc<dyn Transport> {
         Arc::new(GatedTransport {
             gate: self.gate.clone(),
-            inner: DefaultTransportFactory.create_transport_with_options(options),
+            inner: Arc::new(
+                ReqwestHttpTransportOptions::from(options)
+                    .with_client(self.client.clone())
+                    .build(),
+            ),
         })
     }
 }

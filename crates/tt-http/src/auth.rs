@@ -11,6 +11,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::de::DeserializeOwned;
+use subtle::ConstantTimeEq as _;
 use tt_app::{Actor, Surface};
 use tt_domain::{Calendar, User, UserId};
 
@@ -111,14 +112,23 @@ pub(crate) fn verify_csrf(session: &Session, submitted: &str) -> Result<(), Http
         .ok()
         .flatten()
         .ok_or(HttpError::Csrf)?;
-    // Comparing digests keeps the comparison's timing independent of how
-    // many leading characters of the secret were guessed right.
-    let digest = |s: &str| ring::digest::digest(&ring::digest::SHA256, s.as_bytes());
-    if digest(&expected).as_ref() == digest(submitted).as_ref() {
+    if same_secret(submitted, &expected) {
         Ok(())
     } else {
         Err(HttpError::Csrf)
     }
+}
+
+/// Whether `presented` is the secret `expected`, compared in constant time.
+/// The digests are compared rather than the strings, so neither the
+/// length of the secret nor how much of it was guessed right shows in the
+/// comparison's timing.
+pub(crate) fn same_secret(presented: &str, expected: &str) -> bool {
+    let digest = |s: &str| ring::digest::digest(&ring::digest::SHA256, s.as_bytes());
+    digest(presented)
+        .as_ref()
+        .ct_eq(digest(expected).as_ref())
+        .into()
 }
 
 /// Starts a login session for `user`, replacing any previous session (so a
@@ -384,4 +394,17 @@ pub(crate) fn client_address(req: &HttpRequest, trusted: &[ipnet::IpNet]) -> std
         .rev()
         .find(|ip| !is_trusted(ip))
         .unwrap_or(peer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_secret;
+
+    #[test]
+    fn secrets_compare_by_value() {
+        assert!(same_secret("s3cret", "s3cret"));
+        assert!(!same_secret("s3cret", "s3cre"));
+        assert!(!same_secret("", "s3cret"));
+        assert!(!same_secret("s3cret", "S3cret"));
+    }
 }

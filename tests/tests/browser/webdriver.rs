@@ -8,6 +8,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use base64::Engine as _;
+use base64::alphabet;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use reqwest::blocking::Client;
 use serde_json::{Value, json};
 
@@ -370,39 +373,18 @@ impl Element<'_, '_> {
     }
 }
 
-/// Standard base64 (with padding), as WebDriver returns screenshots: a few
-/// lines here rather than one more dependency.
+/// Standard base64, as WebDriver and the DevTools protocol return
+/// screenshots; whitespace is skipped, padding and the unused low bits of
+/// the last character are not checked.
 pub(crate) fn decode_base64(text: &str) -> Result<Vec<u8>> {
-    fn value(c: u8) -> Option<u32> {
-        match c {
-            b'A'..=b'Z' => Some(u32::from(c - b'A')),
-            b'a'..=b'z' => Some(u32::from(c - b'a') + 26),
-            b'0'..=b'9' => Some(u32::from(c - b'0') + 52),
-            b'+' => Some(62),
-            b'/' => Some(63),
-            _ => None,
-        }
-    }
-    let bytes: Vec<u8> = text
-        .bytes()
-        .filter(|c| !c.is_ascii_whitespace() && *c != b'=')
-        .collect();
-    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
-    for chunk in bytes.chunks(4) {
-        let mut acc = 0u32;
-        for (i, c) in chunk.iter().enumerate() {
-            let v = value(*c).with_context(|| format!("invalid base64 byte {c:#04x}"))?;
-            acc |= v << (18 - 6 * i);
-        }
-        let [_, a, b, c] = acc.to_be_bytes();
-        match chunk.len() {
-            4 => out.extend_from_slice(&[a, b, c]),
-            3 => out.extend_from_slice(&[a, b]),
-            2 => out.push(a),
-            _ => bail!("truncated base64"),
-        }
-    }
-    Ok(out)
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &alphabet::STANDARD,
+        GeneralPurposeConfig::new()
+            .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+            .with_decode_allow_trailing_bits(true),
+    );
+    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    LENIENT.decode(compact).context("invalid base64")
 }
 
 #[cfg(test)]

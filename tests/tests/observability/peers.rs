@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use tt_tests::session::percent_encode;
+
 /// Whether this run must not skip anything (`CI=true`).
 pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
@@ -123,19 +125,6 @@ impl Prometheus {
         }
         panic!("Prometheus never returned a sample for {query}; last answer: {last}");
     }
-}
-
-/// Percent-encodes everything but unreserved characters.
-fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 /// A running Bugsink (Sentry-compatible server) announced by

@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::{
     ACTIVE_TIMERS, DB_POOL_CONNECTIONS_IDLE, DB_POOL_CONNECTIONS_IN_USE, DB_POOL_CONNECTIONS_MAX,
 };
-use crate::auth::bearer_token;
+use crate::auth::{bearer_token, same_secret};
 use crate::state::AppState;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
@@ -56,22 +56,5 @@ async fn refresh_gauges(state: &AppState) {
         // The gauge keeps its last value; the failure is in the log and in
         // `/readyz`.
         Err(e) => tracing::warn!(error = %e, "cannot count running timers for /metrics"),
-    }
-}
-
-/// Compares two secrets by their digests, so the comparison's timing says
-/// nothing about how much of the secret was guessed right.
-fn same_secret(presented: &str, expected: &str) -> bool {
-    let digest = |s: &str| ring::digest::digest(&ring::digest::SHA256, s.as_bytes());
-    digest(presented).as_ref() == digest(expected).as_ref()
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn secrets_compare_by_value() {
-        assert!(super::same_secret("s3cret", "s3cret"));
-        assert!(!super::same_secret("s3cret", "s3cre"));
-        assert!(!super::same_secret("", "s3cret"));
     }
 }
