@@ -75,6 +75,8 @@
 //! );
 //! ```
 
+#![warn(missing_docs)]
+
 use std::fmt;
 use std::time::SystemTime;
 

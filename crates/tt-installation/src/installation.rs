@@ -55,8 +55,8 @@ impl Installation {
     /// identity if there is none. A document that exists but cannot be
     /// read is an error: it is never replaced.
     ///
-    /// `policy` is the deployer's environment switches (read by the app with
-    /// [`DeployerPolicy::from_env_values`]); `sink_configured` says whether a
+    /// `policy` is what the deployer decided (read by the app from its own
+    /// settings); `sink_configured` says whether a
     /// telemetry endpoint is configured. Both are fixed for the handle's life.
     pub fn open(
         backend: impl InstallationBackend + 'static,
