@@ -400,7 +400,8 @@ pub fn manual_submission_allowed(installation: &tt_installation::Installation) -
         .snapshot()
         .consent(level)
         .map(|d| d.to_stored_choice());
-    let would = tt_consent::resolve(level, installation.policy(), true, stored.as_ref());
+    let would =
+        tt_consent::EffectiveConsent::resolve(level, installation.policy(), true, stored.as_ref());
     if would.enabled {
         Ok(())
     } else {

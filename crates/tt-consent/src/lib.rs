@@ -16,7 +16,7 @@
 //!
 //! There are two independent [`ConsentLevel`]s, both off unless somebody
 //! explicitly turned them on. The effective state of a level is a value *and
-//! its reason* ([`EffectiveConsent`]), computed by [`resolve`] in this order:
+//! its reason* ([`EffectiveConsent`]), computed by [`EffectiveConsent::resolve`] in this order:
 //!
 //! 1. the deployer switched telemetry off (a setting of the application,
 //!    such as `DO_NOT_TRACK=1`) → off, and no UI can turn it back on;
@@ -31,7 +31,7 @@
 //! ```
 //! use std::time::SystemTime;
 //! use tt_consent::{
-//!     resolve, ConsentLevel, ConsentSource, DeployerPolicy, DeployerSwitch, EffectiveConsent,
+//!     ConsentLevel, ConsentSource, DeployerPolicy, DeployerSwitch, EffectiveConsent,
 //!     Reason, StoredChoice,
 //! };
 //!
@@ -48,7 +48,7 @@
 //!             ConsentLevel::Base => None,
 //!             ConsentLevel::Detailed => self.detailed.clone(),
 //!         };
-//!         resolve(level, self.policy, self.sink_configured, stored.as_ref())
+//!         EffectiveConsent::resolve(level, self.policy, self.sink_configured, stored.as_ref())
 //!     }
 //! }
 //!
@@ -223,37 +223,37 @@ pub struct EffectiveConsent {
 }
 
 impl EffectiveConsent {
+    /// The effective state of `level` from the deployer's policy, whether a
+    /// sink is configured, and the stored choice (if any).
+    ///
+    /// This is the one place the precedence rules live; every
+    /// [`ConsentSource`] should delegate to it.
+    pub fn resolve(
+        level: ConsentLevel,
+        policy: DeployerPolicy,
+        sink_configured: bool,
+        stored: Option<&StoredChoice>,
+    ) -> EffectiveConsent {
+        let (enabled, reason) = match (policy, stored) {
+            (DeployerPolicy::Disabled(switch), _) => (false, Reason::DeployerDisabled { switch }),
+            _ if !sink_configured => (false, Reason::NoSinkConfigured),
+            (DeployerPolicy::BaseGranted(switch), _) if level == ConsentLevel::Base => {
+                (true, Reason::DeployerGranted { switch })
+            }
+            (_, Some(choice)) => (choice.granted, Reason::Stored(choice.clone())),
+            (_, None) => (false, Reason::NeverAsked),
+        };
+        EffectiveConsent {
+            level,
+            enabled,
+            reason,
+        }
+    }
+
     /// Whether an admin could change this level from a UI: `false` while the
     /// deployer's hard-off is in force.
     pub fn changeable_by_admin(&self) -> bool {
         !matches!(self.reason, Reason::DeployerDisabled { .. })
-    }
-}
-
-/// Computes the effective state of `level` from the deployer's policy,
-/// whether a sink is configured, and the stored choice (if any).
-///
-/// This is the one place the precedence rules live; every [`ConsentSource`]
-/// should delegate to it.
-pub fn resolve(
-    level: ConsentLevel,
-    policy: DeployerPolicy,
-    sink_configured: bool,
-    stored: Option<&StoredChoice>,
-) -> EffectiveConsent {
-    let (enabled, reason) = match (policy, stored) {
-        (DeployerPolicy::Disabled(switch), _) => (false, Reason::DeployerDisabled { switch }),
-        _ if !sink_configured => (false, Reason::NoSinkConfigured),
-        (DeployerPolicy::BaseGranted(switch), _) if level == ConsentLevel::Base => {
-            (true, Reason::DeployerGranted { switch })
-        }
-        (_, Some(choice)) => (choice.granted, Reason::Stored(choice.clone())),
-        (_, None) => (false, Reason::NeverAsked),
-    };
-    EffectiveConsent {
-        level,
-        enabled,
-        reason,
     }
 }
 
@@ -334,7 +334,7 @@ mod tests {
             (Detailed, BaseGranted(YES), true, &off, false, "disabled by user:1"),
         ];
         for (level, policy, sink, stored, enabled, reason) in cases {
-            let got = resolve(level, policy, sink, stored.as_ref());
+            let got = EffectiveConsent::resolve(level, policy, sink, stored.as_ref());
             let case = format!("{level} {policy:?} sink={sink} {stored:?}");
             assert_eq!(got.enabled, enabled, "{case}");
             assert_eq!(got.reason.to_string(), reason, "{case}");

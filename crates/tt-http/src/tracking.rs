@@ -51,7 +51,7 @@ mod tests {
 
     /// Every HTML page the web UI registers has its own template in the
     /// closed `Route` list, so no page view of a real page is reported as
-    /// `other`. The list is the route table itself, not a copy.
+    /// `other`, and every template of the list is a page of the table.
     #[test]
     fn every_web_page_has_a_route_template() {
         let not_pages = [
@@ -77,5 +77,14 @@ mod tests {
             );
         }
         assert!(pages.len() >= 15, "found only {} pages", pages.len());
+        // And the other way round: the closed list holds the route table's
+        // pages and nothing else.
+        for route in Route::ALL.iter().filter(|r| **r != Route::Other) {
+            assert!(
+                pages.iter().any(|p| Route::from_template(p.path) == *route),
+                "{}: no such page in the route table; remove it from tt_events::Route",
+                route.as_str()
+            );
+        }
     }
 }

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError, RwLock};
 
 use chrono::{DateTime, Utc};
-use tt_consent::{ConsentLevel, ConsentSource, DeployerPolicy, EffectiveConsent, resolve};
+use tt_consent::{ConsentLevel, ConsentSource, DeployerPolicy, EffectiveConsent};
 use uuid::Uuid;
 
 use crate::backend::InstallationBackend;
@@ -394,7 +394,7 @@ impl ConsentSource for Installation {
             .read()
             .consent(level)
             .map(ConsentDecision::to_stored_choice);
-        resolve(level, self.policy, self.sink_configured, stored.as_ref())
+        EffectiveConsent::resolve(level, self.policy, self.sink_configured, stored.as_ref())
     }
 
     fn allows(&self, level: ConsentLevel) -> bool {
@@ -415,7 +415,7 @@ fn allowed_levels(doc: &InstallationConfig, policy: DeployerPolicy, sink_configu
         .into_iter()
         .filter(|&level| {
             let stored = doc.consent(level).map(ConsentDecision::to_stored_choice);
-            resolve(level, policy, sink_configured, stored.as_ref()).enabled
+            EffectiveConsent::resolve(level, policy, sink_configured, stored.as_ref()).enabled
         })
         .map(level_bit)
         .fold(0, |bits, bit| bits | bit)

@@ -21,7 +21,7 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use tt_consent::{resolve, ConsentLevel, ConsentSource, DeployerPolicy, EffectiveConsent};
+//! use tt_consent::{ConsentLevel, ConsentSource, DeployerPolicy, EffectiveConsent};
 //! use tt_telemetry::values::DeploymentType;
 //! use tt_telemetry::{
 //!     AppVersion, Catalog, Category, Count, HostFacts, InMemoryIdentity, Outcome, Telemetry,
@@ -54,7 +54,7 @@
 //! struct NeverAsked;
 //! impl ConsentSource for NeverAsked {
 //!     fn effective(&self, level: ConsentLevel) -> EffectiveConsent {
-//!         resolve(level, DeployerPolicy::Unset, true, None)
+//!         EffectiveConsent::resolve(level, DeployerPolicy::Unset, true, None)
 //!     }
 //! }
 //!
