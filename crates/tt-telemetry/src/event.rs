@@ -668,9 +668,9 @@ macro_rules! events {
             #[derive(Clone, Copy)]
             enum Index { $( $variant ),+ }
 
-            impl $name {
-                /// Every event of this enum, in declaration order.
-                pub const EVENTS: &'static [$crate::EventDescriptor] = &[$(
+            // A static, so every reference to a descriptor points at one
+            // address: the sink recognises its catalog's events by identity.
+            static DESCRIPTORS: [$crate::EventDescriptor; [$($event),+].len()] = [$(
                     $crate::EventDescriptor {
                         name: $event,
                         category: $category,
@@ -686,6 +686,10 @@ macro_rules! events {
                         ),*],
                     }
                 ),+];
+
+            impl $name {
+                /// Every event of this enum, in declaration order.
+                pub const EVENTS: &'static [$crate::EventDescriptor] = &DESCRIPTORS;
 
                 /// One example of every event, in declaration order.
                 pub fn examples() -> ::std::vec::Vec<$name> {
@@ -705,7 +709,7 @@ macro_rules! events {
 
             impl $crate::AppEvent for $name {
                 fn descriptor(&self) -> &'static $crate::EventDescriptor {
-                    &$name::EVENTS[self.index() as usize]
+                    &DESCRIPTORS[self.index() as usize]
                 }
 
                 #[allow(unused_variables)]
