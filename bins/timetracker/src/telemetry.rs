@@ -339,7 +339,7 @@ mod tests {
         assert_eq!(c.protocol, Protocol::HttpJson);
         assert!(c.debug);
         assert_eq!(c.heartbeat_interval, Duration::from_secs(6 * 3600));
-        assert_eq!(c.service_name, "timetracker");
+        assert_eq!(c.catalog.service_name, "timetracker");
         assert_eq!(c.catalog.schema_version, tt_events::SCHEMA_VERSION);
     }
 

@@ -76,10 +76,10 @@ pub enum StoreError {
         source: ValidationError,
     },
 
-    /// The document was written by a newer TimeTracker.
+    /// The document was written by a newer version of the application.
     #[error(
         "the installation config {location} has schema version {found}, but this build only \
-         understands up to {supported}. Upgrade TimeTracker, or restore the file from a backup \
+         understands up to {supported}. Upgrade the application, or restore the file from a backup \
          made by this version"
     )]
     UnsupportedSchema {
@@ -241,7 +241,7 @@ pub enum InstallationError {
     /// The document disappeared from the backend after start-up.
     #[error(
         "the installation config {location} has disappeared. Restore it from a backup; \
-         TimeTracker will not silently create a new identity while running"
+         the application will not silently create a new identity while running"
     )]
     Missing {
         /// Where the document used to be.

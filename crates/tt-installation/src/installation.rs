@@ -153,7 +153,7 @@ impl Installation {
     /// Granting fails with [`InstallationError::DeployerDisabled`] while the
     /// deployer has switched telemetry off; withdrawing base telemetry fails
     /// with [`InstallationError::DeployerGranted`] while the deployer turned
-    /// it on (`ENABLE_TELEMETRY=true`). Nothing is stored then.
+    /// it on. Nothing is stored then.
     pub fn set_consent(
         &self,
         level: ConsentLevel,

@@ -88,3 +88,8 @@ pub use config::{ConsentDecision, FILE_NAME, InstallationConfig, SCHEMA_VERSION,
 pub use error::{InstallationError, RandomUnavailable, StoreError, ValidationError};
 pub use file::FileBackend;
 pub use installation::{ConsentUpdate, Installation};
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

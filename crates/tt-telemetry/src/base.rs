@@ -103,7 +103,7 @@ const RELEASE_CHANNEL: PropertyDescriptor = prop(
 );
 
 /// The base events, in catalog order.
-pub(crate) const BASE_EVENTS: [EventDescriptor; 3] = [
+pub(crate) static BASE_EVENTS: [EventDescriptor; 3] = [
     EventDescriptor {
         name: FIRST_SEEN,
         category: Category::BASE_TELEMETRY,
@@ -174,7 +174,7 @@ impl BaseKind {
 /// What the build says about itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct BuildInfo {
-    pub service_name: String,
+    pub service_name: &'static str,
     pub version: AppVersion,
     pub channel: ReleaseChannel,
     pub schema_version: i64,
@@ -183,7 +183,7 @@ pub(crate) struct BuildInfo {
 impl BuildInfo {
     pub(crate) fn of(config: &crate::TelemetryConfig) -> BuildInfo {
         BuildInfo {
-            service_name: config.service_name.clone(),
+            service_name: config.catalog.service_name,
             version: config.service_version.clone(),
             channel: config.release_channel,
             schema_version: config.catalog.schema_version,
@@ -242,7 +242,7 @@ mod tests {
             InMemoryIdentity::generate("host", "salt", HostFacts::detect(DeploymentType::Docker))
                 .snapshot();
         let build = BuildInfo {
-            service_name: "app".to_owned(),
+            service_name: "app",
             version: AppVersion::parse("1.2.3").unwrap_or_else(|e| panic!("{e}")),
             channel: ReleaseChannel::Stable,
             schema_version: 1,

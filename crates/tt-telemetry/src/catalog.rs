@@ -90,16 +90,21 @@ impl Catalog {
         false
     }
 
-    /// Whether `descriptor` is one of this catalog's application events.
+    /// Whether `descriptor` is one of this catalog's application events:
+    /// the same entry (events declared with [`events!`](crate::events) are
+    /// statics, so this is one comparison of addresses) or an equal one.
     pub(crate) fn contains(&self, descriptor: &'static EventDescriptor) -> bool {
         self.events.iter().any(|d| std::ptr::eq(d, descriptor))
+            || self.events.iter().any(|d| d == descriptor)
     }
 
     /// Checks the catalog: unique dotted lower-case event names, known
-    /// categories, descriptions everywhere, at most [`MAX_PROPERTIES`]
-    /// properties of the kinds an application may use, no property reusing
-    /// an envelope attribute, enum values that are lower-case words. The
-    /// sink refuses to start with a catalog that fails.
+    /// categories, descriptions everywhere, application events at the
+    /// detailed level only, at most [`MAX_PROPERTIES`] properties of the
+    /// kinds an application may use, no property reusing an envelope
+    /// attribute, enum values that are lower-case words (or route templates
+    /// such as `/projects/{id}`). The sink refuses to start with a catalog
+    /// that fails.
     pub fn check(&self) -> Result<(), String> {
         let mut names = HashSet::new();
         let categories: HashSet<_> = self.categories.iter().map(|c| c.as_str()).collect();
@@ -121,6 +126,18 @@ impl Catalog {
                     c.as_str()
                 ));
             }
+            if c.as_str() == Category::BASE_TELEMETRY.as_str() {
+                return Err("base_telemetry is this crate's own category".to_owned());
+            }
+        }
+        if let Some(d) = self.events.iter().find(|d| {
+            d.level == ConsentLevel::Base
+                || d.category.as_str() == Category::BASE_TELEMETRY.as_str()
+        }) {
+            return Err(format!(
+                "event {}: base level is for base telemetry only, which this crate sends itself",
+                d.name
+            ));
         }
         for d in self.events() {
             let (head, tail) = d.name.split_once('.').unwrap_or(("", ""));
@@ -284,12 +301,25 @@ impl Catalog {
     }
 }
 
-/// Enum values are words; page routes (`/projects/{id}`) are allowed too.
+/// Enum values are words, or route templates: `/`, then words or
+/// `{word}` parameters between slashes (`/projects/{id}/edit`).
 fn route_or_word(v: &str) -> bool {
-    !v.is_empty()
-        && v.chars().all(|c| {
-            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '/' | '{' | '}' | '-')
-        })
+    let word = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    };
+    match v.strip_prefix('/') {
+        None => word(v),
+        Some("") => true,
+        Some(path) => path.split('/').all(|segment| {
+            word(segment)
+                || segment
+                    .strip_prefix('{')
+                    .and_then(|s| s.strip_suffix('}'))
+                    .is_some_and(word)
+        }),
+    }
 }
 
 /// An event as the catalog document shows it; without its descriptions,
@@ -455,7 +485,19 @@ mod tests {
             description: " ",
             ..event("work.silent", &[])
         }];
-        let cases: [(&'static [EventDescriptor], &str); 10] = [
+        static BASE_CATEGORY: [EventDescriptor; 1] = [EventDescriptor {
+            category: Category::BASE_TELEMETRY,
+            ..event("work.heartbeat", &[])
+        }];
+        static PATH_WITH_NAME: [EventDescriptor; 1] = [event(
+            "work.visited",
+            &[prop("page", PropertyKind::Enum(&["/users/alice-smith"]))],
+        )];
+        static CAPITALS: [EventDescriptor; 1] = [event(
+            "work.named",
+            &[prop("who", PropertyKind::Enum(&["Alice"]))],
+        )];
+        let cases: [(&'static [EventDescriptor], &str); 13] = [
             (&TWICE, "declared twice"),
             (&NOT_DOTTED, "is not `area.action`"),
             (&TEXT, "is for base events only"),
@@ -466,6 +508,9 @@ mod tests {
             (&OTHER_CATEGORY, "is not in the catalog"),
             (&BASE_LEVEL, "base level is for base telemetry only"),
             (&UNDESCRIBED, "has no description"),
+            (&BASE_CATEGORY, "base level is for base telemetry only"),
+            (&PATH_WITH_NAME, "enum values must be words"),
+            (&CAPITALS, "enum values must be words"),
         ];
         for (events, why) in cases {
             let verdict = catalog(events).check();
@@ -500,6 +545,9 @@ mod tests {
         assert_eq!(catalog(&REWORDED).fingerprint(), fingerprint);
         assert_ne!(catalog(&ONE_MORE_VALUE).fingerprint(), fingerprint);
         let doc: Value = serde_json::from_str(&catalog(&GOOD).json()).unwrap_or(Value::Null);
+        assert!(
+            route_or_word("/projects/{id}/edit") && route_or_word("/") && route_or_word("todo")
+        );
         assert_eq!(doc["fingerprint"], fingerprint);
         assert_eq!(doc["schema_version"], 1);
         assert_eq!(

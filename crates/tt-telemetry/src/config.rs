@@ -145,11 +145,9 @@ pub struct TelemetryConfig {
     /// Debug mode: encode payloads and write them to the log instead of
     /// sending them. Nothing touches the network.
     pub debug: bool,
-    /// Every event the application can send; its service name and schema
-    /// version go on every record.
+    /// Every event the application can send; its service name (the
+    /// resource's `service.name`) and schema version go on every record.
     pub catalog: &'static Catalog,
-    /// The resource's `service.name` (default: the catalog's).
-    pub service_name: String,
     /// `service.version` and the heartbeat's `app_version`.
     pub service_version: AppVersion,
     /// The heartbeat's `release_channel`.
@@ -161,7 +159,6 @@ impl TelemetryConfig {
     pub fn new(catalog: &'static Catalog, service_version: AppVersion) -> Self {
         TelemetryConfig {
             catalog,
-            service_name: catalog.service_name.to_owned(),
             endpoint: None,
             token: None,
             protocol: Protocol::default(),

@@ -230,9 +230,9 @@ impl WireValue {
         let _ = match self {
             WireValue::Int(v) => write!(out, "{v}"),
             WireValue::Bool(v) => write!(out, "{v}"),
-            // Enum values are compile-time words the catalog check allows:
-            // no escaping needed.
-            WireValue::Enum(v) => write!(out, "\"{v}\""),
+            // Escaped: a descriptor outside a checked catalog could hold
+            // anything.
+            WireValue::Enum(v) => write!(out, "{}", serde_json::Value::from(v)),
         };
     }
 }
@@ -666,22 +666,28 @@ macro_rules! events {
         const _: () = {
             #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
             #[derive(Clone, Copy)]
-            enum Index { $( $variant ),+ }
+            enum __TtEventIndex { $( $variant ),+ }
+
+            fn __tt_event_index(event: &$name) -> __TtEventIndex {
+                match event {
+                    $( $name::$variant { .. } => __TtEventIndex::$variant ),+
+                }
+            }
 
             // A static, so every reference to a descriptor points at one
             // address: the sink recognises its catalog's events by identity.
-            static DESCRIPTORS: [$crate::EventDescriptor; [$($event),+].len()] = [$(
+            static __TT_EVENT_DESCRIPTORS: [$crate::EventDescriptor; [$($event),+].len()] = [$(
                     $crate::EventDescriptor {
                         name: $event,
                         category: $category,
                         level: $crate::__private::ConsentLevel::$level,
-                        description: $crate::__private::trim(concat!($($doc),*)),
+                        description: $crate::__private::trim(::core::concat!($($doc),*)),
                         properties: &[$(
                             $crate::PropertyDescriptor {
-                                name: stringify!($field),
+                                name: ::core::stringify!($field),
                                 kind: <$ty as $crate::Property<$vocabulary>>::KIND,
                                 optional: <$ty as $crate::Property<$vocabulary>>::OPTIONAL,
-                                description: $crate::__private::trim(concat!($($fdoc),*)),
+                                description: $crate::__private::trim(::core::concat!($($fdoc),*)),
                             }
                         ),*],
                     }
@@ -689,7 +695,7 @@ macro_rules! events {
 
             impl $name {
                 /// Every event of this enum, in declaration order.
-                pub const EVENTS: &'static [$crate::EventDescriptor] = &DESCRIPTORS;
+                pub const EVENTS: &'static [$crate::EventDescriptor] = &__TT_EVENT_DESCRIPTORS;
 
                 /// One example of every event, in declaration order.
                 pub fn examples() -> ::std::vec::Vec<$name> {
@@ -699,26 +705,20 @@ macro_rules! events {
                         }
                     ),+]
                 }
-
-                fn index(&self) -> Index {
-                    match self {
-                        $( $name::$variant { .. } => Index::$variant ),+
-                    }
-                }
             }
 
             impl $crate::AppEvent for $name {
                 fn descriptor(&self) -> &'static $crate::EventDescriptor {
-                    &DESCRIPTORS[self.index() as usize]
+                    &__TT_EVENT_DESCRIPTORS[__tt_event_index(self) as usize]
                 }
 
                 #[allow(unused_variables)]
-                fn write_properties(&self, out: &mut $crate::Properties) {
+                fn write_properties(&self, __tt_out: &mut $crate::Properties) {
                     match *self {
                         $(
                             $name::$variant { $($field),* } => {
                                 $(
-                                    out.push(
+                                    __tt_out.push(
                                         <$ty as $crate::Property<$vocabulary>>::to_value($field),
                                     );
                                 )*
@@ -831,6 +831,20 @@ mod tests {
         let mut short = Properties::new();
         short.push(Some(PropertyValue::count(2)));
         assert_eq!(short.json(&TWO), "{}");
+
+        // A descriptor outside any checked catalog: its text is escaped.
+        static ODD: EventDescriptor = EventDescriptor {
+            properties: &[PropertyDescriptor {
+                name: "q",
+                kind: PropertyKind::Enum(&["say \"hi\""]),
+                optional: false,
+                description: "d",
+            }],
+            ..TWO
+        };
+        let mut odd = Properties::new();
+        odd.push(Some(PropertyValue::choice(0)));
+        assert_eq!(odd.json(&ODD), r#"{"q":"say \"hi\""}"#);
 
         let mut long = Properties::new();
         for _ in 0..MAX_PROPERTIES + 1 {

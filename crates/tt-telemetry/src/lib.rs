@@ -8,9 +8,11 @@
 //! when an administrator asks, a deletion request.
 //!
 //! Privacy is structural: an event property can only be an internal id, a
-//! count, a boolean, a duration or one value of a list fixed at compile
-//! time ([`Property`], [`PropertyValue`]), so free text — names, e-mails,
-//! notes, concrete paths, hostnames — cannot be expressed. Consent comes
+//! count, a boolean, a duration or one value of a list in the application's
+//! [`Catalog`] ([`Property`], [`PropertyValue`]); no API takes text at run
+//! time, and the sink checks the catalog when it starts, so every string
+//! that can reach a receiver is a word the catalog lists — names, e-mails,
+//! notes, concrete paths and hostnames have no way in. Consent comes
 //! from a [`tt_consent::ConsentSource`] the application implements; the
 //! installation's identity from an [`InstallIdentity`]. The resource
 //! carries only `service.name` and `service.version`. The crate reads no
@@ -145,3 +147,8 @@ pub use identity::{
 pub use recipient::{Recipient, VendorMetadata, endpoint_host};
 pub use sink::{HeartbeatPreview, ShutdownReport, SinkState, Telemetry, TelemetryStatus};
 pub use stats::{EVENTS_TOTAL, LastError, Outcome, QUEUE_DEPTH, describe_metrics};
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

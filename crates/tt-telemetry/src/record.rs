@@ -124,7 +124,7 @@ impl Encoder {
         // OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES and add SDK details).
         let resource = Resource::builder_empty()
             .with_attributes([
-                KeyValue::new("service.name", build.service_name.clone()),
+                KeyValue::new("service.name", build.service_name),
                 KeyValue::new("service.version", build.version.as_str().to_owned()),
             ])
             .build();

@@ -366,11 +366,19 @@ impl Telemetry {
     /// sent (counted as `dropped_not_in_catalog`).
     pub fn track(&self, event: impl AppEvent, user: Option<UserId>) {
         let descriptor = event.descriptor();
-        let mut properties = Properties::new();
-        event.write_properties(&mut properties);
         let level = descriptor.level;
         let shared = self.shared();
-        let queued = if shared.settings.catalog.contains(descriptor) {
+        // Consent first: with consent off this is all a call costs (the
+        // log line below formats nothing unless it is enabled).
+        let queued = if !shared.allows(level) {
+            shared.stats.record(level, Outcome::DroppedNoConsent, 1);
+            false
+        } else if !shared.settings.catalog.contains(descriptor) {
+            shared.stats.record(level, Outcome::DroppedNotInCatalog, 1);
+            false
+        } else {
+            let mut properties = Properties::new();
+            event.write_properties(&mut properties);
             shared.enqueue(
                 Payload::Product {
                     descriptor,
@@ -379,9 +387,6 @@ impl Telemetry {
                 },
                 level,
             )
-        } else {
-            shared.stats.record(level, Outcome::DroppedNotInCatalog, 1);
-            false
         };
         tracing::info!(
             target: "tt_telemetry::event",
@@ -389,7 +394,7 @@ impl Telemetry {
             category = descriptor.category.as_str(),
             level = level.as_str(),
             user_id = user.map(UserId::get),
-            properties = %LazyProperties(descriptor, &properties),
+            properties = %LazyProperties(&event),
             queued,
             "telemetry event"
         );
@@ -630,10 +635,10 @@ fn without_credentials(url: &str) -> String {
     }
 }
 
-struct LazyProperties<'a>(&'static crate::EventDescriptor, &'a Properties);
+struct LazyProperties<'a, E>(&'a E);
 
-impl fmt::Display for LazyProperties<'_> {
+impl<E: AppEvent> fmt::Display for LazyProperties<'_, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.1.json(self.0))
+        f.write_str(&self.0.properties_json())
     }
 }

@@ -229,7 +229,7 @@ fn export_with_retry(shared: &Shared, encoder: &Encoder, mut items: Vec<QueuedIt
                     target: "tt_telemetry::debug",
                     records = items.len(),
                     payload = %json,
-                    "TELEMETRY_DEBUG: payload not sent"
+                    "debug mode: payload not sent"
                 );
                 return;
             }

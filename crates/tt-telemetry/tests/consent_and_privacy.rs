@@ -610,3 +610,49 @@ fn a_malformed_catalog_stops_the_sink_from_starting() {
         "{e:?}"
     );
 }
+
+/// An event written by hand whose descriptor is a copy of a catalog entry:
+/// recognised by value, so it is sent; a look-alike that differs in any
+/// field is not.
+#[derive(Clone, Copy)]
+struct ByHand(&'static tt_telemetry::EventDescriptor);
+
+impl tt_telemetry::AppEvent for ByHand {
+    fn descriptor(&self) -> &'static tt_telemetry::EventDescriptor {
+        self.0
+    }
+    fn write_properties(&self, _: &mut tt_telemetry::Properties) {}
+}
+
+#[test]
+fn a_copied_descriptor_counts_as_the_catalogs_and_a_look_alike_does_not() {
+    static COPY: tt_telemetry::EventDescriptor = tt_telemetry::EventDescriptor {
+        name: "auth.logout",
+        category: ACCOUNT,
+        level: ConsentLevel::Detailed,
+        description: "Signed out.",
+        properties: &[],
+    };
+    static LOOK_ALIKE: tt_telemetry::EventDescriptor = tt_telemetry::EventDescriptor {
+        description: "Signed out, twice.",
+        ..COPY
+    };
+    let receiver = Receiver::start();
+    let t = telemetry(
+        &receiver,
+        Switches::new(false, true),
+        Duration::from_secs(3600),
+    );
+    t.track(ByHand(&LOOK_ALIKE), None);
+    t.track(ByHand(&COPY), None);
+    assert!(receiver.wait_until(Duration::from_secs(5), |r| {
+        r.iter().map(|q| q.records().len()).sum::<usize>() >= 1
+    }));
+    t.shutdown();
+    assert_eq!(receiver.records_named("auth.logout").len(), 1);
+    let s = t.status();
+    assert_eq!(
+        s.count(ConsentLevel::Detailed, Outcome::DroppedNotInCatalog),
+        1
+    );
+}
