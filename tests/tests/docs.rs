@@ -122,6 +122,7 @@ fn repository_root_keeps_only_the_build_files() {
         "Cargo.lock",
         "crates",
         "bins",
+        "examples",
         "migrations",
         "config",
         "docs",
