@@ -40,6 +40,7 @@ RULE_KEYS = {
     "forbid": {"crates", "deps", "because"},
     "forbid-direct": {"crates", "deps", "because"},
     "no-dependencies": {"crates", "because"},
+    "no-environment": {"crates", "because"},
     "ban": {"deps", "because"},
     "ban-exception": {"dep", "dependents", "because"},
 }
@@ -249,7 +250,7 @@ def check_names(rules, graph, report):
     for crate, groups in rules["edges"].items():
         ours.append((crate, "[edges]"))
         ours += [(c, f"[edges.{crate}]") for g in sorted(EDGE_GROUPS) for c in groups[g]]
-    for section in ("forbid", "forbid-direct", "no-dependencies"):
+    for section in ("forbid", "forbid-direct", "no-dependencies", "no-environment"):
         ours += [(c, f"[[{section}]]") for rule in rules[section] for c in rule["crates"]]
     for crate, where in ours:
         if crate not in graph.members:
@@ -346,6 +347,30 @@ def check_no_dependencies(rules, graph, report):
                 report.ok(f"{crate} has no dependencies at all")
 
 
+# Reading the process environment, in Rust source.
+ENV_READ = re.compile(r"\benv::(var|var_os|vars|vars_os)\b|\bdotenv")
+
+
+def check_no_environment(rules, graph, report):
+    """The crate's own sources (src/, every target but tests and benches)
+    never read the process environment: settings come from the app."""
+    for rule in rules["no-environment"]:
+        for crate in rule["crates"]:
+            pid = graph.members[crate]
+            root = Path(graph.packages[pid]["manifest_path"]).parent / "src"
+            found = [
+                f"{path.relative_to(root.parent)}:{n}"
+                for path in sorted(root.rglob("*.rs"))
+                for n, line in enumerate(path.read_text().splitlines(), 1)
+                if ENV_READ.search(line.split("//")[0])
+            ]
+            if found:
+                report.violation(f"{crate} reads the process environment at {', '.join(found)} "
+                                 f"({rule['because']})")
+            else:
+                report.ok(f"{crate} reads no environment variable")
+
+
 def check_bans(rules, graph, report):
     """Banned crates, anywhere a crate of the workspace is built (all
     features, targets and kinds), unless an exception allows the crates
@@ -402,6 +427,7 @@ def main(argv=None):
         check_forbid(rules, graph, report)
         check_forbid_direct(rules, graph, report)
         check_no_dependencies(rules, graph, report)
+        check_no_environment(rules, graph, report)
         check_bans(rules, graph, report)
     if report.violations:
         print(f"architecture: {report.violations} violation(s)", flush=True)

@@ -154,6 +154,10 @@ def cases(native_tls, ureq):
          [("replace", http, "tt-documents = { workspace = true }\n", "")],
          "VIOLATION: tt-http -> tt-documents is listed as a normal edge in rules.toml, "
          "but tt-http does not depend on tt-documents"),
+        ("a library that reads the environment: tt-telemetry reads OTEL_SERVICE_NAME",
+         [("append", "crates/tt-telemetry/src/lib.rs",
+           '\nfn name() -> Option<String> { std::env::var("OTEL_SERVICE_NAME").ok() }\n')],
+         "VIOLATION: tt-telemetry reads the process environment at src/lib.rs:"),
         ("a misspelled crate in a rule: actix-sesion",
          [("replace", RULES, '"actix-session"', '"actix-sesion"')],
          "UNKNOWN: rules.toml names `actix-sesion` in [[forbid]] for tt-app"),

@@ -131,9 +131,9 @@ fn compose_files_agree_with_the_app_and_each_other() {
         assert!(dockerfile.contains(expected), "Dockerfile lacks {expected}");
     }
     // The settings the compose files set are real settings.
-    let known: BTreeSet<&str> = timetracker::settings::ENV_VARS
+    let known: BTreeSet<&str> = timetracker::settings::SETTINGS
         .iter()
-        .map(|(v, _)| *v)
+        .map(|s| s.env)
         .collect();
     let Some(compose) = compose_json() else {
         return;
@@ -247,9 +247,9 @@ fn replicas_compose_nginx_and_prometheus_agree() {
     let Some(compose) = replicas_compose_json() else {
         return;
     };
-    let known: BTreeSet<&str> = timetracker::settings::ENV_VARS
+    let known: BTreeSet<&str> = timetracker::settings::SETTINGS
         .iter()
-        .map(|(v, _)| *v)
+        .map(|s| s.env)
         .collect();
     let services = &compose["services"];
     let mut volumes = BTreeSet::new();

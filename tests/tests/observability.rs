@@ -19,9 +19,9 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
+use secrecy::SecretString;
 use serde_json::Value;
 use timetracker::Background;
-use timetracker::settings::Secret;
 use tt_tests::{Db, TestApp, json, spawn_app_with, test_settings};
 
 use sentry_receiver::Receiver;
@@ -653,7 +653,7 @@ fn a_thousand_random_paths_add_no_series() {
 
 #[test]
 fn metrics_token_is_required_when_set() {
-    let app = sqlite_app(|s| s.metrics_token = Some(Secret::new("obs-metrics-token")));
+    let app = sqlite_app(|s| s.metrics_token = Some(SecretString::from("obs-metrics-token")));
     let get = |auth: Option<&str>| {
         let mut req = app.http.get(app.url("/metrics"));
         if let Some(a) = auth {
@@ -728,7 +728,7 @@ fn a_real_prometheus_scrapes_the_app() {
     ) else {
         return;
     };
-    let app = sqlite_app(|s| s.metrics_token = Some(Secret::new("obs-scrape-token")));
+    let app = sqlite_app(|s| s.metrics_token = Some(SecretString::from("obs-scrape-token")));
     for _ in 0..3 {
         app.http.get(app.url("/healthz")).send().unwrap();
     }
@@ -755,7 +755,7 @@ fn server_errors_reach_sentry_without_personal_data() {
     let receiver = Receiver::start();
     let dsn = receiver.dsn();
     let app = sqlite_app(|s| {
-        s.sentry_dsn = Some(Secret::new(dsn));
+        s.sentry_dsn = Some(SecretString::from(dsn));
         s.sentry_traces_rate = 1.0;
         s.sentry_environment = Some("obs-test".into());
     });
@@ -831,7 +831,7 @@ fn server_errors_reach_sentry_without_personal_data() {
 #[test]
 fn without_a_dsn_nothing_is_sent() {
     let receiver = Receiver::start();
-    let app = sqlite_app(|s| s.sentry_dsn = Some(Secret::new("")));
+    let app = sqlite_app(|s| s.sentry_dsn = Some(SecretString::from("")));
     let api = app.user("obsnodsn", false);
     break_projects_table(&app);
     assert_eq!(api.get("/api/v1/projects").0, 500);
@@ -926,7 +926,7 @@ fn a_real_sentry_compatible_server_groups_the_errors() {
             .as_nanos()
     );
     let app = sqlite_app(|s| {
-        s.sentry_dsn = Some(Secret::new(bugsink.dsn.clone()));
+        s.sentry_dsn = Some(SecretString::from(bugsink.dsn.clone()));
         s.sentry_traces_rate = 0.0;
     });
     let api = app.user("obsbugsink", false);

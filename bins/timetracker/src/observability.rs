@@ -9,6 +9,7 @@
 //! larger process — the test suite starts many — gets a subscriber and a
 //! Sentry hub of its own ([`Observability::for_app`]).
 
+use secrecy::{ExposeSecret, SecretString};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -136,7 +137,7 @@ impl Observability {
         let hub = match settings.sentry_dsn() {
             None => None,
             Some((dsn, embedded)) => {
-                let options = sentry_options(settings, dsn.expose(), embedded, consent)?;
+                let options = sentry_options(settings, dsn.expose_secret(), embedded, consent)?;
                 Some(self.start_sentry(options))
             }
         };
@@ -145,8 +146,9 @@ impl Observability {
             metrics_token: settings
                 .metrics_token
                 .as_ref()
-                .map(|t| t.expose().trim().to_owned())
-                .filter(|t| !t.is_empty()),
+                .map(|t| t.expose_secret().trim().to_owned())
+                .filter(|t| !t.is_empty())
+                .map(SecretString::from),
             log_client_ip: settings.log_client_ip,
             sentry_hub: hub,
             log_dispatch: (!self.process_wide).then(|| self.dispatch.clone()),

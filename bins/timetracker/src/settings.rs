@@ -1,266 +1,265 @@
 //! One `Settings` struct: built-in defaults < `config/*.toml` < environment.
 
 use std::collections::BTreeMap;
-use std::fmt;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-/// A secret value: redacted in `Debug`, `Display` and serialisation.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret.
-    pub fn new(s: impl Into<String>) -> Self {
-        Secret(s.into())
-    }
-
-    /// The secret itself; call only where it is used.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-impl Serialize for Secret {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(if self.0.is_empty() { "" } else { "***" })
-    }
-}
-
-impl<'de> Deserialize<'de> for Secret {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d).map(Secret)
-    }
-}
-
-/// Every setting of the server. Field docs are the reference for operators.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Settings {
-    /// Database URL (`DATABASE_URL`): `postgres://…` for PostgreSQL, else a
-    /// SQLite file path (`sqlite://` prefix optional). Default:
-    /// `<data_dir>/timetracker.db`.
-    pub database_url: Option<String>,
-    /// Address to listen on (`BIND_ADDR`).
-    pub bind_addr: String,
-    /// Port to listen on (`PORT`); 0 picks a free port.
-    pub port: u16,
-    /// Directory for the database, the secret key and installation data
-    /// (`DATA_DIR`).
-    pub data_dir: PathBuf,
-    /// Directory for log files (`LOG_DIR`).
-    pub log_dir: PathBuf,
-    /// Key that signs and encrypts session cookies (`SECRET_KEY`, at least
-    /// 64 characters). Generated once and stored in `<data_dir>/secret_key`
-    /// when not set.
-    pub secret_key: Secret,
-    /// When session cookies are marked `Secure` (`COOKIE_SECURE`): `auto`
-    /// (when the request came over HTTPS, directly or through a trusted
-    /// proxy), `true` (always; HTTPS only) or `false` (never).
-    #[serde(deserialize_with = "bool_or_text")]
-    pub cookie_secure: String,
-    /// Login session lifetime in hours (`SESSION_TTL_HOURS`).
-    pub session_ttl_hours: u64,
-    /// Login attempts per username and client address in the window, a
-    /// hundred times as many per address (`LOGIN_MAX_FAILURES`).
-    pub login_max_failures: u32,
-    /// The window of those limits, in minutes (`LOGIN_WINDOW_MINUTES`).
-    pub login_window_minutes: u64,
-    /// Reverse proxies whose `X-Forwarded-For` names the client: a
-    /// comma-separated list of addresses or networks (`TRUSTED_PROXIES`,
-    /// e.g. `127.0.0.1,10.0.0.0/8`). Empty: the TCP peer is the client.
-    pub trusted_proxies: String,
-    /// Maximum database connections (`DB_POOL_SIZE`).
-    pub db_pool_size: u32,
-    /// HTTP worker threads (`WORKERS`); 0 means one per CPU.
-    pub workers: usize,
-    /// On SIGTERM or SIGINT, seconds during which `/readyz` already answers
-    /// 503 but new connections are still served, so a load balancer that
-    /// polls `/readyz` stops sending traffic first (`SHUTDOWN_DRAIN_SECONDS`;
-    /// set it above the balancer's check interval; 0 stops accepting at once).
-    pub shutdown_drain_seconds: u64,
-    /// Seconds the requests in flight get to finish once the server stops
-    /// accepting connections (`SHUTDOWN_TIMEOUT_SECONDS`); then logs and
-    /// telemetry are flushed, each within a few seconds more.
-    pub shutdown_timeout_seconds: u64,
-    /// Log filter, e.g. `info` or `tt_http=debug,info` (`LOG_LEVEL`).
-    pub log_level: String,
-    /// Directory of `installation.json` (`INSTALLATION_CONFIG_DIR`); default
-    /// the data directory. On PostgreSQL the database holds the shared copy
-    /// and this file only seeds it.
-    pub installation_config_dir: Option<PathBuf>,
-    /// How often a replica re-reads the shared installation state, in
-    /// seconds (`INSTALLATION_REFRESH_SECONDS`).
-    pub installation_refresh_seconds: u64,
-    /// `DO_NOT_TRACK`: `1` switches all telemetry off; no UI can re-enable it.
-    pub do_not_track: Option<String>,
-    /// `ENABLE_TELEMETRY`: `false` switches all telemetry off; `true` gives
-    /// base (heartbeat) consent for unattended installs.
-    pub enable_telemetry: Option<String>,
-    /// OTLP/HTTP endpoint of the telemetry sink (`GRAFANA_OTLP_ENDPOINT`).
-    /// Empty disables an endpoint embedded in an official build.
-    pub grafana_otlp_endpoint: Option<String>,
-    /// Token for the sink (`GRAFANA_OTLP_TOKEN`): `instance:token` for Grafana
-    /// Cloud, else sent as a bearer token.
-    pub grafana_otlp_token: Option<Secret>,
-    /// `http/protobuf` (default) or `http/json` (`GRAFANA_OTLP_PROTOCOL`).
-    pub grafana_otlp_protocol: Option<String>,
-    /// `TELEMETRY_DEBUG`: write telemetry payloads to the log instead of
-    /// sending them.
-    pub telemetry_debug: bool,
-    /// Heartbeat interval, e.g. `24h` or seconds (`TELEMETRY_HEARTBEAT_INTERVAL`).
-    pub telemetry_heartbeat_interval: Option<String>,
-    /// For tests only: heartbeat intervals under a minute are accepted
-    /// (`TELEMETRY_TEST_SHORT_INTERVALS`).
-    pub telemetry_test_short_intervals: bool,
-    /// Sentry DSN for error reports (`SENTRY_DSN`). Empty disables an
-    /// embedded one.
-    pub sentry_dsn: Option<Secret>,
-    /// Share of requests traced to Sentry, 0.0–1.0 (`SENTRY_TRACES_RATE`).
-    pub sentry_traces_rate: f64,
-    /// Sentry environment name (`SENTRY_ENVIRONMENT`); default `production`.
-    pub sentry_environment: Option<String>,
-    /// Console log format (`LOG_FORMAT`): `text` (human-readable), `json`
-    /// or `off`. The JSON file log in `log_dir` is always written.
-    pub log_format: String,
-    /// Daily log files kept in `log_dir` (`LOG_RETENTION_FILES`); 0 keeps
-    /// all.
-    pub log_retention_files: usize,
-    /// Whether access-log lines carry the client address (`LOG_CLIENT_IP`).
-    pub log_client_ip: bool,
-    /// Bearer token required by `GET /metrics` (`METRICS_TOKEN`); unset
-    /// leaves it open.
-    pub metrics_token: Option<Secret>,
-    /// Whether requests are counted and `GET /metrics` answers
-    /// (`METRICS_ENABLED`).
-    pub metrics_enabled: bool,
-    /// The operator's own OpenTelemetry collector (`OTEL_EXPORTER_OTLP_ENDPOINT`,
-    /// OTLP/HTTP base URL): request spans go to `<endpoint>/v1/traces`. Unset
-    /// disables tracing. Never used by the product telemetry sink.
-    pub otel_exporter_otlp_endpoint: Option<String>,
-    /// Full URL for spans (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`); overrides
-    /// the base endpoint.
-    pub otel_exporter_otlp_traces_endpoint: Option<String>,
-    /// `service.name` of the exported spans (`OTEL_SERVICE_NAME`).
-    pub otel_service_name: String,
-    /// The IANA time zone of users who have not chosen their own
-    /// (`DEFAULT_TIME_ZONE`, e.g. `Europe/Berlin`).
-    pub default_time_zone: String,
-    /// The first day of the week of users who have not chosen their own
-    /// (`WEEK_START`: `monday`, `sunday` or `saturday`).
-    pub week_start: String,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            database_url: None,
-            bind_addr: "127.0.0.1".into(),
-            port: 8080,
-            data_dir: PathBuf::from("data"),
-            log_dir: PathBuf::from("logs"),
-            secret_key: Secret::default(),
-            cookie_secure: "auto".into(),
-            session_ttl_hours: 12,
-            login_max_failures: 10,
-            login_window_minutes: 15,
-            trusted_proxies: String::new(),
-            db_pool_size: 8,
-            workers: 0,
-            shutdown_drain_seconds: 0,
-            shutdown_timeout_seconds: 10,
-            log_level: "info".into(),
-            installation_config_dir: None,
-            installation_refresh_seconds: 5,
-            do_not_track: None,
-            enable_telemetry: None,
-            grafana_otlp_endpoint: None,
-            grafana_otlp_token: None,
-            grafana_otlp_protocol: None,
-            telemetry_debug: false,
-            telemetry_heartbeat_interval: None,
-            telemetry_test_short_intervals: false,
-            sentry_dsn: None,
-            sentry_traces_rate: 0.1,
-            sentry_environment: None,
-            log_format: "text".into(),
-            log_retention_files: 30,
-            log_client_ip: false,
-            metrics_token: None,
-            metrics_enabled: true,
-            otel_exporter_otlp_endpoint: None,
-            otel_exporter_otlp_traces_endpoint: None,
-            otel_service_name: "timetracker".into(),
-            default_time_zone: "UTC".into(),
-            week_start: "monday".into(),
+/// One declaration per setting — its doc (the operator's reference), its
+/// key (the field, and the key in `config/*.toml`), its type, its default,
+/// its environment variable, and whether it is secret — from which come the
+/// [`Settings`] struct, its defaults, [`SETTINGS`] (what the loader reads
+/// from the environment, what `config docs` prints) and the redaction of
+/// `config show`. A secret is a [`SecretString`]: never printed by `Debug`,
+/// written as `***` by `config show`; a field marked `secret` that is not
+/// one, or a `SecretString` not marked, does not compile.
+macro_rules! settings {
+    ($(
+        $(#[doc = $doc:literal])+
+        $(#[serde($($serde:tt)*)])?
+        $key:ident: $ty:ty = $default:expr, $env:literal $(, $secret:ident)?;
+    )+) => {
+        /// Every setting of the server (see [`SETTINGS`] for what each means).
+        #[derive(Debug, Clone, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields, default)]
+        pub struct Settings {
+            $(
+                $(#[doc = $doc])+
+                $(#[serde($($serde)*)])?
+                $( #[cfg_attr(any(), $secret)] #[serde(serialize_with = "redacted")] )?
+                pub $key: $ty,
+            )+
         }
+
+        impl Default for Settings {
+            fn default() -> Self {
+                Settings { $( $key: $default, )+ }
+            }
+        }
+
+        /// Every setting, in documentation order.
+        pub const SETTINGS: &[Setting] = &[$(
+            Setting {
+                key: stringify!($key),
+                env: $env,
+                description: concat!($($doc),+),
+                secret: false $( || stringify!($secret).len() > 0 )?,
+            }
+        ),+];
+    };
+}
+
+/// What [`SETTINGS`] says of one setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Setting {
+    /// The field of [`Settings`] and the key in `config/*.toml`.
+    pub key: &'static str,
+    /// The environment variable.
+    pub env: &'static str,
+    /// What it means, for operators.
+    pub description: &'static str,
+    /// Whether `config show` redacts it.
+    pub secret: bool,
+}
+
+/// `config show` writes a secret as `***` (an unset one as nothing).
+fn redacted<T: Redact, S: serde::Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
+    match value.is_set() {
+        Some(true) => s.serialize_str("***"),
+        Some(false) => s.serialize_str(""),
+        None => s.serialize_none(),
     }
 }
 
-/// Environment variable → settings key. The one list of what the
-/// environment can set.
-pub const ENV_VARS: &[(&str, &str)] = &[
-    ("DATABASE_URL", "database_url"),
-    ("BIND_ADDR", "bind_addr"),
-    ("PORT", "port"),
-    ("DATA_DIR", "data_dir"),
-    ("LOG_DIR", "log_dir"),
-    ("SECRET_KEY", "secret_key"),
-    ("COOKIE_SECURE", "cookie_secure"),
-    ("SESSION_TTL_HOURS", "session_ttl_hours"),
-    ("LOGIN_MAX_FAILURES", "login_max_failures"),
-    ("LOGIN_WINDOW_MINUTES", "login_window_minutes"),
-    ("TRUSTED_PROXIES", "trusted_proxies"),
-    ("DB_POOL_SIZE", "db_pool_size"),
-    ("WORKERS", "workers"),
-    ("SHUTDOWN_DRAIN_SECONDS", "shutdown_drain_seconds"),
-    ("SHUTDOWN_TIMEOUT_SECONDS", "shutdown_timeout_seconds"),
-    ("LOG_LEVEL", "log_level"),
-    ("INSTALLATION_CONFIG_DIR", "installation_config_dir"),
-    (
-        "INSTALLATION_REFRESH_SECONDS",
-        "installation_refresh_seconds",
-    ),
-    ("DO_NOT_TRACK", "do_not_track"),
-    ("ENABLE_TELEMETRY", "enable_telemetry"),
-    ("GRAFANA_OTLP_ENDPOINT", "grafana_otlp_endpoint"),
-    ("GRAFANA_OTLP_TOKEN", "grafana_otlp_token"),
-    ("GRAFANA_OTLP_PROTOCOL", "grafana_otlp_protocol"),
-    ("TELEMETRY_DEBUG", "telemetry_debug"),
-    (
-        "TELEMETRY_HEARTBEAT_INTERVAL",
-        "telemetry_heartbeat_interval",
-    ),
-    (
-        "TELEMETRY_TEST_SHORT_INTERVALS",
-        "telemetry_test_short_intervals",
-    ),
-    ("SENTRY_DSN", "sentry_dsn"),
-    ("SENTRY_TRACES_RATE", "sentry_traces_rate"),
-    ("SENTRY_ENVIRONMENT", "sentry_environment"),
-    ("LOG_FORMAT", "log_format"),
-    ("LOG_RETENTION_FILES", "log_retention_files"),
-    ("LOG_CLIENT_IP", "log_client_ip"),
-    ("METRICS_TOKEN", "metrics_token"),
-    ("METRICS_ENABLED", "metrics_enabled"),
-    ("OTEL_EXPORTER_OTLP_ENDPOINT", "otel_exporter_otlp_endpoint"),
-    (
-        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-        "otel_exporter_otlp_traces_endpoint",
-    ),
-    ("OTEL_SERVICE_NAME", "otel_service_name"),
-    ("DEFAULT_TIME_ZONE", "default_time_zone"),
-    ("WEEK_START", "week_start"),
-];
+/// The secret types a setting may have.
+trait Redact {
+    /// `Some(true)`: a value; `Some(false)`: empty; `None`: unset.
+    fn is_set(&self) -> Option<bool>;
+}
+
+impl Redact for SecretString {
+    fn is_set(&self) -> Option<bool> {
+        Some(!self.expose_secret().is_empty())
+    }
+}
+
+impl Redact for Option<SecretString> {
+    fn is_set(&self) -> Option<bool> {
+        self.as_ref().and_then(Redact::is_set)
+    }
+}
+
+settings! {
+    /// `postgres://…` for PostgreSQL, otherwise a SQLite file (`sqlite://`
+    /// prefix optional). Default: `<data_dir>/timetracker.db`.
+    database_url: Option<String> = None, "DATABASE_URL";
+
+    /// Address to listen on; `0.0.0.0` for all interfaces.
+    bind_addr: String = "127.0.0.1".into(), "BIND_ADDR";
+
+    /// Port to listen on; `0` picks a free one.
+    port: u16 = 8080, "PORT";
+
+    /// Database, secret key and `installation.json`.
+    data_dir: PathBuf = PathBuf::from("data"), "DATA_DIR";
+
+    /// Directory of `app.jsonl` and its daily rotations.
+    log_dir: PathBuf = PathBuf::from("logs"), "LOG_DIR";
+
+    /// Signs and encrypts session cookies (at least 64 characters). Generated
+    /// once into `<data_dir>/secret_key` when unset. Replicas must share it.
+    secret_key: SecretString = SecretString::default(), "SECRET_KEY", secret;
+
+    /// When session cookies are marked `Secure`: `auto` when the request came
+    /// over HTTPS (directly, or through a proxy in `TRUSTED_PROXIES` that
+    /// says so in `X-Forwarded-Proto` or `Forwarded`); `true` always (HTTPS
+    /// only; browsers make an exception for `http://localhost`, and a
+    /// plain-HTTP login page says why it cannot work); `false` never.
+    /// `Strict-Transport-Security` is sent with `Secure` cookies.
+    #[serde(deserialize_with = "bool_or_text")]
+    cookie_secure: String = "auto".into(), "COOKIE_SECURE";
+
+    /// Lifetime of a browser login session.
+    session_ttl_hours: u64 = 12, "SESSION_TTL_HOURS";
+
+    /// Login attempts per username and client address within the window (a
+    /// hundred times as many per address) before `429` with `Retry-After`.
+    /// Counted before the password is checked, in the database, so replicas
+    /// share the count; failures from one address never lock the user out
+    /// from another.
+    login_max_failures: u32 = 10, "LOGIN_MAX_FAILURES";
+
+    /// The window of the login limits (a sliding allowance).
+    login_window_minutes: u64 = 15, "LOGIN_WINDOW_MINUTES";
+
+    /// Reverse proxies whose `X-Forwarded-For` names the client, as addresses
+    /// or networks (`127.0.0.1,10.0.0.0/8`). Empty: the TCP peer is the
+    /// client and the header is ignored.
+    trusted_proxies: String = String::new(), "TRUSTED_PROXIES";
+
+    /// Maximum database connections per server process.
+    db_pool_size: u32 = 8, "DB_POOL_SIZE";
+
+    /// HTTP worker threads; `0` means one per CPU.
+    workers: usize = 0, "WORKERS";
+
+    /// On SIGTERM or SIGINT: seconds during which `/readyz` already answers
+    /// `503` while new connections are still served, so a load balancer that
+    /// polls `/readyz` stops sending traffic first. Set it above the
+    /// balancer's check interval (Kubernetes, Traefik, HAProxy); `0` closes
+    /// the listener at once (nginx, which retries refused connections on
+    /// another replica).
+    shutdown_drain_seconds: u64 = 0, "SHUTDOWN_DRAIN_SECONDS";
+
+    /// Once the listener is closed: seconds the requests in flight get to
+    /// finish. Then queued telemetry is sent (at most 5 s more) and the logs
+    /// are flushed; the process exits 0. Give the orchestrator's stop grace
+    /// period more than drain + timeout + 10 s.
+    shutdown_timeout_seconds: u64 = 10, "SHUTDOWN_TIMEOUT_SECONDS";
+
+    /// Log filter, e.g. `info` or `tt_http=debug,info`.
+    log_level: String = "info".into(), "LOG_LEVEL";
+
+    /// Directory of `installation.json` (identity and consent). Default:
+    /// `data_dir`. On PostgreSQL the database holds the shared copy and this
+    /// file only seeds it.
+    installation_config_dir: Option<PathBuf> = None, "INSTALLATION_CONFIG_DIR";
+
+    /// How often a replica re-reads the shared installation state.
+    installation_refresh_seconds: u64 = 5, "INSTALLATION_REFRESH_SECONDS";
+
+    /// `1` switches all telemetry off; no UI can turn it back on.
+    do_not_track: Option<String> = None, "DO_NOT_TRACK";
+
+    /// `false` switches all telemetry off; `true` gives base (heartbeat)
+    /// consent for unattended installs. Detailed analytics always need an
+    /// administrator's opt-in.
+    enable_telemetry: Option<String> = None, "ENABLE_TELEMETRY";
+
+    /// OTLP/HTTP endpoint of the telemetry sink (`/v1/logs` is appended when
+    /// the path is missing). Empty disables an endpoint embedded in an
+    /// official build.
+    grafana_otlp_endpoint: Option<String> = None, "GRAFANA_OTLP_ENDPOINT";
+
+    /// Token for the sink: `instance:token` (Grafana Cloud, sent as Basic) or
+    /// a bearer token.
+    grafana_otlp_token: Option<SecretString> = None, "GRAFANA_OTLP_TOKEN", secret;
+
+    /// `http/protobuf` (default) or `http/json`.
+    grafana_otlp_protocol: Option<String> = None, "GRAFANA_OTLP_PROTOCOL";
+
+    /// Write telemetry payloads to the log instead of sending them.
+    telemetry_debug: bool = false, "TELEMETRY_DEBUG";
+
+    /// Interval of the base heartbeat, e.g. `24h` (default), `90m`, or
+    /// seconds (at least 60). However many replicas run, and however often
+    /// they restart, the installation sends one heartbeat per interval: each
+    /// one is claimed in the shared database first.
+    telemetry_heartbeat_interval: Option<String> = None, "TELEMETRY_HEARTBEAT_INTERVAL";
+
+    /// **For tests only.** Accept heartbeat intervals down to one second, so
+    /// a test can watch several intervals pass. Never set it in production.
+    telemetry_test_short_intervals: bool = false, "TELEMETRY_TEST_SHORT_INTERVALS";
+
+    /// Sentry DSN for error reports. Empty disables a DSN embedded in an
+    /// official build (which is used only while detailed consent holds).
+    sentry_dsn: Option<SecretString> = None, "SENTRY_DSN", secret;
+
+    /// Share of requests traced to Sentry, 0.0–1.0.
+    sentry_traces_rate: f64 = 0.1, "SENTRY_TRACES_RATE";
+
+    /// Sentry environment name (default `production`).
+    sentry_environment: Option<String> = None, "SENTRY_ENVIRONMENT";
+
+    /// Console log format: `text`, `json` or `off`. The JSON file log is
+    /// always written.
+    log_format: String = "text".into(), "LOG_FORMAT";
+
+    /// Daily log files kept in `log_dir`; `0` keeps all.
+    log_retention_files: usize = 30, "LOG_RETENTION_FILES";
+
+    /// Include the client address in access-log lines (off: addresses are
+    /// personal data).
+    log_client_ip: bool = false, "LOG_CLIENT_IP";
+
+    /// Bearer token required by `GET /metrics`; unset leaves it open.
+    metrics_token: Option<SecretString> = None, "METRICS_TOKEN", secret;
+
+    /// Count requests and serve `GET /metrics`. `false` records nothing and
+    /// answers `/metrics` with 404.
+    metrics_enabled: bool = true, "METRICS_ENABLED";
+
+    /// Your own OpenTelemetry collector (OTLP/HTTP base URL, e.g.
+    /// `http://collector:4318`): one span per request goes to
+    /// `<endpoint>/v1/traces`, incoming `traceparent` headers are honoured
+    /// and log lines carry the `trace_id`. Unset: no tracing. The product
+    /// telemetry sink never reads any `OTEL_*` variable. The exporter also
+    /// honours the standard `OTEL_EXPORTER_OTLP_HEADERS`,
+    /// `OTEL_EXPORTER_OTLP_TIMEOUT`, `OTEL_TRACES_SAMPLER` and
+    /// `OTEL_TRACES_SAMPLER_ARG` variables.
+    otel_exporter_otlp_endpoint: Option<String> = None, "OTEL_EXPORTER_OTLP_ENDPOINT";
+
+    /// Full URL for spans; overrides `otel_exporter_otlp_endpoint`.
+    otel_exporter_otlp_traces_endpoint: Option<String> = None, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
+
+    /// `service.name` of the exported spans.
+    otel_service_name: String = "timetracker".into(), "OTEL_SERVICE_NAME";
+
+    /// IANA time zone (e.g. `Europe/Berlin`, `America/New_York`) in which
+    /// users who have not chosen their own on their profile type and read
+    /// times; "today", weeks and report days follow it. Storage is always
+    /// UTC.
+    default_time_zone: String = "UTC".into(), "DEFAULT_TIME_ZONE";
+
+    /// First day of the week (`monday`, `sunday` or `saturday`) for users who
+    /// have not chosen their own: "this week" on the dashboard and weekly
+    /// totals.
+    week_start: String = "monday".into(), "WEEK_START";
+}
 
 /// Values an official build embeds at compile time; empty in self-hosted
 /// builds.
@@ -327,7 +326,7 @@ impl Settings {
                 }
             }
         }
-        for (var, key) in ENV_VARS {
+        for Setting { env: var, key, .. } in SETTINGS {
             let Some(raw) = env.get(*var) else { continue };
             let value = match table.get(*key) {
                 Some(toml::Value::Integer(_)) => toml::Value::Integer(
@@ -364,7 +363,8 @@ impl Settings {
         if self.db_pool_size == 0 {
             bail!("db_pool_size must be at least 1");
         }
-        if !self.secret_key.expose().is_empty() && self.secret_key.expose().len() < 64 {
+        if !self.secret_key.expose_secret().is_empty() && self.secret_key.expose_secret().len() < 64
+        {
             bail!("SECRET_KEY must be at least 64 characters (or unset, to generate one)");
         }
         if !(0.0..=1.0).contains(&self.sentry_traces_rate) {
@@ -464,10 +464,10 @@ impl Settings {
     }
 
     /// The Sentry DSN in effect, and whether it is the embedded one.
-    pub fn sentry_dsn(&self) -> Option<(Secret, bool)> {
-        let from_env = self.sentry_dsn.as_ref().map(Secret::expose);
+    pub fn sentry_dsn(&self) -> Option<(SecretString, bool)> {
+        let from_env = self.sentry_dsn.as_ref().map(ExposeSecret::expose_secret);
         let embedded_used = from_env.is_none();
-        layered(from_env, embedded::SENTRY_DSN).map(|d| (Secret::new(d), embedded_used))
+        layered(from_env, embedded::SENTRY_DSN).map(|d| (SecretString::from(d), embedded_used))
     }
 
     /// The deployer's telemetry switches: `DO_NOT_TRACK` (`1`, `true`,
@@ -524,13 +524,18 @@ fn parse_bool(var: &str, raw: &str) -> anyhow::Result<bool> {
 
 /// Returns the session secret: `SECRET_KEY` if set, else the one stored in
 /// `<data_dir>/secret_key`, generated (random, 64 bytes hex) on first use.
-pub fn load_or_create_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
-    if !settings.secret_key.expose().is_empty() {
-        return Ok(settings.secret_key.expose().as_bytes().to_vec());
+pub fn load_or_create_secret(settings: &Settings) -> anyhow::Result<secrecy::SecretSlice<u8>> {
+    if !settings.secret_key.expose_secret().is_empty() {
+        return Ok(settings
+            .secret_key
+            .expose_secret()
+            .as_bytes()
+            .to_vec()
+            .into());
     }
     let path = settings.data_dir.join("secret_key");
     match std::fs::read_to_string(&path) {
-        Ok(s) if s.trim().len() >= 64 => return Ok(s.trim().as_bytes().to_vec()),
+        Ok(s) if s.trim().len() >= 64 => return Ok(s.trim().as_bytes().to_vec().into()),
         Ok(_) => bail!(
             "{} is too short to be a secret key; delete it to generate a new one \
              (this logs everybody out)",
@@ -551,7 +556,7 @@ pub fn load_or_create_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
     })?;
     write_private(&path, hex.as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(hex.into_bytes())
+    Ok(hex.into_bytes().into())
 }
 
 #[cfg(unix)]
@@ -691,7 +696,7 @@ mod tests {
     #[test]
     fn secrets_are_redacted() {
         let s = Settings {
-            secret_key: Secret::new("k".repeat(64)),
+            secret_key: SecretString::from("k".repeat(64)),
             database_url: Some("postgres://tt:hunter2@db:5432/tt".into()),
             ..Settings::default()
         };
@@ -699,7 +704,32 @@ mod tests {
         assert!(!shown.contains("hunter2"));
         assert!(!shown.contains(&"k".repeat(64)));
         assert!(shown.contains("postgres://tt:***@db:5432/tt"));
-        assert_eq!(format!("{:?}", s.secret_key), "***");
+        assert!(!format!("{s:?}").contains(&"k".repeat(64)));
+    }
+
+    /// Every setting declared secret, set from the environment, is shown as
+    /// `***` and never in clear, by `config show` and by `Debug`.
+    #[test]
+    fn every_declared_secret_is_redacted_everywhere() {
+        let dir = tempfile::tempdir().unwrap();
+        let canary = "c".repeat(64);
+        let secrets: Vec<(&str, &str)> = SETTINGS
+            .iter()
+            .filter(|s| s.secret)
+            .map(|s| (s.env, canary.as_str()))
+            .collect();
+        assert_eq!(secrets.len(), 4);
+        let s = Settings::load(dir.path(), &env(&secrets)).unwrap();
+        let shown = s.to_redacted_toml().unwrap();
+        assert!(!shown.contains(&canary), "{shown}");
+        assert!(!format!("{s:?}").contains(&canary));
+        for setting in SETTINGS.iter().filter(|s| s.secret) {
+            assert!(
+                shown.contains(&format!("{} = \"***\"", setting.key)),
+                "{}: {shown}",
+                setting.key
+            );
+        }
     }
 
     #[test]
@@ -777,7 +807,7 @@ mod tests {
         };
         let a = load_or_create_secret(&s).unwrap();
         let b = load_or_create_secret(&s).unwrap();
-        assert_eq!(a, b);
-        assert_eq!(a.len(), 128);
+        assert_eq!(a.expose_secret(), b.expose_secret());
+        assert_eq!(a.expose_secret().len(), 128);
     }
 }

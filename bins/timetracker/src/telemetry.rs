@@ -5,11 +5,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
 use anyhow::Context;
+use secrecy::{ExposeSecret, SecretString};
 use tt_installation::Installation;
 use tt_telemetry::values::DeploymentType;
 use tt_telemetry::{
     AppVersion, Fingerprint, HostFacts, IdentitySnapshot, InstallId, InstallIdentity, Locale,
-    Protocol, SecretToken, Telemetry, TelemetryConfig, TimeZoneName,
+    Protocol, Telemetry, TelemetryConfig, TimeZoneName,
 };
 use url::Url;
 
@@ -35,10 +36,13 @@ pub fn telemetry_config(settings: &Settings) -> anyhow::Result<TelemetryConfig> 
             })?;
     }
     config.token = layered(
-        settings.grafana_otlp_token.as_ref().map(|s| s.expose()),
+        settings
+            .grafana_otlp_token
+            .as_ref()
+            .map(ExposeSecret::expose_secret),
         embedded::OTLP_TOKEN,
     )
-    .map(SecretToken::new);
+    .map(SecretString::from);
     if let Some(text) = settings
         .grafana_otlp_protocol
         .as_deref()
@@ -335,7 +339,10 @@ mod tests {
         ])
         .unwrap_or_else(|e| panic!("{e:#}"));
         assert_eq!(c.endpoint.as_deref(), Some("http://mine:4318"));
-        assert_eq!(c.token.as_ref().map(SecretToken::expose), Some("1:abc"));
+        assert_eq!(
+            c.token.as_ref().map(ExposeSecret::expose_secret),
+            Some("1:abc")
+        );
         assert_eq!(c.protocol, Protocol::HttpJson);
         assert!(c.debug);
         assert_eq!(c.heartbeat_interval, Duration::from_secs(6 * 3600));

@@ -1,5 +1,6 @@
 //! Shared application state.
 
+use secrecy::{ExposeSecret, SecretSlice};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -17,10 +18,10 @@ use crate::error::HttpError;
 use crate::session_store::DbSessionStore;
 
 /// The HTTP-level settings the composition root passes in.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct HttpSettings {
     /// At least 64 bytes of secret used to sign and encrypt session cookies.
-    pub secret_key: Vec<u8>,
+    pub secret_key: SecretSlice<u8>,
     /// When session cookies carry the `Secure` flag.
     pub cookie_secure: crate::CookieSecure,
     /// How long a login session lasts.
@@ -32,22 +33,10 @@ pub struct HttpSettings {
     pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
-impl std::fmt::Debug for HttpSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HttpSettings")
-            .field("secret_key", &"***")
-            .field("cookie_secure", &self.cookie_secure)
-            .field("session_ttl", &self.session_ttl)
-            .field("max_body_bytes", &self.max_body_bytes)
-            .field("trusted_proxies", &self.trusted_proxies)
-            .finish()
-    }
-}
-
 impl Default for HttpSettings {
     fn default() -> Self {
         Self {
-            secret_key: Vec::new(),
+            secret_key: SecretSlice::from(Vec::new()),
             cookie_secure: crate::CookieSecure::Auto,
             session_ttl: Duration::from_secs(12 * 3600),
             max_body_bytes: 256 * 1024,
@@ -161,7 +150,7 @@ impl AppState {
     }
 
     pub(crate) fn session_middleware(&self) -> SessionMiddleware<DbSessionStore> {
-        let key = Key::derive_from(&self.settings.secret_key);
+        let key = Key::derive_from(self.settings.secret_key.expose_secret());
         let ttl = CookieDuration::seconds(
             i64::try_from(self.settings.session_ttl.as_secs()).unwrap_or(12 * 3600),
         );

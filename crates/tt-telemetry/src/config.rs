@@ -4,10 +4,10 @@
 //! parses its own settings and fills a [`TelemetryConfig`]. In particular
 //! the operator's `OTEL_*` variables never reconfigure this pipeline.
 
-use std::fmt;
 use std::time::Duration;
 
 use base64::Engine as _;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::catalog::Catalog;
 use crate::error::ConfigError;
@@ -50,45 +50,18 @@ impl Protocol {
     }
 }
 
-/// A secret (the sink token). Never shown: `Debug` and `Display` print `***`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SecretToken(String);
-
-impl SecretToken {
-    /// Wraps a secret.
-    pub fn new(secret: impl Into<String>) -> Self {
-        SecretToken(secret.into())
-    }
-
-    /// The secret itself; call only where it is used.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    /// The `Authorization` header value: Grafana Cloud's
-    /// `Basic base64(instance:token)` when the secret contains a `:`,
-    /// otherwise `Bearer <token>`.
-    pub(crate) fn authorization(&self) -> String {
-        if self.0.contains(':') {
-            format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD.encode(self.0.as_bytes())
-            )
-        } else {
-            format!("Bearer {}", self.0)
-        }
-    }
-}
-
-impl fmt::Debug for SecretToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-impl fmt::Display for SecretToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
+/// The `Authorization` header value for the sink token: Grafana Cloud's
+/// `Basic base64(instance:token)` when the secret contains a `:`,
+/// otherwise `Bearer <token>`.
+pub(crate) fn authorization(token: &SecretString) -> String {
+    let token = token.expose_secret();
+    if token.contains(':') {
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(token.as_bytes())
+        )
+    } else {
+        format!("Bearer {token}")
     }
 }
 
@@ -125,7 +98,7 @@ pub struct TelemetryConfig {
     /// has no path, `/` as path, or ends in `/otlp` (Grafana Cloud's base URL).
     pub endpoint: Option<String>,
     /// The sink token, if the receiver needs one.
-    pub token: Option<SecretToken>,
+    pub token: Option<SecretString>,
     /// Protobuf (default) or JSON bodies.
     pub protocol: Protocol,
     /// The most records waiting to be sent; the oldest is dropped beyond it.
@@ -229,15 +202,9 @@ mod tests {
 
     #[test]
     fn tokens_become_basic_or_bearer() {
-        assert_eq!(
-            SecretToken::new("123456:glc_abc").authorization(),
-            format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD.encode("123456:glc_abc")
-            )
-        );
-        assert_eq!(SecretToken::new("abc").authorization(), "Bearer abc");
-        assert_eq!(format!("{:?}", SecretToken::new("abc")), "***");
-        assert_eq!(SecretToken::new("abc").to_string(), "***");
+        let header = |t: &str| authorization(&SecretString::from(t));
+        // base64("123456:glc_abc"), written out.
+        assert_eq!(header("123456:glc_abc"), "Basic MTIzNDU2OmdsY19hYmM=");
+        assert_eq!(header("abc"), "Bearer abc");
     }
 }

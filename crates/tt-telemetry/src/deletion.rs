@@ -45,7 +45,7 @@ impl DeletionTarget {
         })?;
         Ok(DeletionTarget {
             url: logs_url(endpoint, "endpoint")?,
-            authorization: config.token.as_ref().map(|t| t.authorization()),
+            authorization: config.token.as_ref().map(crate::config::authorization),
             timeout: config.request_timeout,
             protocol: config.protocol,
             build: BuildInfo::of(config),

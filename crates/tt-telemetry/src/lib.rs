@@ -130,7 +130,7 @@ mod worker;
 
 pub use base::{DELETION_REQUEST, FIRST_SEEN, HEARTBEAT};
 pub use catalog::Catalog;
-pub use config::{Protocol, RetrySettings, SecretToken, TelemetryConfig};
+pub use config::{Protocol, RetrySettings, TelemetryConfig};
 pub use deletion::send_deletion_request;
 pub use error::{ConfigError, EncodeFailure, InvalidValue, TelemetryError};
 #[doc(hidden)]
@@ -145,6 +145,7 @@ pub use identity::{
     InstallIdentity, Locale, OsVersion, TimeZoneName,
 };
 pub use recipient::{Recipient, VendorMetadata, endpoint_host};
+pub use secrecy::SecretString;
 pub use sink::{HeartbeatPreview, ShutdownReport, SinkState, Telemetry, TelemetryStatus};
 pub use stats::{EVENTS_TOTAL, LastError, Outcome, QUEUE_DEPTH, describe_metrics};
 

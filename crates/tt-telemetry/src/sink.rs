@@ -285,7 +285,7 @@ impl Telemetry {
             (SinkState::Endpoint(_), Some(url)) => Some(
                 Transport::network(
                     url.clone(),
-                    config.token.as_ref().map(|t| t.authorization()),
+                    config.token.as_ref().map(crate::config::authorization),
                     config.request_timeout,
                 )
                 .map_err(TelemetryError::HttpClient)?,

@@ -323,7 +323,7 @@ fn no_planted_canary_ever_reaches_the_receiver() {
     let receiver = Receiver::start();
     let mut c = config(Some(receiver.url()));
     c.heartbeat_interval = Duration::from_millis(50);
-    c.token = Some(tt_telemetry::SecretToken::new("123456:glc_token"));
+    c.token = Some(tt_telemetry::SecretString::from("123456:glc_token"));
     let t = Telemetry::new(c, Switches::new(true, true), identity()).unwrap();
     track_everything(&t);
     std::thread::sleep(Duration::from_millis(300));

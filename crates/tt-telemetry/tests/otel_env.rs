@@ -97,7 +97,7 @@ fn otel_variables_change_nothing_on_the_wire() {
 fn child_wire_summary() {
     let receiver = Receiver::start();
     let mut c = config(Some(receiver.url()));
-    c.token = Some(tt_telemetry::SecretToken::new("our-token"));
+    c.token = Some(tt_telemetry::SecretString::from("our-token"));
     let t = Telemetry::new(c, Switches::new(true, true), identity()).unwrap();
     t.track(Event::AuthLogout {}, Some(UserId::new(2)));
     assert!(receiver.wait_until(Duration::from_secs(5), |r| {

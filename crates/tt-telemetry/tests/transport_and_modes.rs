@@ -13,7 +13,7 @@ use common::*;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use prost::Message as _;
 use tt_consent::ConsentLevel;
-use tt_telemetry::{HEARTBEAT, Outcome, Protocol, SecretToken, SinkState, Telemetry, UserId};
+use tt_telemetry::{HEARTBEAT, Outcome, Protocol, SecretString, SinkState, Telemetry, UserId};
 
 fn wait_heartbeat(receiver: &Receiver) {
     assert!(receiver.wait_until(Duration::from_secs(5), |r| {
@@ -27,7 +27,7 @@ fn wait_heartbeat(receiver: &Receiver) {
 fn grafana_cloud_tokens_become_basic_auth_and_otlp_paths_are_completed() {
     let receiver = Receiver::start();
     let mut c = config(Some(format!("{}/otlp", receiver.url())));
-    c.token = Some(SecretToken::new("123456:glc_secret"));
+    c.token = Some(SecretString::from("123456:glc_secret"));
     let t = Telemetry::new(c, Switches::new(true, false), identity()).unwrap();
     wait_heartbeat(&receiver);
     t.shutdown();
@@ -44,7 +44,7 @@ fn grafana_cloud_tokens_become_basic_auth_and_otlp_paths_are_completed() {
 fn raw_tokens_become_bearer_and_explicit_paths_are_kept() {
     let receiver = Receiver::start();
     let mut c = config(Some(format!("{}/custom/ingest", receiver.url())));
-    c.token = Some(SecretToken::new("plain-token"));
+    c.token = Some(SecretString::from("plain-token"));
     let t = Telemetry::new(c, Switches::new(true, false), identity()).unwrap();
     wait_heartbeat(&receiver);
     t.shutdown();

@@ -100,6 +100,17 @@ impl Prometheus {
     /// Runs an instant query until it returns at least one sample or
     /// `timeout` passes; returns the result vector.
     pub fn query_until_found(&self, query: &str, timeout: Duration) -> Vec<serde_json::Value> {
+        self.query_until(query, 1, timeout)
+    }
+
+    /// Asks Prometheus until `query` returns at least `series` series (a
+    /// target restarted on a new port is scraped a little later).
+    pub fn query_until(
+        &self,
+        query: &str,
+        series: usize,
+        timeout: Duration,
+    ) -> Vec<serde_json::Value> {
         let client = reqwest::blocking::Client::builder()
             .timeout(Duration::from_secs(5))
             .build()
@@ -116,14 +127,17 @@ impl Prometheus {
                 .send();
             if let Ok(resp) = resp {
                 let body: serde_json::Value = resp.json().unwrap_or_default();
-                if let Some(result) = body["data"]["result"].as_array().filter(|r| !r.is_empty()) {
+                if let Some(result) = body["data"]["result"]
+                    .as_array()
+                    .filter(|r| r.len() >= series)
+                {
                     return result.clone();
                 }
                 last = body.to_string();
             }
             std::thread::sleep(Duration::from_millis(500));
         }
-        panic!("Prometheus never returned a sample for {query}; last answer: {last}");
+        panic!("Prometheus never returned {series} series for {query}; last answer: {last}");
     }
 }
 

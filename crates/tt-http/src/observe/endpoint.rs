@@ -7,6 +7,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::{
     ACTIVE_TIMERS, DB_POOL_CONNECTIONS_IDLE, DB_POOL_CONNECTIONS_IN_USE, DB_POOL_CONNECTIONS_MAX,
 };
+use secrecy::ExposeSecret;
+
 use crate::auth::{bearer_token, same_secret};
 use crate::state::AppState;
 
@@ -18,7 +20,7 @@ async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let config = &state.observe;
     if let Some(expected) = &config.metrics_token {
         let presented = bearer_token(&req);
-        if !presented.is_some_and(|t| same_secret(&t, expected)) {
+        if !presented.is_some_and(|t| same_secret(&t, expected.expose_secret())) {
             return HttpResponse::Unauthorized()
                 .insert_header((
                     header::WWW_AUTHENTICATE,

@@ -80,7 +80,7 @@ pub struct ObservabilityConfig {
     pub metrics: Option<PrometheusHandle>,
     /// Bearer token `/metrics` requires (`METRICS_TOKEN`); `None` leaves it
     /// open (bind to a private interface or filter at the proxy).
-    pub metrics_token: Option<String>,
+    pub metrics_token: Option<secrecy::SecretString>,
     /// Whether the access log records the client address (`LOG_CLIENT_IP`).
     pub log_client_ip: bool,
     /// The Sentry hub errors are reported to; `None` disables the Sentry
@@ -100,7 +100,7 @@ impl std::fmt::Debug for ObservabilityConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ObservabilityConfig")
             .field("metrics", &self.metrics.is_some())
-            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
+            .field("metrics_token", &self.metrics_token)
             .field("log_client_ip", &self.log_client_ip)
             .field("sentry", &self.sentry_hub.is_some())
             .field("log_dispatch", &self.log_dispatch.is_some())
