@@ -6,7 +6,7 @@
 
 use reqwest::header::CONTENT_TYPE;
 use tt_tests::session::{Browser, form_encode};
-use tt_tests::{TestApp, json, spawn_app};
+use tt_tests::{TestApp, json, on_both_backends};
 
 const PASSWORD: &str = "a-long-password";
 
@@ -39,9 +39,7 @@ fn id_in(location: &str) -> i64 {
         .unwrap_or_else(|| panic!("no id in {location}"))
 }
 
-#[test]
-fn login_logout_and_redirects() {
-    let app = spawn_app();
+fn login_logout_and_redirects(app: &TestApp) {
     app.create_user("alice", PASSWORD, false);
     let b = Browser::new(&app.base);
 
@@ -125,9 +123,7 @@ fn login_logout_and_redirects() {
     b.get("/").assert_redirect("/login");
 }
 
-#[test]
-fn timer_start_and_stop_from_the_dashboard() {
-    let app = spawn_app();
+fn timer_start_and_stop_from_the_dashboard(app: &TestApp) {
     let admin = app.user("boss", true);
     let project = admin.post_ok("/api/v1/projects", &json!({"name": "Website"}), 201);
     let pid = project["id"].as_i64().unwrap().to_string();
@@ -183,9 +179,7 @@ fn timer_start_and_stop_from_the_dashboard() {
     assert_eq!(entries[0]["running"], false);
 }
 
-#[test]
-fn admin_manages_clients_and_projects() {
-    let app = spawn_app();
+fn admin_manages_clients_and_projects(app: &TestApp) {
     app.create_user("boss", PASSWORD, true);
     let b = sign_in(&app, "boss");
     let home = b.get("/");
@@ -283,9 +277,7 @@ fn admin_manages_clients_and_projects() {
     assert_eq!(b.get("/projects/abc").status, 404);
 }
 
-#[test]
-fn manual_entries_edit_reports_and_csv() {
-    let app = spawn_app();
+fn manual_entries_edit_reports_and_csv(app: &TestApp) {
     let admin = app.user("boss", true);
     let project = admin.post_ok(
         "/api/v1/projects",
@@ -414,9 +406,7 @@ fn manual_entries_edit_reports_and_csv() {
     assert_eq!(alice.get(&format!("/api/v1/time-entries/{eid}")).0, 404);
 }
 
-#[test]
-fn non_admins_get_403_pages() {
-    let app = spawn_app();
+fn non_admins_get_403_pages(app: &TestApp) {
     app.create_user("alice", PASSWORD, false);
     let b = sign_in(&app, "alice");
     for path in [
@@ -448,9 +438,7 @@ fn non_admins_get_403_pages() {
     assert_eq!(admin.get("/api/v1/users").1.as_array().unwrap().len(), 2);
 }
 
-#[test]
-fn posts_without_a_valid_csrf_token_are_refused_and_change_nothing() {
-    let app = spawn_app();
+fn posts_without_a_valid_csrf_token_are_refused_and_change_nothing(app: &TestApp) {
     app.create_user("boss", PASSWORD, true);
     let b = sign_in(&app, "boss");
     let project =
@@ -492,9 +480,7 @@ fn posts_without_a_valid_csrf_token_are_refused_and_change_nothing() {
     assert_eq!(api.get("/api/v1/users").1.as_array().unwrap().len(), 1);
 }
 
-#[test]
-fn another_users_entry_is_not_found() {
-    let app = spawn_app();
+fn another_users_entry_is_not_found(app: &TestApp) {
     let admin = app.user("boss", true);
     let project = admin.post_ok("/api/v1/projects", &json!({"name": "P"}), 201);
     let entry = admin.post_ok(
@@ -528,9 +514,7 @@ fn another_users_entry_is_not_found() {
     );
 }
 
-#[test]
-fn oversized_and_malformed_forms_are_4xx_pages() {
-    let app = spawn_app();
+fn oversized_and_malformed_forms_are_4xx_pages(app: &TestApp) {
     app.create_user("alice", PASSWORD, false);
     let b = sign_in(&app, "alice");
     let token = b.token();
@@ -568,9 +552,7 @@ fn oversized_and_malformed_forms_are_4xx_pages() {
     assert!(p.header("content-type").starts_with("application/json"));
 }
 
-#[test]
-fn stylesheet_is_embedded_and_cacheable() {
-    let app = spawn_app();
+fn stylesheet_is_embedded_and_cacheable(app: &TestApp) {
     let b = Browser::new(&app.base);
     let login = b.get("/login");
     let start = login.body.find("/static/app.css?v=").expect("css link");
@@ -590,9 +572,7 @@ fn stylesheet_is_embedded_and_cacheable() {
 
 /// Every page links the SVG icon by its content hash; `/favicon.ico`,
 /// which browsers ask for on their own, leads to it, before setup too.
-#[test]
-fn favicon_is_linked_and_answered() {
-    let app = spawn_app();
+fn favicon_is_linked_and_answered(app: &TestApp) {
     app.create_user("boss", PASSWORD, true);
     let signed_in = sign_in(&app, "boss");
     let anonymous = Browser::new(&app.base);
@@ -626,9 +606,7 @@ fn favicon_is_linked_and_answered() {
     assert_eq!(before_setup.status, 301, "{}", before_setup.body);
 }
 
-#[test]
-fn tasks_and_comments() {
-    let app = spawn_app();
+fn tasks_and_comments(app: &TestApp) {
     let admin = app.user("boss", true);
     let project = admin.post_ok("/api/v1/projects", &json!({"name": "App"}), 201);
     let pid = project["id"].as_i64().unwrap().to_string();
@@ -712,9 +690,7 @@ fn tasks_and_comments() {
     assert_eq!(admin.get(&format!("/api/v1/comments/{cid}")).0, 404);
 }
 
-#[test]
-fn invoices_from_the_admin_pages() {
-    let app = spawn_app();
+fn invoices_from_the_admin_pages(app: &TestApp) {
     let api = app.user("boss", true);
     let client = api.post_ok(
         "/api/v1/clients",
@@ -784,9 +760,7 @@ fn invoices_from_the_admin_pages() {
     assert!(b.get("/invoices").body.contains("INV-2024-0001"));
 }
 
-#[test]
-fn admin_manages_users() {
-    let app = spawn_app();
+fn admin_manages_users(app: &TestApp) {
     app.create_user("boss", PASSWORD, true);
     let b = sign_in(&app, "boss");
     let p = b.submit(
@@ -866,9 +840,7 @@ fn admin_manages_users() {
     );
 }
 
-#[test]
-fn profile_downloads_all_my_data() {
-    let app = spawn_app();
+fn profile_downloads_all_my_data(app: &TestApp) {
     app.create_user("boss", PASSWORD, true);
     app.create_user("alice", PASSWORD, false);
     let admin = app.login("boss", PASSWORD);
@@ -899,9 +871,7 @@ fn profile_downloads_all_my_data() {
     assert_eq!(Browser::new(&app.base).get("/profile").status, 303);
 }
 
-#[test]
-fn admin_deletes_a_user_from_the_users_page() {
-    let app = spawn_app();
+fn admin_deletes_a_user_from_the_users_page(app: &TestApp) {
     app.create_user("boss", PASSWORD, true);
     app.create_user("carol", PASSWORD, false);
     let api = app.login("boss", PASSWORD);
@@ -958,10 +928,8 @@ fn admin_deletes_a_user_from_the_users_page() {
     assert_eq!(names, vec!["boss".to_owned()]);
 }
 
-#[test]
-fn dashboard_totals_add_up_todays_entries() {
+fn dashboard_totals_add_up_todays_entries(app: &TestApp) {
     use chrono::{Duration, SecondsFormat, Utc};
-    let app = spawn_app();
     let admin = app.user("totals-admin", true);
     let project = admin.post_ok("/api/v1/projects", &json!({"name": "Totals"}), 201)["id"]
         .as_i64()
@@ -1003,6 +971,8 @@ fn dashboard_totals_add_up_todays_entries() {
         .expect("today's total");
     assert_eq!(stat, format!("{}:{:02}", today / 3600, today % 3600 / 60));
 }
+
+// The cookie tests below are about HTTP, not storage: SQLite only.
 
 /// `COOKIE_SECURE=auto` (the default): the session cookie is `Secure`, and
 /// HSTS sent, exactly when the browser came over HTTPS — here through a
@@ -1074,9 +1044,7 @@ fn a_cookie_the_browser_will_drop_is_explained() {
 /// Flash messages live in the session cookie; however many pile up and
 /// however long the names in them, the cookie stays under the 4 KB browsers
 /// keep, and the next page is a page, not a 500.
-#[test]
-fn many_long_flash_messages_never_overflow_the_cookie() {
-    let app = spawn_app();
+fn many_long_flash_messages_never_overflow_the_cookie(app: &TestApp) {
     app.create_user("boss", PASSWORD, true);
     let b = sign_in(&app, "boss");
     // 200 three-byte characters: the longest name there is, in bytes.
@@ -1105,3 +1073,23 @@ fn many_long_flash_messages_never_overflow_the_cookie() {
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("archived") || page.body.contains("restored"));
 }
+
+on_both_backends!(
+    login_logout_and_redirects,
+    timer_start_and_stop_from_the_dashboard,
+    admin_manages_clients_and_projects,
+    manual_entries_edit_reports_and_csv,
+    non_admins_get_403_pages,
+    posts_without_a_valid_csrf_token_are_refused_and_change_nothing,
+    another_users_entry_is_not_found,
+    oversized_and_malformed_forms_are_4xx_pages,
+    stylesheet_is_embedded_and_cacheable,
+    favicon_is_linked_and_answered,
+    tasks_and_comments,
+    invoices_from_the_admin_pages,
+    admin_manages_users,
+    profile_downloads_all_my_data,
+    admin_deletes_a_user_from_the_users_page,
+    many_long_flash_messages_never_overflow_the_cookie,
+    dashboard_totals_add_up_todays_entries,
+);

@@ -364,11 +364,32 @@ mod tests {
     fn backoff_grows_and_is_capped() {
         let initial = Duration::from_millis(100);
         let max = Duration::from_secs(1);
-        for attempt in 0..20 {
-            let d = backoff(initial, max, attempt);
-            let base = initial.saturating_mul(1 << attempt.min(16)).min(max);
-            assert!(d >= base && d <= base + base / 2, "{attempt}: {d:?}");
+        // The window each attempt's wait must fall in (base to base + 50 %
+        // jitter), written out: 100 ms doubling, capped at 1 s.
+        let windows_ms = [
+            (0, 100, 150),
+            (1, 200, 300),
+            (2, 400, 600),
+            (3, 800, 1200),
+            (4, 1000, 1500),
+            (10, 1000, 1500),
+            (31, 1000, 1500),
+            (u32::MAX, 1000, 1500),
+        ];
+        for (attempt, low, high) in windows_ms {
+            for _ in 0..50 {
+                let d = backoff(initial, max, attempt);
+                assert!(
+                    d >= Duration::from_millis(low) && d < Duration::from_millis(high),
+                    "attempt {attempt}: {d:?}"
+                );
+            }
         }
+        assert_eq!(
+            backoff(Duration::ZERO, max, 3),
+            Duration::ZERO,
+            "no backoff, no jitter"
+        );
     }
 
     #[test]
