@@ -32,7 +32,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -43,7 +42,7 @@ use std::time::{Duration, Instant};
 use diesel::sql_types::{BigInt, Bool};
 use diesel::{Connection, QueryableByName, RunQueryDsl};
 use serde_json::{Value, json};
-use tt_tests::otlp_receiver::{OtlpReceiver, Reply};
+use tt_testkit::otlp::{OtlpReceiver, Reply};
 use tt_tests::session::Browser;
 
 const MIX_LUA: &str = include_str!("load/mix.lua");
@@ -136,13 +135,7 @@ impl Opts {
 
 // ------------------------------------------------------------------ servers
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use tt_testkit::free_port;
 
 /// A port nothing listens on: bound, then released.
 fn closed_port() -> u16 {

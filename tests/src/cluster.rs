@@ -13,13 +13,7 @@ use serde_json::{Value, json};
 
 use crate::process::{ServerEnv, ServerProcess};
 
-/// A free loopback port (bound, read back and released).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
+pub use tt_testkit::free_port;
 
 /// Where nginx is installed, if it is (Debian's `nginx-light` puts it in
 /// `/usr/sbin`).

@@ -12,14 +12,11 @@
 )]
 
 pub mod cluster;
-pub mod otlp_receiver;
 pub mod process;
 pub mod session;
 
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use diesel::{Connection, RunQueryDsl};
 use reqwest::Method;
 use reqwest::blocking::{Client, RequestBuilder, Response};
 use serde_json::Value;
@@ -36,67 +33,7 @@ pub enum Db {
     Postgres,
 }
 
-/// The PostgreSQL server URL for tests, or `None` (after a loud message)
-/// when PostgreSQL tests should be skipped.
-pub fn postgres_base_url() -> Option<String> {
-    match std::env::var("TEST_DATABASE_URL") {
-        Ok(url) if !url.trim().is_empty() => Some(url),
-        _ => {
-            if std::env::var("TT_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
-                panic!("TT_REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set");
-            }
-            eprintln!(
-                "\n*** SKIPPED: PostgreSQL test (set TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres to run it) ***\n"
-            );
-            None
-        }
-    }
-}
-
-static COUNTER: AtomicU32 = AtomicU32::new(0);
-
-/// A throw-away PostgreSQL database, dropped with this value.
-pub struct PgDatabase {
-    admin_url: String,
-    name: String,
-    /// URL of the new database.
-    pub url: String,
-}
-
-impl PgDatabase {
-    /// Creates a uniquely named empty database.
-    pub fn create(admin_url: &str) -> Self {
-        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let name = format!("tt_test_{}_{}_{}", std::process::id(), n, nanos);
-        let mut conn = diesel::PgConnection::establish(admin_url).expect("connect to PostgreSQL");
-        diesel::sql_query(format!("CREATE DATABASE {name}"))
-            .execute(&mut conn)
-            .expect("create db");
-        let (base, _) = admin_url.rsplit_once('/').expect("database URL has a path");
-        let url = format!("{base}/{name}");
-        PgDatabase {
-            admin_url: admin_url.to_owned(),
-            name,
-            url,
-        }
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        if let Ok(mut conn) = diesel::PgConnection::establish(&self.admin_url) {
-            let _ = diesel::sql_query(format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ))
-            .execute(&mut conn);
-        }
-    }
-}
+pub use tt_testkit::{PgDatabase, in_ci, postgres_base_url};
 
 /// A running application.
 pub struct TestApp {

@@ -18,9 +18,7 @@ fn read(rel: &str) -> String {
     std::fs::read_to_string(root().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
 }
 
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
+use tt_testkit::in_ci;
 
 /// Every `tt_…` metric name a dashboard query uses, without histogram
 /// suffixes.

@@ -12,9 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use tt_tests::otlp_receiver::{
-    OtlpReceiver, Received, Reply, Val, contains, event_name, record_attrs,
-};
+use tt_testkit::otlp::{OtlpReceiver, Received, Reply, Val, contains, event_name, record_attrs};
 use tt_tests::session::{
     ApiClient, Browser, Canaries, SessionReport, api_session, scripted_session,
 };
@@ -844,7 +842,13 @@ fn a_deletion_request_only_on_request_then_a_new_install_id() {
     std::thread::sleep(QUIET);
     let requests = receiver.records_named(tt_telemetry::DELETION_REQUEST);
     assert_eq!(requests.len(), 2, "one refused, one accepted");
-    assert_eq!(requests.iter().filter(|(accepted, _)| *accepted).count(), 1);
+    assert_eq!(
+        requests
+            .iter()
+            .filter(|(request, _)| request.accepted())
+            .count(),
+        1
+    );
     for (_, record) in &requests {
         let attrs = record_attrs(record);
         assert_eq!(attrs["install_id"].as_str(), old_id);

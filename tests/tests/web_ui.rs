@@ -128,7 +128,7 @@ fn timer_start_and_stop_from_the_dashboard(app: &TestApp) {
     let project = admin.post_ok("/api/v1/projects", &json!({"name": "Website"}), 201);
     let pid = project["id"].as_i64().unwrap().to_string();
     app.create_user("alice", PASSWORD, false);
-    let b = sign_in(&app, "alice");
+    let b = sign_in(app, "alice");
 
     let dash = b.get("/");
     assert!(dash.body.contains("Start a timer"));
@@ -181,7 +181,7 @@ fn timer_start_and_stop_from_the_dashboard(app: &TestApp) {
 
 fn admin_manages_clients_and_projects(app: &TestApp) {
     app.create_user("boss", PASSWORD, true);
-    let b = sign_in(&app, "boss");
+    let b = sign_in(app, "boss");
     let home = b.get("/");
     assert!(home.body.contains("href=\"/admin/users\""));
     assert!(home.body.contains("href=\"/admin/telemetry\""));
@@ -286,7 +286,7 @@ fn manual_entries_edit_reports_and_csv(app: &TestApp) {
     );
     let pid = project["id"].as_i64().unwrap().to_string();
     app.create_user("alice", PASSWORD, false);
-    let b = sign_in(&app, "alice");
+    let b = sign_in(app, "alice");
 
     let p = b.submit(
         "/entries",
@@ -408,7 +408,7 @@ fn manual_entries_edit_reports_and_csv(app: &TestApp) {
 
 fn non_admins_get_403_pages(app: &TestApp) {
     app.create_user("alice", PASSWORD, false);
-    let b = sign_in(&app, "alice");
+    let b = sign_in(app, "alice");
     for path in [
         "/admin/users",
         "/invoices",
@@ -440,7 +440,7 @@ fn non_admins_get_403_pages(app: &TestApp) {
 
 fn posts_without_a_valid_csrf_token_are_refused_and_change_nothing(app: &TestApp) {
     app.create_user("boss", PASSWORD, true);
-    let b = sign_in(&app, "boss");
+    let b = sign_in(app, "boss");
     let project =
         app.login("boss", PASSWORD)
             .post_ok("/api/v1/projects", &json!({"name": "P"}), 201);
@@ -466,7 +466,7 @@ fn posts_without_a_valid_csrf_token_are_refused_and_change_nothing(app: &TestApp
     );
 
     // A token from another session does not work either.
-    let other = sign_in(&app, "boss");
+    let other = sign_in(app, "boss");
     let foreign = other.token();
     assert_eq!(
         b.post("/clients", &[("csrf_token", &foreign), ("name", "Forged")])
@@ -490,7 +490,7 @@ fn another_users_entry_is_not_found(app: &TestApp) {
     );
     let eid = entry["id"].as_i64().unwrap();
     app.create_user("alice", PASSWORD, false);
-    let b = sign_in(&app, "alice");
+    let b = sign_in(app, "alice");
     let p = b.get(&format!("/entries/{eid}/edit"));
     assert_eq!(p.status, 404);
     assert!(p.header("content-type").starts_with("text/html"));
@@ -516,7 +516,7 @@ fn another_users_entry_is_not_found(app: &TestApp) {
 
 fn oversized_and_malformed_forms_are_4xx_pages(app: &TestApp) {
     app.create_user("alice", PASSWORD, false);
-    let b = sign_in(&app, "alice");
+    let b = sign_in(app, "alice");
     let token = b.token();
     let huge = form_encode(&[
         ("csrf_token", &token),
@@ -574,7 +574,7 @@ fn stylesheet_is_embedded_and_cacheable(app: &TestApp) {
 /// which browsers ask for on their own, leads to it, before setup too.
 fn favicon_is_linked_and_answered(app: &TestApp) {
     app.create_user("boss", PASSWORD, true);
-    let signed_in = sign_in(&app, "boss");
+    let signed_in = sign_in(app, "boss");
     let anonymous = Browser::new(&app.base);
     let mut href = String::new();
     for page in [
@@ -612,7 +612,7 @@ fn tasks_and_comments(app: &TestApp) {
     let pid = project["id"].as_i64().unwrap().to_string();
     let alice_id = app.create_user("alice", PASSWORD, false).get().to_string();
     app.create_user("bob", PASSWORD, false);
-    let b = sign_in(&app, "alice");
+    let b = sign_in(app, "alice");
 
     let p = b.submit(
         "/tasks",
@@ -679,7 +679,7 @@ fn tasks_and_comments(app: &TestApp) {
     let cid = comments[0]["id"].as_i64().unwrap();
 
     // Someone else cannot delete it; the author can.
-    let bob = sign_in(&app, "bob");
+    let bob = sign_in(app, "bob");
     assert!(!bob.get(&task_path).body.contains("Delete comment"));
     assert_eq!(
         bob.submit(&format!("/comments/{cid}/delete"), &[]).status,
@@ -708,7 +708,7 @@ fn invoices_from_the_admin_pages(app: &TestApp) {
         201,
     );
     let cid = client["id"].as_i64().unwrap().to_string();
-    let b = sign_in(&app, "boss");
+    let b = sign_in(app, "boss");
 
     let p = b.submit("/invoices", &[("client_id", &cid), ("tax_rate", "ten")]);
     assert_eq!(p.status, 422);
@@ -762,7 +762,7 @@ fn invoices_from_the_admin_pages(app: &TestApp) {
 
 fn admin_manages_users(app: &TestApp) {
     app.create_user("boss", PASSWORD, true);
-    let b = sign_in(&app, "boss");
+    let b = sign_in(app, "boss");
     let p = b.submit(
         "/admin/users",
         &[
@@ -796,7 +796,7 @@ fn admin_manages_users(app: &TestApp) {
         .clone();
     let carol_id = carol["id"].as_i64().unwrap();
     // The new user can sign in through the form.
-    drop(sign_in(&app, "carol"));
+    drop(sign_in(app, "carol"));
 
     b.submit(
         &format!("/admin/users/{carol_id}"),
@@ -814,7 +814,7 @@ fn admin_manages_users(app: &TestApp) {
     assert_eq!(carol["role"], "admin");
 
     // Deactivated: the session of a deactivated user ends.
-    let c = sign_in(&app, "carol");
+    let c = sign_in(app, "carol");
     b.submit(&format!("/admin/users/{carol_id}"), &[("role", "user")])
         .assert_redirect("/admin/users");
     c.get("/").assert_redirect("/login");
@@ -853,7 +853,7 @@ fn profile_downloads_all_my_data(app: &TestApp) {
         &tt_tests::json!({"project_id": pid, "start": "2026-03-01T09:00:00Z", "end": "2026-03-01T10:00:00Z", "notes": "alice-only"}),
         201,
     );
-    let b = sign_in(&app, "alice");
+    let b = sign_in(app, "alice");
     let page = b.get("/profile");
     assert_eq!(page.status, 200);
     assert!(page.body.contains("/profile/export?format=json"));
@@ -886,7 +886,7 @@ fn admin_deletes_a_user_from_the_users_page(app: &TestApp) {
         .as_i64()
         .unwrap();
     let boss_id = api.get("/api/v1/me").1["id"].as_i64().unwrap();
-    let b = sign_in(&app, "boss");
+    let b = sign_in(app, "boss");
     assert!(
         b.get("/admin/users")
             .body
@@ -958,7 +958,7 @@ fn dashboard_totals_add_up_todays_entries(app: &TestApp) {
             today += (end - start).num_seconds();
         }
     }
-    let page = sign_in(&app, "totals-user").page("/");
+    let page = sign_in(app, "totals-user").page("/");
     let after = page
         .body
         .split("id=\"today-h\"")
@@ -1046,7 +1046,7 @@ fn a_cookie_the_browser_will_drop_is_explained() {
 /// keep, and the next page is a page, not a 500.
 fn many_long_flash_messages_never_overflow_the_cookie(app: &TestApp) {
     app.create_user("boss", PASSWORD, true);
-    let b = sign_in(&app, "boss");
+    let b = sign_in(app, "boss");
     // 200 three-byte characters: the longest name there is, in bytes.
     let name = "€".repeat(200);
     let created = b.submit("/clients", &[("name", &name)]);

@@ -22,9 +22,7 @@ fn tool(name: &str) -> Option<PathBuf> {
         .then(|| PathBuf::from(String::from_utf8_lossy(&found.stdout).trim()))
 }
 
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
-}
+use tt_testkit::in_ci;
 
 fn time_line(desc: &str, hundredths: i64, price: i64, currency: Currency) -> InvoiceLine {
     InvoiceLine {

@@ -54,7 +54,7 @@ fn main() {
     off.shutdown();
 
     // Consent on, receiver hanging: pure enqueue, nothing drains.
-    let hanging = Receiver::with_default(Reply::Hang(Duration::from_secs(60)));
+    let hanging = Receiver::answering(Reply::Hang(Duration::from_secs(60)));
     let mut c = config(Some(hanging.url()));
     c.queue_capacity = 2_000_000;
     c.shutdown_timeout = Duration::from_millis(100);

@@ -77,7 +77,7 @@ fn detailed_off_sends_only_base_telemetry() {
     }));
     std::thread::sleep(Duration::from_millis(200));
     t.shutdown();
-    let names: BTreeSet<String> = receiver.all_event_names().into_iter().collect();
+    let names: BTreeSet<String> = receiver.event_names().into_iter().collect();
     assert_eq!(
         names,
         BTreeSet::from([FIRST_SEEN.to_owned(), HEARTBEAT.to_owned()])
@@ -104,7 +104,7 @@ fn base_off_sends_no_base_telemetry() {
     track_everything(&t);
     std::thread::sleep(Duration::from_millis(300));
     t.shutdown();
-    let names = receiver.all_event_names();
+    let names = receiver.event_names();
     assert!(!names.is_empty());
     assert!(
         names.iter().all(|n| !n.starts_with("base_telemetry.")),
@@ -352,7 +352,7 @@ fn no_planted_canary_ever_reaches_the_receiver() {
 
 #[test]
 fn first_seen_is_marked_only_after_a_successful_send() {
-    let receiver = Receiver::with_default(Reply::Status(400));
+    let receiver = Receiver::answering(Reply::Status(400));
     let id = identity();
     let t = Telemetry::new(
         config(Some(receiver.url())),
@@ -469,7 +469,7 @@ fn rotating_the_install_id_purges_the_queue_and_applies_to_what_follows() {
 
     t.track(Event::AdminInstallIdRotated {}, Some(UserId::new(1)));
     assert!(t.shutdown().completed);
-    assert_eq!(receiver.all_event_names(), ["admin.install_id_rotated"]);
+    assert_eq!(receiver.event_names(), ["admin.install_id_rotated"]);
     let (_, record) = &receiver.records_named("admin.install_id_rotated")[0];
     assert_eq!(
         record_attrs(record)["install_id"],

@@ -25,7 +25,7 @@ fn one_event(t: &Telemetry) {
 
 #[test]
 fn a_400_is_never_retried() {
-    let receiver = Receiver::with_default(Reply::Status(400));
+    let receiver = Receiver::answering(Reply::Status(400));
     let t = start(config(Some(receiver.url())));
     one_event(&t);
     assert!(eventually(Duration::from_secs(5), || t
@@ -45,7 +45,7 @@ fn a_400_is_never_retried() {
 #[test]
 fn a_partial_success_is_counted_and_never_retried() {
     for protocol in ["http/protobuf", "http/json"] {
-        let receiver = Receiver::with_default(Reply::Partial(1, "attribute too long"));
+        let receiver = Receiver::answering(Reply::Partial(1, "attribute too long"));
         let mut c = config(Some(receiver.url()));
         c.protocol = tt_telemetry::Protocol::parse(protocol).unwrap();
         c.batch_size = 3;
@@ -79,7 +79,7 @@ fn a_partial_success_is_counted_and_never_retried() {
 #[test]
 fn a_500_fails_without_retry() {
     // 500 is not in OTLP's retryable list (429, 502, 503, 504).
-    let receiver = Receiver::with_default(Reply::Status(500));
+    let receiver = Receiver::answering(Reply::Status(500));
     let t = start(config(Some(receiver.url())));
     one_event(&t);
     assert!(eventually(Duration::from_secs(5), || t
@@ -113,7 +113,7 @@ fn retryable_statuses_are_retried_until_accepted() {
 
 #[test]
 fn retries_stop_after_the_configured_limit() {
-    let receiver = Receiver::with_default(Reply::Status(503));
+    let receiver = Receiver::answering(Reply::Status(503));
     let mut c = config(Some(receiver.url()));
     c.retry.max_retries = 2;
     let t = start(c);
@@ -150,7 +150,7 @@ fn retry_after_is_honoured() {
 
 #[test]
 fn a_retry_after_beyond_the_limit_fails_the_batch() {
-    let receiver = Receiver::with_default(Reply::RetryAfter(503, 3600));
+    let receiver = Receiver::answering(Reply::RetryAfter(503, 3600));
     let t = start(config(Some(receiver.url())));
     one_event(&t);
     assert!(eventually(Duration::from_secs(5), || t
@@ -163,7 +163,7 @@ fn a_retry_after_beyond_the_limit_fails_the_batch() {
 
 #[test]
 fn a_hanging_receiver_is_cut_off_by_the_request_timeout() {
-    let receiver = Receiver::with_default(Reply::Hang(Duration::from_secs(10)));
+    let receiver = Receiver::answering(Reply::Hang(Duration::from_secs(10)));
     let mut c = config(Some(receiver.url()));
     c.request_timeout = Duration::from_secs(1);
     c.retry.max_retries = 1;
@@ -223,7 +223,7 @@ fn refused_connections_are_retried_then_counted_failed() {
 #[test]
 fn tracking_never_waits_for_a_hanging_receiver() {
     let hang = Duration::from_secs(3);
-    let receiver = Receiver::with_default(Reply::Hang(hang));
+    let receiver = Receiver::answering(Reply::Hang(hang));
     let mut c = config(Some(receiver.url()));
     c.request_timeout = Duration::from_secs(10);
     c.queue_capacity = 20_000;
@@ -253,7 +253,7 @@ fn tracking_never_waits_for_a_hanging_receiver() {
 
 #[test]
 fn the_queue_stays_bounded_under_a_flood() {
-    let receiver = Receiver::with_default(Reply::Hang(Duration::from_secs(5)));
+    let receiver = Receiver::answering(Reply::Hang(Duration::from_secs(5)));
     let mut c = config(Some(receiver.url()));
     c.queue_capacity = 100;
     c.batch_size = 10;
@@ -290,7 +290,7 @@ fn the_queue_stays_bounded_under_a_flood() {
 
 #[test]
 fn shutdown_is_bounded_against_a_hanging_receiver() {
-    let receiver = Receiver::with_default(Reply::Hang(Duration::from_secs(30)));
+    let receiver = Receiver::answering(Reply::Hang(Duration::from_secs(30)));
     let mut c = config(Some(receiver.url()));
     c.request_timeout = Duration::from_secs(20);
     c.shutdown_timeout = Duration::from_millis(500);
@@ -332,13 +332,13 @@ fn shutdown_flushes_what_is_queued() {
     let report = t.shutdown();
     assert!(report.completed);
     assert_eq!(report.unsent, 0);
-    assert_eq!(receiver.all_event_names().len(), 5);
+    assert_eq!(receiver.event_names().len(), 5);
     assert_eq!(t.status().count(D, Outcome::Sent), 5);
 }
 
 #[test]
 fn start_up_does_not_wait_for_a_hanging_sink() {
-    let receiver = Receiver::with_default(Reply::Hang(Duration::from_secs(5)));
+    let receiver = Receiver::answering(Reply::Hang(Duration::from_secs(5)));
     let mut c = config(Some(receiver.url()));
     c.request_timeout = Duration::from_secs(30);
     c.shutdown_timeout = Duration::from_millis(200);

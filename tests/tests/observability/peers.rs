@@ -2,42 +2,12 @@
 //! skipped loudly when missing — except under `CI=true`, where a missing
 //! peer fails the test.
 
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use tt_tests::session::percent_encode;
 
-/// Whether this run must not skip anything (`CI=true`).
-pub fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
-}
-
-/// The path of `tool`, or `None` after a loud skip message (a panic under
-/// CI).
-pub fn require_tool(tool: &str, install: &str, what: &str) -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join(tool))
-            .find(|p| p.is_file())
-    });
-    if found.is_none() {
-        assert!(
-            !in_ci(),
-            "CI=true but `{tool}` is missing ({install}); {what} cannot run"
-        );
-        eprintln!("\n*** SKIPPED: {what} ({tool} not found; {install}) ***\n");
-    }
-    found
-}
-
-/// A free loopback port (bound, read back and released).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
+pub use tt_testkit::{free_port, in_ci, require_tool};
 
 /// A child process killed when dropped.
 pub struct ChildGuard(pub Child);

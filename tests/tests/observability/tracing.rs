@@ -8,7 +8,7 @@ use std::time::Duration;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
 use reqwest::Method;
-use tt_tests::otlp_receiver::{OtlpReceiver, Span, Val, attrs, contains};
+use tt_testkit::otlp::{OtlpReceiver, Span, Val, attrs, contains};
 
 use super::{access_line, break_projects_table, sqlite_app};
 

@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use serde_json::{Value, json};
+use tt_testkit::otlp::{OtlpReceiver, event_name};
 use tt_tests::cluster::{Nginx, Outcome, Replica, client, login, ports, run_client, token};
-use tt_tests::otlp_receiver::{OtlpReceiver, event_name};
 use tt_tests::session::Browser;
 use tt_tests::{PgDatabase, postgres_base_url};
 

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::blocking::{Body, Client};
 use serde_json::{Value, json};
-use tt_tests::otlp_receiver::{OtlpReceiver, event_name};
+use tt_testkit::otlp::{OtlpReceiver, event_name};
 use tt_tests::process::{ServerEnv, ServerProcess};
 
 const ADMIN: &str = "admin";

@@ -1,8 +1,8 @@
-//! A real OTLP/HTTP logs (and traces) receiver on 127.0.0.1:0 for black-box telemetry
-//! tests: a plain HTTP/1.1 server over `std::net` that records every
-//! request byte for byte, decodes each body with `opentelemetry-proto`
-//! (protobuf, or JSON when the content type says so) and answers as
-//! scripted — 200, 500, 429 with `Retry-After`, 400, or hang.
+//! A real OTLP/HTTP logs (and traces) receiver on 127.0.0.1:0: a plain
+//! HTTP/1.1 server over `std::net` that records every request byte for
+//! byte, decodes each body with `opentelemetry-proto` (protobuf, or JSON
+//! when the content type says so) and answers as scripted — any status,
+//! `Retry-After`, an OTLP partial success, a hang or a closed connection.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -28,6 +28,11 @@ pub enum Reply {
     RetryAfter(u16, u64),
     /// Read the request, then answer nothing for this long and close.
     Hang(Duration),
+    /// Close the connection without answering.
+    Close,
+    /// 200 with an OTLP partial success: this many records rejected, for
+    /// this reason (in the request's encoding).
+    Partial(u64, &'static str),
 }
 
 impl Reply {
@@ -35,7 +40,8 @@ impl Reply {
     pub fn status(&self) -> Option<u16> {
         match self {
             Reply::Status(s) | Reply::RetryAfter(s, _) => Some(*s),
-            Reply::Hang(_) => None,
+            Reply::Partial(..) => Some(200),
+            Reply::Hang(_) | Reply::Close => None,
         }
     }
 }
@@ -133,6 +139,14 @@ impl Val {
             _ => "",
         }
     }
+
+    /// The string; panics for other kinds.
+    pub fn str(&self) -> &str {
+        match self {
+            Val::Str(s) => s,
+            other => panic!("not a string: {other:?}"),
+        }
+    }
 }
 
 /// Attributes as a sorted map.
@@ -226,7 +240,7 @@ impl OtlpReceiver {
         OtlpReceiver { addr, state, stop }
     }
 
-    /// The base URL to configure as `GRAFANA_OTLP_ENDPOINT`.
+    /// The base URL (`/v1/logs` and `/v1/traces` below it).
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
@@ -264,15 +278,16 @@ impl OtlpReceiver {
             .collect()
     }
 
-    /// Every record named `name`, with whether its request was accepted.
-    pub fn records_named(&self, name: &str) -> Vec<(bool, LogRecord)> {
+    /// Every record named `name`, with the request that carried it.
+    pub fn records_named(&self, name: &str) -> Vec<(Received, LogRecord)> {
         self.requests()
-            .iter()
+            .into_iter()
             .flat_map(|req| {
                 req.records()
                     .into_iter()
                     .filter(|r| event_name(r) == name)
-                    .map(|r| (req.accepted(), r.clone()))
+                    .cloned()
+                    .map(|r| (req.clone(), r))
                     .collect::<Vec<_>>()
             })
             .collect()
@@ -290,6 +305,11 @@ impl OtlpReceiver {
             }
             thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Waits until at least `n` requests arrived.
+    pub fn wait_for_requests(&self, n: usize, timeout: Duration) -> bool {
+        self.wait_until(timeout, |r| r.len() >= n)
     }
 
     /// Waits until records with every one of `names` arrived.
@@ -388,20 +408,48 @@ fn serve(conn: TcpStream, state: &Mutex<State>) {
             });
             reply
         };
-        let (status, extra) = match reply {
-            Reply::Status(code) => (code, String::new()),
-            Reply::RetryAfter(code, secs) => (code, format!("Retry-After: {secs}\r\n")),
+        let (status, extra, answer) = match reply {
+            Reply::Status(code) => (code, String::new(), Vec::new()),
+            Reply::RetryAfter(code, secs) => (code, format!("Retry-After: {secs}\r\n"), Vec::new()),
             Reply::Hang(d) => {
                 thread::sleep(d);
                 return;
             }
+            Reply::Close => return,
+            Reply::Partial(rejected, message) => (
+                200,
+                String::new(),
+                partial(&content_type, rejected, message),
+            ),
         };
         let response = format!(
-            "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: 0\r\n{extra}\r\n"
+            "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n{extra}\r\n",
+            answer.len()
         );
-        if writer.write_all(response.as_bytes()).is_err() {
+        if writer.write_all(response.as_bytes()).is_err() || writer.write_all(&answer).is_err() {
             return;
         }
+    }
+}
+
+/// An OTLP partial-success answer in the request's encoding.
+fn partial(content_type: &str, rejected: u64, message: &str) -> Vec<u8> {
+    if content_type.contains("json") {
+        format!(
+            r#"{{"partialSuccess":{{"rejectedLogRecords":"{rejected}","errorMessage":"{message}"}}}}"#
+        )
+        .into_bytes()
+    } else {
+        use opentelemetry_proto::tonic::collector::logs::v1::{
+            ExportLogsPartialSuccess, ExportLogsServiceResponse,
+        };
+        ExportLogsServiceResponse {
+            partial_success: Some(ExportLogsPartialSuccess {
+                rejected_log_records: i64::try_from(rejected).unwrap_or(i64::MAX),
+                error_message: message.to_owned(),
+            }),
+        }
+        .encode_to_vec()
     }
 }
 

@@ -1,8 +1,6 @@
 //! Connections on a real SQLite file: the planner option the build must
 //! carry, and the per-thread readers behind `Pool::read`.
 
-#![allow(clippy::expect_used, reason = "a failed expectation is a failed test")]
-
 use diesel::connection::SimpleConnection;
 use diesel::sql_types::BigInt;
 use diesel::{QueryableByName, RunQueryDsl};
