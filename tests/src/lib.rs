@@ -17,12 +17,12 @@ pub mod session;
 
 use std::time::Duration;
 
-use reqwest::Method;
-use reqwest::blocking::{Client, RequestBuilder, Response};
-use serde_json::Value;
+use reqwest::blocking::Client;
+
 use timetracker::{Background, Settings};
 
 pub use serde_json::json;
+pub use session::Api;
 
 /// Which database a test runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,93 +208,22 @@ impl TestApp {
     }
 
     /// Logs in through the API and returns a client bound to the token.
-    pub fn login(&self, username: &str, password: &str) -> Api<'_> {
-        let resp = self
-            .http
-            .post(self.url("/api/v1/auth/login"))
-            .json(&json!({"username": username, "password": password}))
-            .send()
-            .expect("login request");
-        assert_eq!(resp.status(), 200, "login as {username} failed");
-        let body: Value = resp.json().expect("login body");
-        let token = body["token"].as_str().expect("token").to_owned();
-        Api {
-            app: self,
-            token: Some(token),
-        }
+    pub fn login(&self, username: &str, password: &str) -> Api {
+        let mut api = self.anonymous();
+        api.login(username, password);
+        api
     }
 
     /// Creates a user and logs them in.
-    pub fn user(&self, username: &str, admin: bool) -> Api<'_> {
+    pub fn user(&self, username: &str, admin: bool) -> Api {
         let password = "a-long-password";
         self.create_user(username, password, admin);
         self.login(username, password)
     }
 
     /// An API client without credentials.
-    pub fn anonymous(&self) -> Api<'_> {
-        Api {
-            app: self,
-            token: None,
-        }
-    }
-}
-
-/// A bearer-token API client.
-pub struct Api<'a> {
-    /// The app.
-    pub app: &'a TestApp,
-    /// The token, if logged in.
-    pub token: Option<String>,
-}
-
-impl Api<'_> {
-    /// A request with the token attached.
-    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
-        let rb = self.app.http.request(method, self.app.url(path));
-        match &self.token {
-            Some(t) => rb.bearer_auth(t),
-            None => rb,
-        }
-    }
-
-    fn send(&self, rb: RequestBuilder) -> (u16, Value) {
-        let resp: Response = rb.send().expect("request");
-        let status = resp.status().as_u16();
-        let text = resp.text().expect("body");
-        let body = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or(Value::String(text))
-        };
-        (status, body)
-    }
-
-    /// GET → (status, JSON body).
-    pub fn get(&self, path: &str) -> (u16, Value) {
-        self.send(self.request(Method::GET, path))
-    }
-
-    /// POST JSON.
-    pub fn post(&self, path: &str, body: &Value) -> (u16, Value) {
-        self.send(self.request(Method::POST, path).json(body))
-    }
-
-    /// PUT JSON.
-    pub fn put(&self, path: &str, body: &Value) -> (u16, Value) {
-        self.send(self.request(Method::PUT, path).json(body))
-    }
-
-    /// DELETE.
-    pub fn delete(&self, path: &str) -> (u16, Value) {
-        self.send(self.request(Method::DELETE, path))
-    }
-
-    /// POST and expect `status`; returns the body.
-    pub fn post_ok(&self, path: &str, body: &Value, status: u16) -> Value {
-        let (s, b) = self.post(path, body);
-        assert_eq!(s, status, "POST {path} {body} -> {b}");
-        b
+    pub fn anonymous(&self) -> Api {
+        Api::with_client(self.http.clone(), &self.base)
     }
 }
 

@@ -128,29 +128,47 @@ fn client() -> Client {
         .expect("HTTP client")
 }
 
-/// A bearer-token API client bound to a base URL.
-#[derive(Debug)]
-pub struct ApiClient {
+/// The API client of every suite: bearer-token requests to one base URL.
+#[derive(Debug, Clone)]
+pub struct Api {
     http: Client,
     base: String,
-    token: Option<String>,
+    /// The bearer token, once signed in (or set by a test).
+    pub token: Option<String>,
 }
 
-impl ApiClient {
+impl Api {
     /// An anonymous client for `base` (`http://host:port`).
     pub fn new(base: &str) -> Self {
-        ApiClient {
-            http: client(),
+        Self::with_client(client(), base)
+    }
+
+    /// An anonymous client for `base` that sends through `http`.
+    pub fn with_client(http: Client, base: &str) -> Self {
+        Api {
+            http,
             base: base.trim_end_matches('/').to_owned(),
             token: None,
         }
     }
 
-    fn send(&self, method: Method, path: &str, body: Option<&Value>) -> (u16, Value) {
-        let mut rb = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(t) = &self.token {
-            rb = rb.bearer_auth(t);
+    /// The same client with `token` as its bearer token.
+    pub fn with_token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+
+    /// A request with the token attached, to send as the test likes.
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        let rb = self.http.request(method, format!("{}{path}", self.base));
+        match &self.token {
+            Some(t) => rb.bearer_auth(t),
+            None => rb,
         }
+    }
+
+    fn send(&self, method: Method, path: &str, body: Option<&Value>) -> (u16, Value) {
+        let mut rb = self.request(method, path);
         if let Some(b) = body {
             rb = rb.json(b);
         }
@@ -190,6 +208,11 @@ impl ApiClient {
         let (s, b) = self.send(method.clone(), path, body);
         assert_eq!(s, status, "{method} {path} → {b}");
         b
+    }
+
+    /// POST and expect `status`; returns the body.
+    pub fn post_ok(&self, path: &str, body: &Value, status: u16) -> Value {
+        self.expect(Method::POST, path, Some(body), status)
     }
 
     /// Signs in with username and password; keeps the token.
@@ -456,7 +479,7 @@ fn id(v: &Value) -> i64 {
 /// Every tracked action through `/api/v1`.
 pub fn api_session(base: &str, c: &Canaries, report: &mut SessionReport) {
     let ev = &mut report.events;
-    let mut api = ApiClient::new(base);
+    let mut api = Api::new(base);
     let (s, _) = api.post(
         "/api/v1/auth/login",
         &json!({"username": c.admin(), "password": c.of("wrong-password")}),

@@ -13,9 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use tt_testkit::otlp::{OtlpReceiver, Received, Reply, Val, contains, event_name, record_attrs};
-use tt_tests::session::{
-    ApiClient, Browser, Canaries, SessionReport, api_session, scripted_session,
-};
+use tt_tests::session::{Api, Browser, Canaries, SessionReport, api_session, scripted_session};
 use tt_tests::{Db, TestApp, json, spawn_app_with};
 
 /// Longer than the exporter's 1 s batch interval, with slack for a loaded
@@ -38,7 +36,7 @@ fn app(endpoint: &str, c: &Canaries, adjust: impl FnOnce(&mut timetracker::Setti
 
 /// Switches consent levels through the JSON API, as the admin.
 fn consent(app: &TestApp, c: &Canaries, levels: serde_json::Value) -> serde_json::Value {
-    let mut api = ApiClient::new(&app.base);
+    let mut api = Api::new(&app.base);
     api.login(&c.admin(), &c.admin_password());
     let (status, body) = api.put("/api/v1/admin/telemetry", &levels);
     assert_eq!(status, 200, "{body}");
@@ -231,7 +229,7 @@ fn base_only_sends_first_seen_and_heartbeat_with_exactly_the_documented_attribut
     );
     std::thread::sleep(QUIET);
 
-    let mut api = ApiClient::new(&app.base);
+    let mut api = Api::new(&app.base);
     api.login(&c.admin(), &c.admin_password());
     let (_, privacy) = api.get("/api/v1/admin/telemetry");
     let envelope = [
@@ -440,7 +438,7 @@ fn withdrawal_mid_flight_delivers_nothing_detailed_afterwards() {
     let c = Canaries::new();
     let app = app(&receiver.url(), &c, |_| {});
     consent(&app, &c, json!({"detailed": true}));
-    let mut api = ApiClient::new(&app.base);
+    let mut api = Api::new(&app.base);
     api.login(&c.admin(), &c.admin_password());
     for i in 0..5 {
         api.post(
@@ -827,7 +825,7 @@ fn a_deletion_request_only_on_request_then_a_new_install_id() {
         &[("confirm", "on")],
     );
     done.assert_redirect("/admin/telemetry");
-    let mut api = ApiClient::new(&app.base);
+    let mut api = Api::new(&app.base);
     api.login(&c.admin(), &c.admin_password());
     let (_, now) = api.get("/api/v1/admin/telemetry");
     let new_id = now["install_id"].as_str().unwrap().to_owned();
@@ -883,7 +881,7 @@ fn a_deletion_request_only_on_request_then_a_new_install_id() {
 
     // The JSON twin: admins only; the same, under the id of the time.
     app.create_user("worker", "a-long-password", false);
-    let mut worker = ApiClient::new(&app.base);
+    let mut worker = Api::new(&app.base);
     worker.login("worker", "a-long-password");
     assert_eq!(
         worker
@@ -937,7 +935,7 @@ fn a_second_deletion_request_for_the_same_id_is_refused_and_sends_nothing() {
         again.body
     );
 
-    let mut api = ApiClient::new(&app.base);
+    let mut api = Api::new(&app.base);
     api.login(&c.admin(), &c.admin_password());
     let (s, body) = api.post(
         "/api/v1/admin/telemetry/deletion-request",
@@ -973,7 +971,7 @@ fn a_delivered_deletion_whose_rotation_fails_says_so() {
     assert!(file.exists(), "{}", file.display());
     std::fs::remove_file(&file).unwrap();
 
-    let mut api = ApiClient::new(&app.base);
+    let mut api = Api::new(&app.base);
     api.login(&c.admin(), &c.admin_password());
     let (s, body) = api.post("/api/v1/admin/telemetry/deletion-request", &json!({}));
     assert_eq!(s, 409, "{body}");

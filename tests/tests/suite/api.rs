@@ -54,10 +54,7 @@ fn health_and_auth(app: &TestApp) {
     assert_eq!(alice.post("/api/v1/auth/logout", &json!({})).0, 204);
     assert_eq!(alice.get("/api/v1/me").0, 401);
     // A garbage token is 401, not 500.
-    let bogus = tt_tests::Api {
-        app,
-        token: Some("tt_garbage".into()),
-    };
+    let bogus = app.anonymous().with_token("tt_garbage");
     assert_eq!(bogus.get("/api/v1/me").0, 401);
 }
 

@@ -355,7 +355,7 @@ fn usernames_and_emails_are_unique_in_any_letter_case(app: &TestApp) {
     assert_eq!(status, 409);
     assert!(body.to_string().contains("e-mail address"), "{body}");
     // Signing in ignores letter case too.
-    let login = admin.app.anonymous().post(
+    let login = app.anonymous().post(
         "/api/v1/auth/login",
         &json!({"username": "BOSS", "password": "a-long-password"}),
     );

@@ -393,8 +393,8 @@ fn consent_history_of_every_surface(db: Db) {
 }
 
 /// An API client signed in as boss on `base`.
-fn app_api(base: &str) -> tt_tests::session::ApiClient {
-    let mut c = tt_tests::session::ApiClient::new(base);
+fn app_api(base: &str) -> tt_tests::Api {
+    let mut c = tt_tests::Api::new(base);
     c.login("boss", "a-long-password");
     c
 }

@@ -14,13 +14,13 @@ fn web_user(app: &TestApp, name: &str) -> Browser {
     Browser::signed_in(&app.base, name, PASSWORD)
 }
 
-fn project(admin: &Api<'_>, name: &str) -> i64 {
+fn project(admin: &Api, name: &str) -> i64 {
     admin.post_ok("/api/v1/projects", &json!({"name": name}), 201)["id"]
         .as_i64()
         .unwrap()
 }
 
-fn entry(api: &Api<'_>, project: i64, start: &str, end: &str) -> (u16, serde_json::Value) {
+fn entry(api: &Api, project: i64, start: &str, end: &str) -> (u16, serde_json::Value) {
     api.post(
         "/api/v1/time-entries",
         &json!({"project_id": project, "start": start, "end": end}),
@@ -416,7 +416,7 @@ fn the_list_by_day_and_week(app: &TestApp) {
     assert_eq!(b.get(&format!("/entries?user_id={boss_id}")).status, 403);
 
     // The API filters the same way and says how many match in all.
-    let api_count = |who: &Api<'_>, q: &str| {
+    let api_count = |who: &Api, q: &str| {
         let resp = who
             .request(reqwest::Method::GET, &format!("/api/v1/time-entries?{q}"))
             .send()

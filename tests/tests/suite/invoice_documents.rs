@@ -39,7 +39,7 @@ fn pdf_text(pdf: &[u8], dir: &std::path::Path) -> Option<String> {
     Some(String::from_utf8(out.stdout).unwrap())
 }
 
-fn pdf_of(api: &Api<'_>, id: i64) -> Vec<u8> {
+fn pdf_of(api: &Api, id: i64) -> Vec<u8> {
     let resp = api
         .request(reqwest::Method::GET, &format!("/api/v1/invoices/{id}/pdf"))
         .send()

@@ -29,7 +29,7 @@ fn invoice_totals_and_lifecycle(app: &TestApp) {
     )["id"]
         .as_i64()
         .unwrap();
-    let entry = |user: &tt_tests::Api<'_>, project: i64, start: &str, end: &str, billable: bool| {
+    let entry = |user: &tt_tests::Api, project: i64, start: &str, end: &str, billable: bool| {
         user.post_ok(
             "/api/v1/time-entries",
             &json!({"project_id": project, "start": start, "end": end, "billable": billable}),

@@ -47,10 +47,10 @@ fn browser(app: &TestApp, name: &str) -> Browser {
 /// | alice | Comet    | Globex | 03-09 | 1:00  | yes      | Urgent          |
 /// | bob   | Atlas    | Acme   | 03-02 | 1:00  | yes      | review          |
 /// | bob   | Dune     | —      | 03-10 | 0:45  | yes      | 50xyoff         |
-struct World<'a> {
-    admin: Api<'a>,
-    alice: Api<'a>,
-    bob: Api<'a>,
+struct World {
+    admin: Api,
+    alice: Api,
+    bob: Api,
     acme: i64,
     globex: i64,
     atlas: i64,
@@ -61,7 +61,7 @@ struct World<'a> {
     bob_id: i64,
 }
 
-fn world(app: &TestApp) -> World<'_> {
+fn world(app: &TestApp) -> World {
     let admin = app.user("boss", true);
     let alice = app.user("alice", false);
     let bob = app.user("bob", false);

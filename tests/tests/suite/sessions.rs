@@ -435,7 +435,7 @@ fn tokens_are_named_listed_expiring_and_revocable(app: &TestApp) {
     );
 }
 
-fn list_owner(api: &tt_tests::Api<'_>) -> i64 {
+fn list_owner(api: &tt_tests::Api) -> i64 {
     api.get("/api/v1/me").1["id"].as_i64().unwrap()
 }
 

@@ -491,7 +491,7 @@ fn reports_and_invoices_value_the_same_time_identically(app: &TestApp) {
 /// user with other people's comments. Comments: the author edits, the
 /// author or an admin deletes.
 fn who_may_change_what(app: &TestApp) {
-    let admin: Api<'_> = app.user("boss", true);
+    let admin: Api = app.user("boss", true);
     let alice = app.user("alice", false);
     let bob = app.user("bob", false);
     let pid = id(&admin.post_ok("/api/v1/projects", &json!({"name": "Core"}), 201));
