@@ -10,8 +10,6 @@
 
 #[path = "observability/peers.rs"]
 mod peers;
-#[path = "observability/sentry_receiver.rs"]
-mod sentry_receiver;
 #[path = "observability/tracing.rs"]
 mod tracing;
 
@@ -24,7 +22,7 @@ use serde_json::Value;
 use timetracker::Background;
 use tt_tests::{Db, TestApp, json, spawn_app_with, test_settings};
 
-use sentry_receiver::Receiver;
+use tt_testkit::sentry::Receiver;
 
 // ------------------------------------------------------------------ helpers
 

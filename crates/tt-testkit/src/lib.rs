@@ -4,6 +4,7 @@
 //! - [`postgres_base_url`] and [`PgDatabase`]: a throw-away PostgreSQL
 //!   database per test, or a loud skip (a failure under CI);
 //! - [`otlp`]: a real OTLP/HTTP receiver decoding every request;
+//! - [`sentry`]: a Sentry envelope receiver keeping every body;
 //! - [`require_tool`], [`free_port`], [`eventually`].
 //!
 //! A dev-dependency only: no crate of the product depends on it.
@@ -16,6 +17,7 @@
 )]
 
 pub mod otlp;
+pub mod sentry;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};

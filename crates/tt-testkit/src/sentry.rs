@@ -7,8 +7,9 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// The receiver; it stops accepting when dropped.
+/// The receiver (its thread lives as long as the test process).
 pub struct Receiver {
+    /// Where it listens.
     pub addr: SocketAddr,
     bodies: Arc<Mutex<Vec<String>>>,
 }
