@@ -9,7 +9,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "observability/peers.rs"]
-mod peers;
+pub(crate) mod peers;
 #[path = "observability/tracing.rs"]
 mod tracing;
 

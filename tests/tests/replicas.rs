@@ -7,6 +7,4 @@
 mod cluster;
 #[path = "replicas/drain.rs"]
 mod drain;
-#[path = "observability/peers.rs"]
-#[allow(dead_code)]
-mod peers;
+use super::observability::peers;

@@ -169,7 +169,7 @@ fn sigkill_at_random_moments_never_leaves_a_torn_file() {
         let mut child = Command::new(&exe)
             .args([
                 "--exact",
-                "writer_process_child",
+                "crash_safety::writer_process_child",
                 "--nocapture",
                 "--test-threads=1",
             ])

@@ -2,13 +2,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use tt_consent::ConsentLevel;
 use tt_telemetry::{
     ENVELOPE_ATTRIBUTES, FIRST_SEEN, Fingerprint, HEARTBEAT, InstallIdentity, Outcome, Telemetry,

@@ -3,12 +3,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use tt_consent::ConsentLevel;
 use tt_telemetry::{Outcome, Telemetry, TelemetryConfig, UserId};
 

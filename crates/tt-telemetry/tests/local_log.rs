@@ -1,16 +1,14 @@
 //! Every tracked event is written to the local structured log, sent or not,
 //! and debug mode writes the payload there instead of sending it. Uses a
-//! process-wide JSON subscriber, so it lives alone in this test binary.
+//! process-wide JSON subscriber, so it runs in a child process of its own.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use tt_consent::ConsentLevel;
 use tt_telemetry::Id;
 use tt_telemetry::{Outcome, Telemetry, UserId};
@@ -40,6 +38,12 @@ impl Buffer {
 
 #[test]
 fn tracked_events_are_logged_locally_and_debug_payloads_too() {
+    run_isolated("local_log::isolated_local_log");
+}
+
+#[test]
+#[ignore = "run in a child process by tracked_events_are_logged_locally_and_debug_payloads_too"]
+fn isolated_local_log() {
     let buffer = Buffer::default();
     let writer = buffer.clone();
     let subscriber = tracing_subscriber::fmt()

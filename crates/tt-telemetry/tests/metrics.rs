@@ -3,13 +3,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use common::*;
+use crate::common::*;
 use metrics::{
     Counter, CounterFn, Gauge, GaugeFn, Histogram, Key, KeyName, Metadata, Recorder, SharedString,
     Unit,
@@ -80,6 +78,12 @@ impl Recorder for Capture {
 
 #[test]
 fn outcomes_are_counted_with_level_and_outcome_labels() {
+    run_isolated("metrics::isolated_metrics");
+}
+
+#[test]
+#[ignore = "run in a child process by outcomes_are_counted_with_level_and_outcome_labels"]
+fn isolated_metrics() {
     let capture = Capture::default();
     metrics::with_local_recorder(&capture, || {
         describe_metrics();

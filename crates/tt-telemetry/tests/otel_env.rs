@@ -8,13 +8,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use tt_telemetry::{HEARTBEAT, Telemetry, UserId};
 
 const JUNK: [(&str, &str); 16] = [
@@ -84,8 +82,8 @@ fn run_child(name: &str, env: &[(&str, &str)]) -> String {
 
 #[test]
 fn otel_variables_change_nothing_on_the_wire() {
-    let clean = run_child("child_wire_summary", &[]);
-    let junk = run_child("child_wire_summary", &JUNK);
+    let clean = run_child("otel_env::child_wire_summary", &[]);
+    let junk = run_child("otel_env::child_wire_summary", &JUNK);
     assert!(clean.contains("/v1/logs"), "{clean}");
     assert_eq!(clean, junk);
 }

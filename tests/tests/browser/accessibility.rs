@@ -19,8 +19,8 @@ use anyhow::{Context, Result, bail, ensure};
 use serde_json::{Value, json};
 use tt_tests::{Db, TestApp, spawn_app, spawn_fresh_app};
 
-use crate::webdriver::{Driver, Session};
-use crate::{PASSWORD, find_program, save};
+use super::webdriver::{Driver, Session};
+use super::{PASSWORD, find_program, save};
 
 /// Violations left on purpose: (rule id, why). Empty: every serious or
 /// critical finding is fixed.
@@ -374,8 +374,8 @@ fn check_all(
         }
     }
     let all = format!("{}\n\n{report}", failures.join("\n"));
-    let path = crate::artifacts_dir().join("axe-report.txt");
-    std::fs::create_dir_all(crate::artifacts_dir())?;
+    let path = super::artifacts_dir().join("axe-report.txt");
+    std::fs::create_dir_all(super::artifacts_dir())?;
     std::fs::write(&path, all)?;
     eprintln!("axe report: {}", path.display());
     ensure!(

@@ -20,7 +20,7 @@ use tt_tests::cluster::{Nginx, Outcome, Replica, client, login, ports, run_clien
 use tt_tests::session::Browser;
 use tt_tests::{PgDatabase, postgres_base_url};
 
-use crate::peers::{Prometheus, in_ci, require_tool};
+use super::peers::{Prometheus, in_ci, require_tool};
 
 const ADMIN: &str = "admin";
 const PASSWORD: &str = "cluster-test-Passphrase-7";

@@ -214,3 +214,19 @@ pub fn config(endpoint: Option<String>) -> TelemetryConfig {
     };
     c
 }
+
+/// Runs the ignored test `path` (e.g. `metrics::isolated_metrics`) alone in
+/// a child process of this test binary: for tests that install
+/// process-wide state (a global subscriber or metrics recorder).
+pub fn run_isolated(path: &str) {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([path, "--exact", "--ignored", "--test-threads=1"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "{path} failed or did not run:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
