@@ -421,11 +421,6 @@ mod tests {
     fn the_catalog_passes_the_sinks_check() {
         assert_eq!(CATALOG.check(), Ok(()));
         assert_eq!(CATALOG.len(), 3 + 36);
-        assert_eq!(Event::examples().len(), Event::EVENTS.len());
-        // The sink knows its catalog's events by the descriptor's address.
-        for (event, listed) in Event::examples().iter().zip(CATALOG.events) {
-            assert!(std::ptr::eq(event.descriptor(), listed), "{}", event.name());
-        }
     }
 
     #[test]
