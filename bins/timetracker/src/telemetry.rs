@@ -69,30 +69,23 @@ pub fn telemetry_config(settings: &Settings) -> anyhow::Result<TelemetryConfig> 
             .filter(|d| d.as_secs() >= shortest)
             .with_context(|| {
                 format!(
-                    "TELEMETRY_HEARTBEAT_INTERVAL: {text:?}: expected seconds or a number \
-                     with s, m, h or d (at least {shortest} s)"
+                    "TELEMETRY_HEARTBEAT_INTERVAL: {text:?}: expected seconds or a duration \
+                     such as 90m, 6h or 1d (at least {shortest} s)"
                 )
             })?;
     }
     Ok(config)
 }
 
-/// `86400`, `90s`, `15m`, `6h`, `1d`.
+/// Whole seconds (`86400`), or a duration as humantime reads it (`90s`,
+/// `15m`, `6h`, `1d`, `1w`, `2h 30m`).
 fn parse_interval(text: &str) -> Option<std::time::Duration> {
     let text = text.trim();
-    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
-        Some(i) => text.split_at(i),
-        None => (text, "s"),
-    };
-    let n: u64 = number.parse().ok()?;
-    let secs = match unit.trim() {
-        "s" => n,
-        "m" => n.checked_mul(60)?,
-        "h" => n.checked_mul(3600)?,
-        "d" => n.checked_mul(86_400)?,
-        _ => return None,
-    };
-    (secs >= 1).then(|| std::time::Duration::from_secs(secs))
+    match text.parse::<u64>() {
+        Ok(secs) => Some(std::time::Duration::from_secs(secs)),
+        Err(_) => humantime::parse_duration(text).ok(),
+    }
+    .filter(|d| !d.is_zero())
 }
 
 /// What this build says about the vendor behind a built-in endpoint.
@@ -355,7 +348,7 @@ mod tests {
         for (k, v) in [
             ("GRAFANA_OTLP_PROTOCOL", "grpc"),
             ("TELEMETRY_HEARTBEAT_INTERVAL", "5"),
-            ("TELEMETRY_HEARTBEAT_INTERVAL", "1w"),
+            ("TELEMETRY_HEARTBEAT_INTERVAL", "soon"),
             ("GRAFANA_OTLP_ENDPOINT", "localhost:4318"),
             ("GRAFANA_OTLP_ENDPOINT", "ftp://collector"),
         ] {
@@ -379,7 +372,14 @@ mod tests {
             interval(&[("TELEMETRY_TEST_SHORT_INTERVALS", "1")]),
             Some(Duration::from_secs(2))
         );
-        for (text, secs) in [("86400", 86_400), ("90s", 90), ("15m", 900), ("1d", 86_400)] {
+        for (text, secs) in [
+            ("86400", 86_400),
+            ("90s", 90),
+            ("15m", 900),
+            ("1d", 86_400),
+            ("1w", 604_800),
+            ("2h 30m", 9_000),
+        ] {
             assert_eq!(
                 parse_interval(text),
                 Some(Duration::from_secs(secs)),

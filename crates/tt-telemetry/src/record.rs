@@ -4,10 +4,7 @@
 //! through [`Encoder`], so a preview is exactly what would be sent (up to the
 //! order of the resource's two attributes, which the SDK keeps in a hash map).
 
-use std::future::Future;
-use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use opentelemetry::logs::{AnyValue, LogRecord as _, Logger as _, LoggerProvider as _, Severity};
 use opentelemetry::{InstrumentationScope, KeyValue};
@@ -74,28 +71,7 @@ impl QueuedItem {
 
 /// Formats a time as RFC 3339 UTC with second precision.
 pub(crate) fn rfc3339(t: SystemTime) -> String {
-    let secs = t
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let days = i64::try_from(secs / 86_400).unwrap_or(0);
-    let rem = secs % 86_400;
-    // Howard Hinnant's civil-from-days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// Builds records and request bodies; owns the OTLP exporter.
@@ -206,7 +182,7 @@ impl Encoder {
         let pairs: Vec<(&SdkLogRecord, &InstrumentationScope)> =
             records.iter().map(|r| (r, &self.scope)).collect();
         let _ = self.transport.take_attempt();
-        let result = block_on(self.exporter.export(LogBatch::new(&pairs)));
+        let result = futures_executor::block_on(self.exporter.export(LogBatch::new(&pairs)));
         match (self.transport.take_attempt(), result) {
             (Some(attempt), _) => Ok(attempt),
             (None, Err(e)) => Err(EncodeFailure(e.to_string())),
@@ -233,31 +209,10 @@ pub(crate) fn body_to_json(protocol: Protocol, body: &[u8]) -> Result<String, En
     serde_json::to_string_pretty(&value).map_err(|e| EncodeFailure(e.to_string()))
 }
 
-/// Runs a future to completion on this thread. The exporter's futures are
-/// ready on first poll (the transport blocks inside), but park properly in
-/// case a future version awaits something.
-fn block_on<F: Future>(future: F) -> F::Output {
-    struct ThreadWaker(std::thread::Thread);
-    impl Wake for ThreadWaker {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut future = std::pin::pin!(future);
-    loop {
-        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
-            return out;
-        }
-        std::thread::park();
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+    use std::time::{Duration, UNIX_EPOCH};
 
     #[test]
     fn rfc3339_formats_known_instants() {
