@@ -380,6 +380,10 @@ impl Settings {
         }
         self.calendar()?;
         self.cookie_secure()?;
+        // Parsed for real at start-up; refused here too, so `config show`
+        // never prints settings `serve` would refuse.
+        self.trusted_proxy_networks()?;
+        crate::telemetry::telemetry_config(self)?;
         Ok(())
     }
 
@@ -661,6 +665,19 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("SECRET_KEY"));
+        // What only start-up used to parse is refused when loading, so
+        // `config show` and `serve` agree.
+        for (var, value) in [
+            ("TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("GRAFANA_OTLP_PROTOCOL", "grpc"),
+            ("TELEMETRY_HEARTBEAT_INTERVAL", "5s"),
+            ("GRAFANA_OTLP_ENDPOINT", "localhost:4318"),
+            ("WEEK_START", "friday"),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let err = Settings::load(dir.path(), &env(&[(var, value)])).unwrap_err();
+            assert!(format!("{err:#}").contains(var), "{var}={value}: {err:#}");
+        }
     }
 
     #[test]

@@ -313,32 +313,33 @@ mod tests {
             &'a Option<StoredChoice>,
             bool,
             &'a str,
+            bool,
         );
         #[rustfmt::skip]
         let cases: [Case; 16] = [
-            (Base, Unset, true, &None, false, "not enabled (off by default)"),
-            (Base, Unset, true, &on, true, "enabled by user:1"),
-            (Base, Unset, true, &off, false, "disabled by user:1"),
-            (Base, Unset, false, &on, false, "no telemetry endpoint configured"),
-            (Base, Disabled(DNT), true, &on, false, "disabled by the deployer (DO_NOT_TRACK=1)"),
-            (Base, Disabled(DNT), false, &on, false, "disabled by the deployer (DO_NOT_TRACK=1)"),
-            (Base, BaseGranted(YES), true, &None, true, "enabled by the deployer (ENABLE_TELEMETRY=true)"),
-            (Base, BaseGranted(YES), true, &off, true, "enabled by the deployer (ENABLE_TELEMETRY=true)"),
-            (Base, BaseGranted(YES), false, &None, false, "no telemetry endpoint configured"),
-            (Detailed, Unset, true, &None, false, "not enabled (off by default)"),
-            (Detailed, Unset, true, &on, true, "enabled by user:1"),
-            (Detailed, Unset, false, &on, false, "no telemetry endpoint configured"),
-            (Detailed, Disabled(DNT), true, &on, false, "disabled by the deployer (DO_NOT_TRACK=1)"),
-            (Detailed, BaseGranted(YES), true, &None, false, "not enabled (off by default)"),
-            (Detailed, BaseGranted(YES), true, &on, true, "enabled by user:1"),
-            (Detailed, BaseGranted(YES), true, &off, false, "disabled by user:1"),
+            (Base, Unset, true, &None, false, "not enabled (off by default)", true),
+            (Base, Unset, true, &on, true, "enabled by user:1", true),
+            (Base, Unset, true, &off, false, "disabled by user:1", true),
+            (Base, Unset, false, &on, false, "no telemetry endpoint configured", true),
+            (Base, Disabled(DNT), true, &on, false, "disabled by the deployer (DO_NOT_TRACK=1)", false),
+            (Base, Disabled(DNT), false, &on, false, "disabled by the deployer (DO_NOT_TRACK=1)", false),
+            (Base, BaseGranted(YES), true, &None, true, "enabled by the deployer (ENABLE_TELEMETRY=true)", true),
+            (Base, BaseGranted(YES), true, &off, true, "enabled by the deployer (ENABLE_TELEMETRY=true)", true),
+            (Base, BaseGranted(YES), false, &None, false, "no telemetry endpoint configured", true),
+            (Detailed, Unset, true, &None, false, "not enabled (off by default)", true),
+            (Detailed, Unset, true, &on, true, "enabled by user:1", true),
+            (Detailed, Unset, false, &on, false, "no telemetry endpoint configured", true),
+            (Detailed, Disabled(DNT), true, &on, false, "disabled by the deployer (DO_NOT_TRACK=1)", false),
+            (Detailed, BaseGranted(YES), true, &None, false, "not enabled (off by default)", true),
+            (Detailed, BaseGranted(YES), true, &on, true, "enabled by user:1", true),
+            (Detailed, BaseGranted(YES), true, &off, false, "disabled by user:1", true),
         ];
-        for (level, policy, sink, stored, enabled, reason) in cases {
+        for (level, policy, sink, stored, enabled, reason, changeable) in cases {
             let got = EffectiveConsent::resolve(level, policy, sink, stored.as_ref());
             let case = format!("{level} {policy:?} sink={sink} {stored:?}");
             assert_eq!(got.enabled, enabled, "{case}");
             assert_eq!(got.reason.to_string(), reason, "{case}");
-            assert_eq!(got.changeable_by_admin(), !policy.is_disabled(), "{case}");
+            assert_eq!(got.changeable_by_admin(), changeable, "{case}");
         }
     }
 }

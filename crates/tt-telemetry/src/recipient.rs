@@ -145,12 +145,14 @@ impl fmt::Display for Recipient {
 /// The host (and port) of an endpoint URL, without credentials, path,
 /// query or fragment.
 pub fn endpoint_host(url: &str) -> String {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, h)| h)
-        .to_owned()
+    match reqwest::Url::parse(url.trim()) {
+        Ok(parsed) => match (parsed.host_str(), parsed.port()) {
+            (Some(host), Some(port)) => format!("{host}:{port}"),
+            (Some(host), None) => host.to_owned(),
+            (None, _) => String::new(),
+        },
+        Err(_) => String::new(),
+    }
 }
 
 #[cfg(test)]
@@ -224,10 +226,21 @@ mod tests {
 
     #[test]
     fn hosts_drop_credentials_and_paths() {
-        assert_eq!(
-            endpoint_host("https://u:p@otlp.example.net:443/otlp/v1/logs"),
-            "otlp.example.net:443"
-        );
-        assert_eq!(endpoint_host("http://127.0.0.1:4318"), "127.0.0.1:4318");
+        let cases = [
+            (
+                "https://u:p@otlp.example.net:443/otlp/v1/logs",
+                "otlp.example.net",
+            ),
+            (
+                "https://otlp.example.net:8443/v1/logs?key=s3cret#x",
+                "otlp.example.net:8443",
+            ),
+            ("http://127.0.0.1:4318", "127.0.0.1:4318"),
+            ("http://[::1]:4318/", "[::1]:4318"),
+            ("not a url", ""),
+        ];
+        for (url, host) in cases {
+            assert_eq!(endpoint_host(url), host, "{url}");
+        }
     }
 }

@@ -75,8 +75,9 @@ impl PgDatabase {
         diesel::sql_query(format!("CREATE DATABASE {name}"))
             .execute(&mut conn)
             .expect("create db");
-        let (base, _) = admin_url.rsplit_once('/').expect("database URL has a path");
-        let url = format!("{base}/{name}");
+        let mut url = url::Url::parse(admin_url).expect("TEST_DATABASE_URL is a URL");
+        url.set_path(&name);
+        let url = url.to_string();
         PgDatabase {
             admin_url: admin_url.to_owned(),
             name,

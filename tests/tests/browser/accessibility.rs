@@ -37,9 +37,7 @@ fn axe_js() -> Option<PathBuf> {
     path.is_file().then_some(path)
 }
 
-fn on_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
+use tt_testkit::in_ci as on_ci;
 
 #[test]
 fn every_page_passes_axe_in_light_and_dark_mode() {

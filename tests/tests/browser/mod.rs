@@ -63,7 +63,7 @@ fn browser_or_skip() -> Option<(PathBuf, PathBuf)> {
     let chromium = find_program("CHROMIUM", &["chromium", "chromium-browser"]);
     let chromedriver = find_program("CHROMEDRIVER", &["chromedriver"]);
     let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
-        if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+        if tt_testkit::in_ci() {
             panic!("CI=true but chromium or chromedriver is missing: run .ci/browser");
         }
         eprintln!(

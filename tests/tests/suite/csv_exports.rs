@@ -27,10 +27,7 @@ fn formula_fields(csv: &[u8], delimiter: char) -> Vec<String> {
     {
         Ok(child) => child,
         Err(e) => {
-            assert!(
-                std::env::var("CI").is_err(),
-                "python3 is required in CI: {e}"
-            );
+            assert!(!tt_testkit::in_ci(), "python3 is required in CI: {e}");
             eprintln!("\n*** SKIPPED: CSV dialect check (python3 not found: {e}) ***\n");
             return Vec::new();
         }

@@ -21,7 +21,7 @@ fn pdf_text(pdf: &[u8], dir: &std::path::Path) -> Option<String> {
     let found = Command::new("pdftotext").arg("-v").output().is_ok();
     if !found {
         assert!(
-            std::env::var("CI").is_err(),
+            !tt_testkit::in_ci(),
             "pdftotext is missing in CI (apt-get install poppler-utils)"
         );
         eprintln!("\n*** SKIPPED: PDF text check (apt-get install poppler-utils) ***\n");
