@@ -5,6 +5,9 @@
 //!   database per test, or a loud skip (a failure under CI);
 //! - [`otlp`]: a real OTLP/HTTP receiver decoding every request;
 //! - [`sentry`]: a Sentry envelope receiver keeping every body;
+//! - [`http`]: the API client ([`http::Api`]) and the HTML-form browser
+//!   ([`http::Browser`]) every suite uses;
+//! - [`webdriver`]: a real-browser session (chromedriver over WebDriver);
 //! - [`require_tool`], [`free_port`], [`eventually`].
 //!
 //! A dev-dependency only: no crate of the product depends on it.
@@ -16,8 +19,10 @@
     reason = "test support: a failed expectation is a failed test"
 )]
 
+pub mod http;
 pub mod otlp;
 pub mod sentry;
+pub mod webdriver;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -19,7 +19,7 @@ use anyhow::{Context, Result, bail, ensure};
 use serde_json::{Value, json};
 use tt_tests::{Db, TestApp, spawn_app, spawn_fresh_app};
 
-use super::webdriver::{Driver, Session};
+use tt_testkit::webdriver::{Driver, Session};
 use super::{PASSWORD, find_program, save};
 
 /// Violations left on purpose: (rule id, why). Empty: every serious or

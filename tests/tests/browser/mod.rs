@@ -14,7 +14,7 @@
 
 mod accessibility;
 mod daily;
-mod webdriver;
+use tt_testkit::webdriver;
 
 use std::path::{Path, PathBuf};
 
