@@ -19,8 +19,8 @@ use anyhow::{Context, Result, bail, ensure};
 use serde_json::{Value, json};
 use tt_tests::{Db, TestApp, spawn_app, spawn_fresh_app};
 
-use tt_testkit::webdriver::{Driver, Session};
 use super::{PASSWORD, find_program, save};
+use tt_testkit::webdriver::{Driver, Session};
 
 /// Violations left on purpose: (rule id, why). Empty: every serious or
 /// critical finding is fixed.

@@ -110,6 +110,11 @@ fn document_matches_the_routes(app: &TestApp) {
         }
     }
     assert!(refs.contains("#/components/schemas/BillableFilter"));
+    // A blank billable filter is documented as accepted (it means `all`).
+    assert_eq!(
+        doc["components"]["schemas"]["BillableFilter"]["enum"],
+        serde_json::json!(["", "all", "billable", "non_billable"])
+    );
 }
 
 fn collect_refs(v: &Value, out: &mut BTreeSet<String>) {

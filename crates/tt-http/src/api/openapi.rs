@@ -398,6 +398,9 @@ string_enum! {
     InvoiceStatusName = "InvoiceStatus", InvoiceStatus::ALL.iter().map(|s| s.as_str());
     /// How a summary report groups its rows.
     GroupByName = "GroupBy", GroupBy::ALL.iter().map(|g| g.as_str());
-    /// Which entries a report takes by their billable flag.
-    BillableName = "BillableFilter", BillableFilter::ALL.iter().map(|b| b.as_str());
+    /// Which entries a report takes by their billable flag; empty, as a
+    /// form's "any" option sends it, means `all` (every filter reads a blank
+    /// value as absent).
+    BillableName = "BillableFilter",
+        std::iter::once("").chain(BillableFilter::ALL.iter().map(|b| b.as_str()));
 }

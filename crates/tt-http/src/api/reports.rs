@@ -56,7 +56,7 @@ macro_rules! filter_query {
             #[serde(default)]
             #[param(max_length = 50)]
             tag: Option<String>,
-            /// Absent: `all`.
+            /// Absent or empty: `all`.
             #[serde(default)]
             #[param(value_type = Option<BillableName>)]
             billable: Option<String>,
