@@ -47,10 +47,17 @@ macro_rules! settings {
                 key: stringify!($key),
                 env: $env,
                 description: concat!($($doc),+),
-                secret: false $( || stringify!($secret).len() > 0 )?,
+                secret: false $( || matches!(Marker::$secret, Marker::secret) )?,
             }
         ),+];
     };
+}
+
+/// The one marker a setting may carry after its variable: `secret`
+/// (any other word does not compile).
+#[allow(non_camel_case_types)]
+enum Marker {
+    secret,
 }
 
 /// What [`SETTINGS`] says of one setting.
