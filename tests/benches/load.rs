@@ -23,6 +23,12 @@
 //!   under 50 clients (every acknowledged entry checked in the database),
 //!   and how long a consent change takes to reach every replica.
 //!
+//!
+//! Not run by default: `serve` (SQLite) and `serve-pg` (PostgreSQL) seed the
+//! data, start one pinned server with everything on (healthy sink), print
+//! the `wrk` command for each endpoint and the server's pid (for `perf`), and
+//! wait until stdin closes — for profiling one endpoint by hand.
+//!
 //! `--quick` shortens every duration (the CI smoke run); the ratios it
 //! prints are then only indicative, while the correctness checks (no 5xx,
 //! no socket errors, the database check) still hold.
@@ -84,7 +90,7 @@ impl Opts {
                 "--bench" => {}
                 "--quick" => quick = true,
                 "--bin" => bin = Some(PathBuf::from(args.next().expect("--bin PATH"))),
-                s if SECTIONS.contains(&s) => {
+                s if SECTIONS.contains(&s) || s == "serve" || s == "serve-pg" => {
                     sections.insert(s.to_owned());
                 }
                 other => panic!("unknown argument {other:?}; sections: {SECTIONS:?}"),
@@ -987,6 +993,31 @@ fn ceiling(opts: &Opts, fx: &Fixture, db_label: &str, report: &mut Report) {
     report.line("");
 }
 
+/// The `serve` and `serve-pg` sections: one server with everything on, kept
+/// until stdin closes, for profiling by hand.
+fn serve(opts: &Opts) {
+    let pg = opts.runs("serve-pg").then(|| {
+        let admin = tt_tests::postgres_base_url().expect("serve-pg needs TEST_DATABASE_URL");
+        tt_tests::PgDatabase::create(&admin)
+    });
+    let fx = Fixture::create(opts, pg.as_ref().map(|p| p.url.clone()), 50, 100);
+    let tt = start_arms(opts, &fx, &[Arm::AllOn(Sink::Healthy)]);
+    let base = &tt[0].server.base;
+    println!("server pid {} at {base}", tt[0].server.pid());
+    for mix in ["timer", "entries", "page", "mix"] {
+        println!(
+            "wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS} -d10s -s {} {base} -- {} {mix}",
+            fx.script.display(),
+            fx.users_file.display()
+        );
+    }
+    println!("close stdin to stop");
+    let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut Vec::new());
+    for r in tt {
+        r.server.stop();
+    }
+}
+
 /// Max of the RSS samples in the first and in the second half of the run.
 fn halves(samples: &[(u64, u64)]) -> (u64, u64) {
     let half = samples.len() / 2;
@@ -1703,6 +1734,10 @@ fn main() {
         machine(),
         opts.bin.display()
     ));
+    if opts.runs("serve") || opts.runs("serve-pg") {
+        serve(&opts);
+        return;
+    }
     if opts.runs("footprint") {
         footprint(&opts, &mut report);
     }

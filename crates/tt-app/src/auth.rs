@@ -121,7 +121,7 @@ pub fn admit_attempt(
 /// usernames nor client addresses are kept at rest.
 fn bucket(parts: &[&str]) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, parts.join("\0").as_bytes());
-    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(digest)
 }
 
 /// Records a browser sign-in.
@@ -144,7 +144,7 @@ fn new_token() -> Result<String> {
 /// Lower-hex SHA-256 of a token: only this is stored.
 pub fn token_hash(token: &str) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
-    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(digest)
 }
 
 /// What to call a new API token and how long it lasts.

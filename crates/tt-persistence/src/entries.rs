@@ -14,7 +14,7 @@ use tt_domain::{
 };
 
 use crate::schema::{clients, projects, time_entries};
-use crate::{DbConnection, PersistenceError, Result, id, now, to_naive, to_utc};
+use crate::{DbConnection, PersistenceError, Result, Stamp, id, now, to_naive};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = time_entries)]
@@ -23,14 +23,14 @@ struct EntryRow {
     user_id: i64,
     project_id: i64,
     task_id: Option<i64>,
-    start_time: chrono::NaiveDateTime,
-    end_time: Option<chrono::NaiveDateTime>,
+    start_time: Stamp,
+    end_time: Option<Stamp>,
     notes: String,
     tags: String,
     billable: bool,
     invoice_id: Option<i64>,
     updated_by: Option<i64>,
-    updated_at: Option<chrono::NaiveDateTime>,
+    updated_at: Option<Stamp>,
 }
 
 impl EntryRow {
@@ -40,8 +40,8 @@ impl EntryRow {
             user_id: id(self.user_id, UserId::new)?,
             project_id: id(self.project_id, ProjectId::new)?,
             task_id: self.task_id.map(|t| id(t, TaskId::new)).transpose()?,
-            start: to_utc(self.start_time),
-            end: self.end_time.map(to_utc),
+            start: self.start_time.utc(),
+            end: self.end_time.map(Stamp::utc),
             notes: Text::parse(&self.notes).map_err(|_| PersistenceError::Corrupt("notes"))?,
             tags: Tags::from_stored(&self.tags),
             billable: self.billable,
@@ -49,7 +49,7 @@ impl EntryRow {
             changed: match self.updated_at {
                 Some(at) => Some((
                     self.updated_by.map(|u| id(u, UserId::new)).transpose()?,
-                    to_utc(at),
+                    at.utc(),
                 )),
                 None => None,
             },
@@ -168,21 +168,21 @@ pub fn list(
     period: Option<Period>,
     limit: i64,
 ) -> Result<Vec<TimeEntry>> {
-    let mut q = time_entries::table
-        .filter(time_entries::user_id.eq(user.get()))
-        .select(EntryRow::as_select())
-        .order((time_entries::start_time.desc(), time_entries::id.desc()))
-        .limit(limit)
-        .into_boxed();
-    if let Some(p) = period {
-        q = q
-            .filter(time_entries::start_time.ge(to_naive(p.from())))
-            .filter(time_entries::start_time.lt(to_naive(p.to())));
-    }
-    q.load(conn)?
-        .into_iter()
-        .map(EntryRow::into_domain)
-        .collect()
+    let rows: Vec<EntryRow> = crate::native!(conn, c => {
+        let mut q = time_entries::table
+            .filter(time_entries::user_id.eq(user.get()))
+            .select(EntryRow::as_select())
+            .order((time_entries::start_time.desc(), time_entries::id.desc()))
+            .limit(limit)
+            .into_boxed();
+        if let Some(p) = period {
+            q = q
+                .filter(time_entries::start_time.ge(to_naive(p.from())))
+                .filter(time_entries::start_time.lt(to_naive(p.to())));
+        }
+        q.load(c)
+    })?;
+    rows.into_iter().map(EntryRow::into_domain).collect()
 }
 
 /// Which entries a list shows: a user's (or everybody's), narrowed.
@@ -203,9 +203,19 @@ pub struct EntryFilter {
 }
 
 /// Applies an [`EntryFilter`] to a boxed query over entries joined with
-/// their projects.
+/// their projects (`narrowed!(q, f)`), or over entries alone
+/// (`narrowed!(q, f, own)`, which ignores the client: use it only when
+/// `f.client` is `None`).
 macro_rules! narrowed {
     ($q:expr, $f:expr) => {{
+        let f: &EntryFilter = $f;
+        let mut q = narrowed!($q, f, own);
+        if let Some(c) = f.client {
+            q = q.filter(projects::client_id.eq(c.get()));
+        }
+        q
+    }};
+    ($q:expr, $f:expr, own) => {{
         let f: &EntryFilter = $f;
         let mut q = $q;
         if let Some(u) = f.user {
@@ -218,9 +228,6 @@ macro_rules! narrowed {
         }
         if let Some(p) = f.project {
             q = q.filter(time_entries::project_id.eq(p.get()));
-        }
-        if let Some(c) = f.client {
-            q = q.filter(projects::client_id.eq(c.get()));
         }
         if let Some(b) = f.billable {
             q = q.filter(time_entries::billable.eq(b));
@@ -250,27 +257,36 @@ pub fn search(
     offset: i64,
     limit: i64,
 ) -> Result<Vec<TimeEntry>> {
-    let q = time_entries::table
-        .inner_join(projects::table)
-        .select(EntryRow::as_select())
-        .order((time_entries::start_time.desc(), time_entries::id.desc()))
-        .offset(offset)
-        .limit(limit)
-        .into_boxed();
-    narrowed!(q, f)
-        .load(conn)?
-        .into_iter()
-        .map(EntryRow::into_domain)
-        .collect()
+    let rows: Vec<EntryRow> = crate::native!(conn, c => {
+        let q = time_entries::table
+            .inner_join(projects::table)
+            .select(EntryRow::as_select())
+            .order((time_entries::start_time.desc(), time_entries::id.desc()))
+            .offset(offset)
+            .limit(limit)
+            .into_boxed();
+        narrowed!(q, f).load(c)
+    })?;
+    rows.into_iter().map(EntryRow::into_domain).collect()
 }
 
 /// How many entries `f` selects.
 pub fn count(conn: &mut DbConnection, f: &EntryFilter) -> Result<usize> {
-    let q = time_entries::table
-        .inner_join(projects::table)
-        .select(diesel::dsl::count_star())
-        .into_boxed();
-    let n: i64 = narrowed!(q, f).get_result(conn)?;
+    // Every entry has its project (a foreign key), so the join only
+    // narrows by client; without one, the count is read from the index on
+    // (user, start) alone instead of visiting every row and its project.
+    let n: i64 = crate::native!(conn, c => if f.client.is_some() {
+        let q = time_entries::table
+            .inner_join(projects::table)
+            .select(diesel::dsl::count_star())
+            .into_boxed();
+        narrowed!(q, f).get_result(c)
+    } else {
+        let q = time_entries::table
+            .select(diesel::dsl::count_star())
+            .into_boxed();
+        narrowed!(q, f, own).get_result(c)
+    })?;
     Ok(usize::try_from(n).unwrap_or(0))
 }
 
@@ -280,16 +296,25 @@ pub type Span = (DateTime<Utc>, Option<DateTime<Utc>>);
 /// The start and end of every entry `f` selects (for totals by day and
 /// week, and the count), newest first.
 pub fn search_spans(conn: &mut DbConnection, f: &EntryFilter) -> Result<Vec<Span>> {
-    let q = time_entries::table
-        .inner_join(projects::table)
-        .select((time_entries::start_time, time_entries::end_time))
-        .order((time_entries::start_time.desc(), time_entries::id.desc()))
-        .into_boxed();
-    let rows: Vec<(chrono::NaiveDateTime, Option<chrono::NaiveDateTime>)> =
-        narrowed!(q, f).load(conn)?;
+    type Row = (Stamp, Option<Stamp>);
+    // As in `count`: the join only narrows by client.
+    let rows: Vec<Row> = crate::native!(conn, c => if f.client.is_some() {
+        let q = time_entries::table
+            .inner_join(projects::table)
+            .select((time_entries::start_time, time_entries::end_time))
+            .order((time_entries::start_time.desc(), time_entries::id.desc()))
+            .into_boxed();
+        narrowed!(q, f).load(c)
+    } else {
+        let q = time_entries::table
+            .select((time_entries::start_time, time_entries::end_time))
+            .order((time_entries::start_time.desc(), time_entries::id.desc()))
+            .into_boxed();
+        narrowed!(q, f, own).load(c)
+    })?;
     Ok(rows
         .into_iter()
-        .map(|(s, e)| (to_utc(s), e.map(to_utc)))
+        .map(|(s, e)| (s.utc(), e.map(Stamp::utc)))
         .collect())
 }
 
@@ -478,7 +503,7 @@ pub fn seconds_between(
 ) -> Result<i64> {
     // Only the two times: a busy day can hold many entries, and their notes
     // and tags are not needed to add them up.
-    let spans: Vec<(chrono::NaiveDateTime, Option<chrono::NaiveDateTime>)> = crate::native!(conn, c => time_entries::table
+    let spans: Vec<(Stamp, Option<Stamp>)> = crate::native!(conn, c => time_entries::table
             .filter(time_entries::user_id.eq(user.get()))
             .filter(time_entries::start_time.ge(to_naive(from)))
             .filter(time_entries::start_time.lt(to_naive(to)))
@@ -487,7 +512,7 @@ pub fn seconds_between(
     Ok(spans
         .into_iter()
         .map(|(start, end)| {
-            (end.map_or(now, to_utc) - to_utc(start))
+            (end.map_or(now, Stamp::utc) - start.utc())
                 .num_seconds()
                 .max(0)
         })

@@ -18,10 +18,12 @@ pub mod locks;
 pub mod login_throttle;
 pub mod schema;
 pub mod sessions;
+mod stamp;
 pub mod users;
 pub mod work;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
+pub(crate) use stamp::Stamp;
 
 /// Runs `$body` with `$c` bound to the concrete connection inside a
 /// [`DbConnection`]: `native!(conn, c => query.get_result(c))`.

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use tt_domain::UserId;
 
 use crate::schema::sessions;
-use crate::{DbConnection, Result, id, to_naive, to_utc};
+use crate::{DbConnection, Result, Stamp, id, to_naive, to_utc};
 
 /// How stale `last_seen_at` may get before a request refreshes it: reads
 /// stay reads, except at most once a minute per session.
@@ -62,7 +62,8 @@ struct LoadedRow {
     id: i64,
     user_id: Option<i64>,
     state: String,
-    last_seen_at: chrono::NaiveDateTime,
+    last_seen_at: Stamp,
+    expires_at: Stamp,
 }
 
 /// The live session with this key hash; expired sessions are not found.
@@ -73,18 +74,21 @@ pub fn load(
     now: DateTime<Utc>,
 ) -> Result<Option<StoredSession>> {
     // No `LIMIT`: the unique index on `key_hash` allows one row at most.
+    // The expiry is compared here rather than bound into the statement:
+    // the statement then has nothing to bind but the key.
     let row: Option<LoadedRow> = crate::native!(conn, c => sessions::table
         .filter(sessions::key_hash.eq(key_hash))
-        .filter(sessions::expires_at.gt(to_naive(now)))
         .select(LoadedRow::as_select())
         .get_result(c))
     .optional()?;
-    let Some(row) = row else { return Ok(None) };
+    let Some(row) = row.filter(|r| r.expires_at.utc() > now) else {
+        return Ok(None);
+    };
     Ok(Some(StoredSession {
         id: row.id,
         user_id: row.user_id.map(|u| id(u, UserId::new)).transpose()?,
         state: row.state,
-        seen_is_stale: row.last_seen_at < to_naive(now - LAST_SEEN_GRANULARITY),
+        seen_is_stale: row.last_seen_at.utc() < now - LAST_SEEN_GRANULARITY,
     }))
 }
 

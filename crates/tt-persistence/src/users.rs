@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use tt_domain::{Email, Role, User, UserId, Username, WeekStart, Zone};
 
 use crate::schema::{api_tokens, users};
-use crate::{DbConnection, PersistenceError, Result, id, lower, lower_opt, now, to_naive, to_utc};
+use crate::{DbConnection, PersistenceError, Result, Stamp, id, lower, lower_opt, now, to_naive};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -19,7 +19,7 @@ struct UserRow {
     must_change_password: bool,
     time_zone: Option<String>,
     week_start: Option<String>,
-    created_at: chrono::NaiveDateTime,
+    created_at: Stamp,
 }
 
 impl UserRow {
@@ -49,7 +49,7 @@ impl UserRow {
                 .map(WeekStart::parse)
                 .transpose()
                 .map_err(|_| PersistenceError::Corrupt("week_start"))?,
-            created_at: to_utc(self.created_at),
+            created_at: self.created_at.utc(),
         };
         Ok((user, self.password_hash))
     }
@@ -278,21 +278,15 @@ pub struct TokenInfo {
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
-type TokenColumns = (
-    i64,
-    String,
-    chrono::NaiveDateTime,
-    Option<chrono::NaiveDateTime>,
-    Option<chrono::NaiveDateTime>,
-);
+type TokenColumns = (i64, String, Stamp, Option<Stamp>, Option<Stamp>);
 
 fn token_info((id, name, created, expires, used): TokenColumns) -> TokenInfo {
     TokenInfo {
         id,
         name,
-        created_at: to_utc(created),
-        expires_at: expires.map(to_utc),
-        last_used_at: used.map(to_utc),
+        created_at: created.utc(),
+        expires_at: expires.map(Stamp::utc),
+        last_used_at: used.map(Stamp::utc),
     }
 }
 
@@ -318,18 +312,19 @@ pub const LAST_USED_GRANULARITY: chrono::TimeDelta = chrono::TimeDelta::minutes(
 /// reads; [`record_token_use`] keeps `last_used_at` current.
 pub fn find_by_token_hash(conn: &mut DbConnection, token_hash: &str) -> Result<(User, TokenInfo)> {
     // No `LIMIT`: the unique index on `token_hash` allows one row at most.
+    // The expiry is compared here rather than bound into the statement:
+    // the statement then has nothing to bind but the hash.
     let (row, token): (UserRow, TokenColumns) = crate::native!(conn, c => users::table
         .inner_join(api_tokens::table)
         .filter(api_tokens::token_hash.eq(token_hash))
         .filter(users::active.eq(true))
-        .filter(
-            api_tokens::expires_at
-                .is_null()
-                .or(api_tokens::expires_at.gt(to_naive(now()))),
-        )
         .select((UserRow::as_select(), TOKEN_COLUMNS))
         .get_result(c))?;
-    Ok((row.into_domain()?.0, token_info(token)))
+    let token = token_info(token);
+    if token.expires_at.is_some_and(|at| at <= now()) {
+        return Err(PersistenceError::NotFound);
+    }
+    Ok((row.into_domain()?.0, token))
 }
 
 /// Whether a request with `token` should record its use: when the last

@@ -260,20 +260,20 @@ pub fn list_projects(
     client_id: Option<ClientId>,
     include_archived: bool,
 ) -> Result<Vec<Project>> {
-    let mut q = projects::table
-        .select(ProjectRow::as_select())
-        .order(projects::name.asc())
-        .into_boxed();
-    if let Some(c) = client_id {
-        q = q.filter(projects::client_id.eq(c.get()));
-    }
-    if !include_archived {
-        q = q.filter(projects::archived.eq(false));
-    }
-    q.load(conn)?
-        .into_iter()
-        .map(ProjectRow::into_domain)
-        .collect()
+    let rows: Vec<ProjectRow> = crate::native!(conn, c => {
+        let mut q = projects::table
+            .select(ProjectRow::as_select())
+            .order(projects::name.asc())
+            .into_boxed();
+        if let Some(client) = client_id {
+            q = q.filter(projects::client_id.eq(client.get()));
+        }
+        if !include_archived {
+            q = q.filter(projects::archived.eq(false));
+        }
+        q.load(c)
+    })?;
+    rows.into_iter().map(ProjectRow::into_domain).collect()
 }
 
 /// Replaces a project's fields.
@@ -405,17 +405,17 @@ pub fn find_task(conn: &mut DbConnection, task_id: TaskId) -> Result<Task> {
 
 /// Tasks, optionally of one project, by id.
 pub fn list_tasks(conn: &mut DbConnection, project_id: Option<ProjectId>) -> Result<Vec<Task>> {
-    let mut q = tasks::table
-        .select(TaskRow::as_select())
-        .order(tasks::id.asc())
-        .into_boxed();
-    if let Some(p) = project_id {
-        q = q.filter(tasks::project_id.eq(p.get()));
-    }
-    q.load(conn)?
-        .into_iter()
-        .map(TaskRow::into_domain)
-        .collect()
+    let rows: Vec<TaskRow> = crate::native!(conn, c => {
+        let mut q = tasks::table
+            .select(TaskRow::as_select())
+            .order(tasks::id.asc())
+            .into_boxed();
+        if let Some(p) = project_id {
+            q = q.filter(tasks::project_id.eq(p.get()));
+        }
+        q.load(c)
+    })?;
+    rows.into_iter().map(TaskRow::into_domain).collect()
 }
 
 /// Replaces a task's fields; returns the task before and after.

@@ -319,20 +319,53 @@ impl Extractor for Headers<'_> {
     }
 }
 
+/// Counts the request and records its duration. The series' handles are
+/// kept per worker thread, by route, so a request neither builds label
+/// strings nor looks its series up in the recorder's registry: the label
+/// values are bounded (route templates, standard methods, the statuses
+/// the app answers), and so is what is kept.
 fn record_metrics(method: &'static str, route: &str, status: StatusCode, elapsed: Duration) {
-    metrics::counter!(
-        HTTP_REQUESTS_TOTAL,
-        "method" => method,
-        "route" => route.to_owned(),
-        "status" => status.as_u16().to_string()
-    )
-    .increment(1);
-    metrics::histogram!(
-        HTTP_REQUEST_DURATION_SECONDS,
-        "method" => method,
-        "route" => route.to_owned()
-    )
-    .record(elapsed.as_secs_f64());
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    type Series = (&'static str, u16, metrics::Counter, metrics::Histogram);
+    thread_local! {
+        static SERIES: RefCell<HashMap<String, Vec<Series>>> = RefCell::new(HashMap::new());
+    }
+    let status = status.as_u16();
+    SERIES.with(|series| {
+        let mut series = series.borrow_mut();
+        // Looked up by `&str`: a route's key is allocated once, not per request.
+        if !series.contains_key(route) {
+            series.insert(route.to_owned(), Vec::new());
+        }
+        let Some(of_route) = series.get_mut(route) else {
+            return;
+        };
+        let index = match of_route
+            .iter()
+            .position(|(m, s, _, _)| *m == method && *s == status)
+        {
+            Some(i) => i,
+            None => {
+                let counter = metrics::counter!(
+                    HTTP_REQUESTS_TOTAL,
+                    "method" => method,
+                    "route" => route.to_owned(),
+                    "status" => status.to_string()
+                );
+                let histogram = metrics::histogram!(
+                    HTTP_REQUEST_DURATION_SECONDS,
+                    "method" => method,
+                    "route" => route.to_owned()
+                );
+                of_route.push((method, status, counter, histogram));
+                of_route.len() - 1
+            }
+        };
+        let (_, _, counter, histogram) = &of_route[index];
+        counter.increment(1);
+        histogram.record(elapsed.as_secs_f64());
+    });
 }
 
 /// The method as a label: the standard ones, everything else `OTHER`, so a

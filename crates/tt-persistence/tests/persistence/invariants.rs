@@ -14,14 +14,14 @@ use tt_testkit::PgDatabase;
 
 /// A fresh database of each backend, migrated: SQLite always, PostgreSQL
 /// when available.
-struct Fresh {
-    name: &'static str,
-    pool: Pool,
+pub(crate) struct Fresh {
+    pub(crate) name: &'static str,
+    pub(crate) pool: Pool,
     _sqlite: Option<tempfile::TempDir>,
     _pg: Option<PgDatabase>,
 }
 
-fn each_backend(test: impl Fn(&Fresh)) {
+pub(crate) fn each_backend(test: impl Fn(&Fresh)) {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("sqlite://{}", dir.path().join("tt.db").display());
     let sqlite = Fresh {
@@ -59,7 +59,7 @@ fn accepts(conn: &mut DbConnection, sql: &str) -> bool {
 }
 
 /// Two users (ids 1 and 2) and a project (id 1).
-fn seed(conn: &mut DbConnection) {
+pub(crate) fn seed(conn: &mut DbConnection) {
     conn.batch_execute(
         "INSERT INTO users (id, username, password_hash, role, created_at) VALUES \
            (1, 'ada', 'x', 'admin', '2026-01-01 00:00:00'), \
@@ -69,7 +69,7 @@ fn seed(conn: &mut DbConnection) {
     .expect("seed");
 }
 
-fn entry(user: i64, start: &str, end: Option<&str>) -> String {
+pub(crate) fn entry(user: i64, start: &str, end: Option<&str>) -> String {
     let end = end.map_or("NULL".to_owned(), |e| format!("'{e}'"));
     format!(
         "INSERT INTO time_entries (user_id, project_id, start_time, end_time, created_at) \

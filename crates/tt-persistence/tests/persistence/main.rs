@@ -6,3 +6,4 @@
 
 mod connections;
 mod invariants;
+mod reads;

@@ -1,0 +1,174 @@
+//! The hot reads, on SQLite and PostgreSQL: what they find must not change
+//! with how they are written (expiry compared after reading, counts without
+//! a join, timestamps decoded by position).
+
+use chrono::{TimeDelta, TimeZone, Utc};
+use diesel::connection::SimpleConnection;
+use tt_domain::{ClientId, UserId};
+use tt_persistence::entries::{self, EntryFilter};
+use tt_persistence::{PersistenceError, sessions, users};
+
+use crate::invariants::{each_backend, entry, seed};
+
+#[test]
+fn sessions_past_their_expiry_are_not_found() {
+    each_backend(|db| {
+        let mut conn = db.pool.get().expect("connection");
+        seed(&mut conn);
+        let now = Utc.with_ymd_and_hms(2026, 11, 30, 12, 0, 0).unwrap();
+        let write = sessions::SessionWrite {
+            key_hash: "k1",
+            user_id: UserId::new(1),
+            state: "{}",
+            browser: None,
+        };
+        sessions::insert(&mut conn, &write, now, now + TimeDelta::hours(1)).expect("insert");
+        let cases = [
+            ("k1", TimeDelta::zero(), true),
+            ("k1", TimeDelta::minutes(59), true),
+            ("k1", TimeDelta::hours(1), false),
+            ("k1", TimeDelta::days(1), false),
+            ("other", TimeDelta::zero(), false),
+        ];
+        for (key, later, live) in cases {
+            let found = sessions::load(&mut conn, key, now + later).expect("load");
+            assert_eq!(found.is_some(), live, "{}: {key} after {later}", db.name);
+        }
+    });
+}
+
+#[test]
+fn tokens_past_their_expiry_are_not_found() {
+    each_backend(|db| {
+        let mut conn = db.pool.get().expect("connection");
+        seed(&mut conn);
+        let soon = (Utc::now() + TimeDelta::hours(1)).format("%F %T");
+        let past = (Utc::now() - TimeDelta::seconds(1)).format("%F %T");
+        conn.batch_execute(&format!(
+            "INSERT INTO api_tokens (user_id, token_hash, created_at, name, expires_at) VALUES \
+               (1, 'forever', '2026-01-01 00:00:00', 'a', NULL), \
+               (1, 'soon', '2026-01-01 00:00:00', 'b', '{soon}'), \
+               (1, 'past', '2026-01-01 00:00:00', 'c', '{past}');"
+        ))
+        .expect("tokens");
+        for live in ["forever", "soon"] {
+            let (user, token) = users::find_by_token_hash(&mut conn, live).expect(live);
+            assert_eq!(
+                (user.id.get(), token.name.as_str()),
+                (1, if live == "soon" { "b" } else { "a" })
+            );
+        }
+        for gone in ["past", "unknown"] {
+            assert!(
+                matches!(
+                    users::find_by_token_hash(&mut conn, gone),
+                    Err(PersistenceError::NotFound)
+                ),
+                "{}: {gone}",
+                db.name
+            );
+        }
+    });
+}
+
+#[test]
+fn counts_match_the_rows_listed_with_and_without_a_client() {
+    each_backend(|db| {
+        let mut conn = db.pool.get().expect("connection");
+        seed(&mut conn);
+        conn.batch_execute(
+            "INSERT INTO clients (id, name, created_at) VALUES (1, 'Acme', '2026-01-01 00:00:00'); \
+             INSERT INTO projects (id, name, client_id, created_at) \
+               VALUES (2, 'Borealis', 1, '2026-01-01 00:00:00');",
+        )
+        .expect("client and project");
+        let mut sql = String::new();
+        for day in 1..=9 {
+            sql.push_str(&entry(
+                1,
+                &format!("2026-03-0{day} 09:00:00"),
+                Some(&format!("2026-03-0{day} 10:00:00")),
+            ));
+            sql.push_str(";\n");
+        }
+        sql.push_str("UPDATE time_entries SET project_id = 2 WHERE start_time < '2026-03-04';");
+        sql.push_str(&entry(
+            2,
+            "2026-03-01 09:00:00",
+            Some("2026-03-01 09:30:00"),
+        ));
+        conn.batch_execute(&sql).expect("entries");
+        let cases = [
+            (
+                EntryFilter {
+                    user: UserId::new(1),
+                    ..EntryFilter::default()
+                },
+                9,
+            ),
+            (
+                EntryFilter {
+                    user: UserId::new(2),
+                    ..EntryFilter::default()
+                },
+                1,
+            ),
+            (EntryFilter::default(), 10),
+            (
+                EntryFilter {
+                    user: UserId::new(1),
+                    client: ClientId::new(1),
+                    ..EntryFilter::default()
+                },
+                3,
+            ),
+            (
+                EntryFilter {
+                    client: ClientId::new(1),
+                    ..EntryFilter::default()
+                },
+                3,
+            ),
+        ];
+        for (filter, want) in cases {
+            let counted = entries::count(&mut conn, &filter).expect("count");
+            let listed = entries::search(&mut conn, &filter, 0, 100)
+                .expect("search")
+                .len();
+            let spans = entries::search_spans(&mut conn, &filter)
+                .expect("spans")
+                .len();
+            assert_eq!(
+                (counted, listed, spans),
+                (want, want, want),
+                "{}: {filter:?}",
+                db.name
+            );
+        }
+    });
+}
+
+/// A timestamp stored in another form than the one the application writes
+/// (an older version, a hand edit) still reads back (SQLite stores text).
+#[test]
+fn timestamps_in_other_stored_forms_still_read() {
+    each_backend(|db| {
+        if db.name != "sqlite" {
+            return;
+        }
+        let mut conn = db.pool.get().expect("connection");
+        seed(&mut conn);
+        conn.batch_execute(
+            "INSERT INTO time_entries (user_id, project_id, start_time, end_time, created_at) \
+             VALUES (1, 1, '2026-03-01T09:15:30.25', NULL, '2026-01-01 00:00:00')",
+        )
+        .expect("entry");
+        let running = entries::running_timer(&mut conn, UserId::new(1).unwrap())
+            .expect("read")
+            .expect("running");
+        assert_eq!(
+            running.start,
+            Utc.with_ymd_and_hms(2026, 3, 1, 9, 15, 30).unwrap() + TimeDelta::milliseconds(250)
+        );
+    });
+}
