@@ -6,7 +6,7 @@
 //! those strings into typed values is `tt_app::input`'s job, shared with the
 //! API and the command line, so every surface gives the same verdict.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Timelike, Utc};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use tt_domain::Calendar;
 
@@ -52,18 +52,28 @@ pub(crate) fn fmt_hm(seconds: i64) -> String {
 }
 
 /// `YYYY-MM-DD`, the local date in the reader's zone.
+///
+/// These three run for every entry a page lists, so they format the fields
+/// directly rather than through a `strftime` string parsed on every call.
 pub(crate) fn fmt_date(cal: &Calendar, t: DateTime<Utc>) -> String {
-    cal.local(t).format("%Y-%m-%d").to_string()
+    cal.local(t).date_naive().to_string()
 }
 
 /// `HH:MM`, wall-clock time in the reader's zone.
 pub(crate) fn fmt_time(cal: &Calendar, t: DateTime<Utc>) -> String {
-    cal.local(t).format("%H:%M").to_string()
+    let local = cal.local(t);
+    format!("{:02}:{:02}", local.hour(), local.minute())
 }
 
 /// `YYYY-MM-DD HH:MM` in the reader's zone.
 pub(crate) fn fmt_datetime(cal: &Calendar, t: DateTime<Utc>) -> String {
-    cal.local(t).format("%Y-%m-%d %H:%M").to_string()
+    let local = cal.local(t);
+    format!(
+        "{} {:02}:{:02}",
+        local.date_naive(),
+        local.hour(),
+        local.minute()
+    )
 }
 
 /// An option of a `<select>`.
@@ -117,6 +127,22 @@ mod tests {
         assert_eq!(url_encode("/a b?c=d&e"), "%2Fa%20b%3Fc%3Dd%26e");
         assert_eq!(url_encode("A-z_0.9~"), "A-z_0.9~");
         assert_eq!(url_encode("é"), "%C3%A9");
+    }
+
+    #[test]
+    fn times_read_in_the_readers_zone() {
+        use chrono::TimeZone;
+        let zone = tt_domain::Zone::parse("America/New_York").expect("zone");
+        let cal = Calendar::new(zone, tt_domain::WeekStart::Monday);
+        // 03:05 UTC on 8 March is 22:05 the evening before in New York
+        // (EST, UTC-5); 12:30 UTC the next day is 08:30 (EDT, UTC-4).
+        let before = Utc.with_ymd_and_hms(2026, 3, 8, 3, 5, 9).unwrap();
+        let after = Utc.with_ymd_and_hms(2026, 3, 9, 12, 30, 0).unwrap();
+        assert_eq!(fmt_date(&cal, before), "2026-03-07");
+        assert_eq!(fmt_time(&cal, before), "22:05");
+        assert_eq!(fmt_datetime(&cal, before), "2026-03-07 22:05");
+        assert_eq!(fmt_datetime(&cal, after), "2026-03-09 08:30");
+        assert_eq!(fmt_datetime(&Calendar::UTC, after), "2026-03-09 12:30");
     }
 
     #[test]
