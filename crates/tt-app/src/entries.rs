@@ -5,7 +5,7 @@
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use tt_domain::{
     Calendar, Period, ProjectId, Tags, TaskId, Text, TimeEntry, TimeEntryId, TimeRange,
-    may_modify_entry, may_see_entry,
+    may_modify_entry, may_see_entry, tracked_seconds,
 };
 use tt_persistence::entries::{self as repo, EntryFields};
 use tt_persistence::{DbConnection, PersistenceError};
@@ -385,7 +385,7 @@ pub fn search(app: &App, actor: &Actor, q: &EntryQuery) -> Result<EntryPage> {
         };
         Ok((spans, count, entries, pages, page))
     })?;
-    let seconds_of = |(s, e): &repo::Span| (e.unwrap_or(at) - *s).num_seconds().max(0);
+    let seconds_of = |(s, e): &repo::Span| tracked_seconds(*s, *e, at);
     let days: Vec<NaiveDate> = entries.iter().map(|e| calendar.date_of(e.start)).collect();
     let weeks: Vec<NaiveDate> = days.iter().map(|d| calendar.week_of(*d)).collect();
     let mut day_totals: Vec<(NaiveDate, i64)> = Vec::new();
@@ -422,8 +422,6 @@ fn add_to(totals: &mut Vec<(NaiveDate, i64)>, key: NaiveDate, seconds: i64) {
 /// What the dashboard shows a user.
 #[derive(Debug, Clone)]
 pub struct Overview {
-    /// The running timer.
-    pub running: Option<TimeEntry>,
     /// Seconds tracked in entries that started today (in the user's zone).
     pub today_seconds: i64,
     /// Seconds tracked in entries that started this week (from the user's
@@ -443,12 +441,21 @@ pub fn overview(app: &App, actor: &Actor, latest: i64) -> Result<Overview> {
     let tomorrow = calendar.start_of_day(today.succ_opt().unwrap_or(today));
     let week = calendar.start_of_day(calendar.week_of(today));
     let uid = actor.id();
-    app.read(|c| {
-        Ok(Overview {
-            running: repo::running_timer(c, uid)?,
-            today_seconds: repo::seconds_between(c, uid, day, tomorrow, at)?,
-            week_seconds: repo::seconds_between(c, uid, week, tomorrow, at)?,
-            latest: repo::list(c, uid, None, latest)?,
-        })
+    // Today is part of this week: one read of the week's times gives both.
+    let (week_spans, latest) = app.read(|c| {
+        Ok((
+            repo::spans_started(c, uid, week, tomorrow)?,
+            repo::list(c, uid, None, latest)?,
+        ))
+    })?;
+    let seconds = |(start, end): &repo::Span| tracked_seconds(*start, *end, at);
+    Ok(Overview {
+        today_seconds: week_spans
+            .iter()
+            .filter(|(start, _)| *start >= day)
+            .map(seconds)
+            .sum(),
+        week_seconds: week_spans.iter().map(seconds).sum(),
+        latest,
     })
 }

@@ -163,6 +163,17 @@ pub struct TimeEntry {
     pub changed: Option<(Option<UserId>, DateTime<Utc>)>,
 }
 
+/// Seconds tracked from `start` to `end`, a running timer (`end` is
+/// `None`) up to `now`; never negative (an entry that starts in the future
+/// has tracked nothing yet).
+pub fn tracked_seconds(
+    start: DateTime<Utc>,
+    end: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> i64 {
+    (end.unwrap_or(now) - start).num_seconds().max(0)
+}
+
 impl TimeEntry {
     /// Whether this is a running timer.
     pub fn is_running(&self) -> bool {
@@ -171,7 +182,7 @@ impl TimeEntry {
 
     /// Tracked seconds; for a running timer, up to `now`.
     pub fn seconds(&self, now: DateTime<Utc>) -> i64 {
-        (self.end.unwrap_or(now) - self.start).num_seconds().max(0)
+        tracked_seconds(self.start, self.end, now)
     }
 
     /// Entries already on an invoice are frozen.

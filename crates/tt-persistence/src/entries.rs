@@ -257,7 +257,8 @@ pub fn search(
     offset: i64,
     limit: i64,
 ) -> Result<Vec<TimeEntry>> {
-    let rows: Vec<EntryRow> = crate::native!(conn, c => {
+    // As in `count`: the join only narrows by client.
+    let rows: Vec<EntryRow> = crate::native!(conn, c => if f.client.is_some() {
         let q = time_entries::table
             .inner_join(projects::table)
             .select(EntryRow::as_select())
@@ -266,6 +267,14 @@ pub fn search(
             .limit(limit)
             .into_boxed();
         narrowed!(q, f).load(c)
+    } else {
+        let q = time_entries::table
+            .select(EntryRow::as_select())
+            .order((time_entries::start_time.desc(), time_entries::id.desc()))
+            .offset(offset)
+            .limit(limit)
+            .into_boxed();
+        narrowed!(q, f, own).load(c)
     })?;
     rows.into_iter().map(EntryRow::into_domain).collect()
 }
@@ -492,31 +501,25 @@ pub fn rated_entries(conn: &mut DbConnection, f: &EntryFilter) -> Result<Vec<Rat
     Ok(rated)
 }
 
-/// Seconds tracked by `user` in entries that started in `[from, to)`, a
-/// running timer counted up to `now`.
-pub fn seconds_between(
+/// The start and end of `user`'s entries that started in `[from, to)`.
+pub fn spans_started(
     conn: &mut DbConnection,
     user: UserId,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> Result<i64> {
-    // Only the two times: a busy day can hold many entries, and their notes
-    // and tags are not needed to add them up.
-    let spans: Vec<(Stamp, Option<Stamp>)> = crate::native!(conn, c => time_entries::table
+) -> Result<Vec<Span>> {
+    // Only the two times, read from the index: a busy week can hold many
+    // entries, and their notes and tags are not needed to add them up.
+    let rows: Vec<(Stamp, Option<Stamp>)> = crate::native!(conn, c => time_entries::table
             .filter(time_entries::user_id.eq(user.get()))
             .filter(time_entries::start_time.ge(to_naive(from)))
             .filter(time_entries::start_time.lt(to_naive(to)))
             .select((time_entries::start_time, time_entries::end_time))
             .load(c))?;
-    Ok(spans
+    Ok(rows
         .into_iter()
-        .map(|(start, end)| {
-            (end.map_or(now, Stamp::utc) - start.utc())
-                .num_seconds()
-                .max(0)
-        })
-        .sum())
+        .map(|(s, e)| (s.utc(), e.map(Stamp::utc)))
+        .collect())
 }
 
 /// How many entries name `task` (for deleting or moving it).
