@@ -82,6 +82,10 @@ pub(crate) struct Encoder {
     logger: SdkLogger,
     scope: InstrumentationScope,
     schema_version: i64,
+    /// The last install id written, as text shared by its records (a
+    /// batch is sent under one id: formatting it once per record was a
+    /// UUID to text and an allocation each).
+    install_id_text: std::cell::RefCell<Option<(InstallId, opentelemetry::StringValue)>>,
     // Kept alive for the logger; it has no processors and exports nothing.
     _provider: SdkLoggerProvider,
 }
@@ -125,6 +129,7 @@ impl Encoder {
             logger,
             scope,
             schema_version: build.schema_version,
+            install_id_text: std::cell::RefCell::new(None),
             _provider: provider,
         })
     }
@@ -149,7 +154,7 @@ impl Encoder {
                 r.add_attribute("event.category", descriptor.category.as_str());
                 r.add_attribute("telemetry.level", item.level.as_str());
                 r.add_attribute("telemetry.schema_version", self.schema_version);
-                r.add_attribute("install_id", install_id.to_string());
+                r.add_attribute("install_id", self.install_id_text(install_id));
                 if let Some(user) = user {
                     r.add_attribute("user_id", user.get());
                 }
@@ -174,6 +179,19 @@ impl Encoder {
             }
         }
         r
+    }
+
+    fn install_id_text(&self, id: InstallId) -> opentelemetry::StringValue {
+        let mut cached = self.install_id_text.borrow_mut();
+        match &*cached {
+            Some((known, text)) if *known == id => text.clone(),
+            _ => {
+                let text =
+                    opentelemetry::StringValue::from(std::sync::Arc::<str>::from(id.to_string()));
+                *cached = Some((id, text.clone()));
+                text
+            }
+        }
     }
 
     /// Exports `records` in one request and reports what happened: the

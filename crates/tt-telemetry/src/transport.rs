@@ -189,7 +189,8 @@ impl Transport {
                     .as_ref()
                     .and_then(|v| v.to_str().ok())
                     .is_some_and(|v| v.contains("json"));
-                let mut builder = client.post(url.as_str()).body(body.to_vec());
+                // The exporter's buffer itself, not a copy (a batch is ~160 KiB).
+                let mut builder = client.post(url.as_str()).body(body);
                 if let Some(v) = content_type {
                     builder = builder.header(CONTENT_TYPE, v);
                 }

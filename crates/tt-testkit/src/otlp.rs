@@ -178,9 +178,27 @@ pub fn event_name(r: &LogRecord) -> String {
         .unwrap_or_default()
 }
 
+/// What a receiver took in, counted as it went.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Requests read.
+    pub requests: usize,
+    /// Log records in the decoded bodies.
+    pub records: usize,
+    /// Bodies that did not decode.
+    pub undecodable: usize,
+    /// Body bytes.
+    pub body_bytes: usize,
+    /// Bytes on the wire: request line, headers and body.
+    pub wire_bytes: usize,
+}
+
 #[derive(Default)]
 struct State {
     connections: usize,
+    /// Whether every request is kept (else only tallied).
+    keep: bool,
+    tally: Tally,
     received: Vec<Received>,
     script: VecDeque<Reply>,
     default: Option<Reply>,
@@ -218,10 +236,23 @@ impl OtlpReceiver {
 
     /// A receiver answering `default` unless scripted otherwise.
     pub fn answering(default: Reply) -> OtlpReceiver {
+        Self::spawn(default, true)
+    }
+
+    /// A receiver answering 200 that decodes every request as the other
+    /// ones do but keeps only the [`Tally`]: for throughput measurements,
+    /// where keeping every request would make the receiver the bottleneck
+    /// (its memory grows by each body twice and every decoded record).
+    pub fn tallying() -> OtlpReceiver {
+        Self::spawn(Reply::Status(200), false)
+    }
+
+    fn spawn(default: Reply, keep: bool) -> OtlpReceiver {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the receiver");
         let addr = listener.local_addr().expect("receiver address");
         let state = Arc::new(Mutex::new(State {
             default: Some(default),
+            keep,
             ..State::default()
         }));
         let stop = Arc::new(AtomicBool::new(false));
@@ -262,7 +293,12 @@ impl OtlpReceiver {
 
     /// How many requests so far.
     pub fn request_count(&self) -> usize {
-        lock(&self.state).received.len()
+        lock(&self.state).tally.requests
+    }
+
+    /// What came in so far, counted.
+    pub fn tally(&self) -> Tally {
+        lock(&self.state).tally
     }
 
     /// TCP connections accepted, whether or not a request followed.
@@ -374,7 +410,6 @@ fn serve(conn: TcpStream, state: &Mutex<State>) {
         if reader.read_exact(&mut body).is_err() {
             return;
         }
-        raw.extend_from_slice(&body);
         let content_type = headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
@@ -396,16 +431,29 @@ fn serve(conn: TcpStream, state: &Mutex<State>) {
                 .pop_front()
                 .or_else(|| s.default.clone())
                 .unwrap_or(Reply::Status(200));
-            s.received.push(Received {
-                at: Instant::now(),
-                path,
-                headers,
-                raw,
-                body,
-                decoded,
-                decode_error,
-                reply: reply.clone(),
-            });
+            s.tally.requests += 1;
+            s.tally.records += decoded
+                .resource_logs
+                .iter()
+                .flat_map(|r| &r.scope_logs)
+                .map(|l| l.log_records.len())
+                .sum::<usize>();
+            s.tally.undecodable += usize::from(decode_error.is_some());
+            s.tally.body_bytes += body.len();
+            s.tally.wire_bytes += raw.len() + body.len();
+            if s.keep {
+                raw.extend_from_slice(&body);
+                s.received.push(Received {
+                    at: Instant::now(),
+                    path,
+                    headers,
+                    raw,
+                    body,
+                    decoded,
+                    decode_error,
+                    reply: reply.clone(),
+                });
+            }
             reply
         };
         let (status, extra, answer) = match reply {
@@ -456,4 +504,56 @@ fn partial(content_type: &str, rejected: u64, message: &str) -> Vec<u8> {
 /// Whether `needle` occurs anywhere in `haystack`.
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry_proto::tonic::logs::v1::{ResourceLogs, ScopeLogs};
+
+    fn post(receiver: &OtlpReceiver, body: &[u8]) -> String {
+        let mut conn = TcpStream::connect(receiver.addr).unwrap();
+        let head = format!(
+            "POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        conn.write_all(head.as_bytes()).unwrap();
+        conn.write_all(body).unwrap();
+        let mut answer = [0u8; 12];
+        conn.read_exact(&mut answer).unwrap();
+        String::from_utf8_lossy(&answer).into_owned()
+    }
+
+    /// A tallying receiver decodes and counts what a recording one keeps.
+    #[test]
+    fn tallying_counts_records_and_bytes_and_keeps_nothing() {
+        let records = |n: usize| ExportLogsServiceRequest {
+            resource_logs: vec![ResourceLogs {
+                scope_logs: vec![ScopeLogs {
+                    log_records: vec![LogRecord::default(); n],
+                    ..ScopeLogs::default()
+                }],
+                ..ResourceLogs::default()
+            }],
+        };
+        let (three, two) = (records(3).encode_to_vec(), records(2).encode_to_vec());
+        let tallying = OtlpReceiver::tallying();
+        let recording = OtlpReceiver::start();
+        for r in [&tallying, &recording] {
+            assert_eq!(post(r, &three), "HTTP/1.1 200");
+            assert_eq!(post(r, &two), "HTTP/1.1 200");
+            assert_eq!(post(r, b"not protobuf at all"), "HTTP/1.1 200");
+        }
+        let t = tallying.tally();
+        assert_eq!((t.requests, t.records, t.undecodable), (3, 5, 1), "{t:?}");
+        assert_eq!(t.body_bytes, three.len() + two.len() + 19);
+        assert_eq!(t, recording.tally());
+        assert!(tallying.requests().is_empty());
+        let kept = recording.requests();
+        assert_eq!(kept.len(), 3);
+        assert_eq!(
+            t.wire_bytes,
+            kept.iter().map(|r| r.raw.len()).sum::<usize>()
+        );
+    }
 }
