@@ -172,3 +172,45 @@ fn timestamps_in_other_stored_forms_still_read() {
         );
     });
 }
+
+/// The lists' order, newest first and ties by the newest id, as the index
+/// in that order gives it: pages of entries that share a start time
+/// neither repeat nor skip one, and the short list and the week's spans
+/// agree with them.
+#[test]
+fn entries_sharing_a_start_page_in_id_order() {
+    each_backend(|db| {
+        let mut conn = db.pool.get().expect("connection");
+        seed(&mut conn);
+        let same = "2026-11-30 09:00:00";
+        let inserts = [
+            entry(1, "2026-11-29 09:00:00", Some("2026-11-29 10:00:00")),
+            entry(1, same, Some("2026-11-30 09:30:00")),
+            entry(2, same, Some("2026-11-30 10:00:00")),
+            entry(1, same, Some("2026-11-30 10:00:00")),
+            entry(1, "2026-11-30 11:00:00", None),
+            entry(1, same, Some("2026-11-30 09:15:00")),
+        ];
+        conn.batch_execute(&format!("{};", inserts.join(";")))
+            .expect("entries");
+        let f = EntryFilter {
+            user: UserId::new(1),
+            ..EntryFilter::default()
+        };
+        let ids = |rows: Vec<tt_domain::TimeEntry>| -> Vec<i64> {
+            rows.iter().map(|e| e.id.get()).collect()
+        };
+        let mut paged = Vec::new();
+        for offset in [0, 2, 4] {
+            paged.extend(ids(entries::search(&mut conn, &f, offset, 2).expect("page")));
+        }
+        assert_eq!(paged, [5, 6, 4, 2, 1], "{}", db.name);
+        let latest = entries::list(&mut conn, UserId::new(1).unwrap(), None, 3).expect("list");
+        assert_eq!(ids(latest), [5, 6, 4], "{}", db.name);
+        let at = |d, h| Utc.with_ymd_and_hms(2026, 11, d, h, 0, 0).unwrap();
+        let spans =
+            entries::spans_started(&mut conn, UserId::new(1).unwrap(), at(30, 0), at(30, 11))
+                .expect("spans");
+        assert_eq!(spans.len(), 3, "{}: {spans:?}", db.name);
+    });
+}
