@@ -164,8 +164,8 @@ pub struct TimeEntry {
 }
 
 /// Seconds tracked from `start` to `end`, a running timer (`end` is
-/// `None`) up to `now`; never negative (an entry that starts in the future
-/// has tracked nothing yet).
+/// `None`) up to `now`; never negative (a running timer that starts in the
+/// future has tracked nothing yet).
 pub fn tracked_seconds(
     start: DateTime<Utc>,
     end: Option<DateTime<Utc>>,

@@ -1,7 +1,8 @@
 //! A real OTLP/HTTP logs (and traces) receiver on 127.0.0.1:0: a plain
 //! HTTP/1.1 server over `std::net` that records every request byte for
-//! byte, decodes each body with `opentelemetry-proto` (protobuf, or JSON
-//! when the content type says so) and answers as scripted — any status,
+//! byte (or, [`OtlpReceiver::tallying`], only counts them), decodes each
+//! body with `opentelemetry-proto` (protobuf, or JSON when the content
+//! type says so) and answers as scripted — any status,
 //! `Retry-After`, an OTLP partial success, a hang or a closed connection.
 
 use std::collections::{BTreeMap, VecDeque};
@@ -243,6 +244,8 @@ impl OtlpReceiver {
     /// ones do but keeps only the [`Tally`]: for throughput measurements,
     /// where keeping every request would make the receiver the bottleneck
     /// (its memory grows by each body twice and every decoded record).
+    /// Everything that reads kept requests (`requests`, `event_names`,
+    /// the waits on requests) sees none.
     pub fn tallying() -> OtlpReceiver {
         Self::spawn(Reply::Status(200), false)
     }
