@@ -210,10 +210,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 timetracker::observability::Observability::for_process(&settings)?;
             let prepared = timetracker::prepare(&settings)?;
             let prepared = observability.attach(&settings, prepared)?;
-            eprintln!(
-                "TimeTracker {VERSION} listening on http://{}",
-                prepared.addr
-            );
             actix_web::rt::System::new().block_on(timetracker::serve(prepared))
         }
         Command::Migrate => {
