@@ -209,7 +209,10 @@ pub async fn serve(prepared: Prepared) -> anyhow::Result<()> {
     let mut interrupt = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
     // Announced only now: a signal sent as soon as a supervisor (or a test)
     // reads this line is handled as a stop, not by the default action.
-    eprintln!("TimeTracker {VERSION} listening on http://{}", prepared.addr);
+    eprintln!(
+        "TimeTracker {VERSION} listening on http://{}",
+        prepared.addr
+    );
     let readiness = prepared.state.readiness().clone();
     let telemetry = prepared.state.telemetry().cloned();
     let drain = prepared.drain;
