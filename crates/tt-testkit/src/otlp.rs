@@ -79,12 +79,7 @@ impl Received {
 
     /// Every log record in the request.
     pub fn records(&self) -> Vec<&LogRecord> {
-        self.decoded
-            .resource_logs
-            .iter()
-            .flat_map(|rl| rl.scope_logs.iter())
-            .flat_map(|sl| sl.log_records.iter())
-            .collect()
+        log_records(&self.decoded).collect()
     }
 
     /// The attributes of each resource in the request.
@@ -177,6 +172,15 @@ pub fn event_name(r: &LogRecord) -> String {
         .get("event.name")
         .map(|v| v.as_str().to_owned())
         .unwrap_or_default()
+}
+
+/// The log records of a decoded export, in order.
+fn log_records(request: &ExportLogsServiceRequest) -> impl Iterator<Item = &LogRecord> {
+    request
+        .resource_logs
+        .iter()
+        .flat_map(|rl| rl.scope_logs.iter())
+        .flat_map(|sl| sl.log_records.iter())
 }
 
 /// What a receiver took in, counted as it went.
@@ -435,12 +439,7 @@ fn serve(conn: TcpStream, state: &Mutex<State>) {
                 .or_else(|| s.default.clone())
                 .unwrap_or(Reply::Status(200));
             s.tally.requests += 1;
-            s.tally.records += decoded
-                .resource_logs
-                .iter()
-                .flat_map(|r| &r.scope_logs)
-                .map(|l| l.log_records.len())
-                .sum::<usize>();
+            s.tally.records += log_records(&decoded).count();
             s.tally.undecodable += usize::from(decode_error.is_some());
             s.tally.body_bytes += body.len();
             s.tally.wire_bytes += raw.len() + body.len();
