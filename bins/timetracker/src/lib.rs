@@ -5,6 +5,8 @@
 //! know nothing about processes, files of settings or the environment.
 
 pub mod installation;
+pub mod log_format;
+pub mod log_writer;
 pub mod observability;
 pub mod privacy;
 pub mod private_fs;

@@ -24,13 +24,15 @@ use sentry::protocol::{EnvelopeItem, Event, User};
 use sentry::transports::ReqwestHttpTransportOptions;
 use sentry::{ClientOptions, Envelope, MaxRequestBodySize, Transport, TransportFactory};
 use tracing::Dispatch;
-use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_appender::rolling::{RollingFileAppender, Rotation};
 use tracing_subscriber::filter::{LevelFilter, filter_fn};
+use tracing_subscriber::fmt::format::JsonFields;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
 use tt_consent::{ConsentLevel, ConsentSource};
 
+use crate::log_format::JsonLines;
+use crate::log_writer::FlushGuard;
 use crate::{Prepared, Settings, VERSION};
 
 /// The name under which the newest log file is always reachable: a symlink
@@ -38,10 +40,6 @@ use crate::{Prepared, Settings, VERSION};
 pub const LOG_FILE: &str = "app.jsonl";
 /// `tt_build_info{version, build}`: always 1, labels carry the facts.
 pub const BUILD_INFO: &str = "tt_build_info";
-/// Log lines waiting for the writer thread, at most (a few MiB).
-const LOG_QUEUE_LINES: usize = 16_384;
-/// Bytes of log lines the writer thread collects before writing them out.
-const LOG_BUFFER: usize = 64 * 1024;
 /// How long shutting down waits for the last request spans.
 const TRACING_SHUTDOWN: Duration = Duration::from_secs(2);
 /// How long shutting down waits for queued Sentry events.
@@ -54,7 +52,7 @@ const SENTRY_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The logging, metrics and error reporting of one server.
 pub struct Observability {
     dispatch: Dispatch,
-    log_guard: Option<WorkerGuard>,
+    log_guard: Option<FlushGuard>,
     tracing: Option<SdkTracerProvider>,
     sentry: Option<SentryClient>,
     process_wide: bool,
@@ -216,7 +214,7 @@ pub struct Logging {
     /// The subscriber.
     pub dispatch: Dispatch,
     /// Flushes the log file when dropped.
-    pub guard: WorkerGuard,
+    pub guard: FlushGuard,
     /// Exports request spans, when the operator configured a collector.
     pub tracing: Option<SdkTracerProvider>,
 }
@@ -249,28 +247,21 @@ pub fn build_logging(settings: &Settings) -> anyhow::Result<Logging> {
     // the appender with the umask's mode, inside the private directory).
     crate::private_fs::restrict_files(&dir, crate::privacy::is_log_file_name)
         .with_context(|| format!("cannot restrict the log files in {}", dir.display()))?;
-    // The writer thread drains every queued line and then flushes, so a
-    // buffer turns a burst of lines into one write instead of one per line.
-    // Bounded: when the disk cannot keep up, lines beyond the limit are
-    // dropped rather than held in memory (or blocking requests).
-    let (writer, guard) = NonBlockingBuilder::default()
-        .thread_name("tt-log-writer")
-        .buffered_lines_limit(LOG_QUEUE_LINES)
-        .lossy(true)
-        .finish(std::io::BufWriter::with_capacity(LOG_BUFFER, appender));
+    // Requests only append their lines to a buffer; a thread writes it out
+    // in batches (see `log_writer`).
+    let (writer, guard) = crate::log_writer::batched(appender, "tt-log-writer")
+        .context("cannot start the log writer thread")?;
     let file = tracing_subscriber::fmt::layer()
-        .json()
-        .with_current_span(true)
-        .with_span_list(false)
+        .fmt_fields(JsonFields::new())
+        .event_format(JsonLines)
         .with_ansi(false)
         .with_writer(writer);
     let console = match settings.log_format.as_str() {
         "off" => None,
         "json" => Some(
             tracing_subscriber::fmt::layer()
-                .json()
-                .with_current_span(true)
-                .with_span_list(false)
+                .fmt_fields(JsonFields::new())
+                .event_format(JsonLines)
                 .with_writer(std::io::stderr)
                 .boxed(),
         ),

@@ -190,8 +190,7 @@ impl AppIdentity {
 impl InstallIdentity for AppIdentity {
     fn snapshot(&self) -> IdentitySnapshot {
         let doc = self.installation.snapshot();
-        let install_id =
-            InstallId::parse(&doc.install_id.to_string()).unwrap_or_else(|_| InstallId::random());
+        let install_id = InstallId::new(doc.install_id);
         // One formula for the fingerprint: the installation store's.
         let fingerprint = Fingerprint::from_hex(&self.installation.fingerprint(&self.hostname))
             .unwrap_or_else(|_| Fingerprint::derive(&self.hostname, doc.telemetry_salt.as_hex()));
@@ -206,6 +205,10 @@ impl InstallIdentity for AppIdentity {
             first_seen_sent: doc.first_seen_sent_at.is_some(),
             host: self.host.clone(),
         }
+    }
+
+    fn install_id(&self) -> InstallId {
+        InstallId::new(self.installation.install_id())
     }
 
     fn first_seen_delivered(&self, at: SystemTime) {

@@ -366,13 +366,23 @@ impl IdentitySnapshot {
 
 /// The installation's identity, as the sink sees it.
 ///
-/// The app implements this on top of its installation store. Calls come
-/// from the exporter thread only — never from [`crate::Telemetry::track`] —
-/// but should still be quick (serve from memory).
+/// The app implements this on top of its installation store. Serve every
+/// call from memory: [`InstallIdentity::install_id`] is asked on every
+/// [`crate::Telemetry::track`] that queues an event, the rest from the
+/// exporter thread.
 pub trait InstallIdentity: Send + Sync {
     /// The current identity. Called before every export and heartbeat, so a
     /// rotated install id takes effect on the next batch.
     fn snapshot(&self) -> IdentitySnapshot;
+
+    /// The current install id, which every queued event is stamped with (an
+    /// event queued before a rotation is never sent under the new id).
+    /// Called on the request path; the default takes a whole
+    /// [`InstallIdentity::snapshot`], an app with the id at hand returns
+    /// just that.
+    fn install_id(&self) -> InstallId {
+        self.snapshot().install_id
+    }
 
     /// `base_telemetry.first_seen` was delivered (the receiver answered 2xx)
     /// at `at`. Persist it so it is never sent again.

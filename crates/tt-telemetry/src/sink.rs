@@ -170,7 +170,7 @@ impl Shared {
             level,
             at: SystemTime::now(),
             epoch: self.epoch(level),
-            install_id: self.identity.snapshot().install_id,
+            install_id: self.identity.install_id(),
         };
         let mut q = self.lock_queue();
         if q.closed {
