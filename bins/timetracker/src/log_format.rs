@@ -16,23 +16,66 @@ use std::fmt::{self, Write};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
 use tracing_log::NormalizeEvent;
-use tracing_subscriber::fmt::format::{JsonFields, Writer};
+use tracing_subscriber::field::RecordFields;
+use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::time::{FormatTime, SystemTime};
-use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormattedFields};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
 use tracing_subscriber::registry::LookupSpan;
 
 /// Formats events as JSON lines; span fields must be formatted by
-/// [`JsonFields`] (the layer's `fmt_fields`), whose text is an object.
+/// [`JsonSpanFields`] (the layer's `fmt_fields`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct JsonLines;
 
-impl<S> FormatEvent<S, JsonFields> for JsonLines
+/// Formats a span's fields once, when it opens, as the text of a JSON
+/// object (`{"request_id":"…"}`), which [`JsonLines`] copies into every line
+/// logged inside the span. Values as in the lines themselves.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JsonSpanFields;
+
+impl<'w> FormatFields<'w> for JsonSpanFields {
+    fn format_fields<R: RecordFields>(&self, mut writer: Writer<'w>, fields: R) -> fmt::Result {
+        writer.write_char('{')?;
+        let mut visitor = FieldsVisitor {
+            out: &mut writer,
+            first: true,
+            result: Ok(()),
+        };
+        fields.record(&mut visitor);
+        visitor.result?;
+        writer.write_char('}')
+    }
+
+    /// A value recorded later (`span.record`) replaces the one of the same
+    /// name, or joins the others: the text stays one object with unique
+    /// names.
+    fn add_fields(
+        &self,
+        current: &'w mut FormattedFields<Self>,
+        fields: &tracing::span::Record<'_>,
+    ) -> fmt::Result {
+        let mut added = String::new();
+        self.format_fields(Writer::new(&mut added), fields)?;
+        if object_members(&current.fields).is_empty() {
+            current.fields = added;
+            return Ok(());
+        }
+        type Object = serde_json::Map<String, serde_json::Value>;
+        let mut object: Object = serde_json::from_str(&current.fields).map_err(|_| fmt::Error)?;
+        let added: Object = serde_json::from_str(&added).map_err(|_| fmt::Error)?;
+        object.extend(added);
+        current.fields = serde_json::to_string(&object).map_err(|_| fmt::Error)?;
+        Ok(())
+    }
+}
+
+impl<S> FormatEvent<S, JsonSpanFields> for JsonLines
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn format_event(
         &self,
-        ctx: &FmtContext<'_, S, JsonFields>,
+        ctx: &FmtContext<'_, S, JsonSpanFields>,
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
@@ -59,7 +102,7 @@ where
         if let Some(span) = span {
             writer.write_str(",\"span\":{")?;
             let extensions = span.extensions();
-            if let Some(text) = extensions.get::<FormattedFields<JsonFields>>() {
+            if let Some(text) = extensions.get::<FormattedFields<JsonSpanFields>>() {
                 let inner = object_members(text.fields.as_str());
                 if !inner.is_empty() {
                     writer.write_str(inner)?;
@@ -244,7 +287,7 @@ mod tests {
             )
             .with(
                 tracing_subscriber::fmt::layer()
-                    .fmt_fields(JsonFields::new())
+                    .fmt_fields(JsonSpanFields)
                     .event_format(JsonLines)
                     .with_writer(ours.clone()),
             );
@@ -345,8 +388,11 @@ mod tests {
             tracing::info!(n = 1, "after record");
             let inner = tracing::info_span!("empty");
             inner.in_scope(|| tracing::info!("inner span without fields"));
-            let quoted = tracing::info_span!("quoted", text = "a \"b\"\n");
+            let quoted = tracing::info_span!("quoted", text = "a \"b\"\n", n = 3u64, f = 0.5, b = false, d = ?Some(1));
             quoted.in_scope(|| tracing::info!("span text escaped"));
+            quoted.record("n", 4u64);
+            quoted.record("text", "again");
+            quoted.in_scope(|| tracing::info!("after recording a field twice"));
         });
         assert_eq!(lines[0]["span"]["request_id"], "r-1");
         assert_eq!(lines[0]["span"]["name"], "request");
@@ -355,6 +401,9 @@ mod tests {
             "0af7651916cd43dd8448eb211c80319c"
         );
         assert_eq!(lines[2]["span"], serde_json::json!({"name": "empty"}));
+        assert_eq!(lines[4]["span"]["n"], 4);
+        assert_eq!(lines[4]["span"]["text"], "again");
+        assert_eq!(lines[4]["span"]["f"], 0.5);
         assert!(lines.iter().all(|l| l.get("span").is_some()));
     }
 

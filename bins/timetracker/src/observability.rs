@@ -26,12 +26,11 @@ use sentry::{ClientOptions, Envelope, MaxRequestBodySize, Transport, TransportFa
 use tracing::Dispatch;
 use tracing_appender::rolling::{RollingFileAppender, Rotation};
 use tracing_subscriber::filter::{LevelFilter, filter_fn};
-use tracing_subscriber::fmt::format::JsonFields;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
 use tt_consent::{ConsentLevel, ConsentSource};
 
-use crate::log_format::JsonLines;
+use crate::log_format::{JsonLines, JsonSpanFields};
 use crate::log_writer::FlushGuard;
 use crate::{Prepared, Settings, VERSION};
 
@@ -252,7 +251,7 @@ pub fn build_logging(settings: &Settings) -> anyhow::Result<Logging> {
     let (writer, guard) = crate::log_writer::batched(appender, "tt-log-writer")
         .context("cannot start the log writer thread")?;
     let file = tracing_subscriber::fmt::layer()
-        .fmt_fields(JsonFields::new())
+        .fmt_fields(JsonSpanFields)
         .event_format(JsonLines)
         .with_ansi(false)
         .with_writer(writer);
@@ -260,7 +259,7 @@ pub fn build_logging(settings: &Settings) -> anyhow::Result<Logging> {
         "off" => None,
         "json" => Some(
             tracing_subscriber::fmt::layer()
-                .fmt_fields(JsonFields::new())
+                .fmt_fields(JsonSpanFields)
                 .event_format(JsonLines)
                 .with_writer(std::io::stderr)
                 .boxed(),

@@ -84,7 +84,7 @@ async fn observe_inner<B: MessageBody + 'static>(
         // Without tracing the span only gives log lines their request id:
         // every field on it is formatted into each JSON line's `span`.
         None => (
-            tracing::info_span!("request", request_id = %request_id),
+            tracing::info_span!("request", request_id = request_id.as_str()),
             None,
         ),
     };
@@ -242,7 +242,7 @@ fn request_span(request_id: &str, method: &'static str, route: Option<&str>) -> 
         otel.name = %format_args!("{method} {route}"),
         otel.kind = "server",
         otel.status_code = tracing::field::Empty,
-        request_id = %request_id,
+        request_id = request_id,
         trace_id = tracing::field::Empty,
         http.request.method = method,
         http.route = route,
