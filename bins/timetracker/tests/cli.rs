@@ -53,7 +53,7 @@ fn migrate_twice_is_a_noop() {
     std::fs::create_dir_all(env.dir.path().join("data")).unwrap();
     let (ok, out, err) = env.run(&["migrate"]);
     assert!(ok, "{err}");
-    assert!(out.starts_with("11 migration(s) applied"), "{out}");
+    assert!(out.starts_with("12 migration(s) applied"), "{out}");
     let (ok, out, _) = env.run(&["migrate"]);
     assert!(ok);
     assert!(out.starts_with("0 migration(s) applied"), "{out}");

@@ -378,6 +378,12 @@ pub fn update_running(
 /// time with `start..end`: a running entry goes on, so all time after its
 /// start is taken; touching ends (one ends at 10:00, the next starts at
 /// 10:00) do not overlap.
+///
+/// Read from the (user, end) index, so the cost is that of the entries
+/// ending after `start`, not of the user's whole history (starting a timer
+/// now reads no finished entry at all). A user's entries never share time
+/// (this check keeps it so), so the finished entry that ends first also
+/// starts first, and a running entry starts after every finished one.
 pub fn first_overlapping(
     conn: &mut DbConnection,
     user: UserId,
@@ -385,24 +391,29 @@ pub fn first_overlapping(
     end: DateTime<Utc>,
     except: Option<TimeEntryId>,
 ) -> Result<Option<TimeEntry>> {
-    let mut q = time_entries::table
+    let except = except.map_or(0, TimeEntryId::get);
+    let finished = time_entries::table
         .filter(time_entries::user_id.eq(user.get()))
+        .filter(time_entries::end_time.gt(to_naive(start)))
         .filter(time_entries::start_time.lt(to_naive(end)))
-        .filter(
-            time_entries::end_time
-                .gt(to_naive(start))
-                .or(time_entries::end_time.is_null()),
-        )
+        .filter(time_entries::id.ne(except))
+        .order((time_entries::end_time.asc(), time_entries::id.asc()))
         .select(EntryRow::as_select())
-        .order((time_entries::start_time.asc(), time_entries::id.asc()))
-        .into_boxed();
-    if let Some(id) = except {
-        q = q.filter(time_entries::id.ne(id.get()));
-    }
-    q.first(conn)
-        .optional()?
-        .map(EntryRow::into_domain)
-        .transpose()
+        .first(conn)
+        .optional()?;
+    let row = match finished {
+        Some(row) => Some(row),
+        None => time_entries::table
+            .filter(time_entries::user_id.eq(user.get()))
+            .filter(time_entries::end_time.is_null())
+            .filter(time_entries::start_time.lt(to_naive(end)))
+            .filter(time_entries::id.ne(except))
+            .order(time_entries::id.asc())
+            .select(EntryRow::as_select())
+            .first(conn)
+            .optional()?,
+    };
+    row.map(EntryRow::into_domain).transpose()
 }
 
 /// The project and task of the user's latest entries, newest first, each

@@ -59,7 +59,7 @@ fn upgrade_keeps_invoices(url: &str) {
               VALUES (1, 1, '2026-01-01 09:00:00', '2026-01-01 10:00:00', '', '', TRUE, 1, {t});"
     ))
     .unwrap();
-    assert_eq!(tt_persistence::run_migrations(&mut conn).unwrap(), 10);
+    assert_eq!(tt_persistence::run_migrations(&mut conn).unwrap(), 11);
 
     // Names and e-mails that differed only in letter case: the older
     // account keeps both; the newer is renamed and loses the e-mail.
@@ -180,7 +180,7 @@ fn postgres_replicas_migrating_together_take_turns() {
     });
     let mut sorted = applied.clone();
     sorted.sort_unstable();
-    assert_eq!(sorted, [0, 0, 0, 11], "{applied:?}");
+    assert_eq!(sorted, [0, 0, 0, 12], "{applied:?}");
 }
 
 /// A replica that starts while another one migrates waits until that
@@ -212,7 +212,7 @@ fn postgres_a_replica_starting_during_a_migration_waits() {
         "migrated while another process held the migration lock"
     );
     // The first "replica" migrates, then lets go.
-    assert_eq!(tt_persistence::run_migrations(&mut migrating).unwrap(), 11);
+    assert_eq!(tt_persistence::run_migrations(&mut migrating).unwrap(), 12);
     diesel::sql_query(format!("SELECT pg_advisory_unlock({lock})"))
         .execute(&mut migrating)
         .unwrap();

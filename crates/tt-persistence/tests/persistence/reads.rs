@@ -3,6 +3,7 @@
 //! a join, timestamps decoded by position).
 
 use chrono::{TimeDelta, TimeZone, Utc};
+use diesel::RunQueryDsl;
 use diesel::connection::SimpleConnection;
 use tt_domain::{ClientId, UserId};
 use tt_persistence::entries::{self, EntryFilter};
@@ -213,4 +214,74 @@ fn entries_sharing_a_start_page_in_id_order() {
                 .expect("spans");
         assert_eq!(spans.len(), 3, "{}: {spans:?}", db.name);
     });
+}
+
+/// The overlap check finds the earliest entry sharing time with a span —
+/// a finished one before the running one, the running one for any time
+/// after its start, never one that only touches the span, never another
+/// user's — reading the (user, end) index.
+#[test]
+fn the_earliest_overlapping_entry_of_the_user() {
+    each_backend(|db| {
+        let mut conn = db.pool.get().expect("connection");
+        seed(&mut conn);
+        let inserts = [
+            entry(1, "2026-11-29 09:00:00", Some("2026-11-29 10:00:00")),
+            entry(1, "2026-11-30 10:00:00", Some("2026-11-30 11:00:00")),
+            entry(1, "2026-11-30 09:00:00", Some("2026-11-30 10:00:00")),
+            entry(1, "2026-11-30 12:00:00", None),
+            entry(2, "2026-11-28 08:00:00", Some("2026-11-30 23:00:00")),
+        ];
+        conn.batch_execute(&format!("{};", inserts.join(";")))
+            .expect("entries");
+        let at = |d, h, m| Utc.with_ymd_and_hms(2026, 11, d, h, m, 0).unwrap();
+        let user = UserId::new(1).unwrap();
+        let cases = [
+            ((at(30, 9, 30), at(30, 10, 30)), None, Some(3)),
+            ((at(30, 9, 30), at(30, 10, 30)), Some(3), Some(2)),
+            ((at(30, 10, 0), at(30, 10, 30)), None, Some(2)),
+            ((at(30, 11, 0), at(30, 11, 30)), None, None),
+            ((at(30, 11, 30), at(30, 12, 30)), None, Some(4)),
+            ((at(30, 13, 0), at(30, 14, 0)), None, Some(4)),
+            ((at(30, 13, 0), at(30, 14, 0)), Some(4), None),
+            ((at(29, 0, 0), at(30, 23, 0)), None, Some(1)),
+            ((at(28, 0, 0), at(28, 9, 0)), None, None),
+        ];
+        for ((start, end), except, expected) in cases {
+            let except = except.map(|id| tt_domain::TimeEntryId::new(id).unwrap());
+            let found =
+                entries::first_overlapping(&mut conn, user, start, end, except).expect("overlap");
+            assert_eq!(
+                found.map(|e| e.id.get()),
+                expected,
+                "{}: {start}..{end} except {except:?}",
+                db.name
+            );
+        }
+        // The query reads the end index (SQLite's plan; PostgreSQL picks by
+        // its statistics).
+        if db.name == "sqlite" {
+            let plan: Vec<String> = diesel::sql_query(
+                "EXPLAIN QUERY PLAN SELECT id FROM time_entries \
+                 WHERE user_id = 1 AND end_time > '2026-11-30 12:00:00' \
+                 AND start_time < '2026-11-30 13:00:00' AND id <> 0 \
+                 ORDER BY end_time, id LIMIT 1",
+            )
+            .load::<PlanRow>(&mut conn)
+            .expect("plan")
+            .into_iter()
+            .map(|r| r.detail)
+            .collect();
+            assert!(
+                plan.iter().any(|d| d.contains("time_entries_user_end")),
+                "{plan:?}"
+            );
+        }
+    });
+}
+
+#[derive(diesel::QueryableByName)]
+struct PlanRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    detail: String,
 }
