@@ -285,3 +285,57 @@ struct PlanRow {
     #[diesel(sql_type = diesel::sql_types::Text)]
     detail: String,
 }
+
+/// The recent work: each project/task combination once, in the order of
+/// its newest entry among the user's latest 200, at most `limit`.
+#[test]
+fn recent_work_lists_each_combination_once_newest_first() {
+    each_backend(|db| {
+        let mut conn = db.pool.get().expect("connection");
+        seed(&mut conn);
+        conn.batch_execute(
+            "INSERT INTO projects (id, name, created_at) VALUES (2, 'Borealis', '2026-01-01 00:00:00');
+             INSERT INTO tasks (id, project_id, name, status, created_at) VALUES
+                 (1, 1, 'Design', 'todo', '2026-01-01 00:00:00'),
+                 (2, 2, 'Build', 'todo', '2026-01-01 00:00:00');",
+        )
+        .expect("work");
+        // Oldest first, one an hour: (project, task). The 200 newest leave
+        // out the first two entries, so (1, 1) is no longer recent work.
+        let combos = [(1, Some(1)), (2, None)]
+            .into_iter()
+            .chain((0..196).map(|_| (1, None)))
+            .chain([(2, Some(2)), (2, None), (1, None), (2, Some(2))]);
+        let inserts: Vec<String> = combos
+            .enumerate()
+            .map(|(i, (p, t))| {
+                let start = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
+                    + TimeDelta::hours(i as i64);
+                let task = t.map_or("NULL".to_owned(), |t: i64| t.to_string());
+                format!(
+                    "INSERT INTO time_entries (user_id, project_id, task_id, start_time, end_time, created_at) \
+                     VALUES (1, {p}, {task}, '{}', '{}', '2026-01-01 00:00:00')",
+                    start.format("%Y-%m-%d %H:%M:%S"),
+                    (start + TimeDelta::minutes(30)).format("%Y-%m-%d %H:%M:%S"),
+                )
+            })
+            .collect();
+        conn.batch_execute(&format!("{};", inserts.join(";")))
+            .expect("entries");
+        conn.batch_execute(&entry(2, "2026-12-01 09:00:00", None))
+            .expect("another user's");
+        let user = UserId::new(1).unwrap();
+        let ids = |combos: Vec<(tt_domain::ProjectId, Option<tt_domain::TaskId>)>| {
+            combos
+                .into_iter()
+                .map(|(p, t)| (p.get(), t.map(|t| t.get())))
+                .collect::<Vec<_>>()
+        };
+        let all = ids(entries::recent_work(&mut conn, user, 10).expect("recent"));
+        assert_eq!(all, [(2, Some(2)), (1, None), (2, None)], "{}", db.name);
+        let two = ids(entries::recent_work(&mut conn, user, 2).expect("recent"));
+        assert_eq!(two, [(2, Some(2)), (1, None)], "{}", db.name);
+        let none = entries::recent_work(&mut conn, UserId::new(3).unwrap(), 5).expect("recent");
+        assert!(none.is_empty(), "{}", db.name);
+    });
+}
