@@ -11,7 +11,9 @@
 //! once [`BATCH`] bytes are waiting) and writes them all at once: at most a
 //! few wake-ups per interval, whatever the request rate. A line is in the
 //! file at most about [`FLUSH_INTERVAL`] after it was logged, and every
-//! line is written when the [`FlushGuard`] drops.
+//! line is written when the [`FlushGuard`] drops (which waits at most
+//! [`SHUTDOWN_WAIT`] for a disk that hangs, as `tracing-appender`'s guard
+//! waited a bounded time too).
 //!
 //! Bounded: while [`LIMIT`] bytes wait (the disk cannot keep up, or is
 //! full), further lines are dropped rather than held in memory or made to
@@ -19,8 +21,8 @@
 
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, channel};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use tracing_subscriber::fmt::MakeWriter;
@@ -32,6 +34,9 @@ pub const BATCH: usize = 64 * 1024;
 /// Bytes that may wait at most; lines beyond are dropped (a few MiB, as
 /// many lines as the previous writer's queue held).
 pub const LIMIT: usize = 4 * 1024 * 1024;
+/// How long dropping the [`FlushGuard`] waits for the last lines to be
+/// written: a disk that hangs must not keep the server from stopping.
+pub const SHUTDOWN_WAIT: Duration = Duration::from_secs(2);
 
 /// Hands out the writer of each line (the `MakeWriter` of the log layer).
 #[derive(Clone, Debug)]
@@ -39,11 +44,13 @@ pub struct BatchedWriter {
     shared: Arc<Shared>,
 }
 
-/// Writes what is still waiting and stops the thread when dropped.
+/// Writes what is still waiting and stops the thread when dropped (waiting
+/// at most [`SHUTDOWN_WAIT`]).
 #[derive(Debug)]
 pub struct FlushGuard {
     shared: Arc<Shared>,
-    thread: Option<JoinHandle<()>>,
+    /// Disconnects when the thread has ended.
+    ended: Receiver<()>,
 }
 
 #[derive(Debug)]
@@ -80,20 +87,21 @@ pub fn batched<W: Write + Send + 'static>(
         wake: Condvar::new(),
         dropped: AtomicU64::new(0),
     });
-    let thread = {
+    let (ending, ended) = channel::<()>();
+    {
         let shared = shared.clone();
         std::thread::Builder::new()
             .name(name.to_owned())
-            .spawn(move || write_batches(&shared, sink))?
-    };
+            .spawn(move || {
+                write_batches(&shared, sink);
+                drop(ending);
+            })?;
+    }
     Ok((
         BatchedWriter {
             shared: shared.clone(),
         },
-        FlushGuard {
-            shared,
-            thread: Some(thread),
-        },
+        FlushGuard { shared, ended },
     ))
 }
 
@@ -146,9 +154,7 @@ impl Drop for FlushGuard {
     fn drop(&mut self) {
         self.shared.lock().closing = true;
         self.shared.wake.notify_one();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        let _ = self.ended.recv_timeout(SHUTDOWN_WAIT);
     }
 }
 
@@ -328,5 +334,21 @@ mod tests {
         let written: Vec<u8> = sink.inner.all().concat();
         assert_eq!(written.len(), "first\n".len() + fit * chunk.len());
         assert!(written.starts_with(b"first\ny"));
+    }
+
+    #[test]
+    fn a_hanging_disk_does_not_keep_the_guard_from_dropping() {
+        let sink = Gate::default();
+        let (writer, guard) = batched(sink.clone(), "test-log-writer").expect("thread");
+        line(&writer, "stuck\n");
+        sink.wait_until_entered();
+        let started = Instant::now();
+        drop(guard);
+        let waited = started.elapsed();
+        assert!(
+            waited >= SHUTDOWN_WAIT.mul_f32(0.9) && waited < SHUTDOWN_WAIT * 3,
+            "waited {waited:?}"
+        );
+        sink.open();
     }
 }
