@@ -49,8 +49,9 @@ pub struct BatchedWriter {
 #[derive(Debug)]
 pub struct FlushGuard {
     shared: Arc<Shared>,
-    /// Disconnects when the thread has ended.
-    ended: Receiver<()>,
+    /// Disconnects when the thread has ended (in a mutex only so that the
+    /// guard, and the server holding it, can be shared between threads).
+    ended: Mutex<Receiver<()>>,
 }
 
 #[derive(Debug)]
@@ -101,7 +102,10 @@ pub fn batched<W: Write + Send + 'static>(
         BatchedWriter {
             shared: shared.clone(),
         },
-        FlushGuard { shared, ended },
+        FlushGuard {
+            shared,
+            ended: Mutex::new(ended),
+        },
     ))
 }
 
@@ -154,7 +158,8 @@ impl Drop for FlushGuard {
     fn drop(&mut self) {
         self.shared.lock().closing = true;
         self.shared.wake.notify_one();
-        let _ = self.ended.recv_timeout(SHUTDOWN_WAIT);
+        let ended = self.ended.lock().unwrap_or_else(PoisonError::into_inner);
+        let _ = ended.recv_timeout(SHUTDOWN_WAIT);
     }
 }
 
