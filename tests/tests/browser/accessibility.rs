@@ -123,26 +123,38 @@ fn seed(app: &TestApp, fresh: &TestApp) -> Result<Vec<Page>> {
         &json!({"task_id": task, "body": "The hero image needs a darker overlay."}),
         201,
     );
-    let today = chrono::Utc::now().date_naive();
+    // Yesterday's entries at fixed hours; the latest ones relative to now,
+    // so they have ended whatever the time of day (a timer is started
+    // later, and it must not run into them).
+    let now = chrono::Utc::now();
+    let yesterday = now.date_naive() - chrono::Duration::days(1);
+    let at = |day: chrono::NaiveDate, hm: &str| format!("{day}T{hm}:00Z");
+    let ago = |minutes: i64| {
+        (now - chrono::Duration::minutes(minutes))
+            .format("%Y-%m-%dT%H:%M:00Z")
+            .to_string()
+    };
     let mut entry = 0;
-    for (days, start, end, notes) in [
+    for (start, end, notes) in [
         (
-            1,
-            "08:00",
-            "10:30",
+            at(yesterday, "08:00"),
+            at(yesterday, "10:30"),
             "Wireframes and a long note that wraps on a phone",
         ),
-        (1, "11:00", "12:15", "Review with the client"),
-        (0, "07:00", "08:00", "Stand-up and planning"),
+        (
+            at(yesterday, "11:00"),
+            at(yesterday, "12:15"),
+            "Review with the client",
+        ),
+        (ago(150), ago(90), "Stand-up and planning"),
     ] {
-        let day = today - chrono::Duration::days(days);
         entry = id(api.post_ok(
             "/api/v1/time-entries",
             &json!({
                 "project_id": project,
                 "task_id": task,
-                "start": format!("{day}T{start}:00Z"),
-                "end": format!("{day}T{end}:00Z"),
+                "start": start,
+                "end": end,
                 "notes": notes,
                 "tags": ["design"],
             }),
@@ -155,8 +167,8 @@ fn seed(app: &TestApp, fresh: &TestApp) -> Result<Vec<Page>> {
         "/api/v1/time-entries",
         &json!({
             "project_id": project,
-            "start": format!("{today}T08:30:00Z"),
-            "end": format!("{today}T09:00:00Z"),
+            "start": ago(60),
+            "end": ago(30),
             "notes": "Follow-up",
         }),
         201,
