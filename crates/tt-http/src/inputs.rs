@@ -226,7 +226,9 @@ impl InvoiceInput {
             client_id: input::id("client_id", self.client_id, ClientId::new)?,
             period: input::opt_period(self.from.as_deref(), self.to.as_deref(), calendar)?,
             include_time: self.include_time.unwrap_or(true),
-            grouping: match opt(&self.grouping) {
+            // Exactly one of the documented names: a blank one is refused,
+            // not read as "absent" (the form leaves the field out instead).
+            grouping: match self.grouping.as_deref() {
                 None => LineGrouping::default(),
                 Some(g) => g.parse()?,
             },

@@ -432,6 +432,16 @@ fn time_becomes_lines_per_project_task_or_entry(app: &TestApp) {
             .0,
         422
     );
+    // The schema's pattern holds: a blank grouping is not "the default".
+    assert_eq!(
+        admin
+            .post(
+                "/api/v1/invoices",
+                &json!({"client_id": client["id"], "grouping": ""})
+            )
+            .0,
+        422
+    );
     // A fee alone, leaving the time for later; a due date before the issue
     // date is refused.
     let fee = admin.post_ok(
