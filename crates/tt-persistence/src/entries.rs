@@ -169,18 +169,19 @@ pub fn list(
     limit: i64,
 ) -> Result<Vec<TimeEntry>> {
     let rows: Vec<EntryRow> = crate::native!(conn, c => {
-        let mut q = time_entries::table
+        let latest = time_entries::table
             .filter(time_entries::user_id.eq(user.get()))
             .select(EntryRow::as_select())
             .order((time_entries::start_time.desc(), time_entries::id.desc()))
-            .limit(limit)
-            .into_boxed();
-        if let Some(p) = period {
-            q = q
+            .limit(limit);
+        match period {
+            // The dashboard's latest entries: a static shape (see `native!`).
+            None => latest.load(c),
+            Some(p) => latest
                 .filter(time_entries::start_time.ge(to_naive(p.from())))
-                .filter(time_entries::start_time.lt(to_naive(p.to())));
+                .filter(time_entries::start_time.lt(to_naive(p.to())))
+                .load(c),
         }
-        q.load(c)
     })?;
     rows.into_iter().map(EntryRow::into_domain).collect()
 }
@@ -200,6 +201,26 @@ pub struct EntryFilter {
     pub tag: Option<String>,
     /// Billable or not.
     pub billable: Option<bool>,
+}
+
+impl EntryFilter {
+    /// The user, when the filter narrows by nothing else.
+    fn only_user(&self) -> Option<UserId> {
+        let EntryFilter {
+            user,
+            period,
+            project,
+            client,
+            tag,
+            billable,
+        } = self;
+        let narrowed = period.is_some()
+            || project.is_some()
+            || client.is_some()
+            || tag.is_some()
+            || billable.is_some();
+        (*user).filter(|_| !narrowed)
+    }
 }
 
 /// Applies an [`EntryFilter`] to a boxed query over entries joined with
@@ -258,7 +279,16 @@ pub fn search(
     limit: i64,
 ) -> Result<Vec<TimeEntry>> {
     // As in `count`: the join only narrows by client.
-    let rows: Vec<EntryRow> = crate::native!(conn, c => if f.client.is_some() {
+    let rows: Vec<EntryRow> = crate::native!(conn, c => if let Some(user) = f.only_user() {
+        // A person's list, unfiltered: a static shape (see `native!`).
+        time_entries::table
+            .filter(time_entries::user_id.eq(user.get()))
+            .select(EntryRow::as_select())
+            .order((time_entries::start_time.desc(), time_entries::id.desc()))
+            .offset(offset)
+            .limit(limit)
+            .load(c)
+    } else if f.client.is_some() {
         let q = time_entries::table
             .inner_join(projects::table)
             .select(EntryRow::as_select())
@@ -284,7 +314,13 @@ pub fn count(conn: &mut DbConnection, f: &EntryFilter) -> Result<usize> {
     // Every entry has its project (a foreign key), so the join only
     // narrows by client; without one, the count is read from the index on
     // (user, start) alone instead of visiting every row and its project.
-    let n: i64 = crate::native!(conn, c => if f.client.is_some() {
+    let n: i64 = crate::native!(conn, c => if let Some(user) = f.only_user() {
+        // A static shape (see `native!`).
+        time_entries::table
+            .filter(time_entries::user_id.eq(user.get()))
+            .select(diesel::dsl::count_star())
+            .get_result(c)
+    } else if f.client.is_some() {
         let q = time_entries::table
             .inner_join(projects::table)
             .select(diesel::dsl::count_star())

@@ -34,6 +34,13 @@ pub(crate) use stamp::Stamp;
 /// type, and executing it costs binding and stepping only. The hot reads
 /// (the token and session lookups, the running timer, the entry pages)
 /// go this way.
+///
+/// A boxed query (`into_boxed()`, for filters chosen at run time) has no
+/// type to be found by: diesel writes its SQL text on every execution to
+/// look the statement up. The shapes every request runs (a person's
+/// unfiltered entry list and count, the dashboard's latest entries, the
+/// catalog of projects and tasks) are therefore written unboxed, and the
+/// boxed form is kept for the filtered ones.
 macro_rules! native {
     ($conn:expr, $c:ident => $body:expr) => {
         match $conn {

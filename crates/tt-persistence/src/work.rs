@@ -261,17 +261,22 @@ pub fn list_projects(
     include_archived: bool,
 ) -> Result<Vec<Project>> {
     let rows: Vec<ProjectRow> = crate::native!(conn, c => {
-        let mut q = projects::table
+        let all = projects::table
             .select(ProjectRow::as_select())
-            .order(projects::name.asc())
-            .into_boxed();
-        if let Some(client) = client_id {
-            q = q.filter(projects::client_id.eq(client.get()));
+            .order(projects::name.asc());
+        if client_id.is_none() && include_archived {
+            // Every page's catalog: a static shape (see `native!`).
+            all.load(c)
+        } else {
+            let mut q = all.into_boxed();
+            if let Some(client) = client_id {
+                q = q.filter(projects::client_id.eq(client.get()));
+            }
+            if !include_archived {
+                q = q.filter(projects::archived.eq(false));
+            }
+            q.load(c)
         }
-        if !include_archived {
-            q = q.filter(projects::archived.eq(false));
-        }
-        q.load(c)
     })?;
     rows.into_iter().map(ProjectRow::into_domain).collect()
 }
@@ -406,14 +411,14 @@ pub fn find_task(conn: &mut DbConnection, task_id: TaskId) -> Result<Task> {
 /// Tasks, optionally of one project, by id.
 pub fn list_tasks(conn: &mut DbConnection, project_id: Option<ProjectId>) -> Result<Vec<Task>> {
     let rows: Vec<TaskRow> = crate::native!(conn, c => {
-        let mut q = tasks::table
+        let all = tasks::table
             .select(TaskRow::as_select())
-            .order(tasks::id.asc())
-            .into_boxed();
-        if let Some(p) = project_id {
-            q = q.filter(tasks::project_id.eq(p.get()));
+            .order(tasks::id.asc());
+        match project_id {
+            // Every page's catalog: a static shape (see `native!`).
+            None => all.load(c),
+            Some(p) => all.filter(tasks::project_id.eq(p.get())).load(c),
         }
-        q.load(c)
     })?;
     rows.into_iter().map(TaskRow::into_domain).collect()
 }

@@ -288,25 +288,109 @@ pub(crate) struct EntryDto {
 /// Times as chrono writes them (RFC 3339, fractions only where there are
 /// any), formatted once and written as one string. chrono's own
 /// `Serialize` hands serde_json a `Display`, which escapes the text one
-/// digit at a time: a seventh of the entry list's cost.
+/// digit at a time: a seventh of the entry list's cost. The common case
+/// (years 0–9999, whole-minute offsets, no leap second) is written into a
+/// stack buffer; anything else goes through chrono.
 mod rfc3339 {
-    use chrono::{DateTime, FixedOffset, SecondsFormat};
+    use chrono::{DateTime, Datelike, FixedOffset, SecondsFormat, Timelike};
     use serde::Serializer;
 
-    fn text(t: &DateTime<FixedOffset>) -> String {
-        t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+    /// `YYYY-MM-DDTHH:MM:SS.fffffffff+HH:MM` is the longest: 35 bytes.
+    struct Text {
+        buf: [u8; 35],
+        len: usize,
+    }
+
+    impl Text {
+        fn digits(&mut self, value: u32, width: usize) {
+            let mut v = value;
+            for i in (0..width).rev() {
+                self.buf[self.len + i] = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+            self.len += width;
+        }
+
+        fn byte(&mut self, b: u8) {
+            self.buf[self.len] = b;
+            self.len += 1;
+        }
+
+        fn as_str(&self) -> &str {
+            // Only ASCII digits and separators are ever written.
+            std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
+        }
+    }
+
+    /// The text of `t`, or `None` where chrono must write it.
+    fn fast(t: &DateTime<FixedOffset>) -> Option<Text> {
+        let offset = t.offset().local_minus_utc();
+        // Once: each accessor of `DateTime` would add the offset again.
+        let local = t.naive_local();
+        let (date, time) = (local.date(), local.time());
+        let year = u32::try_from(date.year()).ok().filter(|y| *y <= 9999)?;
+        let nanos = time.nanosecond();
+        if nanos >= 1_000_000_000 || offset % 60 != 0 {
+            return None;
+        }
+        let mut out = Text {
+            buf: [0; 35],
+            len: 0,
+        };
+        out.digits(year, 4);
+        out.byte(b'-');
+        out.digits(date.month(), 2);
+        out.byte(b'-');
+        out.digits(date.day(), 2);
+        out.byte(b'T');
+        out.digits(time.hour(), 2);
+        out.byte(b':');
+        out.digits(time.minute(), 2);
+        out.byte(b':');
+        out.digits(time.second(), 2);
+        if nanos != 0 {
+            out.byte(b'.');
+            match nanos {
+                n if n % 1_000_000 == 0 => out.digits(n / 1_000_000, 3),
+                n if n % 1_000 == 0 => out.digits(n / 1_000, 6),
+                n => out.digits(n, 9),
+            }
+        }
+        if offset == 0 {
+            out.byte(b'Z');
+        } else {
+            out.byte(if offset < 0 { b'-' } else { b'+' });
+            let minutes = offset.unsigned_abs() / 60;
+            out.digits(minutes / 60, 2);
+            out.byte(b':');
+            out.digits(minutes % 60, 2);
+        }
+        Some(out)
+    }
+
+    fn write<S: Serializer>(t: &DateTime<FixedOffset>, s: S) -> Result<S::Ok, S::Error> {
+        match fast(t) {
+            Some(text) => s.serialize_str(text.as_str()),
+            None => s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
+        }
     }
 
     pub(super) fn one<S: Serializer>(t: &DateTime<FixedOffset>, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&text(t))
+        write(t, s)
     }
 
     pub(super) fn optional<S: Serializer>(
         t: &Option<DateTime<FixedOffset>>,
         s: S,
     ) -> Result<S::Ok, S::Error> {
+        struct Time<'a>(&'a DateTime<FixedOffset>);
+        impl serde::Serialize for Time<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                write(self.0, s)
+            }
+        }
         match t {
-            Some(t) => s.serialize_some(&text(t)),
+            Some(t) => s.serialize_some(&Time(t)),
             None => s.serialize_none(),
         }
     }
@@ -323,18 +407,59 @@ mod rfc3339 {
                 "2026-03-08T09:00:00.5+05:30",
                 "1999-12-31T23:59:59.123456789Z",
                 "2026-11-01T01:30:00.000001-07:00",
+                "0000-01-01T00:00:00+00:00",
+                "9999-12-31T23:59:59.999+14:00",
+                "2016-12-31T23:59:60Z",
+                "2026-06-30T12:00:00.010-00:30",
             ] {
                 let t = DateTime::<FixedOffset>::parse_from_rfc3339(t).unwrap();
-                let mut ours = Vec::new();
-                super::one(&t, &mut serde_json::Serializer::new(&mut ours)).unwrap();
-                assert_eq!(
-                    String::from_utf8(ours).unwrap(),
-                    serde_json::to_string(&t).unwrap()
-                );
-                let mut none = Vec::new();
-                super::optional(&None, &mut serde_json::Serializer::new(&mut none)).unwrap();
-                assert_eq!(none, b"null");
+                same_as_chrono(&t);
             }
+            // Offsets with seconds, years beyond four digits and leap
+            // seconds take chrono's path; the rest the fast one. Both
+            // must write what chrono writes.
+            let seconds = [0, 1, 59, 86_399, 1_700_000_000, -1, -62_135_596_800];
+            let nanos = [
+                0,
+                1,
+                999,
+                1_000,
+                120_000,
+                7_000_000,
+                999_999_999,
+                1_500_000_000,
+            ];
+            let offsets = [
+                0, 60, -60, 3600, -3600, 19_800, -34_200, 50_400, -43_200, 45, -3_599,
+            ];
+            for s in seconds {
+                for n in nanos {
+                    for o in offsets {
+                        // A leap second exists only at a minute's end.
+                        let Some(utc) = DateTime::from_timestamp(s, n) else {
+                            assert!(n >= 1_000_000_000, "{s} {n}");
+                            continue;
+                        };
+                        let t = utc.with_timezone(&FixedOffset::east_opt(o).unwrap());
+                        same_as_chrono(&t);
+                    }
+                }
+            }
+            let far = DateTime::from_timestamp(300_000_000_000, 0).unwrap();
+            same_as_chrono(&far.fixed_offset());
+            let mut none = Vec::new();
+            super::optional(&None, &mut serde_json::Serializer::new(&mut none)).unwrap();
+            assert_eq!(none, b"null");
+        }
+
+        fn same_as_chrono(t: &DateTime<FixedOffset>) {
+            let expected = serde_json::to_string(t).unwrap();
+            let mut ours = Vec::new();
+            super::one(t, &mut serde_json::Serializer::new(&mut ours)).unwrap();
+            assert_eq!(String::from_utf8(ours).unwrap(), expected, "{t:?}");
+            let mut some = Vec::new();
+            super::optional(&Some(*t), &mut serde_json::Serializer::new(&mut some)).unwrap();
+            assert_eq!(String::from_utf8(some).unwrap(), expected, "{t:?}");
         }
     }
 }

@@ -5,7 +5,7 @@
 use chrono::{TimeDelta, TimeZone, Utc};
 use diesel::RunQueryDsl;
 use diesel::connection::SimpleConnection;
-use tt_domain::{ClientId, UserId};
+use tt_domain::{ClientId, ProjectId, UserId};
 use tt_persistence::entries::{self, EntryFilter};
 use tt_persistence::{PersistenceError, sessions, users};
 
@@ -115,6 +115,24 @@ fn counts_match_the_rows_listed_with_and_without_a_client() {
                 1,
             ),
             (EntryFilter::default(), 10),
+            // Narrowed by something besides the user: not the unfiltered
+            // list's query.
+            (
+                EntryFilter {
+                    user: UserId::new(1),
+                    project: ProjectId::new(2),
+                    ..EntryFilter::default()
+                },
+                3,
+            ),
+            (
+                EntryFilter {
+                    user: UserId::new(1),
+                    billable: Some(false),
+                    ..EntryFilter::default()
+                },
+                0,
+            ),
             (
                 EntryFilter {
                     user: UserId::new(1),
