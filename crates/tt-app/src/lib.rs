@@ -155,6 +155,13 @@ impl App {
         }
     }
 
+    /// Runs `f`, an action made only of reads, with its reads sharing one
+    /// snapshot on SQLite (see `tt_persistence::Pool::read_together`): for
+    /// a page that reads with many statements.
+    pub fn read_together<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        self.pool.read_together(f)
+    }
+
     /// Runs `f` on a pooled connection without a transaction (reads).
     pub(crate) fn read<T>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T>) -> Result<T> {
         self.pool.read(f)

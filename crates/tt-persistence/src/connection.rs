@@ -213,6 +213,66 @@ thread_local! {
     static READERS: RefCell<Vec<(Weak<ReaderKey>, DbConnection)>> = const { RefCell::new(Vec::new()) };
 }
 
+thread_local! {
+    /// How deep this thread is in [`Pool::read_together`] scopes.
+    static TOGETHER: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// `BEGIN` and `COMMIT` with a type of their own: diesel keeps them
+/// prepared like any query of static shape (`batch_execute` would parse
+/// them again on every call, which cost more than the locks they save).
+#[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
+struct Begin;
+
+#[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
+struct Commit;
+
+impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for Begin {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
+    ) -> QueryResult<()> {
+        out.push_sql("BEGIN");
+        Ok(())
+    }
+}
+
+impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for Commit {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
+    ) -> QueryResult<()> {
+        out.push_sql("COMMIT");
+        Ok(())
+    }
+}
+
+impl RunQueryDsl<SqliteConnection> for Begin {}
+impl RunQueryDsl<SqliteConnection> for Commit {}
+
+/// Ends the read transaction of a [`Pool::read_together`] scope, also when
+/// its closure panics: a transaction left open would pin the WAL and keep
+/// the thread's reads on an old snapshot.
+struct EndTogether<'a>(&'a Pool);
+
+impl Drop for EndTogether<'_> {
+    fn drop(&mut self) {
+        TOGETHER.with(|d| d.set(d.get().saturating_sub(1)));
+        let ended = self.0.read(|c| match c {
+            DbConnection::Sqlite(c) => Commit.execute(c).map(drop).map_err(PersistenceError::from),
+            DbConnection::Postgres(_) => Ok(()),
+        });
+        if ended.is_err() {
+            // Never keep a connection whose transaction may still be open.
+            let key = &self.0.readers;
+            READERS.with(|r| {
+                r.borrow_mut()
+                    .retain(|(k, _)| !std::ptr::eq(k.as_ptr(), Arc::as_ptr(key)));
+            });
+        }
+    }
+}
+
 /// Opens a read-only SQLite connection: any write through it fails.
 fn open_reader(url: &str) -> Result<DbConnection, PersistenceError> {
     let mut conn = establish(url)?;
@@ -300,6 +360,32 @@ impl Pool {
             }
         });
         result
+    }
+
+    /// Runs `f`, whose reads through [`Pool::read`] on this thread share one
+    /// read transaction on SQLite: one snapshot, and the WAL's read lock
+    /// (two `fcntl` calls) taken once instead of once per statement. For a
+    /// page that reads with several statements; a single statement gains
+    /// nothing. Writes made meanwhile (by anyone, this thread included)
+    /// are seen after the scope ends, so `f` must only read. Inside another
+    /// scope (of any pool) it opens no transaction of its own.
+    ///
+    /// On PostgreSQL, `f` runs as it is: each read takes a connection of
+    /// the pool and sees every transaction committed before it.
+    pub fn read_together<T, E>(&self, f: impl FnOnce() -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<PersistenceError>,
+    {
+        if self.backend == Backend::Postgres || TOGETHER.with(std::cell::Cell::get) > 0 {
+            return f();
+        }
+        self.read(|c| match c {
+            DbConnection::Sqlite(c) => Begin.execute(c).map(drop).map_err(PersistenceError::from),
+            DbConnection::Postgres(_) => Ok(()),
+        })?;
+        TOGETHER.with(|d| d.set(d.get() + 1));
+        let _end = EndTogether(self);
+        f()
     }
 
     /// Checks a connection out of the pool.

@@ -36,13 +36,16 @@ async fn dashboard(state: web::Data<AppState>, user: WebUser) -> Result<HttpResp
     let now = tt_app::now();
     let actor = user.actor();
     // One read for the whole page: on PostgreSQL one hand-off to the
-    // blocking pool instead of three.
+    // blocking pool instead of three; on SQLite one read transaction for
+    // its six statements.
     let (o, (recent, catalog)) = state
         .read(move |app| {
-            Ok((
-                tt_app::entries::overview(app, &actor, 10)?,
-                StartChoices::fetch(app, &actor)?,
-            ))
+            app.read_together(|| {
+                Ok((
+                    tt_app::entries::overview(app, &actor, 10)?,
+                    StartChoices::fetch(app, &actor)?,
+                ))
+            })
         })
         .await?;
     let (choices, catalog) = StartChoices::build(recent, catalog);

@@ -357,3 +357,47 @@ fn recent_work_lists_each_combination_once_newest_first() {
         assert!(none.is_empty(), "{}", db.name);
     });
 }
+
+/// The reads of a `read_together` scope share one snapshot on SQLite (a
+/// write committed meanwhile is seen once the scope ends), nested scopes
+/// join the outer one, and a scope that panics still ends its read
+/// transaction. On PostgreSQL each read sees every commit before it.
+#[test]
+fn reads_together_share_one_snapshot_until_their_scope_ends() {
+    each_backend(|db| {
+        let mut conn = db.pool.get().expect("connection");
+        seed(&mut conn);
+        let count = || db.pool.read(|c| entries::count(c, &EntryFilter::default()));
+        let mut add = |day: u32| {
+            let start = format!("2026-03-{day:02} 09:00:00");
+            let end = format!("2026-03-{day:02} 10:00:00");
+            conn.batch_execute(&entry(1, &start, Some(&end)))
+                .expect("entry");
+        };
+        add(1);
+        let seen = db
+            .pool
+            .read_together(|| {
+                let before = count()?;
+                add(2);
+                let nested = db.pool.read_together(count)?;
+                Ok::<_, PersistenceError>((before, nested, count()?))
+            })
+            .expect("together");
+        let after = count().expect("count");
+        if db.name == "sqlite" {
+            assert_eq!((seen, after), ((1, 1, 1), 2), "one snapshot");
+        } else {
+            assert_eq!((seen, after), ((1, 2, 2), 2), "each read its own");
+        }
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            db.pool.read_together(|| -> Result<(), PersistenceError> {
+                count()?;
+                panic!("inside the scope");
+            })
+        }));
+        assert!(panicked.is_err());
+        add(3);
+        assert_eq!(count().expect("count"), 3, "{}: the scope ended", db.name);
+    });
+}
