@@ -218,37 +218,33 @@ thread_local! {
     static TOGETHER: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
 
-/// `BEGIN` and `COMMIT` with a type of their own: diesel keeps them
-/// prepared like any query of static shape (`batch_execute` would parse
-/// them again on every call, which cost more than the locks they save).
-#[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
-struct Begin;
+/// A fixed SQL statement with a type of its own: diesel keeps it prepared
+/// like any query of static shape, found by that type (`batch_execute`
+/// would parse it again on every call). One type per text, since the
+/// type is the cache's key.
+macro_rules! fixed_statement {
+    ($name:ident, $sql:literal) => {
+        #[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
+        struct $name;
 
-#[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
-struct Commit;
+        impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for $name {
+            fn walk_ast<'b>(
+                &'b self,
+                mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
+            ) -> QueryResult<()> {
+                out.push_sql($sql);
+                Ok(())
+            }
+        }
 
-impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for Begin {
-    fn walk_ast<'b>(
-        &'b self,
-        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
-    ) -> QueryResult<()> {
-        out.push_sql("BEGIN");
-        Ok(())
-    }
+        impl RunQueryDsl<SqliteConnection> for $name {}
+    };
 }
 
-impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for Commit {
-    fn walk_ast<'b>(
-        &'b self,
-        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
-    ) -> QueryResult<()> {
-        out.push_sql("COMMIT");
-        Ok(())
-    }
-}
-
-impl RunQueryDsl<SqliteConnection> for Begin {}
-impl RunQueryDsl<SqliteConnection> for Commit {}
+// Kept prepared, they cost less than the read locks they save (run through
+// `batch_execute` they cost more).
+fixed_statement!(Begin, "BEGIN");
+fixed_statement!(Commit, "COMMIT");
 
 /// Ends the read transaction of a [`Pool::read_together`] scope, also when
 /// its closure panics: a transaction left open would pin the WAL and keep
