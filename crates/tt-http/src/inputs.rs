@@ -227,7 +227,7 @@ impl InvoiceInput {
             period: input::opt_period(self.from.as_deref(), self.to.as_deref(), calendar)?,
             include_time: self.include_time.unwrap_or(true),
             // Exactly one of the documented names: a blank one is refused,
-            // not read as "absent" (the form leaves the field out instead).
+            // not taken for a missing one (the form leaves the field out).
             grouping: match self.grouping.as_deref() {
                 None => LineGrouping::default(),
                 Some(g) => g.parse()?,
