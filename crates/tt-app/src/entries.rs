@@ -367,22 +367,23 @@ pub fn search(app: &App, actor: &Actor, q: &EntryQuery) -> Result<EntryPage> {
                 other => other.into(),
             })?;
         }
-        let (spans, count) = if q.totals {
-            let spans = repo::search_spans(c, &filter)?;
-            let count = spans.len();
-            (spans, count)
-        } else {
-            (Vec::new(), repo::count(c, &filter)?)
-        };
-        let pages = count.div_ceil(per_page).max(1);
         // Past the last page there is nothing (a client paging on stops).
         let page = q.page.max(1);
-        let entries = if page > pages {
-            Vec::new()
+        let offset = i64::try_from((page - 1).saturating_mul(per_page)).unwrap_or(i64::MAX);
+        let (spans, count, entries) = if q.totals {
+            let spans = repo::search_spans(c, &filter)?;
+            let count = spans.len();
+            let entries = if page > count.div_ceil(per_page).max(1) {
+                Vec::new()
+            } else {
+                repo::search(c, &filter, offset, per_page as i64)?
+            };
+            (spans, count, entries)
         } else {
-            let offset = i64::try_from((page - 1) * per_page).unwrap_or(i64::MAX);
-            repo::search(c, &filter, offset, per_page as i64)?
+            let (entries, count) = repo::search_counted(c, &filter, offset, per_page as i64)?;
+            (Vec::new(), count, entries)
         };
+        let pages = count.div_ceil(per_page).max(1);
         Ok((spans, count, entries, pages, page))
     })?;
     let seconds_of = |(s, e): &repo::Span| tracked_seconds(*s, *e, at);

@@ -161,32 +161,20 @@ pub struct RunningTimer {
 }
 
 /// A signed-in user as loaded for a page: the account and their running
-/// timer, in one trip to the database.
+/// timer with its names, in one statement.
 pub fn signed_in(
     app: &App,
     id: tt_domain::UserId,
 ) -> Result<(tt_domain::User, Option<RunningTimer>)> {
-    app.read(|c| {
-        let user = tt_persistence::users::find(c, id)?;
-        let running = match repo::running_timer(c, id)? {
-            None => None,
-            Some(entry) => {
-                let project = tt_persistence::work::find_project(c, entry.project_id)?
-                    .name
-                    .to_string();
-                let task = match entry.task_id {
-                    Some(t) => Some(tt_persistence::work::find_task(c, t)?.name.to_string()),
-                    None => None,
-                };
-                Some(RunningTimer {
-                    entry,
-                    project,
-                    task,
-                })
-            }
-        };
-        Ok((user, running))
-    })
+    let (user, running) = app.read(|c| Ok(repo::user_and_running(c, id)?))?;
+    Ok((
+        user,
+        running.map(|r| RunningTimer {
+            entry: r.entry,
+            project: r.project,
+            task: r.task,
+        }),
+    ))
 }
 
 /// What the actor worked on most recently, newest first, each

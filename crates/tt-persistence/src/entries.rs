@@ -13,7 +13,8 @@ use tt_domain::{
     UserId,
 };
 
-use crate::schema::{clients, projects, time_entries};
+use crate::schema::{clients, projects, tasks, time_entries, users};
+use crate::users::UserRow;
 use crate::{DbConnection, PersistenceError, Result, Stamp, id, now, to_naive};
 
 #[derive(Queryable, Selectable)]
@@ -138,6 +139,61 @@ pub fn running_timer(conn: &mut DbConnection, user: UserId) -> Result<Option<Tim
     .optional()?
     .map(EntryRow::into_domain)
     .transpose()
+}
+
+/// A running timer with the names a page shows with it.
+#[derive(Debug, Clone)]
+pub struct RunningEntry {
+    /// The entry (without an end).
+    pub entry: TimeEntry,
+    /// Its project's name.
+    pub project: String,
+    /// Its task's name, if it has a task.
+    pub task: Option<String>,
+}
+
+/// A user and their running timer with its project's and task's names, in
+/// one statement (every page shows both). No `LIMIT`: the user is found by
+/// primary key, and the partial unique index allows one running entry.
+pub fn user_and_running(
+    conn: &mut DbConnection,
+    user: UserId,
+) -> Result<(tt_domain::User, Option<RunningEntry>)> {
+    type Found = (UserRow, Option<EntryRow>, Option<String>, Option<String>);
+    let (user, entry, project, task): Found = crate::native!(conn, c => users::table
+        .left_join(
+            time_entries::table.on(time_entries::user_id
+                .eq(users::id)
+                .and(time_entries::end_time.is_null())),
+        )
+        .left_join(projects::table.on(projects::id.eq(time_entries::project_id)))
+        .left_join(tasks::table.on(time_entries::task_id.eq(tasks::id.nullable())))
+        .filter(users::id.eq(user.get()))
+        .select((
+            UserRow::as_select(),
+            Option::<EntryRow>::as_select(),
+            projects::name.nullable(),
+            tasks::name.nullable(),
+        ))
+        .get_result(c))?;
+    let running = match entry {
+        None => None,
+        Some(row) => {
+            let entry = row.into_domain()?;
+            Some(RunningEntry {
+                project: project.ok_or(PersistenceError::Corrupt("entry without its project"))?,
+                task: match (entry.task_id, task) {
+                    (None, _) => None,
+                    (Some(_), Some(name)) => Some(name),
+                    (Some(_), None) => {
+                        return Err(PersistenceError::Corrupt("entry without its task"));
+                    }
+                },
+                entry,
+            })
+        }
+    };
+    Ok((user.into_domain()?.0, running))
 }
 
 /// Ends a running entry; returns whether it was still running.
@@ -309,6 +365,48 @@ pub fn search(
     rows.into_iter().map(EntryRow::into_domain).collect()
 }
 
+/// A page of the entries `f` selects (as [`search`]) and how many it
+/// selects in all (as [`count`]), read together. A person's unfiltered
+/// list is one statement whose rows carry the count, computed once (an
+/// uncorrelated scalar subquery): one trip to the database, and the page
+/// and its count from the same snapshot. Other filters, and a page past
+/// the end, count with a second statement.
+pub fn search_counted(
+    conn: &mut DbConnection,
+    f: &EntryFilter,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<TimeEntry>, usize)> {
+    let Some(user) = f.only_user() else {
+        let count = count(conn, f)?;
+        return Ok((search(conn, f, offset, limit)?, count));
+    };
+    let rows: Vec<(EntryRow, Option<i64>)> = crate::native!(conn, c => {
+        // The subquery names the table apart from the outer one.
+        let counted = diesel::alias!(time_entries as counted);
+        let total = counted
+            .filter(counted.field(time_entries::user_id).eq(user.get()))
+            .select(diesel::dsl::count_star())
+            .single_value();
+        time_entries::table
+            .filter(time_entries::user_id.eq(user.get()))
+            .select((EntryRow::as_select(), total))
+            .order((time_entries::start_time.desc(), time_entries::id.desc()))
+            .offset(offset)
+            .limit(limit)
+            .load(c)
+    })?;
+    let Some(total) = rows.first().map(|(_, n)| *n) else {
+        return Ok((Vec::new(), count(conn, f)?));
+    };
+    let total = usize::try_from(total.unwrap_or(0)).unwrap_or(0);
+    let entries = rows
+        .into_iter()
+        .map(|(row, _)| row.into_domain())
+        .collect::<Result<_>>()?;
+    Ok((entries, total))
+}
+
 /// How many entries `f` selects.
 pub fn count(conn: &mut DbConnection, f: &EntryFilter) -> Result<usize> {
     // Every entry has its project (a foreign key), so the join only
@@ -453,32 +551,44 @@ pub fn first_overlapping(
 }
 
 /// The project and task of the user's latest entries, newest first, each
-/// combination once: what they will most likely track next.
+/// combination once: what they will most likely track next. Rows are read
+/// one at a time (on SQLite) and reading stops at the `limit`-th
+/// combination, usually within the latest few entries; at most 200 are
+/// looked at.
 pub fn recent_work(
     conn: &mut DbConnection,
     user: UserId,
     limit: usize,
 ) -> Result<Vec<(ProjectId, Option<TaskId>)>> {
-    let rows: Vec<(i64, Option<i64>)> = crate::native!(conn, c => time_entries::table
-        .filter(time_entries::user_id.eq(user.get()))
-        .order((time_entries::start_time.desc(), time_entries::id.desc()))
-        .select((time_entries::project_id, time_entries::task_id))
-        .limit(200)
-        .load(c))?;
-    let mut seen = Vec::new();
-    for (p, t) in rows {
-        let combo = (
-            id(p, ProjectId::new)?,
-            t.map(|t| id(t, TaskId::new)).transpose()?,
-        );
-        if !seen.contains(&combo) {
-            seen.push(combo);
+    fn distinct(
+        rows: impl Iterator<Item = QueryResult<(i64, Option<i64>)>>,
+        limit: usize,
+    ) -> Result<Vec<(ProjectId, Option<TaskId>)>> {
+        let mut seen = Vec::with_capacity(limit);
+        for row in rows {
             if seen.len() == limit {
                 break;
             }
+            let (p, t) = row?;
+            let combo = (
+                id(p, ProjectId::new)?,
+                t.map(|t| id(t, TaskId::new)).transpose()?,
+            );
+            if !seen.contains(&combo) {
+                seen.push(combo);
+            }
         }
+        Ok(seen)
     }
-    Ok(seen)
+    crate::native!(conn, c => {
+        let rows = time_entries::table
+            .filter(time_entries::user_id.eq(user.get()))
+            .order((time_entries::start_time.desc(), time_entries::id.desc()))
+            .select((time_entries::project_id, time_entries::task_id))
+            .limit(200)
+            .load_iter::<(i64, Option<i64>), diesel::connection::DefaultLoadingMode>(c)?;
+        distinct(rows, limit)
+    })
 }
 
 /// Deletes an unbilled entry; returns whether it was deleted.

@@ -9,7 +9,7 @@ use crate::{DbConnection, PersistenceError, Result, Stamp, id, lower, lower_opt,
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = users)]
-struct UserRow {
+pub(crate) struct UserRow {
     id: i64,
     username: String,
     email: Option<String>,
@@ -23,7 +23,7 @@ struct UserRow {
 }
 
 impl UserRow {
-    fn into_domain(self) -> Result<(User, String)> {
+    pub(crate) fn into_domain(self) -> Result<(User, String)> {
         let user = User {
             id: id(self.id, UserId::new)?,
             username: Username::parse(&self.username)

@@ -163,6 +163,24 @@ fn counts_match_the_rows_listed_with_and_without_a_client() {
                 "{}: {filter:?}",
                 db.name
             );
+            // A page and its count read together: the first two, the
+            // rest, and past the end (no rows, still the count).
+            for (offset, limit, rows) in [
+                (0, 2, want.min(2)),
+                (2, 100, want.saturating_sub(2)),
+                (100, 5, 0),
+            ] {
+                let (page, total) =
+                    entries::search_counted(&mut conn, &filter, offset, limit).expect("page");
+                let alone = entries::search(&mut conn, &filter, offset, limit).expect("search");
+                assert_eq!(
+                    (page.iter().map(|e| e.id).collect::<Vec<_>>(), total),
+                    (alone.iter().map(|e| e.id).collect::<Vec<_>>(), want),
+                    "{}: {filter:?} from {offset}",
+                    db.name
+                );
+                assert_eq!(page.len(), rows, "{}: {filter:?} from {offset}", db.name);
+            }
         }
     });
 }
@@ -399,5 +417,60 @@ fn reads_together_share_one_snapshot_until_their_scope_ends() {
         assert!(panicked.is_err());
         add(3);
         assert_eq!(count().expect("count"), 3, "{}: the scope ended", db.name);
+    });
+}
+
+/// A user and their running timer with its project's and task's names come
+/// in one statement: nothing when no timer runs (finished entries and
+/// another user's timer are not theirs), the names when one does.
+#[test]
+fn a_user_comes_with_their_running_timer_and_its_names() {
+    each_backend(|db| {
+        let mut conn = db.pool.get().expect("connection");
+        seed(&mut conn);
+        conn.batch_execute(
+            "INSERT INTO tasks (id, project_id, name, status, created_at) \
+               VALUES (7, 1, 'Design', 'todo', '2026-01-01 00:00:00');",
+        )
+        .expect("task");
+        let mut sql = entry(1, "2026-03-01 09:00:00", Some("2026-03-01 10:00:00"));
+        sql.push_str(";\n");
+        sql.push_str(&entry(2, "2026-03-02 09:00:00", None));
+        conn.batch_execute(&sql).expect("entries");
+        let one = UserId::new(1).unwrap();
+        let (user, running) = entries::user_and_running(&mut conn, one).expect("user");
+        assert_eq!(user.id, one, "{}", db.name);
+        assert!(running.is_none(), "{}: no timer runs", db.name);
+
+        conn.batch_execute(&entry(1, "2026-03-03 09:00:00", None))
+            .expect("running");
+        let (_, running) = entries::user_and_running(&mut conn, one).expect("user");
+        let running = running.expect("the running timer");
+        assert_eq!(
+            (
+                running.entry.user_id,
+                running.entry.end,
+                running.project.as_str(),
+                running.task
+            ),
+            (one, None, "Atlas", None),
+            "{}",
+            db.name
+        );
+        conn.batch_execute(
+            "UPDATE time_entries SET task_id = 7 WHERE end_time IS NULL AND user_id = 1",
+        )
+        .expect("task set");
+        let (_, running) = entries::user_and_running(&mut conn, one).expect("user");
+        assert_eq!(
+            running.expect("running").task.as_deref(),
+            Some("Design"),
+            "{}",
+            db.name
+        );
+        assert!(matches!(
+            entries::user_and_running(&mut conn, UserId::new(99).unwrap()),
+            Err(PersistenceError::NotFound)
+        ));
     });
 }
