@@ -149,32 +149,15 @@ pub fn running(app: &App, actor: &Actor) -> Result<Option<TimeEntry>> {
     app.read(|c| Ok(repo::running_timer(c, actor.id())?))
 }
 
-/// A running timer with the names a page header shows.
-#[derive(Debug, Clone)]
-pub struct RunningTimer {
-    /// The entry.
-    pub entry: TimeEntry,
-    /// Its project's name.
-    pub project: String,
-    /// Its task's name.
-    pub task: Option<String>,
-}
+pub use repo::RunningEntry;
 
 /// A signed-in user as loaded for a page: the account and their running
 /// timer with its names, in one statement.
 pub fn signed_in(
     app: &App,
     id: tt_domain::UserId,
-) -> Result<(tt_domain::User, Option<RunningTimer>)> {
-    let (user, running) = app.read(|c| Ok(repo::user_and_running(c, id)?))?;
-    Ok((
-        user,
-        running.map(|r| RunningTimer {
-            entry: r.entry,
-            project: r.project,
-            task: r.task,
-        }),
-    ))
+) -> Result<(tt_domain::User, Option<RunningEntry>)> {
+    app.read(|c| Ok(repo::user_and_running(c, id)?))
 }
 
 /// What the actor worked on most recently, newest first, each

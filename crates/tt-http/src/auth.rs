@@ -191,7 +191,7 @@ pub(crate) struct WebUser {
     /// How the user reads time: their zone (else the installation's).
     pub calendar: Calendar,
     /// Their running timer, which every page's header shows.
-    pub running: Option<tt_app::timer::RunningTimer>,
+    pub running: Option<tt_app::timer::RunningEntry>,
     /// This page's path and query (where a header form returns to).
     pub here: String,
 }

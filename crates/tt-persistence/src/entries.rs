@@ -367,10 +367,11 @@ pub fn search(
 
 /// A page of the entries `f` selects (as [`search`]) and how many it
 /// selects in all (as [`count`]), read together. A person's unfiltered
-/// list is one statement whose rows carry the count, computed once (an
-/// uncorrelated scalar subquery): one trip to the database, and the page
-/// and its count from the same snapshot. Other filters, and a page past
-/// the end, count with a second statement.
+/// list is one statement whose rows carry the count the database keeps on
+/// the user's row (an uncorrelated scalar subquery, read once): one trip
+/// to the database, no walk over their history, and the page and its
+/// count from the same snapshot. Other filters, and a page past the end,
+/// count with a second statement.
 pub fn search_counted(
     conn: &mut DbConnection,
     f: &EntryFilter,
@@ -382,11 +383,9 @@ pub fn search_counted(
         return Ok((search(conn, f, offset, limit)?, count));
     };
     let rows: Vec<(EntryRow, Option<i64>)> = crate::native!(conn, c => {
-        // The subquery names the table apart from the outer one.
-        let counted = diesel::alias!(time_entries as counted);
-        let total = counted
-            .filter(counted.field(time_entries::user_id).eq(user.get()))
-            .select(diesel::dsl::count_star())
+        let total = users::table
+            .find(user.get())
+            .select(users::entry_count)
             .single_value();
         time_entries::table
             .filter(time_entries::user_id.eq(user.get()))
@@ -413,11 +412,14 @@ pub fn count(conn: &mut DbConnection, f: &EntryFilter) -> Result<usize> {
     // narrows by client; without one, the count is read from the index on
     // (user, start) alone instead of visiting every row and its project.
     let n: i64 = crate::native!(conn, c => if let Some(user) = f.only_user() {
-        // A static shape (see `native!`).
-        time_entries::table
-            .filter(time_entries::user_id.eq(user.get()))
-            .select(diesel::dsl::count_star())
-            .get_result(c)
+        // Kept by the database (migration `entry_counts`); a user who does
+        // not exist has none.
+        users::table
+            .find(user.get())
+            .select(users::entry_count)
+            .get_result::<i64>(c)
+            .optional()
+            .map(Option::unwrap_or_default)
     } else if f.client.is_some() {
         let q = time_entries::table
             .inner_join(projects::table)

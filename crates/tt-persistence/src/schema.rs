@@ -13,6 +13,7 @@ diesel::table! {
         must_change_password -> Bool,
         time_zone -> Nullable<Text>,
         week_start -> Nullable<Text>,
+        entry_count -> BigInt,
     }
 }
 

@@ -327,7 +327,7 @@ pub(crate) struct TimerView {
 
 impl TimerView {
     pub(crate) fn new(
-        t: &tt_app::timer::RunningTimer,
+        t: &tt_app::timer::RunningEntry,
         cal: &tt_domain::Calendar,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Self {

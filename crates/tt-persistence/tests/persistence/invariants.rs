@@ -258,3 +258,156 @@ fn writers_to_one_timeline_take_turns() {
         );
     });
 }
+
+/// Each user's `entry_count` against a count of their rows, for users 1–3.
+fn counts_agree(c: &mut DbConnection, backend: &str, step: &str) {
+    for user in 1..=3 {
+        let kept = count(
+            c,
+            // A user who is gone has none.
+            &format!("SELECT coalesce(max(entry_count), 0) AS n FROM users WHERE id = {user}"),
+        );
+        let rows = count(
+            c,
+            &format!("SELECT count(*) AS n FROM time_entries WHERE user_id = {user}"),
+        );
+        assert_eq!(kept, rows, "{backend}, user {user}, after {step}");
+    }
+}
+
+/// The count of each user's entries that the database keeps follows every
+/// way an entry comes, goes or changes hands, whichever statement does it:
+/// inserts, deletes, an update of other columns, a move to another user
+/// (anonymising), and the cascade when a user is deleted.
+#[test]
+fn each_users_entry_count_follows_their_entries_whatever_changes_them() {
+    each_backend(|db| {
+        let mut c = db.pool.get().expect("connection");
+        seed(&mut c);
+        c.batch_execute(
+            "INSERT INTO users (id, username, password_hash, role, created_at) \
+             VALUES (3, 'cy', 'x', 'user', '2026-01-01 00:00:00')",
+        )
+        .expect("third user");
+        counts_agree(&mut c, db.name, "seeding");
+        for day in 1..=9 {
+            let start = format!("2026-03-0{day} 09:00:00");
+            let end = format!("2026-03-0{day} 10:00:00");
+            c.batch_execute(&entry(1, &start, Some(&end))).expect("ada");
+            c.batch_execute(&entry(2, &start, Some(&end))).expect("bob");
+        }
+        c.batch_execute(&entry(2, "2026-03-10 09:00:00", None))
+            .expect("bob's timer");
+        counts_agree(&mut c, db.name, "inserts");
+        assert_eq!(
+            count(&mut c, "SELECT entry_count AS n FROM users WHERE id = 2"),
+            10,
+            "{}",
+            db.name
+        );
+        let steps = [
+            (
+                "deleting two",
+                "DELETE FROM time_entries WHERE user_id = 1 AND start_time < '2026-03-03 00:00:00'",
+            ),
+            (
+                "changing other columns",
+                "UPDATE time_entries SET notes = 'x', user_id = user_id",
+            ),
+            (
+                "moving three",
+                "UPDATE time_entries SET user_id = 3 \
+                 WHERE user_id = 1 AND start_time >= '2026-03-07 00:00:00'",
+            ),
+            (
+                "moving none",
+                "UPDATE time_entries SET user_id = 3 WHERE user_id = 1 AND 1 = 0",
+            ),
+            ("deleting a user", "DELETE FROM users WHERE id = 2"),
+            ("deleting everything", "DELETE FROM time_entries"),
+        ];
+        for (step, sql) in steps {
+            c.batch_execute(sql).expect(step);
+            counts_agree(&mut c, db.name, step);
+        }
+        assert_eq!(
+            count(
+                &mut c,
+                "SELECT count(*) AS n FROM users WHERE entry_count <> 0"
+            ),
+            0,
+            "{}",
+            db.name
+        );
+    });
+}
+
+/// Writers in parallel, without the application's locks, each adding,
+/// deleting or moving one user's entries in its own transaction: the
+/// counts the database keeps still equal the rows (on PostgreSQL under
+/// READ COMMITTED, where an increment read-modify-written outside the row
+/// lock would lose updates).
+#[test]
+fn entry_counts_hold_under_parallel_writers() {
+    each_backend(|db| {
+        let mut c = db.pool.get().expect("connection");
+        seed(&mut c);
+        drop(c);
+        let threads = 8;
+        let rounds = 40;
+        let barrier = Arc::new(Barrier::new(threads));
+        let writers: Vec<_> = (0..threads)
+            .map(|t| {
+                let (pool, barrier) = (db.pool.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    for i in 0..rounds {
+                        // More writers than connections: each round takes
+                        // one from the pool and gives it back.
+                        let mut c = pool.get().expect("connection");
+                        // Distinct times per writer and round; users 1 and 2.
+                        let user = 1 + (t + i) % 2;
+                        let minute = t * rounds + i;
+                        let start = format!(
+                            "2026-04-{:02} {:02}:{:02}:00",
+                            1 + minute / 600,
+                            (minute / 60) % 10 + 8,
+                            minute % 60
+                        );
+                        let end = format!("{}:30", &start[..16]);
+                        let sql = match i % 4 {
+                            // Its own latest entry goes again.
+                            3 => format!(
+                                "DELETE FROM time_entries WHERE id = \
+                                 (SELECT max(id) FROM time_entries WHERE notes = 'w{t}')"
+                            ),
+                            // Moves go one way only (user 1 to 2), so two
+                            // writers never wait on each other crosswise.
+                            2 => format!(
+                                "UPDATE time_entries SET user_id = 2 WHERE id = \
+                                 (SELECT min(id) FROM time_entries WHERE user_id = 1 AND notes = 'w{t}')"
+                            ),
+                            _ => format!(
+                                "INSERT INTO time_entries \
+                                 (user_id, project_id, start_time, end_time, notes, created_at) \
+                                 VALUES ({user}, 1, '{start}', '{end}', 'w{t}', '2026-01-01 00:00:00')"
+                            ),
+                        };
+                        tt_persistence::write_transaction(&mut c, |c| {
+                            c.batch_execute(&sql)?;
+                            Ok(())
+                        })
+                        .unwrap_or_else(|e| panic!("writer {t}, round {i}: {e}"));
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().expect("writer");
+        }
+        let mut c = db.pool.get().expect("connection");
+        let rows = count(&mut c, "SELECT count(*) AS n FROM time_entries");
+        assert!(rows > 0, "{}: the writers wrote", db.name);
+        counts_agree(&mut c, db.name, "the parallel writers");
+    });
+}
