@@ -1197,19 +1197,46 @@ struct EntryRow {
 const ENTRY_ROWS: &str = "SELECT CAST(id AS BIGINT) AS id, CAST(user_id AS BIGINT) AS user_id, \
      (end_time IS NULL) AS running FROM time_entries";
 
-/// Every row of `time_entries` in the fixture's database.
-fn entry_rows(fx: &Fixture) -> Vec<EntryRow> {
+/// The rows `sql` selects in the fixture's database.
+fn query_fixture<T>(fx: &Fixture, sql: &str) -> Vec<T>
+where
+    T: diesel::QueryableByName<diesel::pg::Pg>
+        + diesel::QueryableByName<diesel::sqlite::Sqlite>
+        + 'static,
+{
     match &fx.database_url {
         Some(url) => {
             let mut c = diesel::PgConnection::establish(url).unwrap();
-            diesel::sql_query(ENTRY_ROWS).load(&mut c).unwrap()
+            diesel::sql_query(sql).load(&mut c).unwrap()
         }
         None => {
             let path = fx.dir.path().join("data").join("timetracker.db");
             let mut c = diesel::SqliteConnection::establish(path.to_str().unwrap()).unwrap();
-            diesel::sql_query(ENTRY_ROWS).load(&mut c).unwrap()
+            diesel::sql_query(sql).load(&mut c).unwrap()
         }
     }
+}
+
+/// Every row of `time_entries` in the fixture's database.
+fn entry_rows(fx: &Fixture) -> Vec<EntryRow> {
+    query_fixture(fx, ENTRY_ROWS)
+}
+
+#[derive(diesel::QueryableByName)]
+struct Miscounted {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// Users whose entry count, as the database keeps it, differs from their
+/// rows in `time_entries`.
+const MISCOUNTED: &str = "SELECT CAST(count(*) AS BIGINT) AS n FROM users \
+     WHERE entry_count <> (SELECT count(*) FROM time_entries t WHERE t.user_id = users.id)";
+
+fn miscounted_users(fx: &Fixture) -> i64 {
+    query_fixture::<Miscounted>(fx, MISCOUNTED)
+        .first()
+        .map_or(-1, |r| r.n)
 }
 
 /// One client: its own connection, one user, the mix plus manual entries,
@@ -1331,6 +1358,7 @@ fn consistency(opts: &Opts, db_label: &str, database_url: Option<String>, report
         .into_iter()
         .filter(|r| !seeded.contains(&r.id))
         .collect();
+    let miscounted = miscounted_users(&fx);
     let requests: u64 = logs.iter().map(|l| l.requests).sum();
     let mut by_status: BTreeMap<u16, u64> = BTreeMap::new();
     for l in &logs {
@@ -1423,6 +1451,12 @@ fn consistency(opts: &Opts, db_label: &str, database_url: Option<String>, report
     report.check(
         running_per_user.values().all(|n| *n <= 1),
         format!("{db_label}: at most one running timer per user ({running_per_user:?})"),
+    );
+    report.check(
+        miscounted == 0,
+        format!(
+            "{db_label}: every user's entry count equals their rows ({miscounted} users differ)"
+        ),
     );
     report.line("");
     report.json.insert(

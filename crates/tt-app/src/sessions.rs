@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::Utc;
 use tt_domain::UserId;
 use tt_persistence::sessions::{self as repo, SessionWrite};
-pub use tt_persistence::sessions::{SessionInfo, StoredSession};
+pub use tt_persistence::sessions::{SessionInfo, SignedIn, StoredSession};
 
 use crate::auth::token_hash;
 use crate::{Actor, App, AppError, Result, events};
@@ -39,9 +39,11 @@ fn write<'a>(key_hash: &'a str, data: &SessionData<'a>) -> SessionWrite<'a> {
     }
 }
 
-/// The live session behind a cookie key, if any. Only reads: when its
-/// `seen_is_stale`, follow with [`record_seen`].
-pub fn load(app: &App, key: &str) -> Result<Option<StoredSession>> {
+/// The live session behind a cookie key, if any, and — when it is signed
+/// in — its user with their running timer (as [`crate::timer::signed_in`]),
+/// read together. Only reads: when its `seen_is_stale`, follow with
+/// [`record_seen`].
+pub fn load(app: &App, key: &str) -> Result<Option<(StoredSession, Option<SignedIn>)>> {
     let hash = token_hash(key);
     app.read(|c| Ok(repo::load(c, &hash, Utc::now())?))
 }

@@ -257,9 +257,15 @@ impl FromRequest for WebUser {
             let Some(uid) = session_user(&session, &state) else {
                 return Err(HttpError::SignIn(next));
             };
-            let found = state
-                .read(move |app| tt_app::timer::signed_in(app, uid))
-                .await;
+            // Usually read with the session, in the same statement.
+            let found = match crate::session_store::take_loaded_user(uid) {
+                Some(loaded) => Ok(loaded),
+                None => {
+                    state
+                        .read(move |app| tt_app::timer::signed_in(app, uid))
+                        .await
+                }
+            };
             let (user, running) = match found {
                 Ok((user, running)) if user.active && user.must_change_password => {
                     // Reset by an administrator: nothing but choosing a new

@@ -3,20 +3,60 @@
 //! table, so logging out or revoking a session ends it on the server —
 //! for every replica sharing the database at once.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::time::Duration;
 
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
+use actix_web::body::MessageBody;
 use actix_web::cookie::time::Duration as CookieDuration;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use tt_app::App;
-use tt_app::sessions::SessionData;
+use tt_app::sessions::{SessionData, SignedIn};
 use tt_domain::UserId;
 
 use crate::auth::{SESSION_BROWSER, SESSION_ID, SESSION_USER};
 
 type State = HashMap<String, String>;
+
+tokio::task_local! {
+    /// The signed-in user read with this request's session (the same
+    /// statement), kept for [`crate::auth::WebUser`] so that a page does
+    /// not read them a second time. One per request: see
+    /// [`loaded_user_scope`].
+    static LOADED_USER: RefCell<Option<SignedIn>>;
+}
+
+/// Middleware just outside the session middleware: gives each request its
+/// own (empty) place for the user its session is loaded with.
+pub(crate) async fn loaded_user_scope(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    LOADED_USER
+        .scope(RefCell::new(None), async move { next.call(req).await })
+        .await
+}
+
+/// The signed-in user loaded with this request's session, if it is `user`
+/// (the session's state names the user; the row read with it must agree).
+/// Taken: a second extractor in the same request reads afresh.
+pub(crate) fn take_loaded_user(user: UserId) -> Option<SignedIn> {
+    LOADED_USER
+        .try_with(|slot| {
+            let mut slot = slot.borrow_mut();
+            if slot.as_ref().is_some_and(|(u, _)| u.id == user) {
+                slot.take()
+            } else {
+                None
+            }
+        })
+        .ok()
+        .flatten()
+}
 
 /// Sessions kept in the application database.
 #[derive(Clone)]
@@ -75,16 +115,20 @@ impl SessionStore for DbSessionStore {
     async fn load(&self, session_key: &SessionKey) -> Result<Option<State>, LoadError> {
         let key = session_key.as_ref().to_owned();
         let found = if self.app.reads_are_local() {
-            // One indexed row on this thread's own SQLite connection.
+            // One statement on this thread's own SQLite connection.
             tt_app::sessions::load(&self.app, &key).map_err(|e| LoadError::Other(e.into()))
         } else {
             self.blocking(move |app| tt_app::sessions::load(app, &key))
                 .await
                 .map_err(LoadError::Other)
         }?;
-        let Some(session) = found else {
+        let Some((session, signed_in)) = found else {
             return Ok(None);
         };
+        if let Some(signed_in) = signed_in {
+            // Outside a request's scope (none is set) it is simply not kept.
+            let _ = LOADED_USER.try_with(|slot| *slot.borrow_mut() = Some(signed_in));
+        }
         if session.seen_is_stale {
             let id = session.id;
             self.blocking(move |app| tt_app::sessions::record_seen(app, id))

@@ -19,7 +19,7 @@ use crate::{DbConnection, PersistenceError, Result, Stamp, id, now, to_naive};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = time_entries)]
-struct EntryRow {
+pub(crate) struct EntryRow {
     id: i64,
     user_id: i64,
     project_id: i64,
@@ -176,24 +176,29 @@ pub fn user_and_running(
             tasks::name.nullable(),
         ))
         .get_result(c))?;
-    let running = match entry {
-        None => None,
-        Some(row) => {
-            let entry = row.into_domain()?;
-            Some(RunningEntry {
-                project: project.ok_or(PersistenceError::Corrupt("entry without its project"))?,
-                task: match (entry.task_id, task) {
-                    (None, _) => None,
-                    (Some(_), Some(name)) => Some(name),
-                    (Some(_), None) => {
-                        return Err(PersistenceError::Corrupt("entry without its task"));
-                    }
-                },
-                entry,
-            })
-        }
+    Ok((user.into_domain()?.0, running_entry(entry, project, task)?))
+}
+
+/// A running entry as read with its project's and task's names (each
+/// left-joined, so absent when there is no running entry).
+pub(crate) fn running_entry(
+    entry: Option<EntryRow>,
+    project: Option<String>,
+    task: Option<String>,
+) -> Result<Option<RunningEntry>> {
+    let Some(row) = entry else {
+        return Ok(None);
     };
-    Ok((user.into_domain()?.0, running))
+    let entry = row.into_domain()?;
+    Ok(Some(RunningEntry {
+        project: project.ok_or(PersistenceError::Corrupt("entry without its project"))?,
+        task: match (entry.task_id, task) {
+            (None, _) => None,
+            (Some(_), Some(name)) => Some(name),
+            (Some(_), None) => return Err(PersistenceError::Corrupt("entry without its task")),
+        },
+        entry,
+    }))
 }
 
 /// Ends a running entry; returns whether it was still running.

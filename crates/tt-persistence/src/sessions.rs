@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use tt_domain::UserId;
 
-use crate::schema::sessions;
+use crate::entries::{EntryRow, RunningEntry, running_entry};
+use crate::schema::{projects, sessions, tasks, time_entries, users};
+use crate::users::UserRow;
 use crate::{DbConnection, Result, Stamp, id, to_naive, to_utc};
 
 /// How stale `last_seen_at` may get before a request refreshes it: reads
@@ -66,30 +68,65 @@ struct LoadedRow {
     expires_at: Stamp,
 }
 
-/// The live session with this key hash; expired sessions are not found.
-/// Only reads.
+/// A signed-in session's user as loaded with it: the account (whatever its
+/// state: the caller decides what an inactive one may do) and their
+/// running timer with its names.
+pub type SignedIn = (tt_domain::User, Option<RunningEntry>);
+
+/// The live session with this key hash, and its user with their running
+/// timer if it is signed in, in one statement: every page needs both, and
+/// reading them together costs one trip to the database, not two.
+/// Expired sessions are not found. Only reads.
 pub fn load(
     conn: &mut DbConnection,
     key_hash: &str,
     now: DateTime<Utc>,
-) -> Result<Option<StoredSession>> {
-    // No `LIMIT`: the unique index on `key_hash` allows one row at most.
-    // The expiry is compared here rather than bound into the statement:
-    // the statement then has nothing to bind but the key.
-    let row: Option<LoadedRow> = crate::native!(conn, c => sessions::table
+) -> Result<Option<(StoredSession, Option<SignedIn>)>> {
+    type Found = (
+        LoadedRow,
+        Option<UserRow>,
+        Option<EntryRow>,
+        Option<String>,
+        Option<String>,
+    );
+    // No `LIMIT`: the unique index on `key_hash` allows one row at most,
+    // and the partial unique index one running entry per user. The expiry
+    // is compared here rather than bound into the statement: the statement
+    // then has nothing to bind but the key.
+    let row: Option<Found> = crate::native!(conn, c => sessions::table
+        .left_join(users::table)
+        .left_join(
+            time_entries::table.on(time_entries::user_id
+                .nullable()
+                .eq(sessions::user_id)
+                .and(time_entries::end_time.is_null())),
+        )
+        .left_join(projects::table.on(projects::id.eq(time_entries::project_id)))
+        .left_join(tasks::table.on(time_entries::task_id.eq(tasks::id.nullable())))
         .filter(sessions::key_hash.eq(key_hash))
-        .select(LoadedRow::as_select())
+        .select((
+            LoadedRow::as_select(),
+            Option::<UserRow>::as_select(),
+            Option::<EntryRow>::as_select(),
+            projects::name.nullable(),
+            tasks::name.nullable(),
+        ))
         .get_result(c))
     .optional()?;
-    let Some(row) = row.filter(|r| r.expires_at.utc() > now) else {
+    let Some((row, user, entry, project, task)) = row.filter(|r| r.0.expires_at.utc() > now) else {
         return Ok(None);
     };
-    Ok(Some(StoredSession {
+    let signed_in = match user {
+        Some(user) => Some((user.into_domain()?.0, running_entry(entry, project, task)?)),
+        None => None,
+    };
+    let session = StoredSession {
         id: row.id,
         user_id: row.user_id.map(|u| id(u, UserId::new)).transpose()?,
         state: row.state,
         seen_is_stale: row.last_seen_at.utc() < now - LAST_SEEN_GRANULARITY,
-    }))
+    };
+    Ok(Some((session, signed_in)))
 }
 
 /// Records that session `id` was seen at `now`; guarded, so concurrent

@@ -423,16 +423,21 @@ fn reads_together_share_one_snapshot_until_their_scope_ends() {
 /// A user and their running timer with its project's and task's names come
 /// in one statement: nothing when no timer runs (finished entries and
 /// another user's timer are not theirs), the names when one does.
+/// [`seed`] and a task (id 7, "Design") of the project.
+fn seed_with_task(conn: &mut tt_persistence::DbConnection) {
+    seed(conn);
+    conn.batch_execute(
+        "INSERT INTO tasks (id, project_id, name, status, created_at) \
+           VALUES (7, 1, 'Design', 'todo', '2026-01-01 00:00:00');",
+    )
+    .expect("task");
+}
+
 #[test]
 fn a_user_comes_with_their_running_timer_and_its_names() {
     each_backend(|db| {
         let mut conn = db.pool.get().expect("connection");
-        seed(&mut conn);
-        conn.batch_execute(
-            "INSERT INTO tasks (id, project_id, name, status, created_at) \
-               VALUES (7, 1, 'Design', 'todo', '2026-01-01 00:00:00');",
-        )
-        .expect("task");
+        seed_with_task(&mut conn);
         let mut sql = entry(1, "2026-03-01 09:00:00", Some("2026-03-01 10:00:00"));
         sql.push_str(";\n");
         sql.push_str(&entry(2, "2026-03-02 09:00:00", None));
@@ -472,5 +477,91 @@ fn a_user_comes_with_their_running_timer_and_its_names() {
             entries::user_and_running(&mut conn, UserId::new(99).unwrap()),
             Err(PersistenceError::NotFound)
         ));
+    });
+}
+
+/// A session is read with its signed-in user and their running timer, and
+/// finds the same user and timer as reading them on their own: nothing
+/// for an anonymous session, the user without a timer, with their timer
+/// and its task, never another user's timer.
+#[test]
+fn a_session_comes_with_its_user_and_their_running_timer() {
+    each_backend(|db| {
+        let mut conn = db.pool.get().expect("connection");
+        seed_with_task(&mut conn);
+        let now = Utc::now();
+        for (key, user) in [("anon", None), ("ada", UserId::new(1))] {
+            let write = sessions::SessionWrite {
+                key_hash: key,
+                user_id: user,
+                state: "{}",
+                browser: None,
+            };
+            sessions::insert(&mut conn, &write, now, now + TimeDelta::hours(1)).expect("insert");
+        }
+        let one = UserId::new(1).unwrap();
+        // Reads the session "ada" and checks it against the user read alone.
+        let agrees = |conn: &mut tt_persistence::DbConnection, step: &str| {
+            let (session, signed_in) = sessions::load(conn, "ada", now)
+                .expect("load")
+                .expect("live");
+            let (user, running) = signed_in.expect("signed in");
+            let (alone, alone_running) = entries::user_and_running(conn, one).expect("user");
+            assert_eq!(session.user_id, Some(one), "{}: {step}", db.name);
+            assert_eq!(
+                (user.id, &user.username, user.role, user.active),
+                (alone.id, &alone.username, alone.role, alone.active),
+                "{}: {step}",
+                db.name
+            );
+            let names = |r: &Option<entries::RunningEntry>| {
+                r.as_ref().map(|r| {
+                    (
+                        r.entry.id,
+                        r.entry.user_id,
+                        r.project.clone(),
+                        r.task.clone(),
+                    )
+                })
+            };
+            assert_eq!(
+                names(&running),
+                names(&alone_running),
+                "{}: {step}",
+                db.name
+            );
+            running
+        };
+        let (_, anonymous) = sessions::load(&mut conn, "anon", now)
+            .expect("load")
+            .expect("live");
+        assert!(anonymous.is_none(), "{}: nobody signed in", db.name);
+
+        // Another user's running timer is not theirs.
+        conn.batch_execute(&entry(2, "2026-03-02 09:00:00", None))
+            .expect("bob's timer");
+        assert!(agrees(&mut conn, "no timer").is_none(), "{}", db.name);
+        conn.batch_execute(&entry(1, "2026-03-03 09:00:00", None))
+            .expect("ada's timer");
+        let running = agrees(&mut conn, "a timer").expect("running");
+        assert_eq!(
+            (running.project.as_str(), running.task),
+            ("Atlas", None),
+            "{}",
+            db.name
+        );
+        conn.batch_execute(
+            "UPDATE time_entries SET task_id = 7 WHERE end_time IS NULL AND user_id = 1",
+        )
+        .expect("task set");
+        let running = agrees(&mut conn, "a timer with a task").expect("running");
+        assert_eq!(running.task.as_deref(), Some("Design"), "{}", db.name);
+        assert!(
+            sessions::load(&mut conn, "ada", now + TimeDelta::hours(2))
+                .expect("load")
+                .is_none(),
+            "{}: expired",
+            db.name
+        );
     });
 }
