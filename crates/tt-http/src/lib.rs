@@ -102,9 +102,6 @@ pub fn serve_until(
             .wrap(actix_web::middleware::from_fn(error::browser_errors))
             .wrap(actix_web::middleware::from_fn(setup_gate::setup_gate))
             .wrap(data.session_middleware())
-            .wrap(actix_web::middleware::from_fn(
-                session_store::loaded_user_scope,
-            ))
             // Outside the session middleware: sees the cookie it sets.
             .wrap(actix_web::middleware::from_fn(transport::secure_cookies))
             .wrap(actix_web::middleware::from_fn(observe::observe))

@@ -8,10 +8,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
-use actix_web::body::MessageBody;
 use actix_web::cookie::time::Duration as CookieDuration;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::middleware::Next;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use tt_app::App;
@@ -26,19 +23,16 @@ tokio::task_local! {
     /// The signed-in user read with this request's session (the same
     /// statement), kept for [`crate::auth::WebUser`] so that a page does
     /// not read them a second time. One per request: see
-    /// [`loaded_user_scope`].
+    /// [`with_loaded_user_slot`].
     static LOADED_USER: RefCell<Option<SignedIn>>;
 }
 
-/// Middleware just outside the session middleware: gives each request its
-/// own (empty) place for the user its session is loaded with.
-pub(crate) async fn loaded_user_scope(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    LOADED_USER
-        .scope(RefCell::new(None), async move { next.call(req).await })
-        .await
+/// Runs `request` (the session middleware and everything inside it) with
+/// its own, empty place for the user its session is loaded with. Called by
+/// the middleware just outside the session middleware
+/// ([`crate::transport::secure_cookies`]), so it costs no layer of its own.
+pub(crate) async fn with_loaded_user_slot<F: std::future::Future>(request: F) -> F::Output {
+    LOADED_USER.scope(RefCell::new(None), request).await
 }
 
 /// The signed-in user loaded with this request's session, if it is `user`

@@ -151,7 +151,10 @@ pub(crate) async fn secure_cookies(
         ),
     };
     req.extensions_mut().insert(t);
-    let mut res = next.call(req).await?;
+    // The session middleware, next inside, keeps the user it loads with
+    // the session in this request's slot (see `session_store`).
+    let mut res =
+        crate::session_store::with_loaded_user_slot(async move { next.call(req).await }).await?;
     let hsts = match policy {
         CookieSecure::Always => true,
         CookieSecure::Auto => t.https,
