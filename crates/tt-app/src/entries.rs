@@ -241,6 +241,10 @@ pub fn update(
 /// Deletes an entry (never an invoiced one).
 pub fn delete(app: &App, actor: &Actor, id: TimeEntryId) -> Result<()> {
     app.write(|c| {
+        // The owner's row first, as every change of a user's entries (the
+        // delete also changes that row: the entry count the database keeps).
+        let owner = repo::find(c, id)?.user_id;
+        tt_persistence::locks::user_timeline(c, owner)?;
         tt_persistence::locks::entry(c, id)?;
         let current = repo::find(c, id)?;
         may_modify_entry(&actor.user, &current)?;

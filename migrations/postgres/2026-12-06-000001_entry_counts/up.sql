@@ -4,12 +4,15 @@
 -- request. Triggers keep the number for every way an entry comes, goes or
 -- changes hands (the application, a cascade, an anonymisation), in the
 -- same transaction as the change; the row update locks the user's row,
--- which every change of a user's entries already locks first
+-- which every change of a user's entries locks first
 -- (`locks::user_timeline`).
 --
 -- No entry may change while the counts are taken (a replica still running
--- the previous version keeps writing during a rolling upgrade): the lock
--- waits for writers in flight and holds new ones until this commits.
+-- the previous version keeps writing during a rolling upgrade): the locks
+-- wait for writers in flight and hold new ones until this commits. Users
+-- first, as those writers lock them, so that neither waits on the other
+-- crosswise.
+LOCK TABLE users IN ACCESS EXCLUSIVE MODE;
 LOCK TABLE time_entries IN SHARE ROW EXCLUSIVE MODE;
 
 ALTER TABLE users ADD COLUMN entry_count BIGINT NOT NULL DEFAULT 0;
@@ -17,7 +20,10 @@ ALTER TABLE users ADD COLUMN entry_count BIGINT NOT NULL DEFAULT 0;
 UPDATE users
    SET entry_count = (SELECT count(*) FROM time_entries WHERE time_entries.user_id = users.id);
 
-CREATE FUNCTION time_entries_count() RETURNS trigger LANGUAGE plpgsql AS $$
+-- The schema search path is fixed when the function is created, so that a
+-- session with another one (an operator's psql) updates the same table.
+CREATE FUNCTION time_entries_count() RETURNS trigger LANGUAGE plpgsql
+SET search_path FROM CURRENT AS $$
 BEGIN
     IF TG_OP IN ('DELETE', 'UPDATE') THEN
         UPDATE users SET entry_count = entry_count - 1 WHERE id = OLD.user_id;

@@ -66,7 +66,9 @@ fn upgrade_keeps_invoices(url: &str) {
          DELETE FROM invoices WHERE id = 3;
          INSERT INTO invoice_lines (invoice_id, project_id, description, seconds, rate_cents, amount_cents) VALUES (1, 1, 'Web', 3600, 10000, 10000);
          INSERT INTO time_entries (user_id, project_id, start_time, end_time, notes, tags, billable, invoice_id, created_at)
-              VALUES (1, 1, '2026-01-01 09:00:00', '2026-01-01 10:00:00', '', '', TRUE, 1, {t});"
+              VALUES (1, 1, '2026-01-01 09:00:00', '2026-01-01 10:00:00', '', '', TRUE, 1, {t}),
+                     (3, 1, '2026-01-02 09:00:00', '2026-01-02 10:00:00', '', '', TRUE, NULL, {t}),
+                     (3, 1, '2026-01-03 09:00:00', '2026-01-03 10:00:00', '', '', TRUE, NULL, {t});"
     ))
     .unwrap();
     let backend = if url.starts_with("sqlite") {
@@ -106,7 +108,7 @@ fn upgrade_keeps_invoices(url: &str) {
     use tt_persistence::schema::users;
 
     // Entries made before the database kept each user's count are counted
-    // by the upgrade: the boss's one billed entry, nobody else's.
+    // by the upgrade: the boss's one billed entry, the second account's two.
     let counts: Vec<(String, i64)> = users::table
         .order(users::id)
         .select((users::username, users::entry_count))
@@ -117,7 +119,7 @@ fn upgrade_keeps_invoices(url: &str) {
         [
             ("boss".to_owned(), 1),
             ("deleted-user".to_owned(), 0),
-            ("BOSS-renamed-3".to_owned(), 0)
+            ("BOSS-renamed-3".to_owned(), 2)
         ]
     );
     let marked: Vec<String> = users::table

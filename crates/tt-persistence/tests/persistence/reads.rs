@@ -420,9 +420,6 @@ fn reads_together_share_one_snapshot_until_their_scope_ends() {
     });
 }
 
-/// A user and their running timer with its project's and task's names come
-/// in one statement: nothing when no timer runs (finished entries and
-/// another user's timer are not theirs), the names when one does.
 /// [`seed`] and a task (id 7, "Design") of the project.
 fn seed_with_task(conn: &mut tt_persistence::DbConnection) {
     seed(conn);
@@ -433,6 +430,9 @@ fn seed_with_task(conn: &mut tt_persistence::DbConnection) {
     .expect("task");
 }
 
+/// A user and their running timer with its project's and task's names come
+/// in one statement: nothing when no timer runs (finished entries and
+/// another user's timer are not theirs), the names when one does.
 #[test]
 fn a_user_comes_with_their_running_timer_and_its_names() {
     each_backend(|db| {
