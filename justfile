@@ -18,6 +18,19 @@ bench *SECTIONS:
     cargo bench --locked -p tt-telemetry
     cargo bench --locked -p tt-tests --bench load -- {{SECTIONS}}
 
+# The fastest release binary, target/pgo/timetracker: built instrumented,
+# trained on the load harness's workloads (SQLite, and PostgreSQL with
+# TEST_DATABASE_URL), then built again with the profile (about 20 minutes;
+# needs wrk and llvm-profdata of rustc's LLVM, Debian's llvm-22).
+# Build the profile-guided release binary.
+build-pgo *ARGS:
+    bash .ci/pgo-build {{ARGS}}
+
+# The load harness against the profile-guided binary (`just build-pgo` first).
+# Benchmark the profile-guided binary.
+bench-pgo *SECTIONS:
+    TT_BENCH_BIN="$PWD/target/pgo/timetracker" cargo bench --locked -p tt-tests --bench load -- {{SECTIONS}}
+
 # Every correctness check of the load harness in about two minutes on the
 # debug build, as CI runs it; the numbers are indicative only.
 # Smoke-run the load harness.

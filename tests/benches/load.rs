@@ -90,7 +90,7 @@ impl Opts {
                 "--bench" => {}
                 "--quick" => quick = true,
                 "--bin" => bin = Some(PathBuf::from(args.next().expect("--bin PATH"))),
-                s if SECTIONS.contains(&s) || s == "serve" || s == "serve-pg" => {
+                s if SECTIONS.contains(&s) || ["serve", "serve-pg", "train"].contains(&s) => {
                     sections.insert(s.to_owned());
                 }
                 other => panic!("unknown argument {other:?}; sections: {SECTIONS:?}"),
@@ -1005,6 +1005,112 @@ fn without_tls(url: &str) -> String {
 
 /// The `serve` and `serve-pg` sections: one server with everything on, kept
 /// until stdin closes, for profiling by hand.
+/// `load train`: the workload a profile-guided build learns from
+/// (`.ci/pgo-build`), run against its instrumented binary. On SQLite,
+/// and on PostgreSQL when `TEST_DATABASE_URL` is set: the fixture's
+/// set-up (setup, users, logins, entries), a walk over every page and every
+/// API read without a path parameter as a user and as an admin, then the
+/// ceiling's four workloads. Every answer below 500, or the run fails: a
+/// profile of error paths would teach the compiler the wrong thing.
+fn train(opts: &Opts) {
+    let secs = if opts.quick { 1 } else { 4 };
+    let pg = tt_tests::postgres_base_url().map(|admin| tt_tests::PgDatabase::create(&admin));
+    if pg.is_none() {
+        eprintln!(
+            "*** train: SQLite only (set TEST_DATABASE_URL to train the PostgreSQL paths too) ***"
+        );
+    }
+    let databases = std::iter::once(None).chain(pg.as_ref().map(|p| Some(without_tls(&p.url))));
+    for database in databases {
+        let name = if database.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        };
+        let fx = Fixture::create(opts, database, 20, 50);
+        let running = start_arms(opts, &fx, &[Arm::AllOn(Sink::Healthy)]);
+        let base = running[0].server.base.clone();
+        let walked = walk(&fx, &base);
+        for mix in ["timer", "entries", "page", "mix"] {
+            let r = wrk(&fx, &base, mix, secs, WRK_CONNECTIONS);
+            assert!(
+                r.s5 == 0 && r.socket_errors() == 0,
+                "train {name} {mix}: {r:?}"
+            );
+        }
+        println!("trained on {name}: {walked} pages and API reads, then the four workloads");
+        for r in running {
+            r.server.stop();
+        }
+    }
+}
+
+/// Every web page and every API read without a path parameter, a few times
+/// each, as the first user and as the admin; returns how many were read.
+fn walk(fx: &Fixture, base: &str) -> usize {
+    let http = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let spec: Value = http
+        .get(format!("{base}/api/v1/openapi.json"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let api: Vec<String> = spec["paths"]
+        .as_object()
+        .expect("the OpenAPI document's paths")
+        .iter()
+        .filter(|(path, ops)| !path.contains('{') && ops.get("get").is_some())
+        .map(|(path, _)| path.clone())
+        .collect();
+    const PAGES: &[&str] = &[
+        "/",
+        "/timer",
+        "/entries",
+        "/reports",
+        "/projects",
+        "/tasks",
+        "/clients",
+        "/invoices",
+        "/profile",
+        "/profile/tokens",
+        "/profile/password",
+        "/help",
+        "/admin/users",
+        "/admin/company",
+        "/admin/telemetry",
+    ];
+    let user = &fx.users[0];
+    let mut walked = 0;
+    for _ in 0..5 {
+        for path in &api {
+            for token in [&user.token, &fx.admin_token] {
+                let status = http
+                    .get(format!("{base}{path}"))
+                    .bearer_auth(token)
+                    .send()
+                    .unwrap()
+                    .status();
+                assert!(status.as_u16() < 500, "GET {path}: {status}");
+                walked += 1;
+            }
+        }
+        for path in PAGES {
+            let status = http
+                .get(format!("{base}{path}"))
+                .header("Cookie", format!("tt_session={}", user.cookie))
+                .send()
+                .unwrap()
+                .status();
+            assert!(status.as_u16() < 500, "GET {path}: {status}");
+            walked += 1;
+        }
+    }
+    walked
+}
+
 fn serve(opts: &Opts) {
     let pg = opts.runs("serve-pg").then(|| {
         let admin = tt_tests::postgres_base_url().expect("serve-pg needs TEST_DATABASE_URL");
@@ -1784,6 +1890,10 @@ fn main() {
     ));
     if opts.runs("serve") || opts.runs("serve-pg") {
         serve(&opts);
+        return;
+    }
+    if opts.runs("train") {
+        train(&opts);
         return;
     }
     if opts.runs("footprint") {

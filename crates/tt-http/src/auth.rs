@@ -60,22 +60,92 @@ impl FromRequest for ApiUser {
         Box::pin(async move {
             let token = token.ok_or(HttpError::Unauthorized)?;
             let state = state.ok_or_else(|| HttpError::internal("state missing"))?;
-            let (user, token) = state
-                .read(move |app| tt_app::auth::user_for_token(app, &token))
-                .await
-                .map_err(|e| match e {
-                    HttpError::NotFound => HttpError::Unauthorized,
-                    other => other,
-                })?;
-            if tt_app::auth::token_use_is_stale(&token) {
-                let used = token.clone();
-                state
-                    .run(move |app| tt_app::auth::record_token_use(app, &used))
-                    .await?;
-            }
-            crate::observe::note_user(&req, user.id.get());
-            Ok(ApiUser(user, token.id))
+            let (user, token) = state.read(move |app| Ok(token_user(app, &token))).await??;
+            signed_in(&state, &req, user, token).await
         })
+    }
+}
+
+/// The user behind `token`; an unknown, revoked or expired token, or an
+/// inactive user, is a 401.
+fn token_user(
+    app: &tt_app::App,
+    token: &str,
+) -> Result<(User, tt_app::auth::TokenInfo), HttpError> {
+    tt_app::auth::user_for_token(app, token).map_err(|e| match HttpError::from(e) {
+        HttpError::NotFound => HttpError::Unauthorized,
+        other => other,
+    })
+}
+
+/// What every request signed in with a token does once its user is known:
+/// records the token's use when the last record is stale (a write at most
+/// once a minute per token) and names the user to the request's log line.
+async fn signed_in(
+    state: &AppState,
+    req: &HttpRequest,
+    user: User,
+    token: tt_app::auth::TokenInfo,
+) -> Result<ApiUser, HttpError> {
+    if tt_app::auth::token_use_is_stale(&token) {
+        let used = token.clone();
+        state
+            .run(move |app| tt_app::auth::record_token_use(app, &used))
+            .await?;
+    }
+    crate::observe::note_user(req, user.id.get());
+    Ok(ApiUser(user, token.id))
+}
+
+/// An API request's bearer token, for a handler that checks it in the same
+/// read as its action: [`ApiToken::read`] looks up the token's user and runs
+/// the action in one read (on SQLite one read transaction, on PostgreSQL
+/// one hand-off to the blocking pool) instead of one for each. The verdicts
+/// are [`ApiUser`]'s: no token is a 401 at once; an unknown, revoked or
+/// expired one, or an inactive user, is a 401 before the action runs.
+pub(crate) struct ApiToken {
+    token: String,
+    req: HttpRequest,
+}
+
+impl FromRequest for ApiToken {
+    type Error = HttpError;
+    type Future = Ready<Result<Self, HttpError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            bearer_token(req)
+                .map(|token| ApiToken {
+                    token,
+                    req: req.clone(),
+                })
+                .ok_or(HttpError::Unauthorized),
+        )
+    }
+}
+
+impl ApiToken {
+    /// Runs the read `f` as the token's user, in one read with the token's
+    /// lookup.
+    pub(crate) async fn read<T, F>(self, state: &AppState, f: F) -> Result<(ApiUser, T), HttpError>
+    where
+        F: FnOnce(&tt_app::App, &ApiUser) -> Result<T, HttpError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let token = self.token;
+        let (api, info, out) = state
+            .read(move |app| {
+                app.read_together(|| {
+                    Ok(token_user(app, &token).map(|(user, info)| {
+                        let api = ApiUser(user, info.id);
+                        let out = f(app, &api);
+                        (api, info, out)
+                    }))
+                })
+            })
+            .await??;
+        let user = signed_in(state, &self.req, api.0, info).await?;
+        Ok((user, out?))
     }
 }
 

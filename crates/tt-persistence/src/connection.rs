@@ -290,8 +290,17 @@ pub struct PoolState {
     pub max: u32,
 }
 
+/// How long a pooled connection beyond the first may stay idle before the
+/// pool closes it.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(600);
+
 impl Pool {
     /// Connects, migrates and builds a pool of at most `max_size` connections.
+    ///
+    /// The pool opens one connection at start and more as requests need
+    /// them; a connection beyond the first that stays idle for
+    /// [`IDLE_TIMEOUT`] is closed. An idle server then holds one connection
+    /// (on PostgreSQL, one backend per replica) instead of `max_size`.
     ///
     /// For SQLite the parent directory of the database file must exist.
     pub fn connect_and_migrate(url: &str, max_size: u32) -> Result<Self, PersistenceError> {
@@ -301,6 +310,8 @@ impl Pool {
         drop(first);
         let inner = r2d2::Pool::builder()
             .max_size(max_size.max(1))
+            .min_idle(Some(1))
+            .idle_timeout(Some(IDLE_TIMEOUT))
             .connection_timeout(Duration::from_secs(10))
             .test_on_check_out(false)
             .build(Manager {

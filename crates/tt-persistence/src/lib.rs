@@ -52,8 +52,8 @@ macro_rules! native {
 pub(crate) use native;
 
 pub use connection::{
-    Backend, DbConnection, MIGRATION_LOCK, Pool, PoolState, PooledConnection, establish,
-    planner_is_stable, run_migrations, run_next_migration, write_transaction,
+    Backend, DbConnection, IDLE_TIMEOUT, MIGRATION_LOCK, Pool, PoolState, PooledConnection,
+    establish, planner_is_stable, run_migrations, run_next_migration, write_transaction,
 };
 
 /// What can go wrong in storage.

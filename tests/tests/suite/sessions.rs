@@ -37,6 +37,7 @@ on_both_backends!(
     admin_reset_makes_the_user_choose_a_new_password,
     sessions_are_listed_and_ended_one_by_one,
     tokens_are_named_listed_expiring_and_revocable,
+    every_api_read_gives_a_token_the_same_verdict,
 );
 
 fn logout_ends_a_copied_cookie(app: &TestApp) {
@@ -433,6 +434,58 @@ fn tokens_are_named_listed_expiring_and_revocable(app: &TestApp) {
         1,
         "expired tokens are not listed"
     );
+}
+
+/// The timer and the entry list look up the token in the same read as
+/// their action (`ApiToken`); `/api/v1/me` takes the user first
+/// (`ApiUser`). Every token gets the same answer from all three, the token
+/// is checked before the query, and its use is recorded by either.
+fn every_api_read_gives_a_token_the_same_verdict(app: &TestApp) {
+    const READS: [&str; 3] = [
+        "/api/v1/me",
+        "/api/v1/timer",
+        "/api/v1/time-entries?limit=20",
+    ];
+    let admin = app.user("boss", true);
+    let alice_id = app.create_user("alice", PASSWORD, false).get();
+    let verdicts =
+        |api: &tt_tests::Api| -> Vec<u16> { READS.iter().map(|path| api.get(path).0).collect() };
+    assert_eq!(verdicts(&app.anonymous()), [401; 3], "no token");
+    let mut forged = app.anonymous();
+    forged.token = Some("tt_not-a-token".into());
+    assert_eq!(verdicts(&forged), [401; 3], "an unknown token");
+    // Checked before the query: a bad limit with a bad token is a 401.
+    assert_eq!(forged.get("/api/v1/time-entries?limit=0").0, 401);
+
+    let alice = app.login("alice", PASSWORD);
+    let made = alice.post_ok("/api/v1/me/tokens", &json!({"name": "Script"}), 201);
+    let mut script = app.anonymous();
+    script.token = Some(made["token"].as_str().unwrap().to_owned());
+    let last_used = || {
+        let (_, list) = alice.get("/api/v1/me/tokens");
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == made["id"])
+            .unwrap()["last_used_at"]
+            .clone()
+    };
+    assert!(last_used().is_null());
+    // The timer's read records the token's first use like any other read.
+    assert_eq!(script.get("/api/v1/timer").0, 200);
+    assert!(!last_used().is_null(), "the use is recorded");
+    assert_eq!(verdicts(&script), [200; 3]);
+    assert_eq!(script.get("/api/v1/time-entries?limit=0").0, 422);
+
+    expire_token(app, made["id"].as_i64().unwrap());
+    assert_eq!(verdicts(&script), [401; 3], "an expired token");
+    assert_eq!(verdicts(&alice), [200; 3]);
+    let (s, body) = admin.put(
+        &format!("/api/v1/users/{alice_id}"),
+        &json!({"role": "user", "active": false}),
+    );
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(verdicts(&alice), [401; 3], "a deactivated user's token");
 }
 
 fn list_owner(api: &tt_tests::Api) -> i64 {

@@ -6,13 +6,13 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use tt_app::entries::{EntryDetails, EntryTimes};
 use tt_app::input;
-use tt_domain::{ProjectId, Tags, TaskId, Text, TimeEntryId};
+use tt_domain::{Calendar, ProjectId, Tags, TaskId, Text, TimeEntryId};
 use utoipa::{IntoParams, ToSchema};
 
 use super::body::Json;
 use super::dto::EntryDto;
 use super::openapi::{Authed, JsonBody, Missing, Query, Refused, Restricted};
-use crate::auth::ApiUser;
+use crate::auth::{ApiToken, ApiUser};
 use crate::error::HttpError;
 use crate::state::AppState;
 
@@ -82,10 +82,11 @@ fn now() -> DateTime<Utc> {
     ),
 )]
 #[get("/timer")]
-async fn get_timer(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse, HttpError> {
-    let actor = user.actor();
-    let running = state
-        .read(move |app| tt_app::timer::running(app, &actor))
+async fn get_timer(state: web::Data<AppState>, token: ApiToken) -> Result<HttpResponse, HttpError> {
+    let (user, running) = token
+        .read(&state, |app, user| {
+            Ok(tt_app::timer::running(app, &user.actor())?)
+        })
         .await?;
     let calendar = user.calendar(&state);
     Ok(HttpResponse::Ok().json(running.map(|e| EntryDto::new(&e, now(), &calendar))))
@@ -278,10 +279,35 @@ struct ListQuery {
 #[get("/time-entries")]
 async fn list(
     state: web::Data<AppState>,
-    user: ApiUser,
+    token: ApiToken,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, HttpError> {
+    let q = q.into_inner();
+    let (user, found) = token
+        .read(&state, move |app, user| {
+            let calendar = app.calendar_of(&user.0);
+            let query = list_query(&q, &calendar)?;
+            Ok(tt_app::entries::search(app, &user.actor(), &query)?)
+        })
+        .await?;
     let calendar = user.calendar(&state);
+    let now = now();
+    Ok(HttpResponse::Ok()
+        .insert_header(("X-Total-Count", found.count.to_string()))
+        .json(
+            found
+                .entries
+                .iter()
+                .map(|e| EntryDto::new(e, now, &calendar))
+                .collect::<Vec<_>>(),
+        ))
+}
+
+/// The search a list request asks for; dates are read in the caller's zone.
+fn list_query(
+    q: &ListQuery,
+    calendar: &Calendar,
+) -> Result<tt_app::entries::EntryQuery, HttpError> {
     let limit = q.limit.unwrap_or(500);
     if !(1..=tt_app::entries::MAX_LIST).contains(&limit) {
         return Err(HttpError::invalid_field(
@@ -289,12 +315,12 @@ async fn list(
             "must be between 1 and 5000",
         ));
     }
-    let query = tt_app::entries::EntryQuery {
+    Ok(tt_app::entries::EntryQuery {
         user: q
             .user_id
             .map(|u| input::id("user_id", u, tt_domain::UserId::new))
             .transpose()?,
-        period: input::opt_period(q.from.as_deref(), q.to.as_deref(), &calendar)?,
+        period: input::opt_period(q.from.as_deref(), q.to.as_deref(), calendar)?,
         project: q
             .project_id
             .map(|p| input::id("project_id", p, ProjectId::new))
@@ -312,21 +338,7 @@ async fn list(
         per_page: usize::try_from(limit).unwrap_or(500),
         // The list says how many there are (`X-Total-Count`), not how long.
         totals: false,
-    };
-    let actor = user.actor();
-    let found = state
-        .read(move |app| tt_app::entries::search(app, &actor, &query))
-        .await?;
-    let now = now();
-    Ok(HttpResponse::Ok()
-        .insert_header(("X-Total-Count", found.count.to_string()))
-        .json(
-            found
-                .entries
-                .iter()
-                .map(|e| EntryDto::new(e, now, &calendar))
-                .collect::<Vec<_>>(),
-        ))
+    })
 }
 
 /// A time entry. `start` and `end` are required to create one; to change

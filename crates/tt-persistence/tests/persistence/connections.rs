@@ -29,6 +29,29 @@ fn pool() -> (tempfile::TempDir, Pool) {
 }
 
 #[test]
+fn the_pool_opens_one_connection_at_start_and_more_when_needed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", dir.path().join("tt.db").display());
+    let pool = Pool::connect_and_migrate(&url, 4).expect("pool");
+    let state = pool.state();
+    assert_eq!(
+        (state.connections, state.max),
+        (1, 4),
+        "an idle pool holds one"
+    );
+    let held: Vec<_> = (0..3).map(|_| pool.get().expect("connection")).collect();
+    // The pool may already be opening a spare to keep one idle.
+    let state = pool.state();
+    assert!(
+        (3..=4).contains(&state.connections),
+        "three at once need three: {} open",
+        state.connections
+    );
+    drop(held);
+    assert!(pool.state().idle >= 3, "returned, they wait for the next");
+}
+
+#[test]
 fn the_bundled_sqlite_keeps_a_statements_plan_whatever_is_bound() {
     let (_dir, pool) = pool();
     let stable = planner_is_stable(&mut pool.get().expect("connection")).expect("query");
