@@ -1003,8 +1003,6 @@ fn without_tls(url: &str) -> String {
     format!("{url}{sep}sslmode=disable")
 }
 
-/// The `serve` and `serve-pg` sections: one server with everything on, kept
-/// until stdin closes, for profiling by hand.
 /// `load train`: the workload a profile-guided build learns from
 /// (`.ci/pgo-build`), run against its instrumented binary. On SQLite,
 /// and on PostgreSQL when `TEST_DATABASE_URL` is set: the fixture's
@@ -1048,6 +1046,18 @@ fn train(opts: &Opts) {
 /// Every web page and every API read without a path parameter, a few times
 /// each, as the first user and as the admin; returns how many were read.
 fn walk(fx: &Fixture, base: &str) -> usize {
+    let admin = Browser::new(base);
+    let csrf = admin.page("/login").csrf();
+    let signed_in = admin.post(
+        "/login",
+        &[
+            ("csrf_token", &csrf),
+            ("username", "bench-admin"),
+            ("password", PASSWORD),
+        ],
+    );
+    assert_eq!(signed_in.status, 303, "the admin's web login");
+    let admin_cookie = admin.session_cookie().expect("the admin's session cookie");
     let http = reqwest::blocking::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -1098,19 +1108,23 @@ fn walk(fx: &Fixture, base: &str) -> usize {
             }
         }
         for path in PAGES {
-            let status = http
-                .get(format!("{base}{path}"))
-                .header("Cookie", format!("tt_session={}", user.cookie))
-                .send()
-                .unwrap()
-                .status();
-            assert!(status.as_u16() < 500, "GET {path}: {status}");
-            walked += 1;
+            for cookie in [&user.cookie, &admin_cookie] {
+                let status = http
+                    .get(format!("{base}{path}"))
+                    .header("Cookie", format!("tt_session={cookie}"))
+                    .send()
+                    .unwrap()
+                    .status();
+                assert!(status.as_u16() < 500, "GET {path}: {status}");
+                walked += 1;
+            }
         }
     }
     walked
 }
 
+/// The `serve` and `serve-pg` sections: one server with everything on, kept
+/// until stdin closes, for profiling by hand.
 fn serve(opts: &Opts) {
     let pg = opts.runs("serve-pg").then(|| {
         let admin = tt_tests::postgres_base_url().expect("serve-pg needs TEST_DATABASE_URL");

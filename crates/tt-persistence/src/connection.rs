@@ -290,17 +290,18 @@ pub struct PoolState {
     pub max: u32,
 }
 
-/// How long a pooled connection beyond the first may stay idle before the
-/// pool closes it.
+/// How long a pooled connection may stay idle before the pool closes it.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(600);
 
 impl Pool {
     /// Connects, migrates and builds a pool of at most `max_size` connections.
     ///
     /// The pool opens one connection at start and more as requests need
-    /// them; a connection beyond the first that stays idle for
-    /// [`IDLE_TIMEOUT`] is closed. An idle server then holds one connection
-    /// (on PostgreSQL, one backend per replica) instead of `max_size`.
+    /// them; a connection idle for [`IDLE_TIMEOUT`] is closed (and one is
+    /// opened again to keep one ready). An idle server then holds one
+    /// connection (on PostgreSQL, one backend per replica) instead of
+    /// `max_size`. A database that allows fewer connections than replicas
+    /// × `max_size` is found out under load, not at start.
     ///
     /// For SQLite the parent directory of the database file must exist.
     pub fn connect_and_migrate(url: &str, max_size: u32) -> Result<Self, PersistenceError> {

@@ -454,8 +454,10 @@ fn every_api_read_gives_a_token_the_same_verdict(app: &TestApp) {
     let mut forged = app.anonymous();
     forged.token = Some("tt_not-a-token".into());
     assert_eq!(verdicts(&forged), [401; 3], "an unknown token");
-    // Checked before the query: a bad limit with a bad token is a 401.
+    // Checked before the query: a bad limit, or a query that does not
+    // parse, with a bad token is a 401.
     assert_eq!(forged.get("/api/v1/time-entries?limit=0").0, 401);
+    assert_eq!(forged.get("/api/v1/time-entries?limit=abc").0, 401);
 
     let alice = app.login("alice", PASSWORD);
     let made = alice.post_ok("/api/v1/me/tokens", &json!({"name": "Script"}), 201);
@@ -476,6 +478,7 @@ fn every_api_read_gives_a_token_the_same_verdict(app: &TestApp) {
     assert!(!last_used().is_null(), "the use is recorded");
     assert_eq!(verdicts(&script), [200; 3]);
     assert_eq!(script.get("/api/v1/time-entries?limit=0").0, 422);
+    assert_eq!(script.get("/api/v1/time-entries?limit=abc").0, 400);
 
     expire_token(app, made["id"].as_i64().unwrap());
     assert_eq!(verdicts(&script), [401; 3], "an expired token");

@@ -1,7 +1,7 @@
 //! Time entries and the timer: adapters over `tt_app::timer` and
 //! `tt_app::entries` (each user sees their own; administrators any).
 
-use actix_web::{HttpResponse, delete, get, post, put, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use tt_app::entries::{EntryDetails, EntryTimes};
@@ -280,11 +280,16 @@ struct ListQuery {
 async fn list(
     state: web::Data<AppState>,
     token: ApiToken,
-    q: web::Query<ListQuery>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, HttpError> {
-    let q = q.into_inner();
+    let raw = req.query_string().to_owned();
     let (user, found) = token
         .read(&state, move |app, user| {
+            // Parsed once the token is known good, as every check of the
+            // query's values: an unknown token is a 401 whatever follows.
+            let q = web::Query::<ListQuery>::from_query(&raw)
+                .map_err(super::invalid_query)?
+                .into_inner();
             let calendar = app.calendar_of(&user.0);
             let query = list_query(&q, &calendar)?;
             Ok(tt_app::entries::search(app, &user.actor(), &query)?)

@@ -81,7 +81,12 @@ fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
 }
 
 fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    HttpError::bad_request(INVALID_QUERY, format!("invalid query string: {err}")).into()
+    invalid_query(err).into()
+}
+
+/// A query string that does not fit the handler's parameters: a 400.
+fn invalid_query(err: QueryPayloadError) -> HttpError {
+    HttpError::bad_request(INVALID_QUERY, format!("invalid query string: {err}"))
 }
 
 fn path_error(_err: PathError, _req: &HttpRequest) -> actix_web::Error {
