@@ -1359,6 +1359,14 @@ fn miscounted_users(fx: &Fixture) -> i64 {
         .map_or(-1, |r| r.n)
 }
 
+/// Rows of `recent_work`, as the database keeps it, that differ from each
+/// user's combinations and latest starts in `time_entries`.
+fn recent_work_differences(fx: &Fixture) -> i64 {
+    query_fixture::<Miscounted>(fx, tt_testkit::RECENT_WORK_DIFF)
+        .first()
+        .map_or(-1, |r| r.n)
+}
+
 /// One client: its own connection, one user, the mix plus manual entries,
 /// until `deadline`; every request and answer accounted for.
 fn client(base: &str, user: &BenchUser, project: i64, seq: usize, deadline: Instant) -> ClientLog {
@@ -1479,6 +1487,7 @@ fn consistency(opts: &Opts, db_label: &str, database_url: Option<String>, report
         .filter(|r| !seeded.contains(&r.id))
         .collect();
     let miscounted = miscounted_users(&fx);
+    let recent_diff = recent_work_differences(&fx);
     let requests: u64 = logs.iter().map(|l| l.requests).sum();
     let mut by_status: BTreeMap<u16, u64> = BTreeMap::new();
     for l in &logs {
@@ -1576,6 +1585,12 @@ fn consistency(opts: &Opts, db_label: &str, database_url: Option<String>, report
         miscounted == 0,
         format!(
             "{db_label}: every user's entry count equals their rows ({miscounted} users differ)"
+        ),
+    );
+    report.check(
+        recent_diff == 0,
+        format!(
+            "{db_label}: the kept recent work equals each user's combinations and latest starts ({recent_diff} rows differ)"
         ),
     );
     report.line("");

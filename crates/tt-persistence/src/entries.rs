@@ -13,7 +13,7 @@ use tt_domain::{
     UserId,
 };
 
-use crate::schema::{clients, projects, tasks, time_entries, users};
+use crate::schema::{clients, projects, recent_work, tasks, time_entries, users};
 use crate::users::UserRow;
 use crate::{DbConnection, PersistenceError, Result, Stamp, id, now, to_naive};
 
@@ -557,45 +557,33 @@ pub fn first_overlapping(
     row.map(EntryRow::into_domain).transpose()
 }
 
-/// The project and task of the user's latest entries, newest first, each
-/// combination once: what they will most likely track next. Rows are read
-/// one at a time (on SQLite) and reading stops at the `limit`-th
-/// combination, usually within the latest few entries; at most 200 are
-/// looked at.
+/// The user's project/task combinations, newest first by the start of
+/// their latest entry, at most `limit`: what they will most likely track
+/// next. Read from `recent_work`, which the database keeps as entries come,
+/// go and change (a few rows, however long the person's history).
 pub fn recent_work(
     conn: &mut DbConnection,
     user: UserId,
     limit: usize,
 ) -> Result<Vec<(ProjectId, Option<TaskId>)>> {
-    fn distinct(
-        rows: impl Iterator<Item = QueryResult<(i64, Option<i64>)>>,
-        limit: usize,
-    ) -> Result<Vec<(ProjectId, Option<TaskId>)>> {
-        let mut seen = Vec::with_capacity(limit);
-        for row in rows {
-            if seen.len() == limit {
-                break;
-            }
-            let (p, t) = row?;
-            let combo = (
-                id(p, ProjectId::new)?,
-                t.map(|t| id(t, TaskId::new)).transpose()?,
-            );
-            if !seen.contains(&combo) {
-                seen.push(combo);
-            }
-        }
-        Ok(seen)
-    }
-    crate::native!(conn, c => {
-        let rows = time_entries::table
-            .filter(time_entries::user_id.eq(user.get()))
-            .order((time_entries::start_time.desc(), time_entries::id.desc()))
-            .select((time_entries::project_id, time_entries::task_id))
-            .limit(200)
-            .load_iter::<(i64, Option<i64>), diesel::connection::DefaultLoadingMode>(c)?;
-        distinct(rows, limit)
-    })
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows: Vec<(i64, i64)> = crate::native!(conn, c => recent_work::table
+        .filter(recent_work::user_id.eq(user.get()))
+        .order((
+            recent_work::last_start.desc(),
+            recent_work::project_id.desc(),
+            recent_work::task_key.desc(),
+        ))
+        .select((recent_work::project_id, recent_work::task_key))
+        .limit(limit)
+        .load(c))?;
+    rows.into_iter()
+        .map(|(p, t)| {
+            // `task_key` 0 stands for no task (the key holds no NULL).
+            let task = (t != 0).then(|| id(t, TaskId::new)).transpose()?;
+            Ok((id(p, ProjectId::new)?, task))
+        })
+        .collect()
 }
 
 /// Deletes an unbilled entry; returns whether it was deleted.

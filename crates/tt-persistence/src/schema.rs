@@ -130,6 +130,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Kept by triggers (migration `recent_work`): each user's project/task
+    /// combinations (`task_key` 0: no task) and their latest entry's start.
+    recent_work (user_id, project_id, task_key) {
+        user_id -> BigInt,
+        project_id -> BigInt,
+        task_key -> BigInt,
+        last_start -> Timestamp,
+    }
+}
+
+diesel::table! {
     time_entries (id) {
         id -> BigInt,
         user_id -> BigInt,
@@ -226,6 +237,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     invoices,
     invoice_lines,
     time_entries,
+    recent_work,
     installation_state,
     invoice_number_sequence,
     login_throttle,

@@ -149,3 +149,15 @@ pub fn eventually(timeout: Duration, f: impl Fn() -> bool) -> bool {
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+/// Rows of `recent_work` that differ from the combinations and latest
+/// starts in `time_entries` (missing, extra, another start), on either
+/// backend: a query with one column `n`.
+pub const RECENT_WORK_DIFF: &str = "SELECT CAST(\
+     (SELECT count(*) FROM (SELECT user_id, project_id, coalesce(task_id, 0), max(start_time) \
+        FROM time_entries GROUP BY user_id, project_id, coalesce(task_id, 0) \
+      EXCEPT SELECT user_id, project_id, task_key, last_start FROM recent_work) AS missing) + \
+     (SELECT count(*) FROM (SELECT user_id, project_id, task_key, last_start FROM recent_work \
+      EXCEPT SELECT user_id, project_id, coalesce(task_id, 0), max(start_time) \
+        FROM time_entries GROUP BY user_id, project_id, coalesce(task_id, 0)) AS extra) \
+     AS BIGINT) AS n";

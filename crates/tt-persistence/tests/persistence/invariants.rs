@@ -353,61 +353,292 @@ fn entry_counts_hold_under_parallel_writers() {
         let mut c = db.pool.get().expect("connection");
         seed(&mut c);
         drop(c);
-        let threads = 8;
-        let rounds = 40;
-        let barrier = Arc::new(Barrier::new(threads));
-        let writers: Vec<_> = (0..threads)
-            .map(|t| {
+        parallel_writers(db, false, |t, i| {
+            // Distinct times per writer and round; users 1 and 2.
+            let user = 1 + (t + i) % 2;
+            let (start, end) = slot(t * WRITER_ROUNDS + i);
+            match i % 4 {
+                // Its own latest entry goes again.
+                3 => format!(
+                    "DELETE FROM time_entries WHERE id = \
+                     (SELECT max(id) FROM time_entries WHERE notes = 'w{t}')"
+                ),
+                // Moves go one way only (user 1 to 2), so two
+                // writers never wait on each other crosswise.
+                2 => format!(
+                    "UPDATE time_entries SET user_id = 2 WHERE id = \
+                     (SELECT min(id) FROM time_entries WHERE user_id = 1 AND notes = 'w{t}')"
+                ),
+                _ => format!(
+                    "INSERT INTO time_entries \
+                     (user_id, project_id, start_time, end_time, notes, created_at) \
+                     VALUES ({user}, 1, '{start}', '{end}', 'w{t}', '2026-01-01 00:00:00')"
+                ),
+            }
+        });
+        let mut c = db.pool.get().expect("connection");
+        counts_agree(&mut c, db.name, "the parallel writers");
+    });
+}
+
+const WRITERS: usize = 8;
+const WRITER_ROUNDS: usize = 40;
+
+/// A minute's slot in April, from 08:00: its start and half past.
+fn slot(minute: usize) -> (String, String) {
+    let start = format!(
+        "2026-04-{:02} {:02}:{:02}:00",
+        1 + minute / 600,
+        (minute / 60) % 10 + 8,
+        minute % 60
+    );
+    let end = format!("{}:30", &start[..16]);
+    (start, end)
+}
+
+/// `WRITERS` threads, started together, each running `WRITER_ROUNDS`
+/// statements `sql(writer, round)`, each in its own write transaction on
+/// a connection taken from the pool for that round (more writers than
+/// connections). With `retries`, a transaction the database failed to
+/// break a deadlock is accepted; any other failure fails the test. At
+/// least one row is left in `time_entries`.
+fn parallel_writers(db: &Fresh, retries: bool, sql: fn(usize, usize) -> String) {
+    let barrier = Arc::new(Barrier::new(WRITERS));
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|t| {
+            let (pool, barrier) = (db.pool.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                for i in 0..WRITER_ROUNDS {
+                    let mut c = pool.get().expect("connection");
+                    let statement = sql(t, i);
+                    let done = tt_persistence::write_transaction(&mut c, |c| {
+                        c.batch_execute(&statement)?;
+                        Ok(())
+                    });
+                    match done {
+                        Ok(()) => {}
+                        Err(PersistenceError::Retry) if retries => {}
+                        Err(e) => panic!("writer {t}, round {i}: {e}"),
+                    }
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().expect("writer");
+    }
+    let mut c = db.pool.get().expect("connection");
+    let rows = count(&mut c, "SELECT count(*) AS n FROM time_entries");
+    assert!(rows > 0, "{}: the writers wrote", db.name);
+}
+
+/// The recent work the database keeps follows every way an entry comes,
+/// goes or changes, whichever statement does it: inserts (older and newer
+/// than the latest), deletes of the latest and of the only entry of a
+/// combination, changes of start, project and task, a change of other
+/// columns, a move to another user, a task deleted under its entries, and
+/// the cascade when a user is deleted.
+#[test]
+fn recent_work_follows_the_entries_whatever_changes_them() {
+    each_backend(|db| {
+        let mut c = db.pool.get().expect("connection");
+        seed(&mut c);
+        c.batch_execute(
+            "INSERT INTO users (id, username, password_hash, role, created_at) \
+               VALUES (3, 'cy', 'x', 'user', '2026-01-01 00:00:00'); \
+             INSERT INTO projects (id, name, created_at) VALUES (2, 'Borealis', '2026-01-01 00:00:00'); \
+             INSERT INTO tasks (id, project_id, name, status, created_at) VALUES \
+               (1, 1, 'Design', 'todo', '2026-01-01 00:00:00'), \
+               (2, 2, 'Build', 'todo', '2026-01-01 00:00:00');",
+        )
+        .expect("work");
+        let agree = |c: &mut DbConnection, step: &str| {
+            assert_eq!(
+                count(c, tt_testkit::RECENT_WORK_DIFF),
+                0,
+                "{}, after {step}",
+                db.name
+            );
+        };
+        let add = |user: i64, project: i64, task: &str, start: &str| {
+            // Half an hour from `start` (`YYYY-MM-DD HH:00:00`).
+            let end = format!("{}30:00", &start[..14]);
+            format!(
+                "INSERT INTO time_entries (user_id, project_id, task_id, start_time, end_time, created_at) \
+                 VALUES ({user}, {project}, {task}, '{start}', '{end}', '2026-01-01 00:00:00')"
+            )
+        };
+        for day in 1..=6 {
+            let (p, t) = [(1, "NULL"), (1, "1"), (2, "2")][day % 3];
+            c.batch_execute(&add(1, p, t, &format!("2026-03-0{day} 09:00:00")))
+                .expect("ada");
+            c.batch_execute(&add(2, p, t, &format!("2026-03-0{day} 10:00:00")))
+                .expect("bob");
+        }
+        // Older than the latest of its combination: the latest stays.
+        c.batch_execute(&add(1, 2, "2", "2026-02-01 09:00:00"))
+            .expect("an older one");
+        agree(&mut c, "inserts");
+        assert_eq!(
+            count(
+                &mut c,
+                "SELECT count(*) AS n FROM recent_work WHERE user_id = 1"
+            ),
+            3,
+            "{}: three combinations",
+            db.name
+        );
+        let steps = [
+            (
+                "deleting the latest of a combination",
+                "DELETE FROM time_entries WHERE user_id = 1 AND start_time = '2026-03-06 09:00:00'",
+            ),
+            (
+                "moving a start earlier",
+                "UPDATE time_entries SET start_time = '2026-01-15 09:00:00', \
+                 end_time = '2026-01-15 10:00:00' \
+                 WHERE user_id = 1 AND start_time = '2026-03-05 09:00:00'",
+            ),
+            (
+                "changing project and task",
+                "UPDATE time_entries SET project_id = 2, task_id = NULL \
+                 WHERE user_id = 2 AND start_time = '2026-03-04 10:00:00'",
+            ),
+            (
+                "changing other columns",
+                "UPDATE time_entries SET notes = 'x', user_id = user_id, start_time = start_time",
+            ),
+            (
+                "moving entries to another user",
+                "UPDATE time_entries SET user_id = 3 WHERE user_id = 1 AND project_id = 2",
+            ),
+            (
+                "deleting a task under its entries",
+                "DELETE FROM tasks WHERE id = 1",
+            ),
+            (
+                "deleting every entry of a combination",
+                "DELETE FROM time_entries WHERE user_id = 3",
+            ),
+            ("deleting a user", "DELETE FROM users WHERE id = 2"),
+            ("deleting everything", "DELETE FROM time_entries"),
+        ];
+        for (step, sql) in steps {
+            c.batch_execute(sql).expect(step);
+            agree(&mut c, step);
+        }
+        assert_eq!(
+            count(&mut c, "SELECT count(*) AS n FROM recent_work"),
+            0,
+            "{}",
+            db.name
+        );
+    });
+}
+
+/// Writers in parallel, each in its own transaction and without the
+/// application's locks, adding entries of one combination, deleting their
+/// latest and moving their oldest to another project: the recent work the
+/// database keeps still equals the entries (on PostgreSQL under READ
+/// COMMITTED, where two transactions remove the latest entries of one
+/// combination at once, each before the other has committed).
+#[test]
+fn recent_work_holds_under_parallel_writers() {
+    each_backend(|db| {
+        let mut c = db.pool.get().expect("connection");
+        seed(&mut c);
+        c.batch_execute("INSERT INTO projects (id, name, created_at) VALUES (2, 'Borealis', '2026-01-01 00:00:00')")
+            .expect("second project");
+        drop(c);
+        // Writers crossing on the same rows: PostgreSQL breaks a deadlock
+        // by failing one of them.
+        parallel_writers(db, true, |t, i| {
+            // Writers' times interleave round by round, so the latest
+            // entries of the combination are the ones they delete at the
+            // same moment.
+            let (start, end) = slot(i * WRITERS + t);
+            match i % 4 {
+                3 => format!(
+                    "DELETE FROM time_entries WHERE id = \
+                     (SELECT max(id) FROM time_entries WHERE notes = 'w{t}')"
+                ),
+                2 => format!(
+                    "UPDATE time_entries SET project_id = 3 - project_id WHERE id = \
+                     (SELECT min(id) FROM time_entries WHERE notes = 'w{t}')"
+                ),
+                _ => format!(
+                    "INSERT INTO time_entries \
+                     (user_id, project_id, start_time, end_time, notes, created_at) \
+                     VALUES (1, 1, '{start}', '{end}', 'w{t}', '2026-01-01 00:00:00')"
+                ),
+            }
+        });
+        let mut c = db.pool.get().expect("connection");
+        assert_eq!(
+            count(&mut c, tt_testkit::RECENT_WORK_DIFF),
+            0,
+            "{}",
+            db.name
+        );
+    });
+}
+
+/// Two transactions remove the two latest entries of one combination at
+/// the same moment and commit a little later: on PostgreSQL (READ
+/// COMMITTED) each would see the other's entry still there when it looks
+/// for the latest remaining start, and the one committing last would keep
+/// a start whose entry is gone. The database must end with the third.
+#[test]
+fn recent_work_survives_two_removals_of_the_latest_at_once() {
+    each_backend(|db| {
+        let mut c = db.pool.get().expect("connection");
+        seed(&mut c);
+        for day in 1..=3 {
+            c.batch_execute(&entry(
+                1,
+                &format!("2026-03-0{day} 09:00:00"),
+                Some(&format!("2026-03-0{day} 10:00:00")),
+            ))
+            .expect("entry");
+        }
+        drop(c);
+        let barrier = Arc::new(Barrier::new(2));
+        let removers: Vec<_> = ["2026-03-03 09:00:00", "2026-03-02 09:00:00"]
+            .into_iter()
+            .map(|start| {
                 let (pool, barrier) = (db.pool.clone(), barrier.clone());
                 std::thread::spawn(move || {
+                    let mut c = pool.get().expect("connection");
                     barrier.wait();
-                    for i in 0..rounds {
-                        // More writers than connections: each round takes
-                        // one from the pool and gives it back.
-                        let mut c = pool.get().expect("connection");
-                        // Distinct times per writer and round; users 1 and 2.
-                        let user = 1 + (t + i) % 2;
-                        let minute = t * rounds + i;
-                        let start = format!(
-                            "2026-04-{:02} {:02}:{:02}:00",
-                            1 + minute / 600,
-                            (minute / 60) % 10 + 8,
-                            minute % 60
-                        );
-                        let end = format!("{}:30", &start[..16]);
-                        let sql = match i % 4 {
-                            // Its own latest entry goes again.
-                            3 => format!(
-                                "DELETE FROM time_entries WHERE id = \
-                                 (SELECT max(id) FROM time_entries WHERE notes = 'w{t}')"
-                            ),
-                            // Moves go one way only (user 1 to 2), so two
-                            // writers never wait on each other crosswise.
-                            2 => format!(
-                                "UPDATE time_entries SET user_id = 2 WHERE id = \
-                                 (SELECT min(id) FROM time_entries WHERE user_id = 1 AND notes = 'w{t}')"
-                            ),
-                            _ => format!(
-                                "INSERT INTO time_entries \
-                                 (user_id, project_id, start_time, end_time, notes, created_at) \
-                                 VALUES ({user}, 1, '{start}', '{end}', 'w{t}', '2026-01-01 00:00:00')"
-                            ),
-                        };
-                        tt_persistence::write_transaction(&mut c, |c| {
-                            c.batch_execute(&sql)?;
-                            Ok(())
-                        })
-                        .unwrap_or_else(|e| panic!("writer {t}, round {i}: {e}"));
-                    }
+                    tt_persistence::write_transaction(&mut c, |c| {
+                        c.batch_execute(&format!(
+                            "DELETE FROM time_entries WHERE start_time = '{start}'"
+                        ))?;
+                        // Both deletes (and their triggers) have run before
+                        // either commits.
+                        std::thread::sleep(Duration::from_millis(300));
+                        Ok(())
+                    })
+                    .expect("remove");
                 })
             })
             .collect();
-        for w in writers {
-            w.join().expect("writer");
+        for r in removers {
+            r.join().expect("remover");
         }
         let mut c = db.pool.get().expect("connection");
-        let rows = count(&mut c, "SELECT count(*) AS n FROM time_entries");
-        assert!(rows > 0, "{}: the writers wrote", db.name);
-        counts_agree(&mut c, db.name, "the parallel writers");
+        assert_eq!(
+            count(&mut c, tt_testkit::RECENT_WORK_DIFF),
+            0,
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            count(&mut c, "SELECT count(*) AS n FROM recent_work"),
+            1,
+            "{}",
+            db.name
+        );
     });
 }

@@ -323,7 +323,7 @@ struct PlanRow {
 }
 
 /// The recent work: each project/task combination once, in the order of
-/// its newest entry among the user's latest 200, at most `limit`.
+/// its newest entry, however far back that is, at most `limit`.
 #[test]
 fn recent_work_lists_each_combination_once_newest_first() {
     each_backend(|db| {
@@ -336,8 +336,8 @@ fn recent_work_lists_each_combination_once_newest_first() {
                  (2, 2, 'Build', 'todo', '2026-01-01 00:00:00');",
         )
         .expect("work");
-        // Oldest first, one an hour: (project, task). The 200 newest leave
-        // out the first two entries, so (1, 1) is no longer recent work.
+        // Oldest first, one an hour: (project, task). (1, 1) was last worked
+        // on 200 entries ago and still counts, last.
         let combos = [(1, Some(1)), (2, None)]
             .into_iter()
             .chain((0..196).map(|_| (1, None)))
@@ -368,7 +368,12 @@ fn recent_work_lists_each_combination_once_newest_first() {
                 .collect::<Vec<_>>()
         };
         let all = ids(entries::recent_work(&mut conn, user, 10).expect("recent"));
-        assert_eq!(all, [(2, Some(2)), (1, None), (2, None)], "{}", db.name);
+        assert_eq!(
+            all,
+            [(2, Some(2)), (1, None), (2, None), (1, Some(1))],
+            "{}",
+            db.name
+        );
         let two = ids(entries::recent_work(&mut conn, user, 2).expect("recent"));
         assert_eq!(two, [(2, Some(2)), (1, None)], "{}", db.name);
         let none = entries::recent_work(&mut conn, UserId::new(3).unwrap(), 5).expect("recent");
