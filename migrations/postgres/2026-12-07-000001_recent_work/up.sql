@@ -8,15 +8,17 @@
 -- the task's id, 0 for none, so that the key has no NULL in it.
 --
 -- Under READ COMMITTED two transactions may remove entries of one
--- combination at once: each locks the combination's row before it looks
--- for the latest remaining entry, and that look, a statement of its own,
--- sees what the other committed. Adding an entry is an upsert that keeps
--- the later start.
+-- combination at once: each locks the combination's row and reads its
+-- start before it looks for the latest remaining entry, and that look, a
+-- statement of its own, sees what the other committed. Adding an entry is
+-- an upsert that keeps the later start. The row is locked after the entry
+-- (and after the owner's user row, which the application locks first).
 --
 -- No entry may change while the table is filled (a replica still running
 -- the previous version keeps writing during a rolling upgrade): users
--- first, as those writers lock them, then the entries.
-LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE;
+-- first, as those writers lock them (`SELECT … FOR UPDATE`, which this
+-- mode blocks; plain reads go on), then the entries.
+LOCK TABLE users IN EXCLUSIVE MODE;
 LOCK TABLE time_entries IN SHARE ROW EXCLUSIVE MODE;
 
 CREATE TABLE recent_work (
@@ -41,37 +43,48 @@ SELECT user_id, project_id, coalesce(task_id, 0), max(start_time)
 CREATE FUNCTION recent_work_keep() RETURNS trigger LANGUAGE plpgsql
 SET search_path FROM CURRENT AS $$
 DECLARE
+    kept TIMESTAMP;
     latest TIMESTAMP;
 BEGIN
     IF TG_OP IN ('DELETE', 'UPDATE') THEN
-        PERFORM 1 FROM recent_work
-          WHERE user_id = OLD.user_id AND project_id = OLD.project_id
-            AND task_key = coalesce(OLD.task_id, 0)
-          FOR UPDATE;
-        IF OLD.task_id IS NULL THEN
-            SELECT max(start_time) INTO latest FROM time_entries
-             WHERE user_id = OLD.user_id AND project_id = OLD.project_id
-               AND task_id IS NULL;
-        ELSE
-            SELECT max(start_time) INTO latest FROM time_entries
-             WHERE user_id = OLD.user_id AND project_id = OLD.project_id
-               AND task_id = OLD.task_id;
-        END IF;
-        IF latest IS NULL THEN
-            DELETE FROM recent_work
-             WHERE user_id = OLD.user_id AND project_id = OLD.project_id
-               AND task_key = coalesce(OLD.task_id, 0);
-        ELSE
-            UPDATE recent_work SET last_start = latest
-             WHERE user_id = OLD.user_id AND project_id = OLD.project_id
-               AND task_key = coalesce(OLD.task_id, 0);
+        SELECT last_start INTO kept FROM recent_work
+         WHERE user_id = OLD.user_id AND project_id = OLD.project_id
+           AND task_key = coalesce(OLD.task_id, 0)
+           FOR UPDATE;
+        -- Only the entry that holds the kept start changes it. A statement
+        -- removing many entries of one combination (deleting a user) runs
+        -- these triggers after all its rows are gone: one look finds none
+        -- left and removes the row, and the other entries find no row.
+        IF kept IS NOT NULL AND OLD.start_time >= kept THEN
+            IF OLD.task_id IS NULL THEN
+                SELECT max(start_time) INTO latest FROM time_entries
+                 WHERE user_id = OLD.user_id AND project_id = OLD.project_id
+                   AND task_id IS NULL;
+            ELSE
+                SELECT max(start_time) INTO latest FROM time_entries
+                 WHERE user_id = OLD.user_id AND project_id = OLD.project_id
+                   AND task_id = OLD.task_id;
+            END IF;
+            IF latest IS NULL THEN
+                DELETE FROM recent_work
+                 WHERE user_id = OLD.user_id AND project_id = OLD.project_id
+                   AND task_key = coalesce(OLD.task_id, 0);
+            ELSE
+                UPDATE recent_work SET last_start = latest
+                 WHERE user_id = OLD.user_id AND project_id = OLD.project_id
+                   AND task_key = coalesce(OLD.task_id, 0);
+            END IF;
         END IF;
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        -- A start no later than the kept one writes nothing (many entries
+        -- moved to one user in one statement leave one row version, not one
+        -- per entry).
         INSERT INTO recent_work (user_id, project_id, task_key, last_start)
         VALUES (NEW.user_id, NEW.project_id, coalesce(NEW.task_id, 0), NEW.start_time)
         ON CONFLICT (user_id, project_id, task_key)
-        DO UPDATE SET last_start = GREATEST(recent_work.last_start, EXCLUDED.last_start);
+        DO UPDATE SET last_start = EXCLUDED.last_start
+         WHERE recent_work.last_start < EXCLUDED.last_start;
     END IF;
     RETURN NULL;
 END

@@ -122,6 +122,27 @@ fn upgrade_keeps_invoices(url: &str) {
             ("BOSS-renamed-3".to_owned(), 2)
         ]
     );
+    // Their recent work too: one combination each (no task: key 0), with
+    // the start of its latest entry.
+    use tt_persistence::schema::recent_work;
+    let kept: Vec<(i64, i64, i64, chrono::NaiveDateTime)> = recent_work::table
+        .order(recent_work::user_id)
+        .select((
+            recent_work::user_id,
+            recent_work::project_id,
+            recent_work::task_key,
+            recent_work::last_start,
+        ))
+        .load(&mut conn)
+        .unwrap();
+    let at = |s| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
+    assert_eq!(
+        kept,
+        [
+            (1, 1, 0, at("2026-01-01 09:00:00")),
+            (3, 1, 0, at("2026-01-03 09:00:00"))
+        ]
+    );
     let marked: Vec<String> = users::table
         .filter(users::placeholder.eq(true))
         .select(users::username)

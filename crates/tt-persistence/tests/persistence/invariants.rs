@@ -400,13 +400,14 @@ fn slot(minute: usize) -> (String, String) {
 /// statements `sql(writer, round)`, each in its own write transaction on
 /// a connection taken from the pool for that round (more writers than
 /// connections). With `retries`, a transaction the database failed to
-/// break a deadlock is accepted; any other failure fails the test. At
-/// least one row is left in `time_entries`.
+/// break a deadlock is accepted, as long as most committed; any other
+/// failure fails the test. At least one row is left in `time_entries`.
 fn parallel_writers(db: &Fresh, retries: bool, sql: fn(usize, usize) -> String) {
+    let failed = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let barrier = Arc::new(Barrier::new(WRITERS));
     let writers: Vec<_> = (0..WRITERS)
         .map(|t| {
-            let (pool, barrier) = (db.pool.clone(), barrier.clone());
+            let (pool, barrier, failed) = (db.pool.clone(), barrier.clone(), failed.clone());
             std::thread::spawn(move || {
                 barrier.wait();
                 for i in 0..WRITER_ROUNDS {
@@ -418,7 +419,9 @@ fn parallel_writers(db: &Fresh, retries: bool, sql: fn(usize, usize) -> String) 
                     });
                     match done {
                         Ok(()) => {}
-                        Err(PersistenceError::Retry) if retries => {}
+                        Err(PersistenceError::Retry) if retries => {
+                            failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        }
                         Err(e) => panic!("writer {t}, round {i}: {e}"),
                     }
                 }
@@ -428,6 +431,13 @@ fn parallel_writers(db: &Fresh, retries: bool, sql: fn(usize, usize) -> String) 
     for w in writers {
         w.join().expect("writer");
     }
+    let failed = failed.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        failed * 2 < WRITERS * WRITER_ROUNDS,
+        "{}: {failed} of {} transactions failed",
+        db.name,
+        WRITERS * WRITER_ROUNDS
+    );
     let mut c = db.pool.get().expect("connection");
     let rows = count(&mut c, "SELECT count(*) AS n FROM time_entries");
     assert!(rows > 0, "{}: the writers wrote", db.name);

@@ -316,6 +316,36 @@ fn the_earliest_overlapping_entry_of_the_user() {
     });
 }
 
+/// A person's list narrowed to a project still walks their entries in
+/// list order and stops after its page (SQLite's plan): the index on
+/// (user, project, task, start) that keeps the recent work, with two equal
+/// columns, would have all of that project's entries sorted first.
+#[test]
+fn a_list_narrowed_to_a_project_reads_in_list_order() {
+    each_backend(|db| {
+        if db.name != "sqlite" {
+            // PostgreSQL picks by its statistics.
+            return;
+        }
+        let mut conn = db.pool.get().expect("connection");
+        let plan: Vec<String> = diesel::sql_query(
+            "EXPLAIN QUERY PLAN SELECT * FROM time_entries \
+             WHERE user_id = 1 AND project_id = 2 \
+             ORDER BY start_time DESC, id DESC LIMIT 20 OFFSET 0",
+        )
+        .load::<PlanRow>(&mut conn)
+        .expect("plan")
+        .into_iter()
+        .map(|r| r.detail)
+        .collect();
+        assert!(
+            plan.iter().any(|d| d.contains("time_entries_user_order"))
+                && !plan.iter().any(|d| d.contains("TEMP B-TREE")),
+            "{plan:?}"
+        );
+    });
+}
+
 #[derive(diesel::QueryableByName)]
 struct PlanRow {
     #[diesel(sql_type = diesel::sql_types::Text)]
