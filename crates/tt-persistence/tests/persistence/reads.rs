@@ -297,17 +297,13 @@ fn the_earliest_overlapping_entry_of_the_user() {
         // The query reads the end index (SQLite's plan; PostgreSQL picks by
         // its statistics).
         if db.name == "sqlite" {
-            let plan: Vec<String> = diesel::sql_query(
-                "EXPLAIN QUERY PLAN SELECT id FROM time_entries \
+            let plan = sqlite_plan(
+                &mut conn,
+                "SELECT id FROM time_entries \
                  WHERE user_id = 1 AND end_time > '2026-11-30 12:00:00' \
                  AND start_time < '2026-11-30 13:00:00' AND id <> 0 \
                  ORDER BY end_time, id LIMIT 1",
-            )
-            .load::<PlanRow>(&mut conn)
-            .expect("plan")
-            .into_iter()
-            .map(|r| r.detail)
-            .collect();
+            );
             assert!(
                 plan.iter().any(|d| d.contains("time_entries_user_end")),
                 "{plan:?}"
@@ -328,16 +324,12 @@ fn a_list_narrowed_to_a_project_reads_in_list_order() {
             return;
         }
         let mut conn = db.pool.get().expect("connection");
-        let plan: Vec<String> = diesel::sql_query(
-            "EXPLAIN QUERY PLAN SELECT * FROM time_entries \
+        let plan = sqlite_plan(
+            &mut conn,
+            "SELECT * FROM time_entries \
              WHERE user_id = 1 AND project_id = 2 \
              ORDER BY start_time DESC, id DESC LIMIT 20 OFFSET 0",
-        )
-        .load::<PlanRow>(&mut conn)
-        .expect("plan")
-        .into_iter()
-        .map(|r| r.detail)
-        .collect();
+        );
         assert!(
             plan.iter().any(|d| d.contains("time_entries_user_order"))
                 && !plan.iter().any(|d| d.contains("TEMP B-TREE")),
@@ -350,6 +342,16 @@ fn a_list_narrowed_to_a_project_reads_in_list_order() {
 struct PlanRow {
     #[diesel(sql_type = diesel::sql_types::Text)]
     detail: String,
+}
+
+/// SQLite's plan for `query`: one line per step (`EXPLAIN QUERY PLAN`).
+fn sqlite_plan(conn: &mut tt_persistence::DbConnection, query: &str) -> Vec<String> {
+    diesel::sql_query(format!("EXPLAIN QUERY PLAN {query}"))
+        .load::<PlanRow>(conn)
+        .expect("plan")
+        .into_iter()
+        .map(|r| r.detail)
+        .collect()
 }
 
 /// The recent work: each project/task combination once, in the order of
