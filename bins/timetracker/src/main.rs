@@ -9,6 +9,12 @@ use clap::{Parser, Subcommand};
 use timetracker::{Settings, VERSION};
 use tt_domain::{Password, Role, Username};
 
+/// mimalloc instead of the C library's allocator: a request allocates and
+/// frees a few hundred small blocks, often on another thread than the one
+/// that allocated them (`docs/reports/performance.md`, tenth round).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "timetracker",

@@ -170,23 +170,22 @@ pub fn recent_work(
 ) -> Result<Vec<(ProjectId, Option<TaskId>)>> {
     app.read(|c| {
         let combos = repo::recent_work(c, actor.id(), limit * 3)?;
-        let mut open = Vec::new();
-        for (p, t) in combos {
-            if tt_persistence::work::find_project(c, p)?.archived {
-                continue;
-            }
-            if let Some(t) = t {
-                let task = tt_persistence::work::find_task(c, t)?;
-                if task.archived || task.status == tt_domain::TaskStatus::Done {
-                    continue;
-                }
-            }
-            open.push((p, t));
-            if open.len() == limit {
-                break;
-            }
-        }
-        Ok(open)
+        Ok(combos
+            .into_iter()
+            .filter(|w| {
+                !w.project_archived
+                    && match (w.task, w.task_state) {
+                        (None, _) => true,
+                        (Some(_), Some((archived, status))) => {
+                            !archived && status != tt_domain::TaskStatus::Done
+                        }
+                        // The task is gone (its entries went with it).
+                        (Some(_), None) => false,
+                    }
+            })
+            .map(|w| (w.project, w.task))
+            .take(limit)
+            .collect())
     })
 }
 

@@ -9,13 +9,13 @@ use chrono::{DateTime, Utc};
 use diesel::IntoSql;
 use diesel::prelude::*;
 use tt_domain::{
-    ClientId, HourlyRate, InvoiceId, Period, ProjectId, Tags, TaskId, Text, TimeEntry, TimeEntryId,
-    UserId,
+    ClientId, HourlyRate, InvoiceId, Period, ProjectId, Tags, TaskId, TaskStatus, Text, TimeEntry,
+    TimeEntryId, UserId,
 };
 
 use crate::schema::{clients, projects, recent_work, tasks, time_entries, users};
 use crate::users::UserRow;
-use crate::{DbConnection, PersistenceError, Result, Stamp, id, now, to_naive};
+use crate::{DbConnection, FixedSqlDsl, PersistenceError, Result, Stamp, id, now, to_naive};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = time_entries)]
@@ -135,6 +135,7 @@ pub fn running_timer(conn: &mut DbConnection, user: UserId) -> Result<Option<Tim
         .filter(time_entries::user_id.eq(user.get()))
         .filter(time_entries::end_time.is_null())
         .select(EntryRow::as_select())
+        .fixed_sql()
         .get_result(c))
     .optional()?
     .map(EntryRow::into_domain)
@@ -175,6 +176,7 @@ pub fn user_and_running(
             projects::name.nullable(),
             tasks::name.nullable(),
         ))
+        .fixed_sql()
         .get_result(c))?;
     Ok((user.into_domain()?.0, running_entry(entry, project, task)?))
 }
@@ -237,10 +239,11 @@ pub fn list(
             .limit(limit);
         match period {
             // The dashboard's latest entries: a static shape (see `native!`).
-            None => latest.load(c),
+            None => latest.fixed_sql().load(c),
             Some(p) => latest
-                .filter(time_entries::start_time.ge(to_naive(p.from())))
-                .filter(time_entries::start_time.lt(to_naive(p.to())))
+                .filter(time_entries::start_time.ge(Stamp::of(p.from())))
+                .filter(time_entries::start_time.lt(Stamp::of(p.to())))
+                .fixed_sql()
                 .load(c),
         }
     })?;
@@ -348,6 +351,7 @@ pub fn search(
             .order((time_entries::start_time.desc(), time_entries::id.desc()))
             .offset(offset)
             .limit(limit)
+            .fixed_sql()
             .load(c)
     } else if f.client.is_some() {
         let q = time_entries::table
@@ -398,6 +402,7 @@ pub fn search_counted(
             .order((time_entries::start_time.desc(), time_entries::id.desc()))
             .offset(offset)
             .limit(limit)
+            .fixed_sql()
             .load(c)
     })?;
     let Some(total) = rows.first().map(|(_, n)| *n) else {
@@ -422,6 +427,7 @@ pub fn count(conn: &mut DbConnection, f: &EntryFilter) -> Result<usize> {
         users::table
             .find(user.get())
             .select(users::entry_count)
+            .fixed_sql()
             .get_result::<i64>(c)
             .optional()
             .map(Option::unwrap_or_default)
@@ -557,31 +563,66 @@ pub fn first_overlapping(
     row.map(EntryRow::into_domain).transpose()
 }
 
-/// The user's project/task combinations, newest first by the start of
+/// A project/task combination someone worked on, with what decides
+/// whether time can still be tracked on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecentWork {
+    /// The project.
+    pub project: ProjectId,
+    /// The task, if the combination has one.
+    pub task: Option<TaskId>,
+    /// Whether the project is archived.
+    pub project_archived: bool,
+    /// Whether the task is archived, and its status; `None` without a
+    /// task, or when the task no longer exists.
+    pub task_state: Option<(bool, TaskStatus)>,
+}
+
+/// `user`'s project/task combinations, newest first by the start of
 /// their latest entry, at most `limit`: what they will most likely track
 /// next. Read from `recent_work`, which the database keeps as entries come,
-/// go and change (a few rows, however long the person's history).
-pub fn recent_work(
-    conn: &mut DbConnection,
-    user: UserId,
-    limit: usize,
-) -> Result<Vec<(ProjectId, Option<TaskId>)>> {
+/// go and change (a few rows, however long the person's history), with
+/// each combination's project and task in the same statement.
+pub fn recent_work(conn: &mut DbConnection, user: UserId, limit: usize) -> Result<Vec<RecentWork>> {
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let rows: Vec<(i64, i64)> = crate::native!(conn, c => recent_work::table
+    type Row = (i64, i64, bool, Option<bool>, Option<String>);
+    let rows: Vec<Row> = crate::native!(conn, c => recent_work::table
+        .inner_join(projects::table.on(projects::id.eq(recent_work::project_id)))
+        .left_join(tasks::table.on(tasks::id.eq(recent_work::task_key)))
         .filter(recent_work::user_id.eq(user.get()))
         .order((
             recent_work::last_start.desc(),
             recent_work::project_id.desc(),
             recent_work::task_key.desc(),
         ))
-        .select((recent_work::project_id, recent_work::task_key))
+        .select((
+            recent_work::project_id,
+            recent_work::task_key,
+            projects::archived,
+            tasks::archived.nullable(),
+            tasks::status.nullable(),
+        ))
         .limit(limit)
+        .fixed_sql()
         .load(c))?;
     rows.into_iter()
-        .map(|(p, t)| {
-            // `task_key` 0 stands for no task (the key holds no NULL).
-            let task = (t != 0).then(|| id(t, TaskId::new)).transpose()?;
-            Ok((id(p, ProjectId::new)?, task))
+        .map(|(p, t, project_archived, task_archived, status)| {
+            let task_state = match (task_archived, status) {
+                (Some(archived), Some(status)) => Some((
+                    archived,
+                    status
+                        .parse::<TaskStatus>()
+                        .map_err(|_| PersistenceError::Corrupt("status"))?,
+                )),
+                _ => None,
+            };
+            Ok(RecentWork {
+                project: id(p, ProjectId::new)?,
+                // `task_key` 0 stands for no task (the key holds no NULL).
+                task: (t != 0).then(|| id(t, TaskId::new)).transpose()?,
+                project_archived,
+                task_state,
+            })
         })
         .collect()
 }
@@ -664,9 +705,10 @@ pub fn spans_started(
     // entries, and their notes and tags are not needed to add them up.
     let rows: Vec<(Stamp, Option<Stamp>)> = crate::native!(conn, c => time_entries::table
             .filter(time_entries::user_id.eq(user.get()))
-            .filter(time_entries::start_time.ge(to_naive(from)))
-            .filter(time_entries::start_time.lt(to_naive(to)))
+            .filter(time_entries::start_time.ge(Stamp::of(from)))
+            .filter(time_entries::start_time.lt(Stamp::of(to)))
             .select((time_entries::start_time, time_entries::end_time))
+            .fixed_sql()
             .load(c))?;
     Ok(rows
         .into_iter()

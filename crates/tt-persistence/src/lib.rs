@@ -12,6 +12,7 @@ pub mod company;
 mod connection;
 pub mod consent_history;
 pub mod entries;
+mod fixed_sql;
 pub mod installation;
 pub mod invoices;
 pub mod locks;
@@ -23,6 +24,7 @@ pub mod users;
 pub mod work;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
+pub(crate) use fixed_sql::FixedSqlDsl;
 pub(crate) use stamp::Stamp;
 
 /// Runs `$body` with `$c` bound to the concrete connection inside a
@@ -40,7 +42,9 @@ pub(crate) use stamp::Stamp;
 /// look the statement up. The shapes every request runs (a person's
 /// unfiltered entry list and count, the dashboard's latest entries, the
 /// catalog of projects and tasks) are therefore written unboxed, and the
-/// boxed form is kept for the filtered ones.
+/// boxed form is kept for the filtered ones. The unboxed hot queries are
+/// wrapped in [`fixed_sql::FixedSql`], so that diesel finds their cached
+/// statement without first walking them.
 macro_rules! native {
     ($conn:expr, $c:ident => $body:expr) => {
         match $conn {

@@ -10,7 +10,7 @@ use tt_domain::UserId;
 use crate::entries::{EntryRow, RunningEntry, running_entry};
 use crate::schema::{projects, sessions, tasks, time_entries, users};
 use crate::users::UserRow;
-use crate::{DbConnection, Result, Stamp, id, to_naive, to_utc};
+use crate::{DbConnection, FixedSqlDsl, Result, Stamp, id, to_naive, to_utc};
 
 /// How stale `last_seen_at` may get before a request refreshes it: reads
 /// stay reads, except at most once a minute per session.
@@ -111,6 +111,7 @@ pub fn load(
             projects::name.nullable(),
             tasks::name.nullable(),
         ))
+        .fixed_sql()
         .get_result(c))
     .optional()?;
     let Some((row, user, entry, project, task)) = row.filter(|r| r.0.expires_at.utc() > now) else {

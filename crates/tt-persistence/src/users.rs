@@ -5,7 +5,9 @@ use diesel::prelude::*;
 use tt_domain::{Email, Role, User, UserId, Username, WeekStart, Zone};
 
 use crate::schema::{api_tokens, users};
-use crate::{DbConnection, PersistenceError, Result, Stamp, id, lower, lower_opt, now, to_naive};
+use crate::{
+    DbConnection, FixedSqlDsl, PersistenceError, Result, Stamp, id, lower, lower_opt, now, to_naive,
+};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -117,6 +119,7 @@ pub fn find(conn: &mut DbConnection, user_id: UserId) -> Result<User> {
     let row: UserRow = crate::native!(conn, c => users::table
         .find(user_id.get())
         .select(UserRow::as_select())
+        .fixed_sql()
         .get_result(c))?;
     Ok(row.into_domain()?.0)
 }
@@ -319,6 +322,7 @@ pub fn find_by_token_hash(conn: &mut DbConnection, token_hash: &str) -> Result<(
         .filter(api_tokens::token_hash.eq(token_hash))
         .filter(users::active.eq(true))
         .select((UserRow::as_select(), TOKEN_COLUMNS))
+        .fixed_sql()
         .get_result(c))?;
     let token = token_info(token);
     if token.expires_at.is_some_and(|at| at <= now()) {

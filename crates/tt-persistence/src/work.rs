@@ -8,7 +8,7 @@ use tt_domain::{
 };
 
 use crate::schema::{clients, comments, projects, tasks};
-use crate::{DbConnection, PersistenceError, Result, id, now, to_naive, to_utc};
+use crate::{DbConnection, FixedSqlDsl, PersistenceError, Result, id, now, to_naive, to_utc};
 
 fn rate(cents: Option<i64>) -> Result<Option<HourlyRate>> {
     cents
@@ -250,6 +250,7 @@ pub fn find_project(conn: &mut DbConnection, project_id: ProjectId) -> Result<Pr
     let row: ProjectRow = crate::native!(conn, c => projects::table
         .find(project_id.get())
         .select(ProjectRow::as_select())
+        .fixed_sql()
         .get_result(c))?;
     row.into_domain()
 }
@@ -266,7 +267,7 @@ pub fn list_projects(
             .order(projects::name.asc());
         if client_id.is_none() && include_archived {
             // Every page's catalog: a static shape (see `native!`).
-            all.load(c)
+            all.fixed_sql().load(c)
         } else {
             let mut q = all.into_boxed();
             if let Some(client) = client_id {
@@ -404,6 +405,7 @@ pub fn find_task(conn: &mut DbConnection, task_id: TaskId) -> Result<Task> {
     let row: TaskRow = crate::native!(conn, c => tasks::table
         .find(task_id.get())
         .select(TaskRow::as_select())
+        .fixed_sql()
         .get_result(c))?;
     row.into_domain()
 }
@@ -416,8 +418,11 @@ pub fn list_tasks(conn: &mut DbConnection, project_id: Option<ProjectId>) -> Res
             .order(tasks::id.asc());
         match project_id {
             // Every page's catalog: a static shape (see `native!`).
-            None => all.load(c),
-            Some(p) => all.filter(tasks::project_id.eq(p.get())).load(c),
+            None => all.fixed_sql().load(c),
+            Some(p) => all
+                .filter(tasks::project_id.eq(p.get()))
+                .fixed_sql()
+                .load(c),
         }
     })?;
     rows.into_iter().map(TaskRow::into_domain).collect()

@@ -560,7 +560,55 @@ fn administrators_correct_on_the_record(app: &TestApp) {
     assert!(mine.body.contains("corrected by boss on"));
 }
 
+/// The dashboard's quick starts offer what was worked on last, and only
+/// where time can still be tracked: a done task and an archived project
+/// drop out.
+fn quick_starts_offer_only_open_work(app: &TestApp) {
+    let admin = app.user("boss", true);
+    let atlas = project(&admin, "Atlas");
+    let borealis = project(&admin, "Borealis");
+    let design = admin.post_ok(
+        "/api/v1/tasks",
+        &json!({"project_id": borealis, "name": "Design"}),
+        201,
+    )["id"]
+        .as_i64()
+        .unwrap();
+    let api = app.user("tess", false);
+    let b = web_user(app, "tess");
+    let offers = |b: &Browser| {
+        let body = b.get("/").body;
+        ["Atlas", "Borealis · Design"]
+            .into_iter()
+            .filter(|label| body.contains(&format!("Start the timer on </span>{label}")))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(offers(&b), Vec::<&str>::new());
+    let (status, e) = entry(&api, atlas, "2026-03-02T09:00:00Z", "2026-03-02T10:00:00Z");
+    assert_eq!(status, 201, "{e}");
+    let (status, e) = api.post(
+        "/api/v1/time-entries",
+        &json!({"project_id": borealis, "task_id": design,
+                "start": "2026-03-02T11:00:00Z", "end": "2026-03-02T12:00:00Z"}),
+    );
+    assert_eq!(status, 201, "{e}");
+    assert_eq!(offers(&b), ["Atlas", "Borealis · Design"]);
+    let (status, e) = admin.put(
+        &format!("/api/v1/tasks/{design}"),
+        &json!({"project_id": borealis, "name": "Design", "status": "done"}),
+    );
+    assert_eq!(status, 200, "{e}");
+    assert_eq!(offers(&b), ["Atlas"]);
+    let (status, e) = admin.put(
+        &format!("/api/v1/projects/{atlas}"),
+        &json!({"name": "Atlas", "archived": true}),
+    );
+    assert_eq!(status, 200, "{e}");
+    assert_eq!(offers(&b), Vec::<&str>::new());
+}
+
 on_both_backends!(
+    quick_starts_offer_only_open_work,
     timer_from_any_page,
     entries_never_overlap,
     the_list_by_day_and_week,

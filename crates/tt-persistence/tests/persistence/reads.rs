@@ -5,7 +5,7 @@
 use chrono::{TimeDelta, TimeZone, Utc};
 use diesel::RunQueryDsl;
 use diesel::connection::SimpleConnection;
-use tt_domain::{ClientId, ProjectId, UserId};
+use tt_domain::{ClientId, ProjectId, TaskStatus, UserId};
 use tt_persistence::entries::{self, EntryFilter};
 use tt_persistence::{PersistenceError, sessions, users};
 
@@ -393,10 +393,10 @@ fn recent_work_lists_each_combination_once_newest_first() {
         conn.batch_execute(&entry(2, "2026-12-01 09:00:00", None))
             .expect("another user's");
         let user = UserId::new(1).unwrap();
-        let ids = |combos: Vec<(tt_domain::ProjectId, Option<tt_domain::TaskId>)>| {
+        let ids = |combos: Vec<entries::RecentWork>| {
             combos
                 .into_iter()
-                .map(|(p, t)| (p.get(), t.map(|t| t.get())))
+                .map(|w| (w.project.get(), w.task.map(|t| t.get())))
                 .collect::<Vec<_>>()
         };
         let all = ids(entries::recent_work(&mut conn, user, 10).expect("recent"));
@@ -410,6 +410,29 @@ fn recent_work_lists_each_combination_once_newest_first() {
         assert_eq!(two, [(2, Some(2)), (1, None)], "{}", db.name);
         let none = entries::recent_work(&mut conn, UserId::new(3).unwrap(), 5).expect("recent");
         assert!(none.is_empty(), "{}", db.name);
+        // Each combination comes with its project's and task's state.
+        conn.batch_execute(
+            "UPDATE projects SET archived = TRUE WHERE id = 1;
+             UPDATE tasks SET status = 'done' WHERE id = 2;
+             UPDATE tasks SET archived = TRUE WHERE id = 1;",
+        )
+        .expect("close");
+        let states: Vec<_> = entries::recent_work(&mut conn, user, 10)
+            .expect("recent")
+            .into_iter()
+            .map(|w| (w.project_archived, w.task_state))
+            .collect();
+        assert_eq!(
+            states,
+            [
+                (false, Some((false, TaskStatus::Done))),
+                (true, None),
+                (false, None),
+                (true, Some((true, TaskStatus::Todo))),
+            ],
+            "{}",
+            db.name
+        );
     });
 }
 
