@@ -11,7 +11,10 @@ use tt_domain::{Password, Role, Username};
 
 /// mimalloc instead of the C library's allocator: a request allocates and
 /// frees a few hundred small blocks, often on another thread than the one
-/// that allocated them (`docs/reports/performance.md`, tenth round).
+/// that allocated them (`docs/reports/performance.md`, tenth round). Built
+/// not to ask for transparent huge pages; where the kernel gives them
+/// anyway (setting `always`), `MIMALLOC_ALLOW_THP=0` turns them off for the
+/// process (the Docker image sets it; see the deployment guide).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -179,7 +179,10 @@ pub fn recent_work(
                         (Some(_), Some((archived, status))) => {
                             !archived && status != tt_domain::TaskStatus::Done
                         }
-                        // The task is gone (its entries went with it).
+                        // A task that no longer exists: the triggers move
+                        // its entries' combination to "no task" when it is
+                        // deleted, so this does not happen; offered as
+                        // nothing rather than as a failed page.
                         (Some(_), None) => false,
                     }
             })

@@ -9,13 +9,15 @@
 //! (five tables, about forty columns) that pass cost as much as binding the
 //! key. The queries wrapped here answer at once.
 //!
-//! Only a query whose SQL text cannot vary with its values may be wrapped:
-//! no `eq_any` with bound values on SQLite, no `sql()` fragment, no insert
-//! of a variable number of rows, no update. A query with a static query id
-//! is then found in the cache by its type alone. Both conditions are
-//! checked: the static id when the wrapper is built (a compile-time
-//! assertion), the SQL in every debug build and so in every test, which
-//! asks diesel's own question and panics if the answer is no.
+//! Only a query whose SQL text cannot vary with its values may be wrapped,
+//! and only one with a static query id, which diesel then finds in the
+//! cache by its type alone. The static id is asserted when the wrapper is
+//! built for a concrete query (a build error, not seen by `cargo check`):
+//! it already refuses what diesel writes differently per call, `eq_any`
+//! with bound values, `sql()` fragments and updates, whose ids are not
+//! static. For a hand-written fragment that says it may not be cached,
+//! every debug build, and so every test that runs the query, asks
+//! diesel's own question and panics if the answer is no.
 
 use diesel::backend::Backend;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};

@@ -17,12 +17,14 @@ use crate::error::HttpError;
 use crate::state::AppState;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    // The two reads first, the list before any pattern with a
+    // placeholder (each one passed costs a regular-expression match).
     cfg.service(get_timer)
+        .service(list)
         .service(start_timer)
         .service(stop_timer)
         .service(correct_timer)
         .service(continue_entry)
-        .service(list)
         .service(create)
         .service(get_one)
         .service(update)
