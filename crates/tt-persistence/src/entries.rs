@@ -608,12 +608,9 @@ pub fn recent_work(conn: &mut DbConnection, user: UserId, limit: usize) -> Resul
     rows.into_iter()
         .map(|(p, t, project_archived, task_archived, status)| {
             let task_state = match (task_archived, status) {
-                (Some(archived), Some(status)) => Some((
-                    archived,
-                    status
-                        .parse::<TaskStatus>()
-                        .map_err(|_| PersistenceError::Corrupt("status"))?,
-                )),
+                (Some(archived), Some(status)) => {
+                    Some((archived, crate::work::task_status(&status)?))
+                }
                 _ => None,
             };
             Ok(RecentWork {

@@ -327,6 +327,13 @@ struct TaskRow {
     archived: bool,
 }
 
+/// A task's status as stored.
+pub(crate) fn task_status(stored: &str) -> Result<TaskStatus> {
+    stored
+        .parse::<TaskStatus>()
+        .map_err(|_| PersistenceError::Corrupt("status"))
+}
+
 impl TaskRow {
     fn into_domain(self) -> Result<Task> {
         Ok(Task {
@@ -334,10 +341,7 @@ impl TaskRow {
             project_id: id(self.project_id, ProjectId::new)?,
             name: name(&self.name)?,
             description: text(&self.description)?,
-            status: self
-                .status
-                .parse::<TaskStatus>()
-                .map_err(|_| PersistenceError::Corrupt("status"))?,
+            status: task_status(&self.status)?,
             assignee_id: self.assignee_id.map(|u| id(u, UserId::new)).transpose()?,
             due_date: self.due_date,
             archived: self.archived,
